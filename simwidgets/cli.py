@@ -1,0 +1,161 @@
+"""The ``simwidgets`` command line (also ``python -m simwidgets``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+USAGE_ERRORS = (ValueError, FileNotFoundError, KeyError, TypeError)
+
+
+def _models_help() -> str:
+    from .models import KNOWN_SPECS
+
+    return "model spec, repeatable; one of: " + ", ".join(KNOWN_SPECS)
+
+
+def _print(frame: pd.DataFrame) -> None:
+    with pd.option_context("display.width", 200, "display.max_columns", 50,
+                           "display.max_colwidth", 60, "display.float_format", "{:.3f}".format):
+        print(frame.to_string())
+
+
+def cmd_similarity(args) -> int:
+    from .similarity import score_pairs
+
+    if len(args.texts) < 2:
+        raise ValueError("give at least two texts: the first is compared with each of the others")
+    first, others = args.texts[0], args.texts[1:]
+    frame = score_pairs([first] * len(others), others, args.model or ["minilm"])
+    frame = frame.drop(columns="left").rename(columns={"right": f"compared with {first!r}"})
+    frame.columns = [c.removeprefix("score_") for c in frame.columns]
+    reasons = [c for c in frame.columns if c.startswith("reason_")]
+    shown = frame.drop(columns=[c for c in reasons if frame[c].isna().all()])
+    _print(shown.reset_index(drop=True))
+    return 0
+
+
+def cmd_neighbours(args) -> int:
+    from .similarity import neighbours
+
+    tables = []
+    for spec in args.model or ["glove-50d"]:
+        from .models import load_model
+
+        model = load_model(spec)
+        table = neighbours(args.query, model, k=args.k)
+        tables.append(table.set_index("rank")[["token", "score"]].add_prefix(f"{model.name} "))
+    _print(pd.concat(tables, axis=1))
+    return 0
+
+
+def _default_data_dir() -> Path:
+    env = os.environ.get("SIMWIDGETS_DATA")
+    if env:
+        return Path(env)
+    for base in [Path.cwd(), *Path.cwd().parents]:
+        for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
+            if candidate.is_dir():
+                return candidate
+    return Path("shared/data")
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluation import evaluate_pairs, load_pairs, standard_benchmarks
+
+    models = args.model or (["minilm", "glove-50d", "tfidf"] if args.standard else ["minilm"])
+    if args.standard:
+        data_dir = Path(args.file) if args.file else _default_data_dir()
+        files = standard_benchmarks(data_dir)
+        if not files:
+            raise FileNotFoundError(
+                f"no standard benchmark files under {data_dir} (expected word-sim/EN-WS-353-ALL.txt, "
+                "word-sim/EN-SIMLEX-999.txt, sts/stsb-en-dev.csv); pass the data folder"
+            )
+    elif not args.file:
+        raise ValueError("give a pairs FILE, or --standard to run the standard benchmarks")
+    else:
+        files = {Path(args.file).name: Path(args.file)}
+    rows = []
+    for name, path in files.items():
+        pairs = load_pairs(path, args.format)
+        table = evaluate_pairs(pairs.left, pairs.right, pairs.score, models, n_boot=args.bootstrap)
+        table.insert(0, "benchmark", name)
+        rows.append(table.reset_index())
+    result = pd.concat(rows, ignore_index=True)
+    if "spearman" in result and args.standard:
+        print("Spearman correlation (95% bootstrap interval); unscored = share of pairs a model could not score\n")
+        result["spearman [95% CI]"] = [
+            f"{r.spearman:.3f} [{r.spearman_low:.3f}, {r.spearman_high:.3f}]" for r in result.itertuples()
+        ]
+        _print(result.pivot(index="model", columns="benchmark", values="spearman [95% CI]"))
+        print()
+        _print(result.pivot(index="model", columns="benchmark", values="unscored_share").rename_axis(
+            columns="unscored share"))
+    else:
+        _print(result.set_index(["benchmark", "model"]))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .models import KNOWN_SPECS
+
+    for spec, text in KNOWN_SPECS.items():
+        print(f"{spec:<18} {text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simwidgets",
+        description="Compare text-embedding models for semantic similarity.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("similarity", help="cosine similarity of texts under one or more models",
+                       description="Score the first text against each of the others.")
+    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p.add_argument("-m", "--model", action="append", help=_models_help())
+    p.set_defaults(func=cmd_similarity)
+
+    p = sub.add_parser("neighbours", aliases=["neighbors"], help="nearest vocabulary tokens of a word",
+                       description="Nearest tokens of the model's vocabulary, by cosine, exact search.")
+    p.add_argument("query", metavar="WORD")
+    p.add_argument("-m", "--model", action="append", help=_models_help() + " (default glove-50d)")
+    p.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
+    p.set_defaults(func=cmd_neighbours)
+
+    p = sub.add_parser("evaluate", help="metrics of models on a labelled pairs file",
+                       description="Spearman/Pearson (graded) or ROC-AUC etc. (binary) per model. "
+                                   "With --standard: WS-353, SimLex-999 and STS-B dev from a data "
+                                   "folder (default: shared/data found above the current folder).")
+    p.add_argument("file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)")
+    p.add_argument("--format", choices=["wordsim", "stsb", "mrpc"], help="file format (guessed from the name)")
+    p.add_argument("--standard", action="store_true", help="run the standard benchmarks")
+    p.add_argument("-m", "--model", action="append", help=_models_help())
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("models", help="list the model specs")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except USAGE_ERRORS as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"simwidgets {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

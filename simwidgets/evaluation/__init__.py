@@ -1,0 +1,24 @@
+"""Judging models against human labels: readers, metrics, calibration and stacked models."""
+
+from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, random_pair_scores
+from .datasets import load_pairs, read_mrpc, read_stsb, read_word_pairs, standard_benchmarks
+from .ensemble import EnsembleResult, fit_ensemble, pair_features
+from .metrics import best_thresholds, evaluate_pairs, evaluate_scores
+
+__all__ = [
+    "EnsembleResult",
+    "IsotonicCalibrator",
+    "PercentileCalibrator",
+    "best_thresholds",
+    "calibrate",
+    "evaluate_pairs",
+    "evaluate_scores",
+    "fit_ensemble",
+    "load_pairs",
+    "pair_features",
+    "random_pair_scores",
+    "read_mrpc",
+    "read_stsb",
+    "read_word_pairs",
+    "standard_benchmarks",
+]

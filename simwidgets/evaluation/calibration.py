@@ -1,0 +1,127 @@
+"""Per-model calibration, so that one threshold means the same thing across models.
+
+Raw cosines are not comparable: 0.5 is high for MiniLM and low for GloVe. Two maps fix
+that: the **percentile** of a score among scores of random (unrelated) pairs, which needs
+no labels, and **isotonic** regression of labels on scores, which needs labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models import load_model
+from ..similarity import score_pairs
+from ..texts import as_text_list
+
+
+def random_pair_scores(left, right=None, model="minilm", n: int = 2000, seed: int = 0) -> np.ndarray:
+    """Scores of ``n`` random pairs (left[i], right[j]) with i != j: a null distribution.
+
+    Texts a model cannot embed are dropped from the result (they carry no score).
+    """
+    lefts = as_text_list(left, "left")
+    rights = lefts if right is None else as_text_list(right, "right")
+    if len(lefts) < 2 or len(rights) < 2:
+        raise ValueError("random pairs need at least two texts on each side")
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, len(lefts), n)
+    j = rng.integers(0, len(rights), n)
+    clash = i == j
+    j[clash] = (j[clash] + 1) % len(rights)
+    embedder = load_model(model)
+    frame = score_pairs([lefts[k] for k in i], [rights[k] for k in j], [embedder])
+    scores = frame[f"score_{embedder.name}"].to_numpy(dtype=np.float64)
+    return scores[~np.isnan(scores)]
+
+
+class PercentileCalibrator:
+    """Map a score to the share of random-pair scores at or below it (0 to 1).
+
+    Examples
+    --------
+    >>> cal = PercentileCalibrator().fit(random_pair_scores(texts, model="glove-50d"))  # doctest: +SKIP
+    >>> cal.transform([0.9])  # 0.99 means: higher than 99% of unrelated pairs  # doctest: +SKIP
+    """
+
+    def fit(self, null_scores) -> PercentileCalibrator:
+        values = np.asarray(null_scores, dtype=np.float64)
+        values = np.sort(values[~np.isnan(values)])
+        if len(values) == 0:
+            raise ValueError("no null scores to fit on")
+        self.null_ = values
+        return self
+
+    def transform(self, scores) -> np.ndarray:
+        if not hasattr(self, "null_"):
+            raise RuntimeError("call fit(null_scores) before transform")
+        values = np.asarray(scores, dtype=np.float64)
+        out = np.searchsorted(self.null_, values, side="right") / len(self.null_)
+        return np.where(np.isnan(values), np.nan, out)
+
+    def inverse(self, percentile: float) -> float:
+        """The raw score at a given percentile of the null distribution."""
+        return float(np.quantile(self.null_, percentile))
+
+
+class IsotonicCalibrator:
+    """Map a score to the expected label with isotonic regression (monotone, fitted on labels).
+
+    With binary labels the output is a probability of being similar; with graded labels it
+    is the expected grade.
+    """
+
+    def fit(self, scores, labels) -> IsotonicCalibrator:
+        from sklearn.isotonic import IsotonicRegression
+
+        x = np.asarray(scores, dtype=np.float64)
+        y = np.asarray(labels, dtype=np.float64)
+        if x.shape != y.shape:
+            raise ValueError(f"{len(x)} scores but {len(y)} labels")
+        ok = ~np.isnan(x) & ~np.isnan(y)
+        if ok.sum() < 2:
+            raise ValueError("isotonic calibration needs at least two scored, labelled pairs")
+        self.model_ = IsotonicRegression(out_of_bounds="clip").fit(x[ok], y[ok])
+        return self
+
+    def transform(self, scores) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise RuntimeError("call fit(scores, labels) before transform")
+        values = np.asarray(scores, dtype=np.float64)
+        out = np.full(values.shape, np.nan)
+        ok = ~np.isnan(values)
+        out[ok] = self.model_.predict(values[ok])
+        return out
+
+
+def calibrate(scores, models=None, *, method: str = "percentile", gold=None,
+              n_null: int = 2000, seed: int = 0):
+    """Calibrated copy of a :func:`~simwidgets.score_pairs` frame (``score_*`` columns replaced).
+
+    ``method="percentile"`` needs the texts (``left``/``right`` columns) and the models
+    (specs or embedders whose names match the columns); ``"isotonic"`` needs ``gold``.
+    The fitted calibrators are in ``result.attrs["calibrators"]``.
+    """
+    out = scores.copy()
+    columns = [c for c in scores.columns if c.startswith("score_")]
+    calibrators = {}
+    if method == "percentile":
+        if models is None:
+            raise ValueError("percentile calibration needs models=[...] to score random pairs")
+        for model in [load_model(m) for m in (models if isinstance(models, (list, tuple)) else [models])]:
+            column = f"score_{model.name}"
+            if column not in columns:
+                raise ValueError(f"no column {column!r} for model {model.name!r}; columns: {columns}")
+            null = random_pair_scores(scores["left"], scores["right"], model, n=n_null, seed=seed)
+            calibrators[model.name] = PercentileCalibrator().fit(null)
+            out[column] = calibrators[model.name].transform(scores[column])
+    elif method == "isotonic":
+        if gold is None:
+            raise ValueError("isotonic calibration needs gold labels")
+        for column in columns:
+            name = column[len("score_"):]
+            calibrators[name] = IsotonicCalibrator().fit(scores[column], np.asarray(gold, dtype=float))
+            out[column] = calibrators[name].transform(scores[column])
+    else:
+        raise ValueError(f"unknown calibration method {method!r}; use 'percentile' or 'isotonic'")
+    out.attrs["calibrators"] = calibrators
+    return out

@@ -1,0 +1,204 @@
+"""Stacked models over per-model similarity scores (the analysis this project grew from).
+
+A random forest or a linear model predicts the human label from every model's score plus
+cheap pair features; cross-validation measures its error against each model alone, and
+feature importances say which scores matter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .metrics import _as_gold, gold_kind
+
+_WORD = re.compile(r"\w+")
+
+
+def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
+    """Cheap features of each pair: token counts, length difference, token overlap (Jaccard),
+    and, with a vocabulary (a model spec or :class:`~simwidgets.Vocabulary`), the share of
+    out-of-vocabulary tokens on each side. Missing texts count as empty."""
+    def tokens(text):
+        return _WORD.findall(text.lower()) if isinstance(text, str) else []
+
+    lt = [tokens(t) for t in left]
+    rt = [tokens(t) for t in right]
+    features = {
+        "len_left": [len(t) for t in lt],
+        "len_right": [len(t) for t in rt],
+        "len_diff": [abs(len(a) - len(b)) for a, b in zip(lt, rt)],
+        "overlap": [len(set(a) & set(b)) / len(set(a) | set(b)) if (a or b) else 0.0 for a, b in zip(lt, rt)],
+    }
+    if vocabulary is not None:
+        if not hasattr(vocabulary, "lookup"):
+            from ..models import load_model
+
+            vocabulary = load_model(vocabulary).vocabulary()
+
+        def oov_share(toks):
+            return sum(vocabulary.lookup(t) is None for t in toks) / len(toks) if toks else 1.0
+
+        features["oov_left"] = [oov_share(t) for t in lt]
+        features["oov_right"] = [oov_share(t) for t in rt]
+    return pd.DataFrame(features, dtype=np.float64)
+
+
+@dataclass
+class EnsembleResult:
+    """What :func:`fit_ensemble` found.
+
+    Attributes
+    ----------
+    model
+        The scikit-learn pipeline fitted on all pairs (``predict`` it on new features).
+    task
+        ``"regression"`` (graded gold) or ``"classification"`` (binary gold).
+    features
+        Feature names, in the order the model takes them.
+    table
+        Cross-validated error (MSE for graded gold, Brier score for binary) and agreement
+        (Spearman, or ROC-AUC) of each single model and of the ensemble.
+    best_single
+        Name of the single model with the lowest cross-validated error.
+    lift
+        Relative error reduction of the ensemble over ``best_single`` (0.15 = 15% less).
+    importances
+        Per feature: ``impurity`` (forest), ``coefficient`` (linear, on standardised
+        features) and ``permutation`` (mean error increase when the feature is shuffled on
+        held-out folds), sorted by permutation importance.
+    cv_predictions
+        Out-of-fold predictions for every labelled pair.
+    """
+
+    model: object
+    kind: str
+    task: str
+    features: list[str]
+    table: pd.DataFrame
+    best_single: str
+    lift: float
+    importances: pd.DataFrame
+    cv_predictions: np.ndarray
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predictions for a frame with the same feature columns."""
+        X = X[self.features]
+        if self.task == "classification":
+            return self.model.predict_proba(X)[:, 1]
+        return self.model.predict(X)
+
+
+def _estimator(kind: str, task: str, seed: int, n_estimators: int):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    if kind == "forest":
+        cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
+        return make_pipeline(impute, cls(n_estimators=n_estimators, min_samples_leaf=3,
+                                         random_state=seed, n_jobs=-1))
+    if kind == "linear":
+        head = LogisticRegression(max_iter=1000) if task == "classification" else Ridge(alpha=1.0)
+        return make_pipeline(impute, StandardScaler(), head)
+    raise ValueError(f"kind must be 'forest' or 'linear', got {kind!r}")
+
+
+def fit_ensemble(scores: pd.DataFrame, gold, kind: str = "forest", *, left=None, right=None,
+                 pair_features_on: bool = True, vocabulary="glove-50d", cv: int = 5, seed: int = 0,
+                 n_estimators: int = 300) -> EnsembleResult:
+    """Fit a stacked model over per-model scores, with cross-validated lift and importances.
+
+    Parameters
+    ----------
+    scores
+        A frame with ``score_<model>`` columns (as :func:`~simwidgets.score_pairs` returns;
+        its ``left``/``right`` columns are used for pair features).
+    gold
+        Human labels, graded (regression) or 0/1 (classification). NaN labels are left out.
+    kind
+        ``"forest"`` (random forest) or ``"linear"`` (ridge or logistic regression).
+    pair_features_on
+        Add lengths, token overlap and OOV share (against ``vocabulary``) as features.
+    cv
+        Folds of cross-validation.
+    """
+    from sklearn.base import clone
+    from sklearn.inspection import permutation_importance
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    score_cols = [c for c in scores.columns if c.startswith("score_")]
+    if not score_cols:
+        raise ValueError("scores has no score_<model> columns")
+    labels = _as_gold(gold, len(scores))
+    keep = ~np.isnan(labels)
+    if keep.sum() < 2 * cv:
+        raise ValueError(f"need at least {2 * cv} labelled pairs for {cv}-fold cross-validation")
+    task = "classification" if gold_kind(labels) == "binary" else "regression"
+    X = scores[score_cols].astype(np.float64).reset_index(drop=True)
+    left = scores["left"] if left is None and "left" in scores else left
+    right = scores["right"] if right is None and "right" in scores else right
+    if pair_features_on and left is not None and right is not None:
+        X = pd.concat([X, pair_features(list(left), list(right), vocabulary)], axis=1)
+    X, y = X[keep].reset_index(drop=True), labels[keep]
+    if task == "classification":
+        y = y.astype(np.int64)
+        folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
+    else:
+        folds = KFold(cv, shuffle=True, random_state=seed)
+    splits = list(folds.split(X, y))
+    scoring = "neg_brier_score" if task == "classification" else "neg_mean_squared_error"
+
+    def cross_predict(estimator, columns):
+        out = np.empty(len(y))
+        perm = []
+        for train, test in splits:
+            fitted = clone(estimator).fit(X.iloc[train][columns], y[train])
+            part = X.iloc[test][columns]
+            out[test] = fitted.predict_proba(part)[:, 1] if task == "classification" else fitted.predict(part)
+            if len(columns) == X.shape[1]:
+                result = permutation_importance(fitted, part, y[test], scoring=scoring,
+                                                n_repeats=5, random_state=seed)
+                perm.append(result.importances_mean)
+        return out, perm
+
+    rows = []
+    for column in score_cols:  # each model alone, through a linear/logistic fit of its score
+        pred, _ = cross_predict(_estimator("linear", task, seed, n_estimators), [column])
+        rows.append(_row(column[len("score_"):], pred, y, task))
+    ensemble = _estimator(kind, task, seed, n_estimators)
+    pred, perm = cross_predict(ensemble, list(X.columns))
+    rows.append(_row(f"ensemble ({kind})", pred, y, task))
+    table = pd.DataFrame(rows).set_index("model")
+    singles = table.iloc[:-1]
+    best = str(singles["error"].idxmin())
+    lift = float(1 - table["error"].iloc[-1] / singles["error"].min())
+    final = clone(ensemble).fit(X, y)
+    importances = pd.DataFrame({"feature": list(X.columns), "permutation": np.mean(perm, axis=0)})
+    head = final[-1]
+    names = final[0].get_feature_names_out(list(X.columns))
+    if kind == "forest":
+        impurity = dict(zip(names, head.feature_importances_))
+        importances["impurity"] = [impurity.get(f, 0.0) for f in X.columns]
+    else:
+        coef = np.ravel(head.coef_)
+        coefs = dict(zip(names, coef))
+        importances["coefficient"] = [coefs.get(f, 0.0) for f in X.columns]
+    importances = importances.sort_values("permutation", ascending=False).reset_index(drop=True)
+    return EnsembleResult(final, kind, task, list(X.columns), table, best, lift, importances, pred)
+
+
+def _row(name: str, pred: np.ndarray, y: np.ndarray, task: str) -> dict:
+    from scipy import stats
+    from sklearn.metrics import roc_auc_score
+
+    error = float(np.mean((pred - y) ** 2))
+    if task == "classification":
+        return {"model": name, "error": error, "roc_auc": float(roc_auc_score(y, pred))}
+    return {"model": name, "error": error, "spearman": float(stats.spearmanr(pred, y).statistic)}

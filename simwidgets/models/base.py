@@ -1,0 +1,249 @@
+"""The embedder protocol every model family implements, with validation, dedup and caching."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..texts import SimwidgetsWarning, as_text_list, clean_texts
+from ..vocab import Vocabulary
+from .cache import DiskCache, MemoryCache, text_key
+
+#: Show a progress bar by default when at least this many texts must really be embedded.
+PROGRESS_MIN_TEXTS = 2_000
+
+
+@dataclass(frozen=True)
+class Note:
+    """What happened to one text inside a model: out-of-vocabulary tokens, truncation, failure."""
+
+    oov: tuple[str, ...] = ()
+    n_tokens: int = 0
+    truncated: bool = False
+    reason: str | None = None  # set when the model could not give a vector (vector is NaN)
+
+
+@dataclass
+class EmbedReport:
+    """Vectors of a list of texts plus, per text, why it has no vector and what was lost.
+
+    Attributes
+    ----------
+    vectors
+        ``(n, dim)`` float32; rows of texts that could not be embedded are NaN.
+    reasons
+        ``None`` for embedded texts, else a human-readable reason.
+    oov
+        Out-of-vocabulary tokens per text (empty for models that have no such notion).
+    truncated
+        Whether the text was longer than the model's limit and was cut.
+    n_tokens
+        Number of tokens the model saw per text (0 where unknown).
+    """
+
+    vectors: np.ndarray
+    reasons: list[str | None]
+    oov: list[tuple[str, ...]]
+    truncated: np.ndarray
+    n_tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def n_failed(self) -> int:
+        return sum(r is not None for r in self.reasons)
+
+    @property
+    def oov_total(self) -> int:
+        """Number of out-of-vocabulary token occurrences over all texts."""
+        return sum(len(o) for o in self.oov)
+
+    def oov_counts(self):
+        """Out-of-vocabulary tokens with their counts, most frequent first (a Series)."""
+        import pandas as pd
+
+        tokens = [t for toks in self.oov for t in toks]
+        return pd.Series(tokens, dtype=object).value_counts()
+
+    def summary(self) -> dict:
+        """Counts for a one-line report."""
+        total_tokens = int(self.n_tokens.sum()) if len(self.n_tokens) else 0
+        return {
+            "texts": len(self.reasons),
+            "failed": self.n_failed,
+            "truncated": int(self.truncated.sum()),
+            "oov_tokens": self.oov_total,
+            "tokens": total_tokens,
+            "oov_share": (self.oov_total / total_tokens) if total_tokens else 0.0,
+        }
+
+
+class Embedder:
+    """Base class of every model: subclasses implement :meth:`_embed_batch`.
+
+    Public surface: ``name``, ``dim``, :meth:`embed`, :meth:`embed_report`,
+    :meth:`vocabulary`. The base class validates texts (bad ones get NaN and a reason),
+    embeds each distinct text once, and caches vectors by model identity and text, in memory
+    always and on disk when ``cache_dir`` is given (or ``SIMWIDGETS_CACHE_DIR`` is set).
+    """
+
+    #: Short name used in column names (``score_<name>``).
+    name: str = "model"
+    #: Texts per call to :meth:`_embed_batch`.
+    batch_size: int = 256
+    #: Maximum tokens the model reads (longer texts are truncated and reported), or None.
+    max_tokens: int | None = None
+
+    def __init__(self, *, cache_dir: str | os.PathLike | None = None, memory_cache: int = 500_000):
+        self._dim: int | None = None
+        self.cache_dir = cache_dir if cache_dir is not None else os.environ.get("SIMWIDGETS_CACHE_DIR")
+        self._memory_limit = memory_cache
+        self._caches: dict[str, tuple[MemoryCache, DiskCache | None]] = {}
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def dim(self) -> int | None:
+        """Vector length (``None`` until known, for callables and unfitted TF-IDF)."""
+        return self._dim
+
+    @property
+    def identity(self) -> str:
+        """A string that changes whenever the vectors this model gives could change."""
+        return f"{type(self).__name__}:{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
+
+    # -- hooks for subclasses -------------------------------------------------------------
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note] | None]:
+        """Embed clean, non-empty texts; return float32 ``(len(texts), dim)`` and notes."""
+        raise NotImplementedError
+
+    def prepare(self, texts: list[str]) -> None:
+        """Fit corpus-dependent state (TF-IDF vocabulary, SIF component) if not fitted yet.
+
+        Called by the similarity and evaluation functions with every text they will embed,
+        so that both sides of a comparison share one fit. A no-op for most models.
+        """
+
+    def vocabulary(self) -> Vocabulary:
+        """The model's tokens, vectors and token kinds."""
+        raise TypeError(f"model {self.name!r} ({type(self).__name__}) has no token vocabulary")
+
+    # -- public API -----------------------------------------------------------------------
+    def embed(self, texts, *, progress: bool | None = None) -> np.ndarray:
+        """Embed texts into a float32 array of shape ``(len(texts), dim)``.
+
+        Texts that cannot be embedded (``None``, NaN, empty, not a string, invalid UTF-8,
+        all tokens unknown) give rows of NaN; :meth:`embed_report` says why.
+        """
+        return self.embed_report(texts, progress=progress).vectors
+
+    def embed_report(self, texts, *, progress: bool | None = None) -> EmbedReport:
+        """Like :meth:`embed`, with reasons, out-of-vocabulary tokens and truncation per text."""
+        items = as_text_list(texts)
+        clean, reasons = clean_texts(items)
+        n = len(items)
+        positions: dict[str, list[int]] = {}
+        for i, text in enumerate(clean):
+            if text is not None:
+                positions.setdefault(text, []).append(i)
+        unique = list(positions)
+        vectors, notes = self._embed_unique(unique, progress=progress)
+        dim = self.dim if self.dim is not None else (vectors.shape[1] if len(unique) else 0)
+        out = np.full((n, dim), np.nan, dtype=np.float32)
+        oov: list[tuple[str, ...]] = [()] * n
+        truncated = np.zeros(n, dtype=bool)
+        n_tokens = np.zeros(n, dtype=np.int64)
+        for j, text in enumerate(unique):
+            note = notes[j]
+            rows = positions[text]
+            out[rows] = vectors[j]
+            for i in rows:
+                oov[i] = note.oov
+                truncated[i] = note.truncated
+                n_tokens[i] = note.n_tokens
+                if note.reason is not None:
+                    reasons[i] = note.reason
+        if truncated.any():
+            warnings.warn(
+                f"{int(truncated.sum())} of {n} texts were longer than {self.name}'s limit of "
+                f"{self.max_tokens} tokens and were truncated",
+                SimwidgetsWarning,
+                stacklevel=3,
+            )
+        return EmbedReport(out, reasons, oov, truncated, n_tokens)
+
+    # -- caching --------------------------------------------------------------------------
+    def _cache(self) -> tuple[MemoryCache, DiskCache | None]:
+        key = self.identity
+        if key not in self._caches:
+            disk = DiskCache(self.cache_dir, key, self.dim or 0) if self.cache_dir else None
+            self._caches[key] = (MemoryCache(self._memory_limit), disk)
+        return self._caches[key]
+
+    def cache_size(self) -> int:
+        """Number of texts in this model's in-memory cache."""
+        return len(self._cache()[0])
+
+    def _embed_unique(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, list[Note]]:
+        if not texts:
+            return np.zeros((0, self.dim or 0), dtype=np.float32), []
+        self.prepare(texts)
+        memory, disk = self._cache()
+        keys = [text_key(t) for t in texts]
+        found = memory.get_many(keys)
+        if disk is not None:
+            missing = [i for i, entry in enumerate(found) if entry is None]
+            for i, entry in zip(missing, disk.get_many([keys[i] for i in missing])):
+                found[i] = entry
+        todo = [i for i, entry in enumerate(found) if entry is None]
+        new_vectors, new_notes = self._embed_in_batches([texts[i] for i in todo], progress)
+        if todo:
+            entries = list(zip(new_vectors, new_notes))
+            todo_keys = [keys[i] for i in todo]
+            memory.put_many(todo_keys, entries)
+            if disk is not None:
+                disk.put_many(todo_keys, entries)
+            for i, entry in zip(todo, entries):
+                found[i] = entry
+        vectors = np.stack([entry[0] for entry in found]).astype(np.float32, copy=False)
+        return vectors, [entry[1] for entry in found]
+
+    def _embed_in_batches(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, list[Note]]:
+        if not texts:
+            return np.zeros((0, self.dim or 0), dtype=np.float32), []
+        # Sort by length so each batch holds texts of similar length (less padding).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        show = progress if progress is not None else len(texts) >= PROGRESS_MIN_TEXTS
+        chunks, notes_sorted = [], []
+        bar = tqdm(total=len(texts), desc=f"embedding with {self.name}", unit="text", disable=not show)
+        with bar:
+            for start in range(0, len(order), self.batch_size):
+                batch = [texts[i] for i in order[start : start + self.batch_size]]
+                vecs, notes = self._embed_batch(batch)
+                vecs = np.asarray(vecs, dtype=np.float32)
+                if vecs.ndim != 2 or vecs.shape[0] != len(batch):
+                    raise ValueError(
+                        f"model {self.name!r} returned an array of shape {vecs.shape} for "
+                        f"{len(batch)} texts; expected ({len(batch)}, dim)"
+                    )
+                if self._dim is None:
+                    self._dim = int(vecs.shape[1])
+                elif vecs.shape[1] != self._dim:
+                    raise ValueError(
+                        f"model {self.name!r} returned vectors of length {vecs.shape[1]}, "
+                        f"earlier {self._dim}"
+                    )
+                chunks.append(vecs)
+                notes_sorted.extend(notes if notes is not None else [Note()] * len(batch))
+                bar.update(len(batch))
+        stacked = np.concatenate(chunks)
+        out = np.empty_like(stacked)
+        out[order] = stacked
+        notes_out: list[Note] = [Note()] * len(texts)
+        for pos, i in enumerate(order):
+            notes_out[i] = notes_sorted[pos]
+        return out, notes_out

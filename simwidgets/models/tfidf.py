@@ -1,0 +1,116 @@
+"""TF-IDF over words or character n-grams (scikit-learn), and models wrapping any callable."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from ..texts import NO_TOKENS, as_text_list, clean_texts
+from .base import Embedder, Note
+
+
+class TfidfModel(Embedder):
+    """scikit-learn ``TfidfVectorizer`` vectors as dense float32 rows.
+
+    The vectorizer is fitted on a corpus: the one passed to :meth:`fit` (or ``corpus=``),
+    otherwise on the first texts it is asked to embed together (the similarity and
+    evaluation functions pass both sides of a comparison at once). The fit is then kept, so
+    later texts are embedded in the same space; words unseen in the fit are reported as
+    out of vocabulary.
+
+    Parameters
+    ----------
+    analyzer
+        ``"word"`` (default: unigrams and bigrams) or ``"char"`` (3- to 5-grams inside word
+        boundaries, robust to typos).
+    max_features
+        Largest vocabulary kept (most frequent terms).
+    """
+
+    batch_size = 4096
+
+    def __init__(self, analyzer: str = "word", corpus=None, max_features: int = 2**15, **kwargs):
+        super().__init__(**kwargs)
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if analyzer not in ("word", "char"):
+            raise ValueError(f"unknown TF-IDF analyzer {analyzer!r}; use 'word' or 'char'")
+        self.analyzer = analyzer
+        self.name = "tfidf" if analyzer == "word" else "tfidf-char"
+        options = {"sublinear_tf": True, "max_features": max_features, "dtype": np.float32}
+        if analyzer == "word":
+            self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), **options)
+        else:
+            self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), **options)
+        self._fit_digest: str | None = None
+        if corpus is not None:
+            self.fit(corpus)
+
+    @property
+    def fitted(self) -> bool:
+        return self._fit_digest is not None
+
+    @property
+    def identity(self) -> str:
+        return f"tfidf:{self.analyzer}:{self._fit_digest}"
+
+    def fit(self, corpus) -> TfidfModel:
+        """Fit the vocabulary and IDF weights on a corpus of texts."""
+        texts = [t for t in clean_texts(as_text_list(corpus, "corpus"))[0] if t is not None]
+        if not texts:
+            raise ValueError("TF-IDF needs at least one non-empty text to fit on")
+        try:
+            self.vectorizer.fit(texts)
+        except ValueError as exc:  # e.g. "empty vocabulary; perhaps the documents only contain stop words"
+            raise ValueError(f"could not fit TF-IDF on the given corpus: {exc}") from exc
+        self._dim = len(self.vectorizer.vocabulary_)
+        self._analyze = self.vectorizer.build_analyzer()
+        self._fit_digest = hashlib.blake2b("\n".join(texts).encode(), digest_size=8).hexdigest()
+        return self
+
+    def prepare(self, texts: list[str]) -> None:
+        if not self.fitted:
+            self.fit(texts)
+
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+        matrix = self.vectorizer.transform(texts).toarray()
+        vocab = self.vectorizer.vocabulary_
+        notes = []
+        for i, text in enumerate(texts):
+            terms = self._analyze(text)
+            unknown = tuple(t for t in terms if t not in vocab) if self.analyzer == "word" else ()
+            reason = NO_TOKENS if not terms else None
+            if reason is None and not matrix[i].any():
+                reason = "no terms in common with the TF-IDF vocabulary"
+            notes.append(Note(oov=unknown, n_tokens=len(terms), reason=reason))
+        matrix[[n.reason is not None for n in notes]] = np.nan
+        return matrix.astype(np.float32, copy=False), notes
+
+
+class CallableModel(Embedder):
+    """Wrap any function from a list of texts to a 2-D array of vectors."""
+
+    def __init__(self, function, name: str | None = None, batch_size: int = 256, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"expected a callable, got {type(function).__name__}")
+        self.function = function
+        self.name = name or getattr(function, "__name__", "callable")
+        if self.name == "<lambda>":
+            self.name = "callable"
+        self.batch_size = batch_size
+
+    @property
+    def identity(self) -> str:
+        return f"callable:{self.name}:{id(self.function)}"
+
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, None]:
+        result = self.function(list(texts))
+        try:
+            vectors = np.asarray(result, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"model {self.name!r} must return a 2-D array of numbers, got {type(result).__name__}"
+            ) from exc
+        return vectors, None

@@ -1,0 +1,210 @@
+"""Transformer encoders: sentence-transformers models and Hugging Face BERT-family models."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ..vocab import Vocabulary, token_kinds
+from .base import Embedder, Note
+
+HF_POOLINGS = ("mean", "cls")
+
+
+def pick_device(device: str | None) -> str:
+    """``device`` as given, or ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _check_source(path_or_name: str, family: str) -> str:
+    """Refuse early, with a clear message, a path that does not exist.
+
+    Hub names (``org/model``) are passed through: they load when cached locally or online.
+    """
+    path_or_name = str(path_or_name)
+    looks_like_path = path_or_name.startswith((".", "/", "~")) or Path(path_or_name).suffix != ""
+    path = Path(path_or_name).expanduser()
+    if looks_like_path and not path.exists():
+        raise FileNotFoundError(f"{family} model folder not found: {path}")
+    return str(path) if path.exists() else path_or_name
+
+
+@contextmanager
+def _quiet_loading():
+    """Hide transformers' per-load "Loading weights" bar (one model load is not long work)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _token_notes(tokenizer, texts: list[str], limit: int | None) -> list[Note]:
+    """Token counts (special tokens included) and truncation per text."""
+    encoded = tokenizer(
+        texts,
+        add_special_tokens=True,
+        truncation=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+        verbose=False,
+    )["input_ids"]
+    notes = []
+    for ids in encoded:
+        n = len(ids)
+        notes.append(Note(n_tokens=n, truncated=limit is not None and n > limit))
+    return notes
+
+
+def vocabulary_from(tokenizer, embedding_matrix) -> Vocabulary:
+    """Word pieces of a tokenizer with the rows of the model's input embedding matrix."""
+    matrix = embedding_matrix.detach().float().cpu().numpy()
+    by_id = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
+    tokens = [tok for tok, idx in by_id if idx < len(matrix)]
+    ids = np.array([idx for tok, idx in by_id if idx < len(matrix)])
+    lowercase = bool(getattr(tokenizer, "do_lower_case", False)) or (
+        tokenizer("A", add_special_tokens=False)["input_ids"]
+        == tokenizer("a", add_special_tokens=False)["input_ids"]
+    )
+    return Vocabulary(
+        tokens=tokens,
+        vectors=np.ascontiguousarray(matrix[ids], dtype=np.float32),
+        kinds=token_kinds(tokens, specials=tokenizer.all_special_tokens),
+        ranks=None,
+        cased=not lowercase,
+    )
+
+
+class SentenceTransformerModel(Embedder):
+    """Any sentence-transformers model (a local folder, or a hub name available offline)."""
+
+    batch_size = 256
+
+    def __init__(self, path_or_name: str, name: str | None = None, device: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        from sentence_transformers import SentenceTransformer
+
+        source = _check_source(path_or_name, "sentence-transformers")
+        try:
+            with _quiet_loading():
+                self.model = SentenceTransformer(source, device=pick_device(device))
+        except OSError as exc:
+            raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
+        self.source = source
+        self.name = name or f"st:{Path(source).name}"
+        self.max_tokens = self.model.max_seq_length
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
+            self.model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
+        self._dim = int(dim) if dim else None
+        self._vocab: Vocabulary | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"st:{self.source}"
+
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+        notes = _token_notes(self.model.tokenizer, texts, self.max_tokens)
+        vectors = self.model.encode(
+            texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False
+        )
+        return vectors.astype(np.float32, copy=False), notes
+
+    def vocabulary(self) -> Vocabulary:
+        """The word pieces of the underlying transformer and its input embedding matrix."""
+        if self._vocab is None:
+            transformer = self.model[0].auto_model
+            self._vocab = vocabulary_from(
+                self.model.tokenizer, transformer.get_input_embeddings().weight
+            )
+        return self._vocab
+
+
+class HuggingFaceModel(Embedder):
+    """A BERT-family encoder through transformers, pooled into one vector per text.
+
+    Parameters
+    ----------
+    path_or_name
+        Local folder (or a hub name available offline).
+    pooling
+        ``"mean"`` over non-padding tokens (default) or ``"cls"`` (the first token).
+    layer
+        Which hidden layer to pool: ``-1`` (default) is the last; ``0`` the embeddings.
+    """
+
+    batch_size = 64
+
+    def __init__(
+        self,
+        path_or_name: str,
+        pooling: str = "mean",
+        layer: int = -1,
+        name: str | None = None,
+        device: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        from transformers import AutoModel, AutoTokenizer
+
+        if pooling not in HF_POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; use one of {HF_POOLINGS}")
+        source = _check_source(path_or_name, "Hugging Face")
+        try:
+            with _quiet_loading():
+                self.tokenizer = AutoTokenizer.from_pretrained(source)
+                self.model = AutoModel.from_pretrained(source)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"could not load Hugging Face model {source!r}: {exc}") from exc
+        self.device = pick_device(device)
+        self.model.to(self.device).eval()
+        self.source, self.pooling, self.layer = source, pooling, int(layer)
+        n_layers = self.model.config.num_hidden_layers
+        if not -(n_layers + 1) <= self.layer <= n_layers:
+            raise ValueError(f"layer {layer} out of range: the model has {n_layers} layers (0..{n_layers})")
+        suffix = "" if (pooling, self.layer) == ("mean", -1) else f"-{pooling}" + (
+            "" if self.layer == -1 else f"-layer{self.layer}"
+        )
+        self.name = name or f"hf:{Path(source).name}{suffix}"
+        limits = [self.tokenizer.model_max_length, getattr(self.model.config, "max_position_embeddings", None)]
+        self.max_tokens = int(min(x for x in limits if x))
+        self._dim = int(self.model.config.hidden_size)
+        self._vocab: Vocabulary | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"hf:{self.source}:{self.pooling}:{self.layer}"
+
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+        import torch
+
+        notes = _token_notes(self.tokenizer, texts, self.max_tokens)
+        encoded = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+        ).to(self.device)
+        with torch.inference_mode():
+            output = self.model(**encoded, output_hidden_states=self.layer != -1)
+            hidden = output.last_hidden_state if self.layer == -1 else output.hidden_states[self.layer]
+            if self.pooling == "cls":
+                pooled = hidden[:, 0]
+            else:
+                mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return pooled.float().cpu().numpy(), notes
+
+    def vocabulary(self) -> Vocabulary:
+        """The word pieces and the model's input (word-piece) embedding matrix."""
+        if self._vocab is None:
+            self._vocab = vocabulary_from(self.tokenizer, self.model.get_input_embeddings().weight)
+        return self._vocab

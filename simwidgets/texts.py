@@ -1,0 +1,91 @@
+"""Validation of user texts: every input either becomes a clean ``str`` or gets a reason.
+
+Nothing here raises on a bad text: a text that cannot be embedded comes back as ``None``
+with a short, human-readable reason, so callers can report NaN plus the reason instead of
+crashing or silently dropping the row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+# Reasons, kept as constants so tests and downstream code can match on them.
+MISSING = "missing text (None or NaN)"
+EMPTY = "empty or whitespace-only text"
+NOT_TEXT = "not a string"
+BAD_UTF8 = "not valid UTF-8"
+ALL_OOV = "all tokens out of vocabulary"
+NO_TOKENS = "no tokens after tokenization"
+
+
+class SimwidgetsWarning(UserWarning):
+    """Warning raised by simwidgets for reported-but-recoverable problems (truncation...)."""
+
+
+def clean_text(value: object) -> tuple[str | None, str | None]:
+    """Return ``(text, None)`` for a usable text, or ``(None, reason)`` otherwise.
+
+    ``bytes`` are decoded as UTF-8; strings carrying lone surrogates (how Python represents
+    undecodable bytes read with ``errors="surrogateescape"``) count as invalid UTF-8.
+    """
+    if value is None:
+        return None, MISSING
+    if isinstance(value, float) and math.isnan(value):
+        return None, MISSING
+    if value is pd.NA or value is pd.NaT:
+        return None, MISSING
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None, BAD_UTF8
+    if isinstance(value, np.str_):
+        value = str(value)
+    if not isinstance(value, str):
+        return None, f"{NOT_TEXT} ({type(value).__name__})"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, BAD_UTF8
+    if not value.strip():
+        return None, EMPTY
+    return value, None
+
+
+def clean_texts(values: Iterable[object]) -> tuple[list[str | None], list[str | None]]:
+    """Vectorised :func:`clean_text`: returns parallel lists of texts and reasons."""
+    texts: list[str | None] = []
+    reasons: list[str | None] = []
+    for value in values:
+        text, reason = clean_text(value)
+        texts.append(text)
+        reasons.append(reason)
+    return texts, reasons
+
+
+def as_text_list(values: object, what: str = "texts") -> list:
+    """Turn a list, tuple, array or Series into a list, with a clear error otherwise.
+
+    A single string is refused (it is almost always a mistake: it would be iterated
+    character by character).
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError(
+            f"{what} must be a list of texts, got a single {type(values).__name__}; "
+            f"wrap it in a list: [{values!r}]"
+        )
+    if isinstance(values, pd.DataFrame):
+        raise TypeError(f"{what} must be one column (a Series or list), got a DataFrame")
+    if isinstance(values, (pd.Series, pd.Index)):
+        return values.tolist()
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError(f"{what} must be one-dimensional, got an array of shape {values.shape}")
+        return values.tolist()
+    if isinstance(values, Sequence) or isinstance(values, Iterable):
+        return list(values)
+    raise TypeError(f"{what} must be a list of texts, got {type(values).__name__}")
