@@ -103,7 +103,11 @@ class CallableModel(Embedder):
 
     @property
     def identity(self) -> str:
-        return f"callable:{self.name}:{id(self.function)}"
+        """Name plus the function's module and qualified name: stable across sessions, so a
+        disk cache is found again. Give distinct ``name``s to distinct functions."""
+        fn = self.function
+        where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+        return f"callable:{self.name}:{where}"
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, None]:
         result = self.function(list(texts))

@@ -221,8 +221,12 @@ def load_ulmfit(path: str | Path, *, trust: bool = False, vocab: str | Path | No
                 "simwidgets.save_ulmfit(learn, folder), which loads with weights_only."
             )
         fastai_text = _fastai_text()
+        import warnings
+
         try:
-            learn = fastai_text.load_learner(path, cpu=True)
+            with warnings.catch_warnings():  # the user opted in with trust=True
+                warnings.filterwarnings("ignore", message=".*insecure pickle.*")
+                learn = fastai_text.load_learner(path, cpu=True)
         except Exception as exc:
             raise ValueError(f"could not load the fastai export {path}: {exc}") from exc
         out = ULMFiTModel.from_learner(learn, name=name, pooling=pooling, source=str(path), **kwargs)

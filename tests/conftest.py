@@ -1,0 +1,90 @@
+"""Shared fixtures: offline settings, bundled models, small models trained in the session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# A small English corpus that ships with gensim (so it is there wherever gensim is).
+SENTENCES = [
+    "the cat sat on the mat and the dog sat on the rug",
+    "a dog chased the cat across the garden",
+    "the kitten and the puppy played in the garden",
+    "stock markets fell sharply as investors sold shares",
+    "the bank raised interest rates to fight inflation",
+    "investors bought shares when the market recovered",
+    "the film won awards for its music and its actors",
+    "the band played new songs at the music festival",
+    "gamers waited for the new game console release",
+]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared evaluation data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def glove():
+    from simwidgets import load_model
+
+    return load_model("glove-50d")
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from simwidgets import load_model
+
+    return load_model("minilm")
+
+
+@pytest.fixture(scope="session")
+def lee_texts() -> list[str]:
+    """gensim's Lee background corpus: 300 news paragraphs."""
+    import gensim.test.utils as gtu
+
+    path = Path(gtu.datapath("lee_background.cor"))
+    return [line.strip() for line in path.read_text(encoding="latin-1").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def word_vector_files(tmp_path_factory, lee_texts):
+    """word2vec and fastText models trained with gensim on the Lee corpus, saved in every format."""
+    from gensim.models import FastText, Word2Vec
+    from gensim.models.fasttext import save_facebook_model
+    from gensim.utils import simple_preprocess
+
+    folder = tmp_path_factory.mktemp("wordvectors")
+    corpus = [simple_preprocess(t) for t in lee_texts] * 3
+    w2v = Word2Vec(corpus, vector_size=24, min_count=2, epochs=5, seed=1, workers=1)
+    w2v.wv.save_word2vec_format(str(folder / "w2v.txt"), binary=False)
+    w2v.wv.save_word2vec_format(str(folder / "w2v.bin"), binary=True)
+    # GloVe's text format: no header line
+    lines = (folder / "w2v.txt").read_text(encoding="utf-8").splitlines()[1:]
+    (folder / "glove.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ft = FastText(corpus, vector_size=24, min_count=2, epochs=5, seed=1, workers=1, min_n=3, max_n=5)
+    save_facebook_model(ft, str(folder / "ft.bin"))
+    ft.wv.save_word2vec_format(str(folder / "ft.vec"), binary=False)
+    return {"folder": folder, "w2v": w2v.wv, "fasttext": ft.wv}
+
+
+@pytest.fixture(scope="session")
+def ulmfit_trained(tmp_path_factory, lee_texts):
+    """A tiny AWD-LSTM trained here, saved in the safe format and exported as a pickle."""
+    from simwidgets import save_ulmfit, train_ulmfit
+
+    folder = tmp_path_factory.mktemp("ulmfit")
+    model = train_ulmfit(lee_texts, emb_sz=16, n_hid=32, n_layers=2, epochs=1, bs=16,
+                         seq_len=32, progress=False, save_to=folder / "safe")
+    model.learner.export(folder / "export.pkl")
+    return {"model": model, "folder": folder}

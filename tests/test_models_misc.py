@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from simwidgets import KNOWN_SPECS, load_model
+from simwidgets.models import CallableModel, TfidfModel, load_models
+
+
+def test_unknown_spec_lists_the_known_ones():
+    with pytest.raises(ValueError) as info:
+        load_model("bert-huge")
+    for spec in KNOWN_SPECS:
+        assert spec in str(info.value)
+    with pytest.raises(ValueError, match="names no path"):
+        load_model("glove:")
+    with pytest.raises(TypeError, match="spec string"):
+        load_model(42)
+
+
+def test_unknown_option_is_a_clear_error():
+    with pytest.raises(TypeError, match="does not take option"):
+        load_model("glove-50d?colour=red")
+
+
+def test_loaded_models_are_reused(glove):
+    assert load_model("glove-50d") is glove
+
+
+class Counting:
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, texts):
+        self.seen.extend(texts)
+        return np.array([[len(t), t.count("a") + 1.0] for t in texts])
+
+
+def test_callable_model_embeds_each_distinct_text_once():
+    fn = Counting()
+    model = load_model(fn, name="counting")
+    assert isinstance(model, CallableModel) and model.name == "counting"
+    out = model.embed(["aa", "b", "aa", None, "b"])
+    assert out.shape == (5, 2) and out.dtype == np.float32
+    assert sorted(fn.seen) == ["aa", "b"]
+    assert np.isnan(out[3]).all()
+    model.embed(["aa", "ccc"])
+    assert sorted(fn.seen) == ["aa", "b", "ccc"]  # "aa" came from the cache
+
+
+def test_callable_returning_garbage_is_reported():
+    bad = load_model(lambda texts: [[1.0, 2.0]])  # one row for every batch
+    with pytest.raises(ValueError, match="expected"):
+        bad.embed(["a", "b"])
+    worse = load_model(lambda texts: "nope", name="worse")
+    with pytest.raises(TypeError, match="2-D array"):
+        worse.embed(["a"])
+
+
+def test_disk_cache_survives_a_new_model(tmp_path):
+    fn = Counting()
+    first = CallableModel(fn, name="c", cache_dir=tmp_path)
+    first.embed(["hello", "world", None])
+    assert len(list(tmp_path.glob("*.sqlite"))) == 1
+    fn.seen.clear()
+    second = CallableModel(fn, name="c", cache_dir=tmp_path)  # as in a new session
+    report = second.embed_report(["hello", "world", "new"])
+    assert fn.seen == ["new"]
+    np.testing.assert_array_equal(report.vectors[0], [5, 1])
+
+
+def test_tfidf_fits_once_and_reports_unknown_words():
+    model = load_model("tfidf")
+    assert isinstance(model, TfidfModel) and not model.fitted
+    a = model.embed(["the cat sat", "the dog sat", "a cat ran"])
+    assert model.fitted and a.shape[1] == model.dim
+    report = model.embed_report(["cat unicorn", "unicorn"])
+    assert "unicorn" in report.oov[0]
+    assert report.reasons[1] is not None and np.isnan(report.vectors[1]).all()
+    assert load_model("tfidf") is not model  # fitted per comparison, never shared
+
+
+def test_tfidf_char_and_corpus():
+    model = TfidfModel("char", corpus=["the cat sat", "the dog sat"])
+    assert model.name == "tfidf-char" and model.fitted
+    v = model.embed(["the cta sat"])  # a typo still shares character n-grams
+    assert np.linalg.norm(v) > 0
+    with pytest.raises(ValueError, match="analyzer"):
+        TfidfModel("bytes")
+
+
+def test_load_models_refuses_duplicate_names(glove):
+    with pytest.raises(ValueError, match="share the name"):
+        load_models(["glove-50d", glove])

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from simwidgets import UntrustedFileError, load_model, load_ulmfit
+
+TEXTS = ["The government said on Tuesday it would act.", "Fire crews fought the blaze", "qzxv"]
+
+
+def test_trained_model_embeds_and_reports_unknown_tokens(ulmfit_trained):
+    model = ulmfit_trained["model"]
+    assert model.dim == 16
+    report = model.embed_report(TEXTS + [""])
+    assert report.vectors.shape == (4, 16) and report.vectors.dtype == np.float32
+    assert report.reasons[:3] == [None, None, None] and report.reasons[3] is not None
+    assert report.oov[2] == ("qzxv",)
+
+
+def test_vocabulary_is_exactly_the_encoder_matrix(ulmfit_trained):
+    model = ulmfit_trained["model"]
+    vocab = model.vocabulary()
+    learn = model.learner
+    np.testing.assert_array_equal(vocab.vectors, learn.model[0].encoder.weight.detach().numpy())
+    assert list(vocab.tokens) == list(learn.dls.vocab)
+    kinds = dict(zip(vocab.tokens, vocab.kinds))
+    assert kinds["xxbos"] == "special" and kinds["xxmaj"] == "special" and kinds["the"] == "word"
+
+
+def test_safe_format_loads_with_weights_only_and_gives_the_same_vectors(ulmfit_trained):
+    safe = load_model(f"ulmfit:{ulmfit_trained['folder'] / 'safe'}")
+    np.testing.assert_array_equal(safe.vocabulary().vectors, ulmfit_trained["model"].vocabulary().vectors)
+    np.testing.assert_allclose(safe.embed(TEXTS), ulmfit_trained["model"].embed(TEXTS), atol=1e-6)
+
+
+def test_export_needs_trust(ulmfit_trained):
+    path = ulmfit_trained["folder"] / "export.pkl"
+    with pytest.raises(UntrustedFileError, match="pickle.*trust=True"):
+        load_model(f"ulmfit:{path}")
+    trusted = load_model(f"ulmfit:{path}?trust=true")
+    np.testing.assert_allclose(trusted.embed(TEXTS), ulmfit_trained["model"].embed(TEXTS), atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling, factor", [("mean", 1), ("max", 1), ("last", 1), ("concat", 3)])
+def test_poolings(ulmfit_trained, pooling, factor):
+    model = load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=pooling)
+    out = model.embed(TEXTS[:2])
+    assert out.shape == (2, 16 * factor)
+    if pooling == "concat":
+        last, maxed, mean = (load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p).embed(TEXTS[:2])
+                             for p in ("last", "max", "mean"))
+        np.testing.assert_allclose(out, np.hstack([last, maxed, mean]), atol=1e-6)
+
+
+def test_padding_does_not_change_a_text_vector(ulmfit_trained):
+    model = load_ulmfit(ulmfit_trained["folder"] / "safe")
+    alone = model.embed(["Fire crews fought the blaze"])
+    model2 = load_ulmfit(ulmfit_trained["folder"] / "safe")
+    together = model2.embed(["Fire crews fought the blaze", "a much longer text " * 10])[:1]
+    np.testing.assert_allclose(alone, together, atol=1e-5)
+
+
+def test_bad_ulmfit_files(tmp_path, ulmfit_trained):
+    with pytest.raises(FileNotFoundError):
+        load_model(f"ulmfit:{tmp_path / 'none'}")
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "weights.pth").write_bytes(b"not a torch file")
+    (folder / "vocab.json").write_text('["a", "b"]')
+    with pytest.raises(ValueError, match="could not read ULMFiT weights"):
+        load_model(f"ulmfit:{folder}")
+    (folder / "vocab.json").unlink()
+    with pytest.raises(FileNotFoundError, match="vocab"):
+        load_model(f"ulmfit:{folder}")
+
+
+def test_vocab_must_match_the_weights(tmp_path, ulmfit_trained):
+    import shutil
+
+    folder = tmp_path / "mismatch"
+    shutil.copytree(ulmfit_trained["folder"] / "safe", folder)
+    (folder / "vocab.json").write_text('["a", "b"]')
+    with pytest.raises(ValueError, match="same model"):
+        load_model(f"ulmfit:{folder}")
+
+
+def test_training_needs_texts():
+    from simwidgets import train_ulmfit
+
+    with pytest.raises(ValueError, match="at least 10"):
+        train_ulmfit(["one", "two", None])

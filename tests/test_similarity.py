@@ -1,0 +1,95 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from simwidgets import SimwidgetsWarning, cosine_matrix, neighbours, score_pairs, similarity_matrix
+from simwidgets.texts import ALL_OOV, BAD_UTF8, EMPTY, MISSING
+
+
+def test_cosine_matrix_in_blocks_equals_direct():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(37, 8)), rng.normal(size=(11, 8))
+    direct = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ (y / np.linalg.norm(y, axis=1, keepdims=True)).T
+    out = cosine_matrix(x, y, block_size=5)
+    assert out.dtype == np.float32 and out.shape == (37, 11)
+    np.testing.assert_allclose(out, direct, atol=1e-6)
+    with pytest.raises(ValueError, match="different lengths"):
+        cosine_matrix(x, rng.normal(size=(3, 4)))
+
+
+def test_similarity_matrix_of_texts(glove):
+    texts = ["cat", "kitten", "car", None]
+    m = similarity_matrix(texts, model=glove)
+    assert m.shape == (4, 4) and m.dtype == np.float32
+    np.testing.assert_allclose(np.diag(m)[:3], 1, atol=1e-5)
+    assert m[0, 1] > m[0, 2]
+    assert np.isnan(m[3]).all() and np.isnan(m[:, 3]).all()
+    rect = similarity_matrix(texts[:2], ["car", "truck", "lorry"], model=glove)
+    assert rect.shape == (2, 3)
+
+
+def test_similarity_matrix_fits_tfidf_on_both_sides():
+    m = similarity_matrix(["red apple pie"], ["apple pie", "green tea"], model="tfidf")
+    assert m[0, 0] > 0 and m[0, 1] == 0
+
+
+def test_score_pairs_keeps_every_row_in_order_with_reasons(glove):
+    left = pd.Series(["cat", "", None, 3, b"\xff", "qqzzxxv", "dog", "cat"], index=list("abcdefgh"))
+    right = ["dog", "dog", "dog", "dog", "dog", "dog", "", "cat"]
+    out = score_pairs(left, right, models=[glove])
+    assert list(out.index) == list("abcdefgh")
+    assert list(out.columns) == ["left", "right", "score_glove-50d", "reason_glove-50d"]
+    reasons = out["reason_glove-50d"].tolist()
+    assert reasons[0] is None and out["score_glove-50d"].iloc[0] > 0.5
+    assert reasons[1] == f"left: {EMPTY}"
+    assert reasons[2] == f"left: {MISSING}"
+    assert reasons[3] == "left: not a string (int)"
+    assert reasons[4] == f"left: {BAD_UTF8}"
+    assert reasons[5] == f"left: {ALL_OOV}"
+    assert reasons[6] == f"right: {EMPTY}"
+    assert out["score_glove-50d"].iloc[7] == pytest.approx(1.0, abs=1e-6)
+    assert out["score_glove-50d"].iloc[1:7].isna().all()
+
+
+def test_score_pairs_several_models_and_length_mismatch(glove, minilm):
+    out = score_pairs(["a cat"], ["a kitten"], models=["glove-50d", "minilm"])
+    assert {"score_glove-50d", "score_minilm"} <= set(out.columns)
+    with pytest.raises(ValueError, match="same length"):
+        score_pairs(["a", "b"], ["c"], models=[glove])
+
+
+def test_score_pairs_reports_truncation(minilm):
+    with pytest.warns(SimwidgetsWarning, match="truncated"):
+        out = score_pairs(["word " * 1000], ["word"], models=[minilm])
+    assert out["score_minilm"].notna().all()
+
+
+def test_neighbours_agree_with_gensim(glove):
+    kv = glove.kv
+    for word in ["frog", "king", "paris"]:
+        ours = neighbours(word, glove, k=10)
+        theirs = kv.most_similar(word, topn=10)
+        assert ours["token"].tolist() == [w for w, _ in theirs]
+        np.testing.assert_allclose(ours["score"], [s for _, s in theirs], atol=1e-5)
+    assert set(ours.columns) == {"rank", "token", "score", "kind"}
+
+
+def test_neighbours_of_a_text_and_among_texts(glove, minilm):
+    near = neighbours("green frogs", glove, k=5)
+    assert "frog" in near["token"].tolist() or "frogs" in near["token"].tolist()
+    texts = ["a frog on a log", "stock prices fell", "toads and frogs", "green frogs"]
+    among = neighbours("green frogs", minilm, k=2, among=texts)
+    assert among["text"].tolist()[0] in ("toads and frogs", "a frog on a log")
+    assert "green frogs" not in among["text"].tolist()
+    with pytest.raises(KeyError, match="among="):
+        neighbours("not a single token here", minilm)
+    with pytest.raises(ValueError, match="k must"):
+        neighbours("frog", glove, k=0)
+    with pytest.raises(ValueError, match="cannot embed"):
+        neighbours("qqzzxxv", glove)
+
+
+def test_neighbours_of_a_vector(glove):
+    vocab = glove.vocabulary()
+    out = neighbours(vocab.vectors[vocab.index["frog"]], glove, k=1)
+    assert out["token"].iloc[0] == "frog"
