@@ -9,8 +9,8 @@ Library layers (no widgets needed):
 
 from .evaluation import (
     EnsembleResult,
-    fit_ensemble,
     evaluate_pairs,
+    fit_ensemble,
     load_pairs,
     read_mrpc,
     read_stsb,
@@ -19,8 +19,8 @@ from .evaluation import (
 from .evaluation.calibration import IsotonicCalibrator, PercentileCalibrator, random_pair_scores
 from .models import (
     KNOWN_SPECS,
-    EmbedReport,
     Embedder,
+    EmbedReport,
     UntrustedFileError,
     load_model,
     load_ulmfit,

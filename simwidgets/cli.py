@@ -19,8 +19,16 @@ def _models_help() -> str:
 
 
 def _print(frame: pd.DataFrame) -> None:
-    with pd.option_context("display.width", 200, "display.max_columns", 50,
-                           "display.max_colwidth", 60, "display.float_format", "{:.3f}".format):
+    with pd.option_context(
+        "display.width",
+        200,
+        "display.max_columns",
+        50,
+        "display.max_colwidth",
+        60,
+        "display.float_format",
+        "{:.3f}".format,
+    ):
         print(frame.to_string())
 
 
@@ -88,14 +96,22 @@ def cmd_evaluate(args) -> int:
         rows.append(table.reset_index())
     result = pd.concat(rows, ignore_index=True)
     if "spearman" in result and args.standard:
-        print("Spearman correlation (95% bootstrap interval); unscored = share of pairs a model could not score\n")
+        print(
+            "Spearman correlation (95% bootstrap interval); "
+            "unscored = share of pairs a model could not score\n"
+        )
         result["spearman [95% CI]"] = [
-            f"{r.spearman:.3f} [{r.spearman_low:.3f}, {r.spearman_high:.3f}]" for r in result.itertuples()
+            f"{r.spearman:.3f}"
+            + ("" if pd.isna(r.spearman_low) else f" [{r.spearman_low:.3f}, {r.spearman_high:.3f}]")
+            for r in result.itertuples()
         ]
         _print(result.pivot(index="model", columns="benchmark", values="spearman [95% CI]"))
         print()
-        _print(result.pivot(index="model", columns="benchmark", values="unscored_share").rename_axis(
-            columns="unscored share"))
+        _print(
+            result.pivot(index="model", columns="benchmark", values="unscored_share").rename_axis(
+                columns="unscored share"
+            )
+        )
     else:
         _print(result.set_index(["benchmark", "model"]))
     return 0
@@ -117,25 +133,39 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("similarity", help="cosine similarity of texts under one or more models",
-                       description="Score the first text against each of the others.")
+    p = sub.add_parser(
+        "similarity",
+        help="cosine similarity of texts under one or more models",
+        description="Score the first text against each of the others.",
+    )
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.set_defaults(func=cmd_similarity)
 
-    p = sub.add_parser("neighbours", aliases=["neighbors"], help="nearest vocabulary tokens of a word",
-                       description="Nearest tokens of the model's vocabulary, by cosine, exact search.")
+    p = sub.add_parser(
+        "neighbours",
+        aliases=["neighbors"],
+        help="nearest vocabulary tokens of a word",
+        description="Nearest tokens of the model's vocabulary, by cosine, exact search.",
+    )
     p.add_argument("query", metavar="WORD")
     p.add_argument("-m", "--model", action="append", help=_models_help() + " (default glove-50d)")
     p.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
     p.set_defaults(func=cmd_neighbours)
 
-    p = sub.add_parser("evaluate", help="metrics of models on a labelled pairs file",
-                       description="Spearman/Pearson (graded) or ROC-AUC etc. (binary) per model. "
-                                   "With --standard: WS-353, SimLex-999 and STS-B dev from a data "
-                                   "folder (default: shared/data found above the current folder).")
-    p.add_argument("file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)")
-    p.add_argument("--format", choices=["wordsim", "stsb", "mrpc"], help="file format (guessed from the name)")
+    p = sub.add_parser(
+        "evaluate",
+        help="metrics of models on a labelled pairs file",
+        description="Spearman/Pearson (graded) or ROC-AUC etc. (binary) per model. "
+        "With --standard: WS-353, SimLex-999 and STS-B dev from a data "
+        "folder (default: shared/data found above the current folder).",
+    )
+    p.add_argument(
+        "file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)"
+    )
+    p.add_argument(
+        "--format", choices=["wordsim", "stsb", "mrpc"], help="file format (guessed from the name)"
+    )
     p.add_argument("--standard", action="store_true", help="run the standard benchmarks")
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")

@@ -39,8 +39,9 @@ def cosine_matrix(x: np.ndarray, y: np.ndarray | None = None, block_size: int = 
     return out
 
 
-def similarity_matrix(a, b=None, model="minilm", *, block_size: int = 4096,
-                      progress: bool | None = None) -> np.ndarray:
+def similarity_matrix(
+    a, b=None, model="minilm", *, block_size: int = 4096, progress: bool | None = None
+) -> np.ndarray:
     """Cosine similarity matrix of texts (or words, for word-vector models).
 
     Parameters
@@ -103,8 +104,12 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
     if len(lefts) != len(rights):
         raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
     index = left.index if isinstance(left, pd.Series) else pd.RangeIndex(len(lefts))
-    frame = pd.DataFrame({"left": pd.Series(lefts, dtype=object, index=index),
-                          "right": pd.Series(rights, dtype=object, index=index)})
+    frame = pd.DataFrame(
+        {
+            "left": pd.Series(lefts, dtype=object, index=index),
+            "right": pd.Series(rights, dtype=object, index=index),
+        }
+    )
     n = len(lefts)
     for embedder in load_models(models):
         _prepare(embedder, lefts + rights)
@@ -178,8 +183,9 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None) -> pd.DataFram
         vector = _query_vector(embedder, query, None)
         exclude = {i for i, t in enumerate(texts) if isinstance(query, str) and t == query}
         idx, scores = _top_k(unit, vector, k, exclude)
-        return pd.DataFrame({"rank": np.arange(1, len(idx) + 1),
-                             "text": [texts[i] for i in idx], "score": scores})
+        return pd.DataFrame(
+            {"rank": np.arange(1, len(idx) + 1), "text": [texts[i] for i in idx], "score": scores}
+        )
     vocab = embedder.vocabulary()
     row = vocab.lookup(query) if isinstance(query, str) else None
     if row is not None:
@@ -187,12 +193,14 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None) -> pd.DataFram
     else:
         vector = _query_vector(embedder, query, vocab)
     idx, scores = _top_k(vocab.unit_vectors(), vector, k, {row} if row is not None else set())
-    return pd.DataFrame({
-        "rank": np.arange(1, len(idx) + 1),
-        "token": [vocab.tokens[i] for i in idx],
-        "score": scores,
-        "kind": vocab.kinds[idx],
-    })
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(idx) + 1),
+            "token": [vocab.tokens[i] for i in idx],
+            "score": scores,
+            "kind": vocab.kinds[idx],
+        }
+    )
 
 
 def _query_vector(embedder: Embedder, query, vocab) -> np.ndarray:

@@ -81,10 +81,19 @@ def word_vector_files(tmp_path_factory, lee_texts):
 @pytest.fixture(scope="session")
 def ulmfit_trained(tmp_path_factory, lee_texts):
     """A tiny AWD-LSTM trained here, saved in the safe format and exported as a pickle."""
-    from simwidgets import save_ulmfit, train_ulmfit
+    from simwidgets import train_ulmfit
 
     folder = tmp_path_factory.mktemp("ulmfit")
-    model = train_ulmfit(lee_texts, emb_sz=16, n_hid=32, n_layers=2, epochs=1, bs=16,
-                         seq_len=32, progress=False, save_to=folder / "safe")
+    model = train_ulmfit(
+        lee_texts,
+        emb_sz=16,
+        n_hid=32,
+        n_layers=2,
+        epochs=1,
+        bs=16,
+        seq_len=32,
+        progress=False,
+        save_to=folder / "safe",
+    )
     model.learner.export(folder / "export.pkl")
     return {"model": model, "folder": folder}

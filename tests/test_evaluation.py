@@ -23,7 +23,9 @@ def test_word_pairs_match_gensim_evaluate_word_pairs(shared_data, glove, name):
     path = shared_data / "word-sim" / name
     pairs = read_word_pairs(path)
     ours = evaluate_pairs(pairs.left, pairs.right, pairs.score, models=[glove], n_boot=0)
-    pearson, spearman, oov = glove.kv.evaluate_word_pairs(str(path), restrict_vocab=len(glove.kv.index_to_key))
+    pearson, spearman, oov = glove.kv.evaluate_word_pairs(
+        str(path), restrict_vocab=len(glove.kv.index_to_key)
+    )
     assert ours.loc["glove-50d", "spearman"] == pytest.approx(spearman.statistic, abs=1e-6)
     assert ours.loc["glove-50d", "pearson"] == pytest.approx(pearson.statistic, abs=1e-6)
     assert ours.loc["glove-50d", "unscored_share"] * 100 == pytest.approx(oov, abs=1e-9)
@@ -68,8 +70,13 @@ def test_graded_metrics_have_bootstrap_intervals(glove):
 
 
 def test_nan_gold_is_left_out_and_counted(glove):
-    out = evaluate_pairs(["cat", "car", "sun", "king"], ["dog", "truck", "moon", "queen"],
-                         [8.0, np.nan, 6.0, 7.0], models=[glove], n_boot=0).iloc[0]
+    out = evaluate_pairs(
+        ["cat", "car", "sun", "king"],
+        ["dog", "truck", "moon", "queen"],
+        [8.0, np.nan, 6.0, 7.0],
+        models=[glove],
+        n_boot=0,
+    ).iloc[0]
     assert out["gold_missing"] == 1 and out["pairs"] == 3
     with pytest.raises(ValueError, match="every gold label is missing"):
         evaluate_pairs(["cat"], ["dog"], [np.nan], models=[glove])
@@ -144,15 +151,23 @@ def test_stacked_models_report_lift_and_importances(shared_data, glove):
     assert forest.task == "regression"
     assert list(forest.table.index) == ["glove-50d", "tfidf", "ensemble (forest)"]
     assert forest.best_single in ("glove-50d", "tfidf")
-    assert forest.lift == pytest.approx(1 - forest.table["error"].iloc[-1] / forest.table["error"].iloc[:-1].min())
+    assert forest.lift == pytest.approx(
+        1 - forest.table["error"].iloc[-1] / forest.table["error"].iloc[:-1].min()
+    )
     assert forest.lift > 0  # the scores plus pair features beat either model alone here
     assert {"score_glove-50d", "overlap", "oov_left"} <= set(forest.importances["feature"])
     assert forest.importances["impurity"].sum() == pytest.approx(1.0, abs=0.05)
     linear = fit_ensemble(scores, pairs.score, kind="linear", cv=3)
     assert "coefficient" in linear.importances and len(linear.cv_predictions) == 400
-    assert linear.predict(pd.concat([scores.reset_index(drop=True)[["score_glove-50d", "score_tfidf"]],
-                                     pd.DataFrame(0.0, index=range(400), columns=linear.features[2:])],
-                                    axis=1)).shape == (400,)
+    assert linear.predict(
+        pd.concat(
+            [
+                scores.reset_index(drop=True)[["score_glove-50d", "score_tfidf"]],
+                pd.DataFrame(0.0, index=range(400), columns=linear.features[2:]),
+            ],
+            axis=1,
+        )
+    ).shape == (400,)
 
 
 def test_ensemble_binary_and_bad_input(glove):

@@ -2,17 +2,20 @@ import numpy as np
 import pytest
 
 from simwidgets import UntrustedFileError, load_model, load_ulmfit
+from simwidgets.texts import ALL_OOV
 
-TEXTS = ["The government said on Tuesday it would act.", "Fire crews fought the blaze", "qzxv"]
+TEXTS = ["The government said on Tuesday it would act.", "Fire crews fought the blaze", "a qzxv"]
 
 
 def test_trained_model_embeds_and_reports_unknown_tokens(ulmfit_trained):
     model = ulmfit_trained["model"]
     assert model.dim == 16
-    report = model.embed_report(TEXTS + [""])
-    assert report.vectors.shape == (4, 16) and report.vectors.dtype == np.float32
+    report = model.embed_report(TEXTS + ["", "qzxv"])
+    assert report.vectors.shape == (5, 16) and report.vectors.dtype == np.float32
     assert report.reasons[:3] == [None, None, None] and report.reasons[3] is not None
     assert report.oov[2] == ("qzxv",)
+    assert report.reasons[4] == ALL_OOV
+    assert np.isnan(report.vectors[4]).all() and not np.isnan(report.vectors[:3]).any()
 
 
 def test_vocabulary_is_exactly_the_encoder_matrix(ulmfit_trained):
@@ -45,8 +48,10 @@ def test_poolings(ulmfit_trained, pooling, factor):
     out = model.embed(TEXTS[:2])
     assert out.shape == (2, 16 * factor)
     if pooling == "concat":
-        last, maxed, mean = (load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p).embed(TEXTS[:2])
-                             for p in ("last", "max", "mean"))
+        last, maxed, mean = (
+            load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p).embed(TEXTS[:2])
+            for p in ("last", "max", "mean")
+        )
         np.testing.assert_allclose(out, np.hstack([last, maxed, mean]), atol=1e-6)
 
 
@@ -87,3 +92,35 @@ def test_training_needs_texts():
 
     with pytest.raises(ValueError, match="at least 10"):
         train_ulmfit(["one", "two", None])
+
+
+def test_fine_tuning_from_local_pretrained_weights(tmp_path, ulmfit_trained, lee_texts):
+    """The WT103 code path, fed with a small model saved as fastai saves WT103 (.pth + .pkl)."""
+    import pickle
+
+    from simwidgets import train_ulmfit
+
+    learn = ulmfit_trained["model"].learner
+    learn.path = tmp_path
+    learn.model_dir = "."
+    learn.save("pretrained", with_opt=False)
+    with open(tmp_path / "pretrained_vocab.pkl", "wb") as fh:
+        pickle.dump(list(learn.dls.vocab), fh)
+    base = ulmfit_trained["model"].vocabulary()
+    tuned = train_ulmfit(
+        lee_texts[:150],
+        pretrained=(tmp_path / "pretrained.pth", tmp_path / "pretrained_vocab.pkl"),
+        lr=1e-5,
+        epochs=1,
+        bs=16,
+        seq_len=32,
+        progress=False,
+    )
+    vocab = tuned.vocabulary()
+    assert vocab.dim == base.dim  # architecture read off the weights
+    shared = [t for t in ("the", "government", "said", "fire") if t in vocab.index and t in base.index]
+    assert shared
+    for token in shared:  # rows start from the pretrained vectors and move little at lr=1e-5
+        np.testing.assert_allclose(
+            vocab.vectors[vocab.index[token]], base.vectors[base.index[token]], atol=2e-2
+        )

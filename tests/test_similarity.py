@@ -93,3 +93,16 @@ def test_neighbours_of_a_vector(glove):
     vocab = glove.vocabulary()
     out = neighbours(vocab.vectors[vocab.index["frog"]], glove, k=1)
     assert out["token"].iloc[0] == "frog"
+
+
+def test_cosine_matrix_memory_is_the_result_plus_one_block():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 64)).astype(np.float32)
+    tracemalloc.start()
+    out = cosine_matrix(x, block_size=256)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    result = out.nbytes
+    assert peak < result + 4 * x.nbytes + 256 * 3000 * 4 * 2

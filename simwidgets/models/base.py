@@ -234,8 +234,7 @@ class Embedder:
                     self._dim = int(vecs.shape[1])
                 elif vecs.shape[1] != self._dim:
                     raise ValueError(
-                        f"model {self.name!r} returned vectors of length {vecs.shape[1]}, "
-                        f"earlier {self._dim}"
+                        f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}"
                     )
                 chunks.append(vecs)
                 notes_sorted.extend(notes if notes is not None else [Note()] * len(batch))

@@ -79,9 +79,7 @@ class DiskCache:
         self.dim = dim
         self._local = threading.local()
         with self._connect() as con:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB, note TEXT)"
-            )
+            con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB, note TEXT)")
             con.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             con.execute("INSERT OR IGNORE INTO meta VALUES ('model', ?)", (model_key,))
 

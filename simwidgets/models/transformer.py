@@ -103,8 +103,9 @@ class SentenceTransformerModel(Embedder):
         self.source = source
         self.name = name or f"st:{Path(source).name}"
         self.max_tokens = self.model.max_seq_length
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         self._dim = int(dim) if dim else None
@@ -116,18 +117,14 @@ class SentenceTransformerModel(Embedder):
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         notes = _token_notes(self.model.tokenizer, texts, self.max_tokens)
-        vectors = self.model.encode(
-            texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False
-        )
+        vectors = self.model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False), notes
 
     def vocabulary(self) -> Vocabulary:
         """The word pieces of the underlying transformer and its input embedding matrix."""
         if self._vocab is None:
             transformer = self.model[0].auto_model
-            self._vocab = vocabulary_from(
-                self.model.tokenizer, transformer.get_input_embeddings().weight
-            )
+            self._vocab = vocabulary_from(self.model.tokenizer, transformer.get_input_embeddings().weight)
         return self._vocab
 
 
@@ -173,11 +170,16 @@ class HuggingFaceModel(Embedder):
         n_layers = self.model.config.num_hidden_layers
         if not -(n_layers + 1) <= self.layer <= n_layers:
             raise ValueError(f"layer {layer} out of range: the model has {n_layers} layers (0..{n_layers})")
-        suffix = "" if (pooling, self.layer) == ("mean", -1) else f"-{pooling}" + (
-            "" if self.layer == -1 else f"-layer{self.layer}"
+        suffix = (
+            ""
+            if (pooling, self.layer) == ("mean", -1)
+            else f"-{pooling}" + ("" if self.layer == -1 else f"-layer{self.layer}")
         )
         self.name = name or f"hf:{Path(source).name}{suffix}"
-        limits = [self.tokenizer.model_max_length, getattr(self.model.config, "max_position_embeddings", None)]
+        limits = [
+            self.tokenizer.model_max_length,
+            getattr(self.model.config, "max_position_embeddings", None),
+        ]
         self.max_tokens = int(min(x for x in limits if x))
         self._dim = int(self.model.config.hidden_size)
         self._vocab: Vocabulary | None = None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..texts import ALL_OOV
 from ..vocab import Vocabulary, token_kinds
 from .base import Embedder, Note
 
@@ -71,8 +72,17 @@ class ULMFiTModel(Embedder):
 
     batch_size = 64
 
-    def __init__(self, encoder, vocab: list[str], name: str = "ulmfit", pooling: str = "mean",
-                 tokenizer=None, max_tokens: int = DEFAULT_MAX_TOKENS, source: str = "", **kwargs):
+    def __init__(
+        self,
+        encoder,
+        vocab: list[str],
+        name: str = "ulmfit",
+        pooling: str = "mean",
+        tokenizer=None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        source: str = "",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r} for ULMFiT; use one of {POOLINGS}")
@@ -88,6 +98,7 @@ class ULMFiTModel(Embedder):
         self.unk = self._stoi.get("xxunk", 0)
         self.pad = self._stoi.get("xxpad", 1)
         self.tokenizer = tokenizer or fastai_text.Tokenizer(fastai_text.WordTokenizer())
+        self._rule_tokens = set(fastai_text.defaults.text_spec_tok)
         self.pooling = pooling
         self.name = name if pooling == "mean" else f"{name}-{pooling}"
         self.max_tokens = max_tokens
@@ -129,8 +140,10 @@ class ULMFiTModel(Embedder):
             tokens = tokens[: self.max_tokens]
             row = [self._stoi.get(t, self.unk) for t in tokens]
             oov = tuple(t for t, i in zip(tokens, row) if i == self.unk and t != "xxunk")
+            words = [t for t in tokens if t not in self._rule_tokens]
+            reason = ALL_OOV if words and len(oov) == len(words) else None
             ids.append(row)
-            notes.append(Note(oov=oov, n_tokens=len(tokens), truncated=truncated))
+            notes.append(Note(oov=oov, n_tokens=len(tokens), truncated=truncated, reason=reason))
         lengths = torch.tensor([len(r) for r in ids])
         batch = torch.full((len(ids), int(lengths.max())), self.pad, dtype=torch.long)
         for i, row in enumerate(ids):  # right padding: real tokens never see a pad first
@@ -142,10 +155,16 @@ class ULMFiTModel(Embedder):
             mean = (hidden * mask).sum(1) / lengths[:, None]
             last = hidden[torch.arange(len(ids)), lengths - 1]
             maxed = hidden.masked_fill(~mask, float("-inf")).max(1).values
-            pooled = {"mean": mean, "last": last, "max": maxed,
-                      "concat": torch.cat([last, maxed, mean], dim=1)}[self.pooling]
+            pooled = {
+                "mean": mean,
+                "last": last,
+                "max": maxed,
+                "concat": torch.cat([last, maxed, mean], dim=1),
+            }[self.pooling]
             self.encoder.reset()
-        return pooled.float().numpy(), notes
+        out = pooled.float().numpy()
+        out[[n.reason is not None for n in notes]] = np.nan
+        return out, notes
 
     def vocabulary(self) -> Vocabulary:
         """The fastai vocab with exactly the encoder's embedding matrix (``encoder.weight``)."""
@@ -193,8 +212,9 @@ def _read_vocab(path: Path) -> list[str]:
     return vocab
 
 
-def load_ulmfit(path: str | Path, *, trust: bool = False, vocab: str | Path | None = None,
-                pooling: str = "mean", **kwargs) -> ULMFiTModel:
+def load_ulmfit(
+    path: str | Path, *, trust: bool = False, vocab: str | Path | None = None, pooling: str = "mean", **kwargs
+) -> ULMFiTModel:
     """Load a ULMFiT model from a safe weights+vocab folder or, with ``trust=True``, an export.
 
     Parameters
@@ -244,10 +264,37 @@ def load_ulmfit(path: str | Path, *, trust: bool = False, vocab: str | Path | No
     return ULMFiTModel(encoder, tokens, name=name, pooling=pooling, source=str(weights.resolve()), **kwargs)
 
 
-def train_ulmfit(texts, *, epochs: int = 1, emb_sz: int = 100, n_hid: int = 256, n_layers: int = 2,
-                 bs: int = 32, seq_len: int = 48, lr: float = 1e-2, valid_pct: float = 0.1,
-                 pretrained: tuple[str | Path, str | Path] | None = None, save_to: str | Path | None = None,
-                 seed: int = 0, progress: bool = True, pooling: str = "mean") -> ULMFiTModel:
+def _config_of_weights(weights: Path) -> dict:
+    """fastai's language-model config with the sizes read off a weights file (WT103 or ours)."""
+    import torch
+
+    try:
+        state = _encoder_state(torch.load(weights, map_location="cpu", weights_only=True))
+    except Exception as exc:
+        raise ValueError(f"could not read pretrained weights {weights}: {exc}") from exc
+    emb_sz = state["encoder.weight"].shape[1]
+    n_layers = len({k.split(".")[1] for k in state if k.startswith("rnns.")})
+    n_hid = state["rnns.0.weight_hh_l0_raw"].shape[1]
+    return {**_fastai_text().awd_lstm_lm_config, "emb_sz": emb_sz, "n_hid": n_hid, "n_layers": n_layers}
+
+
+def train_ulmfit(
+    texts,
+    *,
+    epochs: int = 1,
+    emb_sz: int = 100,
+    n_hid: int = 256,
+    n_layers: int = 2,
+    bs: int = 32,
+    seq_len: int = 48,
+    lr: float = 1e-2,
+    valid_pct: float = 0.1,
+    pretrained: tuple[str | Path, str | Path] | None = None,
+    save_to: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    pooling: str = "mean",
+) -> ULMFiTModel:
     """Train an AWD-LSTM language model on texts with fastai; return it as an embedder.
 
     Parameters
@@ -257,7 +304,7 @@ def train_ulmfit(texts, *, epochs: int = 1, emb_sz: int = 100, n_hid: int = 256,
     epochs, lr, bs, seq_len
         fastai's ``fit_one_cycle`` epochs and learning rate, batch size and BPTT length.
     emb_sz, n_hid, n_layers
-        Architecture when training from scratch (ignored with ``pretrained``, which fixes it).
+        Architecture when training from scratch (with ``pretrained``, read off its weights).
     pretrained
         ``(weights.pth, vocab.pkl)`` of a pretrained language model such as fastai's WT103
         files, read by fastai (the vocab is a pickle: give only files you trust). The model
@@ -290,7 +337,12 @@ def train_ulmfit(texts, *, epochs: int = 1, emb_sz: int = 100, n_hid: int = 256,
             if not f.is_file():
                 raise FileNotFoundError(f"pretrained file not found: {f}")
         learn = fastai_text.language_model_learner(
-            dls, fastai_text.AWD_LSTM, pretrained=True, path=weights.parent, model_dir=".",
+            dls,
+            fastai_text.AWD_LSTM,
+            config=_config_of_weights(weights),
+            pretrained=True,
+            path=weights.parent,
+            model_dir=".",
             pretrained_fnames=[weights.stem, vocab.stem],
         )
     else:
@@ -304,4 +356,39 @@ def train_ulmfit(texts, *, epochs: int = 1, emb_sz: int = 100, n_hid: int = 256,
     model = ULMFiTModel.from_learner(learn, pooling=pooling, source=f"trained-seed{seed}")
     if save_to is not None:
         save_ulmfit(model, save_to)
+    return model
+
+
+def lee_corpus() -> list[str]:
+    """gensim's Lee background corpus: 300 English news paragraphs shipped with gensim."""
+    from gensim.test.utils import datapath
+
+    text = Path(datapath("lee_background.cor")).read_text(encoding="latin-1")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def default_cache_dir() -> Path:
+    """``$SIMWIDGETS_CACHE_DIR``, else ``$XDG_CACHE_HOME/simwidgets`` (``~/.cache/simwidgets``)."""
+    import os
+
+    env = os.environ.get("SIMWIDGETS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "simwidgets"
+
+
+def load_small_ulmfit(pooling: str = "mean", **kwargs) -> ULMFiTModel:
+    """The offline default ULMFiT: a small AWD-LSTM trained on gensim's Lee corpus.
+
+    Trained once (about ten seconds on two cores) and kept in the safe format under
+    :func:`default_cache_dir`; later loads read the weights with ``weights_only``.
+    It is small and trained on 300 paragraphs: a demonstration of the pipeline, not a good
+    language model.
+    """
+    folder = default_cache_dir() / "ulmfit-lee-v1"
+    if not (folder / "weights.pth").is_file():
+        train_ulmfit(lee_corpus(), epochs=4, emb_sz=100, n_hid=256, n_layers=2, progress=False,
+                     save_to=folder)
+    model = load_ulmfit(folder, pooling=pooling, **kwargs)
+    model.name = "ulmfit-small" if pooling == "mean" else f"ulmfit-small-{pooling}"
     return model

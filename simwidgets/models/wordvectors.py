@@ -48,8 +48,15 @@ class WordVectorModel(Embedder):
 
     batch_size = 4096
 
-    def __init__(self, keyed_vectors, name: str, pooling: str = "mean", sif_a: float = 1e-3,
-                 max_vocab: int | None = None, **kwargs):
+    def __init__(
+        self,
+        keyed_vectors,
+        name: str,
+        pooling: str = "mean",
+        sif_a: float = 1e-3,
+        max_vocab: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r} for word vectors; use one of {POOLINGS}")

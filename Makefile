@@ -1,0 +1,32 @@
+# Two entry points, both idempotent: `make demo` and `make test`.
+# The virtual environment is rebuilt only when pyproject.toml changes.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install demo test lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/simwidgets similarity "A man is playing a guitar." "Someone plays an instrument." \
+		"The stock market fell sharply." -m minilm -m glove-50d -m tfidf
+	$(VENV)/bin/simwidgets neighbours frog -m glove-50d -m minilm -k 8
+	$(VENV)/bin/simwidgets evaluate --standard -m minilm -m glove-50d -m glove-50d?pooling=sif -m tfidf
+
+test: install
+	$(PY) -m ruff check simwidgets tests
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check simwidgets tests
+	$(PY) -m ruff format --check simwidgets tests

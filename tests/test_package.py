@@ -1,0 +1,26 @@
+from pathlib import Path
+
+import tomllib
+
+import simwidgets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_matches_pyproject():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert simwidgets.__version__ == meta["project"]["version"]
+
+
+def test_public_api_is_importable():
+    for name in simwidgets.__all__:
+        assert hasattr(simwidgets, name), name
+
+
+def test_readme_opens_with_two_commands():
+    text = (ROOT / "README.md").read_text()
+    first_block = text.split("```")[1]
+    commands = [line for line in first_block.splitlines()[1:] if line.strip()]
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1].strip() in ci
