@@ -24,3 +24,10 @@ def test_readme_opens_with_two_commands():
     assert len(commands) == 2
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1].strip() in ci
+
+
+def test_js_package_version_matches():
+    import json
+
+    meta = json.loads((ROOT / "js" / "package.json").read_text())
+    assert meta["version"] == simwidgets.__version__

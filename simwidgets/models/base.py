@@ -180,7 +180,7 @@ class Embedder:
     def _cache(self) -> tuple[MemoryCache, DiskCache | None]:
         key = self.identity
         if key not in self._caches:
-            disk = DiskCache(self.cache_dir, key, self.dim or 0) if self.cache_dir else None
+            disk = DiskCache(self.cache_dir, key) if self.cache_dir else None
             self._caches[key] = (MemoryCache(self._memory_limit), disk)
         return self._caches[key]
 

@@ -13,6 +13,11 @@ from pathlib import Path
 import numpy as np
 
 
+#: Bumped whenever what a model returns for a text (vector or note) changes meaning, so
+#: disk caches written by older code are not read back.
+CACHE_VERSION = 2
+
+
 def text_key(text: str) -> bytes:
     """Stable 16-byte key of a text (BLAKE2b), so long texts are not stored twice."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
@@ -71,12 +76,12 @@ class DiskCache:
     transaction) and lets several processes read the same cache.
     """
 
-    def __init__(self, directory: str | os.PathLike, model_key: str, dim: int) -> None:
+    def __init__(self, directory: str | os.PathLike, model_key: str) -> None:
         self.directory = Path(directory).expanduser()
         self.directory.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.blake2b(model_key.encode(), digest_size=12).hexdigest()
+        versioned = f"v{CACHE_VERSION}:{model_key}"
+        digest = hashlib.blake2b(versioned.encode(), digest_size=12).hexdigest()
         self.path = self.directory / f"{digest}.sqlite"
-        self.dim = dim
         self._local = threading.local()
         with self._connect() as con:
             con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB, note TEXT)")
