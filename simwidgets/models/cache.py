@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 #: Bumped whenever what a model returns for a text (vector or note) changes meaning, so
 #: disk caches written by older code are not read back.
 CACHE_VERSION = 2
