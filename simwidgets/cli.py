@@ -117,6 +117,25 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    from .batch import score_file
+
+    summary = score_file(
+        args.input,
+        args.output,
+        left=args.left,
+        right=args.right,
+        models=args.model or ["minilm"],
+        scheduler=args.scheduler,
+        workers=args.workers,
+        blocksize=args.blocksize,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    print(summary)
+    return 0
+
+
 def cmd_models(args) -> int:
     from .models import KNOWN_SPECS
 
@@ -170,6 +189,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "score",
+        help="score a CSV/Parquet file of pairs on Dask",
+        description="Score every (left, right) pair of a CSV or Parquet input (file, folder or glob) "
+        "with each model, on a local Dask cluster or an existing one, into a folder of Parquet "
+        "parts. Rerun the same command to resume an interrupted job.",
+    )
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--output", required=True, help="output folder (Parquet parts)")
+    p.add_argument("--left", required=True, help="column of the first text")
+    p.add_argument("--right", required=True, help="column of the second text")
+    p.add_argument("-m", "--model", action="append", help=_models_help())
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    p.add_argument("--blocksize", type=int, default=16_000_000, help="CSV bytes per partition")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("models", help="list the model specs")
     p.set_defaults(func=cmd_models)

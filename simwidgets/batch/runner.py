@@ -1,0 +1,223 @@
+"""Score files of pairs on Dask: one task per partition, resumable, every row accounted for."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .partitions import (
+    PART,
+    expand_inputs,
+    prepare_output,
+    printable,
+    read_partitions,
+    signature,
+    write_part,
+)
+
+DEFAULT_BLOCKSIZE = 16_000_000  # bytes of CSV per partition
+
+
+@dataclass
+class ScoreSummary:
+    """What a batch job did: rows, partitions, and rows per missing-score reason per model."""
+
+    output: Path
+    rows: int
+    partitions: int
+    resumed: int
+    seconds: float
+    scored: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    dashboard: str | None = None
+
+    def __str__(self) -> str:
+        lines = [f"{self.rows:,} rows in {self.partitions} partitions -> {self.output}"]
+        if self.resumed:
+            lines.append(f"{self.resumed} partitions were already done (resumed)")
+        for model, n in self.scored.items():
+            lines.append(f"  {model}: {n:,} scored")
+            for reason, count in sorted(self.reasons.get(model, {}).items(), key=lambda kv: -kv[1]):
+                lines.append(f"    {count:,} not scored: {reason}")
+        lines.append(f"{self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def score_partition(
+    part: pd.DataFrame,
+    index: int,
+    out_dir: str,
+    left: str,
+    right: str,
+    specs: list[str],
+    options: dict,
+    threads: int | None,
+) -> dict:
+    """Score one partition with every model and write it; runs on a Dask worker.
+
+    Models come from :func:`~simwidgets.load_model`, which keeps them per process: each
+    worker loads a model once and reuses its embedding cache for every partition it scores,
+    so a text repeated across partitions is embedded once per worker.
+    """
+    import warnings
+
+    from ..models import load_model
+    from ..similarity import score_pairs
+    from ..texts import SimwidgetsWarning
+
+    _set_threads(threads)
+    models = [load_model(spec, **options) for spec in specs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SimwidgetsWarning)  # truncation is counted below instead
+        scores = score_pairs(part[left].tolist(), part[right].tolist(), models, progress=False)
+    out = part.reset_index(drop=True).copy()
+    for column in out.columns:
+        out[column] = printable(out[column])
+    for model in models:
+        out[f"score_{model.name}"] = scores[f"score_{model.name}"].to_numpy()
+        out[f"reason_{model.name}"] = scores[f"reason_{model.name}"].to_numpy()
+    write_part(out, Path(out_dir), index)
+    texts = len(set(part[left].dropna().tolist()) | set(part[right].dropna().tolist()))
+    return {"index": index, "rows": len(out), "texts": texts}
+
+
+def _client(scheduler: str | None, workers: int | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+    )
+    return Client(cluster), cluster
+
+
+def score_file(
+    input,
+    output,
+    left: str,
+    right: str,
+    models=("minilm",),
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocksize: int = DEFAULT_BLOCKSIZE,
+    device: str | None = None,
+    progress: bool = True,
+    client=None,
+) -> ScoreSummary:
+    """Score every pair of a CSV/Parquet input with each model, on Dask, into a Parquet folder.
+
+    Parameters
+    ----------
+    input
+        A CSV or Parquet file, a folder of them, or a glob.
+    output
+        Folder for ``part-NNNNN.parquet`` files (one per input partition, in input order)
+        plus ``_manifest.json``. Rerunning the same job resumes: finished parts are kept.
+    left, right
+        Column names of the two texts.
+    models
+        Model specs (strings: they are loaded again on each worker).
+    scheduler
+        Address of an existing Dask scheduler (``tcp://host:8786``); default: a local cluster
+        with ``workers`` processes (default: one per core).
+    blocksize
+        Bytes of CSV per partition (Parquet partitions follow row groups).
+    device
+        ``"cuda"`` or ``"cpu"`` for transformer models (default: a GPU when present).
+    client
+        An existing ``distributed.Client`` to use instead.
+
+    Every input column is kept; per model, ``score_<name>`` and ``reason_<name>`` are added.
+    Reading the output folder (``pandas.read_parquet(output)``) gives the input's rows in order.
+    """
+    import dask
+    from dask import delayed
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    specs = [models] if isinstance(models, str) else list(models)
+    if not specs or not all(isinstance(s, str) for s in specs):
+        raise TypeError("models must be spec strings (each worker loads them itself)")
+    from ..models import load_models
+
+    load_models(specs)  # fail fast on unknown specs or clashing names, before any cluster starts
+    files = expand_inputs(input)
+    out_dir = Path(output).expanduser()
+    with dask.config.set({"dataframe.convert-string": False}):
+        ddf = read_partitions(files, left, right, blocksize)
+        parts = ddf.to_delayed()
+    done = prepare_output(out_dir, signature(files, left, right, specs, blocksize), len(parts))
+    todo = [i for i in range(len(parts)) if i not in done]
+    options = {"device": device} if device else {}
+    start = time.perf_counter()
+    own_client = client is None
+    cluster = None
+    if client is None and todo:
+        client, cluster = _client(scheduler, workers)
+    dashboard = getattr(client, "dashboard_link", None) if client is not None else None
+    if progress and dashboard and cluster is not None:
+        print(f"Dask dashboard: {dashboard}", flush=True)
+    try:
+        if todo:
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
+            threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None
+            tasks = [
+                delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads)
+                for i in todo
+            ]
+            futures = client.compute(tasks)
+            bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
+            rows = texts = 0
+            with bar:
+                for future in as_completed(futures):
+                    result = future.result()
+                    rows += result["rows"]
+                    texts += result["texts"]
+                    elapsed = time.perf_counter() - start
+                    bar.set_postfix(rows_s=f"{rows / elapsed:,.0f}", texts_s=f"{texts / elapsed:,.0f}")
+                    bar.update(1)
+    finally:
+        if own_client and client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    return summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard)
+
+
+def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboard=None) -> ScoreSummary:
+    """Count rows and missing-score reasons over a finished output folder."""
+    import pyarrow.parquet as pq
+
+    summary = ScoreSummary(out_dir, 0, n_parts, resumed, seconds, dashboard=dashboard)
+    for i in range(n_parts):
+        path = out_dir / PART.format(i)
+        if not path.exists():
+            raise RuntimeError(f"partition {i} is missing from {out_dir}: rerun the same command to finish")
+        columns = [c for c in pq.read_schema(path).names if c.startswith(("score_", "reason_"))]
+        table = pd.read_parquet(path, columns=columns)
+        summary.rows += len(table)
+        for column in columns:
+            if column.startswith("score_"):
+                name = column[len("score_") :]
+                summary.scored[name] = summary.scored.get(name, 0) + int(table[column].notna().sum())
+            else:
+                name = column[len("reason_") :]
+                counts = summary.reasons.setdefault(name, {})
+                for reason, count in table[column].dropna().value_counts().items():
+                    counts[reason] = counts.get(reason, 0) + int(count)
+    return summary

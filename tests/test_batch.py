@@ -1,0 +1,240 @@
+"""Batch scoring on Dask: every row back in order, dedup, bad rows, resume after kill -9."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simwidgets import score_pairs
+from simwidgets.batch import score_file
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def _pairs(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    queries = ["star wars", "the matrix", "taylor swift songs", "zelda game", "frozen soundtrack"]
+    results = [
+        "star wars: a new hope",
+        "matrix reloaded",
+        "swift's new album",
+        "legend of zelda",
+        "let it go frozen",
+        "qqzzxx",
+    ]
+    left = [queries[i] for i in rng.zipf(1.5, n) % len(queries)]
+    right = [results[i] for i in rng.integers(0, len(results), n)]
+    return pd.DataFrame({"id": np.arange(n), "query": left, "result": right, "clicks": rng.integers(0, 9, n)})
+
+
+def _write_csv(frame, path):
+    frame.to_csv(path, index=False)
+    with open(path, "ab") as fh:  # a row with invalid UTF-8 and a row with an empty query
+        fh.write(b"9001,\xff\xfe broken,star wars,1\n9002,,matrix reloaded,2\n")
+
+
+def test_scores_equal_score_pairs_and_keep_every_row(tmp_path, client):
+    frame = _pairs()
+    source = tmp_path / "pairs.csv"
+    _write_csv(frame, source)
+    summary = score_file(
+        source,
+        tmp_path / "out",
+        "query",
+        "result",
+        ["glove-50d"],
+        blocksize=4000,
+        client=client,
+        progress=False,
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    assert summary.partitions > 3 and summary.rows == len(frame) + 2 == len(out)
+    assert out["id"].astype(int).tolist() == list(range(len(frame))) + [9001, 9002]
+    assert list(out.columns) == ["id", "query", "result", "clicks", "score_glove-50d", "reason_glove-50d"]
+    expected = score_pairs(frame["query"], frame["result"], ["glove-50d"])
+    np.testing.assert_allclose(out["score_glove-50d"][: len(frame)], expected["score_glove-50d"], atol=1e-6)
+    assert out["reason_glove-50d"].iloc[-2] == "left: not valid UTF-8"
+    assert out["reason_glove-50d"].iloc[-1] == "left: missing text (None or NaN)"
+    assert summary.reasons["glove-50d"]["left: not valid UTF-8"] == 1
+    assert summary.scored["glove-50d"] + sum(summary.reasons["glove-50d"].values()) == summary.rows
+    assert "\ufffd" in out["query"].iloc[-2]  # undecodable bytes shown as U+FFFD, row kept
+
+
+def test_parquet_folder_input_and_resume(tmp_path, client):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    frame = _pairs(300)
+    for i in range(3):
+        frame.iloc[i * 100 : (i + 1) * 100].to_parquet(folder / f"f{i}.parquet", index=False)
+    out_dir = tmp_path / "out"
+    first = score_file(folder, out_dir, "query", "result", ["glove-50d"], client=client, progress=False)
+    assert first.partitions == 3 and first.resumed == 0
+    (out_dir / "part-00001.parquet").unlink()
+    (out_dir / ".part-00002.parquet.tmp-dead").write_bytes(b"partial")
+    again = score_file(folder, out_dir, "query", "result", ["glove-50d"], client=client, progress=False)
+    assert again.resumed == 2 and again.rows == 300
+    assert not list(out_dir.glob(".*tmp*"))
+    assert pd.read_parquet(out_dir)["id"].tolist() == list(range(300))
+
+
+def test_a_different_job_is_refused_in_the_same_folder(tmp_path, client):
+    frame = _pairs(50)
+    frame.to_parquet(tmp_path / "a.parquet", index=False)
+    score_file(
+        tmp_path / "a.parquet",
+        tmp_path / "out",
+        "query",
+        "result",
+        ["glove-50d"],
+        client=client,
+        progress=False,
+    )
+    with pytest.raises(ValueError, match="different job"):
+        score_file(
+            tmp_path / "a.parquet",
+            tmp_path / "out",
+            "query",
+            "result",
+            ["tfidf"],
+            client=client,
+            progress=False,
+        )
+
+
+def test_bad_arguments(tmp_path, client):
+    _pairs(10).to_parquet(tmp_path / "a.parquet", index=False)
+    with pytest.raises(ValueError, match="not in the input"):
+        score_file(tmp_path / "a.parquet", tmp_path / "o", "nope", "result", ["glove-50d"], client=client)
+    with pytest.raises(FileNotFoundError):
+        score_file(tmp_path / "missing*.csv", tmp_path / "o", "q", "r", ["glove-50d"], client=client)
+    with pytest.raises(ValueError, match="unknown model spec"):
+        score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", ["nope"], client=client)
+
+
+def _cli(*args, **kwargs):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "simwidgets", "score", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **kwargs,
+    )
+
+
+def test_kill_9_then_rerun_gives_the_uninterrupted_output(tmp_path):
+    frame = _pairs(3000, seed=3)
+    source = tmp_path / "pairs.csv"
+    _write_csv(frame, source)
+    common = [
+        "--left",
+        "query",
+        "--right",
+        "result",
+        "-m",
+        "glove-50d",
+        "--workers",
+        "1",
+        "--blocksize",
+        "4000",
+        "-q",
+    ]
+    reference = _cli(str(source), "-o", str(tmp_path / "ref"), *common)
+    assert reference.wait(timeout=300) == 0, reference.stdout.read().decode()
+
+    out_dir = tmp_path / "killed"
+    job = _cli(str(source), "-o", str(out_dir), *common)
+    deadline = time.time() + 180
+    while time.time() < deadline and len(list(out_dir.glob("part-*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)  # the client, the local scheduler and its worker
+    job.wait()
+    n_parts = len(list((tmp_path / "ref").glob("part-*.parquet")))
+    assert 3 <= len(list(out_dir.glob("part-*.parquet"))) < n_parts, "the kill came too late to test"
+
+    rerun = _cli(str(source), "-o", str(out_dir), *common)
+    output = rerun.communicate(timeout=300)[0].decode()
+    assert rerun.returncode == 0, output
+    assert "already done (resumed)" in output
+    pd.testing.assert_frame_equal(pd.read_parquet(out_dir), pd.read_parquet(tmp_path / "ref"))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_existing_scheduler_and_worker_on_localhost(tmp_path):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    scheduler = subprocess.Popen(
+        [
+            os.path.join(bin_dir, "dask"),
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            os.path.join(bin_dir, "dask"),
+            "worker",
+            address,
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60) as c:
+            c.wait_for_workers(1, timeout=60)
+        frame = _pairs(200)
+        frame.to_parquet(tmp_path / "a.parquet", index=False)
+        summary = score_file(
+            tmp_path / "a.parquet",
+            tmp_path / "out",
+            "query",
+            "result",
+            ["glove-50d"],
+            scheduler=address,
+            progress=False,
+        )
+        assert summary.rows == 200 and summary.scored["glove-50d"] > 0
+        assert pd.read_parquet(tmp_path / "out")["id"].tolist() == list(range(200))
+    finally:
+        for proc in (worker, scheduler):
+            proc.terminate()
+            proc.wait(timeout=30)
