@@ -150,7 +150,14 @@ def _top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int]) -> tu
     return idx, scores[idx]
 
 
-def neighbours(query, model="minilm", k: int = 10, *, among=None) -> pd.DataFrame:
+def _search_vocabulary(vocab, vector: np.ndarray, k: int, exclude: set[int], approximate: bool):
+    index = vocab.neighbour_index("ivf" if approximate else "exact")
+    scores, rows = index.search(vector[None, :], k + len(exclude))
+    keep = [(r, s) for r, s in zip(rows[0], scores[0]) if r >= 0 and r not in exclude][:k]
+    return np.array([r for r, _ in keep], dtype=np.int64), np.array([s for _, s in keep], dtype=np.float32)
+
+
+def neighbours(query, model="minilm", k: int = 10, *, among=None, approximate: bool = False) -> pd.DataFrame:
     """Nearest neighbours by cosine in the model's original space (exact search).
 
     Parameters
@@ -165,6 +172,9 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None) -> pd.DataFram
     among
         Texts to search instead of the vocabulary; the query and candidates are embedded
         with the model.
+    approximate
+        Search the vocabulary with a tuned IVF index (faiss) instead of exactly; see
+        :class:`~simwidgets.index.NeighbourIndex` for its measured recall.
 
     Returns
     -------
@@ -192,7 +202,7 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None) -> pd.DataFram
         vector = np.nan_to_num(normalize_rows(vocab.vectors[row][None, :])[0])
     else:
         vector = _query_vector(embedder, query, vocab)
-    idx, scores = _top_k(vocab.unit_vectors(), vector, k, {row} if row is not None else set())
+    idx, scores = _search_vocabulary(vocab, vector, k, {row} if row is not None else set(), approximate)
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(idx) + 1),

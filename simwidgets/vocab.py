@@ -66,6 +66,7 @@ class Vocabulary:
     cased: bool = True
     _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
     _unit: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _indexes: dict | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(self.vectors):
@@ -106,6 +107,17 @@ class Vocabulary:
 
             self._unit = normalize_rows(self.vectors)
         return self._unit
+
+    def neighbour_index(self, kind: str = "exact", **options):
+        """A :class:`~simwidgets.index.NeighbourIndex` over the vectors, built once per kind."""
+        from .index import NeighbourIndex
+
+        key = (kind, tuple(sorted(options.items())))
+        if self._indexes is None:
+            self._indexes = {}
+        if key not in self._indexes:
+            self._indexes[key] = NeighbourIndex(self.vectors, kind, **options)
+        return self._indexes[key]
 
     def to_frame(self) -> pd.DataFrame:
         """Tokens, kinds and ranks as a DataFrame (vectors are left out)."""
