@@ -119,26 +119,27 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
         zero = (np.linalg.norm(np.nan_to_num(report.vectors[:n]), axis=1) == 0) | (
             np.linalg.norm(np.nan_to_num(report.vectors[n:]), axis=1) == 0
         )
-        for i in np.flatnonzero(zero & np.array([r is None for r in reasons], dtype=bool)):
+        unexplained = np.array([r is None for r in reasons], dtype=bool)
+        for i in np.flatnonzero(zero & unexplained):
             reasons[i] = ZERO_VECTOR
-        scores = np.where([r is None for r in reasons], scores, np.nan).astype(np.float32)
+        scores = np.where(unexplained & ~zero, scores, np.nan).astype(np.float32)
         frame[f"score_{embedder.name}"] = scores
         frame[f"reason_{embedder.name}"] = pd.Series(reasons, dtype=object, index=index)
     return frame
 
 
 def _pair_reasons(left: list, right: list) -> list:
-    out = []
-    for lr, rr in zip(left, right):
-        if lr is None and rr is None:
-            out.append(None)
-        elif rr is None:
-            out.append(f"left: {lr}")
-        elif lr is None:
-            out.append(f"right: {rr}")
-        else:
-            out.append(f"left: {lr}; right: {rr}")
-    return out
+    """``"left: why"``, ``"right: why"``, both joined, or None per pair (vectorised)."""
+    lr = np.asarray(left, dtype=object)
+    rr = np.asarray(right, dtype=object)
+    has_l = lr != None  # noqa: E711 - elementwise comparison on object arrays
+    has_r = rr != None  # noqa: E711
+    out = np.full(len(lr), None, dtype=object)
+    both = has_l & has_r
+    out[has_l & ~has_r] = "left: " + lr[has_l & ~has_r]
+    out[has_r & ~has_l] = "right: " + rr[has_r & ~has_l]
+    out[both] = "left: " + lr[both] + "; right: " + rr[both]
+    return out.tolist()
 
 
 def _top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -136,4 +136,9 @@ def printable(series: pd.Series) -> pd.Series:
 
     if series.dtype != object and not pd.api.types.is_string_dtype(series):
         return series
-    return series.map(fix)
+    strings = [v for v in series.tolist() if isinstance(v, str)]
+    try:
+        "\x00".join(strings).encode("utf-8")  # one C-speed check for the common, clean case
+        return series
+    except UnicodeEncodeError:
+        return series.map(fix)

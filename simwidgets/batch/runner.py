@@ -89,7 +89,7 @@ def score_partition(
         out[f"score_{model.name}"] = scores[f"score_{model.name}"].to_numpy()
         out[f"reason_{model.name}"] = scores[f"reason_{model.name}"].to_numpy()
     write_part(out, Path(out_dir), index)
-    texts = len(set(part[left].dropna().tolist()) | set(part[right].dropna().tolist()))
+    texts = len(pd.unique(pd.concat([part[left], part[right]], ignore_index=True).dropna()))
     return {"index": index, "rows": len(out), "texts": texts}
 
 

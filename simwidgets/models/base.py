@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..texts import SimwidgetsWarning, as_text_list, clean_texts
+from ..texts import MISSING, SimwidgetsWarning, as_text_list, clean_texts
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
 
@@ -142,39 +142,47 @@ class Embedder:
         return self.embed_report(texts, progress=progress).vectors
 
     def embed_report(self, texts, *, progress: bool | None = None) -> EmbedReport:
-        """Like :meth:`embed`, with reasons, out-of-vocabulary tokens and truncation per text."""
+        """Like :meth:`embed`, with reasons, out-of-vocabulary tokens and truncation per text.
+
+        Repeated texts are found first (in C, with ``pandas.factorize``), so validation and
+        embedding run once per distinct text and results are gathered back per row.
+        """
         items = as_text_list(texts)
-        clean, reasons = clean_texts(items)
         n = len(items)
-        positions: dict[str, list[int]] = {}
-        for i, text in enumerate(clean):
-            if text is not None:
-                positions.setdefault(text, []).append(i)
-        unique = list(positions)
-        vectors, notes = self._embed_unique(unique, progress=progress)
-        dim = self.dim if self.dim is not None else (vectors.shape[1] if len(unique) else 0)
-        out = np.full((n, dim), np.nan, dtype=np.float32)
-        oov: list[tuple[str, ...]] = [()] * n
-        truncated = np.zeros(n, dtype=bool)
-        n_tokens = np.zeros(n, dtype=np.int64)
-        for j, text in enumerate(unique):
-            note = notes[j]
-            rows = positions[text]
-            out[rows] = vectors[j]
-            for i in rows:
-                oov[i] = note.oov
-                truncated[i] = note.truncated
-                n_tokens[i] = note.n_tokens
+        codes, uniques = _factorize(items)
+        clean, reasons_u = clean_texts(uniques)
+        ok = [j for j, text in enumerate(clean) if text is not None]
+        vectors_ok, notes_ok = self._embed_unique([clean[j] for j in ok], progress=progress)
+        dim = self.dim if self.dim is not None else (vectors_ok.shape[1] if ok else 0)
+        n_u = len(uniques)  # row n_u stands for missing values (code -1)
+        vec_u = np.full((n_u + 1, dim), np.nan, dtype=np.float32)
+        reason_u = np.empty(n_u + 1, dtype=object)
+        reason_u[:n_u] = reasons_u
+        reason_u[n_u] = MISSING
+        oov_u = np.empty(n_u + 1, dtype=object)
+        oov_u[:] = [()] * (n_u + 1)
+        trunc_u = np.zeros(n_u + 1, dtype=bool)
+        ntok_u = np.zeros(n_u + 1, dtype=np.int64)
+        if ok:
+            vec_u[ok] = vectors_ok
+            for j, note in zip(ok, notes_ok):
+                oov_u[j] = note.oov
+                trunc_u[j] = note.truncated
+                ntok_u[j] = note.n_tokens
                 if note.reason is not None:
-                    reasons[i] = note.reason
-        if truncated.any():
+                    reason_u[j] = note.reason
+        rows = np.where(codes < 0, n_u, codes)
+        report = EmbedReport(
+            vec_u[rows], reason_u[rows].tolist(), oov_u[rows].tolist(), trunc_u[rows], ntok_u[rows]
+        )
+        if report.truncated.any():
             warnings.warn(
-                f"{int(truncated.sum())} of {n} texts were longer than {self.name}'s limit of "
+                f"{int(report.truncated.sum())} of {n} texts were longer than {self.name}'s limit of "
                 f"{self.max_tokens} tokens and were truncated",
                 SimwidgetsWarning,
                 stacklevel=3,
             )
-        return EmbedReport(out, reasons, oov, truncated, n_tokens)
+        return report
 
     # -- caching --------------------------------------------------------------------------
     def _cache(self) -> tuple[MemoryCache, DiskCache | None]:
@@ -246,3 +254,28 @@ class Embedder:
         for pos, i in enumerate(order):
             notes_out[i] = notes_sorted[pos]
         return out, notes_out
+
+
+def _factorize(items: list) -> tuple[np.ndarray, list]:
+    """Codes per item into a list of distinct items; ``-1`` for None, NaN and pd.NA."""
+    import pandas as pd
+
+    values = pd.Series(items, dtype=object) if items else pd.Series([], dtype=object)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), list(uniques)
+    except TypeError:  # unhashable items (lists...): each gets its own code
+        seen: dict = {}
+        codes = np.empty(len(items), dtype=np.int64)
+        uniques = []
+        for i, item in enumerate(items):
+            try:
+                key = ("h", item)
+                hash(key)
+            except TypeError:
+                key = ("id", i)
+            if key not in seen:
+                seen[key] = len(uniques)
+                uniques.append(item)
+            codes[i] = seen[key]
+        return codes, uniques
