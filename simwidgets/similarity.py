@@ -71,16 +71,26 @@ def similarity_matrix(
 
 
 def _prepare(embedder: Embedder, texts: list) -> None:
+    """Let a corpus-fitted model (TF-IDF, SIF) fit on the distinct valid texts, once."""
+    if type(embedder).prepare is Embedder.prepare:
+        return  # nothing to fit: skip the pass over the texts
+    from .models.base import _factorize
     from .texts import clean_texts
 
-    clean = [t for t in clean_texts(texts)[0] if t is not None]
+    clean = [t for t in clean_texts(_factorize(texts)[1])[0] if t is not None]
     if clean:
         embedder.prepare(clean)
 
 
 def rowwise_cosine(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Cosine of row i of ``x`` with row i of ``y``, for every i."""
-    return np.clip(np.einsum("ij,ij->i", normalize_rows(x), normalize_rows(y)), -1.0, 1.0)
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    dots = np.einsum("ij,ij->i", x, y)
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x) * np.einsum("ij,ij->i", y, y))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(norms > 0, dots / np.where(norms > 0, norms, 1), 0.0)
+    return np.clip(cos, -1.0, 1.0).astype(np.float32)
 
 
 def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None) -> pd.DataFrame:

@@ -99,3 +99,17 @@ def test_unhashable_and_mixed_items_are_reported_not_crashing(glove):
         "missing text (None or NaN)",
     ]
     np.testing.assert_array_equal(report.vectors[1], report.vectors[3])
+
+
+def test_memory_cache_is_bounded_and_stays_correct():
+    from simwidgets.models.cache import MemoryCache
+
+    cache = MemoryCache(max_items=100)
+    for start in range(0, 300, 30):
+        texts = [f"t{i}" for i in range(start, start + 30)]
+        cache.put(texts, np.arange(start, start + 30, dtype=np.float32)[:, None].repeat(3, 1), texts)
+        assert len(cache) <= 100
+    hits, vectors, notes = cache.lookup(["t299", "t0", "t280"])
+    assert hits.tolist() == [0, 2]
+    np.testing.assert_array_equal(vectors[:, 0], [299, 280])
+    assert notes == ["t299", "t280"]

@@ -197,28 +197,43 @@ class Embedder:
         return len(self._cache()[0])
 
     def _embed_unique(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, list[Note]]:
+        """Vectors and notes of distinct texts: memory cache, then disk cache, then the model."""
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32), []
         self.prepare(texts)
         memory, disk = self._cache()
-        keys = [text_key(t) for t in texts]
-        found = memory.get_many(keys)
+        hits, hit_vectors, hit_notes = memory.lookup(texts)
+        if len(hits) == len(texts):
+            return hit_vectors, hit_notes
+        is_hit = np.zeros(len(texts), dtype=bool)
+        is_hit[hits] = True
+        todo = np.flatnonzero(~is_hit)
+        parts = [(hits, hit_vectors, hit_notes)] if len(hits) else []
         if disk is not None:
-            missing = [i for i, entry in enumerate(found) if entry is None]
-            for i, entry in zip(missing, disk.get_many([keys[i] for i in missing])):
-                found[i] = entry
-        todo = [i for i, entry in enumerate(found) if entry is None]
-        new_vectors, new_notes = self._embed_in_batches([texts[i] for i in todo], progress)
-        if todo:
-            entries = list(zip(new_vectors, new_notes))
-            todo_keys = [keys[i] for i in todo]
-            memory.put_many(todo_keys, entries)
+            entries = disk.get_many([text_key(texts[i]) for i in todo])
+            on_disk = [j for j, e in enumerate(entries) if e is not None]
+            if on_disk:
+                vecs = np.stack([entries[j][0] for j in on_disk])
+                notes = [entries[j][1] for j in on_disk]
+                memory.put([texts[todo[j]] for j in on_disk], vecs, notes)
+                parts.append((todo[on_disk], vecs, notes))
+                todo = np.delete(todo, on_disk)
+        if len(todo):
+            new_texts = [texts[i] for i in todo]
+            vecs, notes = self._embed_in_batches(new_texts, progress)
+            memory.put(new_texts, vecs, notes)
             if disk is not None:
-                disk.put_many(todo_keys, entries)
-            for i, entry in zip(todo, entries):
-                found[i] = entry
-        vectors = np.stack([entry[0] for entry in found]).astype(np.float32, copy=False)
-        return vectors, [entry[1] for entry in found]
+                disk.put_many([text_key(t) for t in new_texts], list(zip(vecs, notes)))
+            if len(todo) == len(texts):
+                return vecs, notes
+            parts.append((todo, vecs, notes))
+        vectors = np.empty((len(texts), parts[0][1].shape[1]), dtype=np.float32)
+        out_notes: list = [None] * len(texts)
+        for positions, vecs, notes in parts:
+            vectors[positions] = vecs
+            for p, note in zip(positions.tolist(), notes):
+                out_notes[p] = note
+        return vectors, out_notes
 
     def _embed_in_batches(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, list[Note]]:
         if not texts:

@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -35,37 +34,69 @@ def decode_note(raw: str):
 
 
 class MemoryCache:
-    """Least-recently-used map from text key to ``(vector, note)``, bounded in entries."""
+    """Vectors and notes of texts in one growing matrix, with a dict from text to row.
+
+    Keyed by the text itself (Python caches a string's hash, so lookups are cheap) and read
+    back with one fancy-indexing gather, so a cache hit costs far less than embedding, even
+    with static word vectors. Bounded in entries: when full, the oldest tenth is dropped.
+    """
 
     def __init__(self, max_items: int = 500_000) -> None:
         self.max_items = max_items
-        self._data: OrderedDict[bytes, tuple] = OrderedDict()
+        self._rows: dict[str, int] = {}
+        self._texts: list[str] = []
+        self._notes: list = []
+        self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._rows)
 
-    def get_many(self, keys: list[bytes]) -> list[tuple | None]:
+    def lookup(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """``(hit_positions, vectors, notes)`` of the texts found, in the order given."""
         with self._lock:
-            out = []
-            for key in keys:
-                entry = self._data.get(key)
-                if entry is not None:
-                    self._data.move_to_end(key)
-                out.append(entry)
-            return out
+            get = self._rows.get
+            rows = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+            hits = np.flatnonzero(rows >= 0)
+            if not len(hits) or self._vectors is None:
+                return hits, np.zeros((0, 0), dtype=np.float32), []
+            found = rows[hits]
+            notes = self._notes
+            return hits, self._vectors[found], [notes[r] for r in found]
 
-    def put_many(self, keys: list[bytes], entries: list[tuple]) -> None:
+    def put(self, texts: list[str], vectors: np.ndarray, notes: list) -> None:
         with self._lock:
-            for key, entry in zip(keys, entries):
-                self._data[key] = entry
-                self._data.move_to_end(key)
-            while len(self._data) > self.max_items:
-                self._data.popitem(last=False)
+            n_new = len(texts)
+            if not n_new:
+                return
+            size = len(self._texts)
+            if size + n_new > self.max_items:
+                self._evict(max(size + n_new - int(self.max_items * 0.9), 0))
+                size = len(self._texts)
+            if self._vectors is None or self._vectors.shape[1] != vectors.shape[1]:
+                self._vectors = np.empty((max(1024, 2 * n_new), vectors.shape[1]), dtype=np.float32)
+                self._rows, self._texts, self._notes, size = {}, [], [], 0
+            if size + n_new > len(self._vectors):
+                grown = np.empty((max(2 * len(self._vectors), size + n_new), self._vectors.shape[1]),
+                                 dtype=np.float32)
+                grown[:size] = self._vectors[:size]
+                self._vectors = grown
+            self._vectors[size : size + n_new] = vectors
+            self._rows.update(zip(texts, range(size, size + n_new)))
+            self._texts.extend(texts)
+            self._notes.extend(notes)
+
+    def _evict(self, drop: int) -> None:
+        drop = min(drop, len(self._texts))
+        keep = len(self._texts) - drop
+        self._vectors[:keep] = self._vectors[drop : drop + keep]
+        self._texts = self._texts[drop:]
+        self._notes = self._notes[drop:]
+        self._rows = {t: i for i, t in enumerate(self._texts)}
 
     def clear(self) -> None:
         with self._lock:
-            self._data.clear()
+            self._rows, self._texts, self._notes, self._vectors = {}, [], [], None
 
 
 class DiskCache:

@@ -75,6 +75,7 @@ class WordVectorModel(Embedder):
         self._component: np.ndarray | None = None
         self._component_source = "vocabulary"
         self._vocab: Vocabulary | None = None
+        self._token_index = None
         self._source = ""
 
     @property
@@ -143,44 +144,57 @@ class WordVectorModel(Embedder):
         return self
 
     # -- embedding ------------------------------------------------------------------------
+    def _rows_of(self, tokens: list[str]) -> np.ndarray:
+        """Vocabulary row of each token (-1 if unknown), looked up in C with a pandas Index."""
+        import pandas as pd
+
+        if self._token_index is None:
+            self._token_index = pd.Index(self.kv.index_to_key)
+        rows = self._token_index.get_indexer(tokens) if tokens else np.zeros(0, dtype=np.int64)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):  # fall back to lower case, as _lookup does
+            lowered = [tokens[i].lower() for i in missing]
+            rows[missing] = self._token_index.get_indexer(lowered)
+        if self.max_vocab is not None:
+            rows[rows >= self.max_vocab] = -1
+        return rows
+
     def _pooled(self, texts: list[str], weighted: bool) -> tuple[np.ndarray, list[Note]]:
-        rows, cols, notes = [], [], []
-        extra: dict[str, int] = {}  # OOV tokens with subword vectors -> extra column
+        token_lists = [tokenize(text) for text in texts]
+        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(texts))
+        flat = [token for tokens in token_lists for token in tokens]
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        cols = self._rows_of(flat)
+        unknown = np.flatnonzero(cols < 0)
         n_vocab = len(self.kv.index_to_key)
-        for i, text in enumerate(texts):
-            tokens = tokenize(text)
-            oov = []
-            for token in tokens:
-                row = self._lookup(token)
-                if row is None:
-                    oov.append(token)
-                    if self.subwords:
-                        row = extra.setdefault(token, n_vocab + len(extra))
-                    else:
-                        continue
-                rows.append(i)
-                cols.append(row)
-            reason = None
-            if not tokens:
-                reason = NO_TOKENS
-            elif len(oov) == len(tokens) and not self.subwords:
-                reason = ALL_OOV
-            notes.append(Note(oov=tuple(oov), n_tokens=len(tokens), reason=reason))
+        extra: dict[str, int] = {}  # OOV tokens with subword vectors -> extra column
+        if self.subwords:
+            for i in unknown:
+                cols[i] = extra.setdefault(flat[i], n_vocab + len(extra))
+            keep = np.ones(len(cols), dtype=bool)
+        else:
+            keep = cols >= 0
+        oov_per_text: dict[int, list[str]] = {}
+        for i in unknown:
+            oov_per_text.setdefault(int(owner[i]), []).append(flat[i])
+        n_found = np.bincount(owner[keep], minlength=len(texts))
+        notes = []
+        for i, n_tokens in enumerate(lengths.tolist()):
+            oov = tuple(oov_per_text.get(i, ()))
+            reason = NO_TOKENS if n_tokens == 0 else (ALL_OOV if n_found[i] == 0 else None)
+            notes.append(Note(oov=oov, n_tokens=n_tokens, reason=reason))
         table = self.kv.vectors
         if extra:
             table = np.vstack([table, np.stack([self.kv.get_vector(t) for t in extra])])
-        cols_arr = np.asarray(cols, dtype=np.int64)
+        cols_kept = cols[keep]
         if weighted:
             w = self._sif_weights()
             if extra:
                 w = np.concatenate([w, np.full(len(extra), w.max(), dtype=np.float32)])
-            data = w[cols_arr]
+            data = w[cols_kept]
         else:
-            data = np.ones(len(cols_arr), dtype=np.float32)
-        counts = sparse.csr_matrix(
-            (data, (np.asarray(rows, dtype=np.int64), cols_arr)), shape=(len(texts), table.shape[0])
-        )
-        n_found = np.bincount(np.asarray(rows, dtype=np.int64), minlength=len(texts))
+            data = np.ones(len(cols_kept), dtype=np.float32)
+        counts = sparse.csr_matrix((data, (owner[keep], cols_kept)), shape=(len(texts), table.shape[0]))
         with np.errstate(invalid="ignore", divide="ignore"):
             pooled = np.asarray(counts @ table, dtype=np.float32) / n_found[:, None]
         pooled[n_found == 0] = np.nan

@@ -1,0 +1,66 @@
+"""Pair scoring with static vectors (GloVe-50d, mean pooling) on a 1,000,000-pair Zipf log.
+
+Baseline, in the same run: the plain Python loop over pairs with numpy that a user writes
+first. Also: the same job with 1 and with 2 local Dask workers (scaling).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from common import DATA, record, search_log_csv
+
+
+def loop_baseline(frame: pd.DataFrame, n: int = 50_000) -> float:
+    """Pairs per second of the obvious loop: split, look up, average, cosine, pair by pair."""
+    from simwidgets import load_model
+
+    kv = load_model("glove-50d").kv
+    start = time.perf_counter()
+    scores = []
+    for q, r in zip(frame["query"][:n], frame["result"][:n]):
+        vq = [kv[w] for w in q.lower().split() if w in kv.key_to_index]
+        vr = [kv[w] for w in r.lower().split() if w in kv.key_to_index]
+        if not vq or not vr:
+            scores.append(np.nan)
+            continue
+        a, b = np.mean(vq, axis=0), np.mean(vr, axis=0)
+        scores.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
+    return n / (time.perf_counter() - start)
+
+
+def simwidgets_run(path, workers: int) -> tuple[float, int]:
+    from simwidgets.batch import score_file
+
+    out = DATA / f"out-static-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    summary = score_file(path, out, "query", "result", ["glove-50d"], workers=workers, progress=False,
+                         blocksize=8_000_000)
+    return summary.rows / (time.perf_counter() - start), summary.rows
+
+
+def main(n_pairs: int = 1_000_000) -> None:
+    path = search_log_csv(n_pairs)
+    frame = pd.read_csv(path, nrows=50_000, keep_default_na=False)
+    print(f"static pair scoring, {n_pairs:,} pairs ({path})")
+    loop = loop_baseline(frame)
+    one, rows = simwidgets_run(path, 1)
+    two, _ = simwidgets_run(path, 2)
+    record("pairs_static", {
+        "pairs": rows,
+        "loop_pairs_per_s": loop,
+        "simwidgets_1_worker_pairs_per_s": one,
+        "simwidgets_2_workers_pairs_per_s": two,
+        "ratio_vs_loop": two / loop,
+        "speedup_2_vs_1_workers": two / one,
+    })
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
