@@ -88,7 +88,7 @@ def vocabulary_from(tokenizer, embedding_matrix) -> Vocabulary:
 class SentenceTransformerModel(Embedder):
     """Any sentence-transformers model (a local folder, or a hub name available offline)."""
 
-    batch_size = 256
+    batch_size = 128
 
     def __init__(self, path_or_name: str, name: str | None = None, device: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -116,9 +116,27 @@ class SentenceTransformerModel(Embedder):
         return f"st:{self.source}"
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
-        notes = _token_notes(self.model.tokenizer, texts, self.max_tokens)
-        vectors = self.model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
-        return vectors.astype(np.float32, copy=False), notes
+        """Tokenize once (truncation read off the fast tokenizer), run the model's modules."""
+        import torch
+
+        tokenizer = self.model.tokenizer
+        features = tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+        )
+        encodings = getattr(features, "encodings", None)
+        if encodings is None:  # a slow tokenizer: count tokens separately
+            notes = _token_notes(tokenizer, texts, self.max_tokens)
+        else:
+            lengths = features["attention_mask"].sum(1).tolist()
+            cut = [i for i, e in enumerate(encodings) if e.overflowing]
+            full = _token_notes(tokenizer, [texts[i] for i in cut], None) if cut else []
+            notes = [Note(n_tokens=n) for n in lengths]
+            for i, note in zip(cut, full):
+                notes[i] = Note(n_tokens=note.n_tokens, truncated=True)
+        device = self.model.device
+        with torch.inference_mode():
+            out = self.model.forward({k: v.to(device) for k, v in features.items()})
+        return out["sentence_embedding"].float().cpu().numpy(), notes
 
     def vocabulary(self) -> Vocabulary:
         """The word pieces of the underlying transformer and its input embedding matrix."""
