@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,11 @@ test: install
 lint: install
 	$(PY) -m ruff check simwidgets tests
 	$(PY) -m ruff format --check simwidgets tests
+
+# Speed and memory figures (minutes; they append to benchmarks/results.jsonl).
+bench: install
+	cd benchmarks && ../$(PY) bench_pairs_static.py
+	cd benchmarks && ../$(PY) bench_pairs_transformer.py
+	cd benchmarks && ../$(PY) bench_neighbours.py
+	cd benchmarks && ../$(PY) bench_projection.py
+	cd benchmarks && ../$(PY) bench_memory.py

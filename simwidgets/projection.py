@@ -1,0 +1,144 @@
+"""2-D maps of vectors: PCA at once, UMAP when ready, and how honest the map is.
+
+UMAP's slow steps on a whole vocabulary are the neighbour search and the layout epochs.
+:func:`umap_2d` finds the neighbours with faiss (exact, or a tuned IVF index for large sets)
+and hands them to umap-learn as ``precomputed_knn``; maps are cached on disk by content and
+parameters. :func:`trustworthiness` and :func:`neighbour_overlap` measure, on a fixed sample,
+how well the map keeps the original space's neighbourhoods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def _unit(vectors) -> np.ndarray:
+    from .similarity import normalize_rows
+
+    return np.ascontiguousarray(np.nan_to_num(normalize_rows(np.asarray(vectors, dtype=np.float32))))
+
+
+def pca_2d(vectors, seed: int = 0) -> np.ndarray:
+    """First two principal components of the row-normalised vectors (instant first view)."""
+    from sklearn.decomposition import PCA
+
+    unit = _unit(vectors)
+    solver = "randomized" if min(unit.shape) > 50 else "full"
+    return PCA(n_components=2, svd_solver=solver, random_state=seed).fit_transform(unit).astype(np.float32)
+
+
+def knn(vectors, k: int, *, exact_limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours of every row by cosine (itself first): ``(indices, distances)``.
+
+    Exact with faiss up to ``exact_limit`` rows x dims (see :mod:`simwidgets.index`),
+    else through an IVF index tuned to recall 0.95.
+    """
+    from .index import EXACT_LIMIT, NeighbourIndex
+
+    limit = EXACT_LIMIT if exact_limit is None else exact_limit
+    unit = _unit(vectors)
+    kind = "exact" if unit.size <= limit else "ivf"
+    index = NeighbourIndex(unit, kind, target_recall=0.95, k=k)
+    sims, rows = index.search(unit, k)
+    rows = np.where(rows < 0, np.arange(len(unit))[:, None], rows)
+    dists = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float32)
+    return rows.astype(np.int64), dists
+
+
+def _cache_file(cache_dir, unit: np.ndarray, params: dict) -> Path | None:
+    if cache_dir is None:
+        return None
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(params, sort_keys=True).encode())
+    h.update(str(unit.shape).encode())
+    h.update(unit.tobytes())
+    return Path(cache_dir).expanduser() / f"map-{h.hexdigest()}.npy"
+
+
+def umap_2d(vectors, *, n_neighbors: int = 15, n_epochs: int | None = None, min_dist: float = 0.1,
+            seed: int | None = None, cache_dir: str | os.PathLike | None = None,
+            progress: bool = False) -> np.ndarray:
+    """UMAP to 2-D by cosine, with faiss neighbours and an on-disk cache.
+
+    Parameters
+    ----------
+    n_neighbors, min_dist
+        As in umap-learn.
+    n_epochs
+        Layout epochs (umap-learn's default: 200 for large sets, 500 for small).
+    seed
+        A seed makes the map reproducible but makes umap-learn single-threaded.
+    cache_dir
+        Where finished maps are kept, keyed by the vectors and the parameters.
+    """
+    import umap
+
+    unit = _unit(vectors)
+    params = {"n_neighbors": n_neighbors, "n_epochs": n_epochs, "min_dist": min_dist, "seed": seed, "v": 1}
+    path = _cache_file(cache_dir, unit, params)
+    if path is not None and path.exists():
+        return np.load(path)
+    indices, dists = knn(unit, n_neighbors)
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors, metric="cosine", min_dist=min_dist, n_epochs=n_epochs,
+        precomputed_knn=(indices, dists, None), random_state=seed, init="pca", verbose=progress,
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        coords = reducer.fit_transform(unit).astype(np.float32)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, coords)
+        os.replace(tmp, path)
+    return coords
+
+
+def project(vectors, method: str = "umap", **options) -> np.ndarray:
+    """2-D coordinates by ``"pca"`` or ``"umap"`` (float32, one row per vector)."""
+    if method == "pca":
+        return pca_2d(vectors, **options)
+    if method == "umap":
+        return umap_2d(vectors, **options)
+    raise ValueError(f"method must be 'pca' or 'umap', got {method!r}")
+
+
+def _sample(n: int, size: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, min(n, size), replace=False))
+
+
+def trustworthiness(vectors, coords, *, k: int = 10, sample: int = 5000, seed: int = 0) -> float:
+    """scikit-learn's trustworthiness (cosine in the original space) on a fixed sample."""
+    from sklearn.manifold import trustworthiness as sk_trust
+
+    rows = _sample(len(coords), sample, seed)
+    return float(sk_trust(_unit(vectors)[rows], np.asarray(coords)[rows], n_neighbors=k, metric="cosine"))
+
+
+def neighbour_overlap(vectors, coords, *, k: int = 10, sample: int = 2000, seed: int = 0) -> np.ndarray:
+    """Per sampled point: share of its k original-space neighbours that are k-neighbours on the map.
+
+    Returns an array aligned with the sample rows of :func:`_sample` (same ``seed``).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    unit = _unit(vectors)
+    coords = np.asarray(coords, dtype=np.float32)
+    rows = _sample(len(coords), sample, seed)
+    original, _ = None, None
+    from .index import NeighbourIndex
+
+    index = NeighbourIndex(unit, "exact")
+    _, original = index.search(unit[rows], k + 1)
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(coords)
+    _, mapped = nn.kneighbors(coords[rows])
+    return np.array([len(set(a[1:]) & set(b[1:])) / k for a, b in zip(original, mapped)])

@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from simwidgets.projection import knn, neighbour_overlap, pca_2d, project, trustworthiness, umap_2d
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(6, 20)) * 3
+    labels = rng.integers(0, 6, 600)
+    return (centres[labels] + rng.normal(size=(600, 20))).astype(np.float32), labels
+
+
+def test_pca_is_instant_and_two_dimensional(blobs):
+    coords = pca_2d(blobs[0])
+    assert coords.shape == (600, 2) and coords.dtype == np.float32
+
+
+def test_knn_lists_each_point_first(blobs):
+    rows, dists = knn(blobs[0], 5)
+    assert rows.shape == (600, 5)
+    assert (rows[:, 0] == np.arange(600)).all()
+    assert np.all(np.diff(dists, axis=1) >= -1e-6)
+
+
+def test_umap_keeps_neighbourhoods_and_is_cached(blobs, tmp_path):
+    vectors, labels = blobs
+    coords = umap_2d(vectors, seed=0, cache_dir=tmp_path, n_epochs=100)
+    assert coords.shape == (600, 2)
+    assert trustworthiness(vectors, coords, k=10, sample=600) > 0.9
+    assert neighbour_overlap(vectors, coords, k=10, sample=300).mean() > 0.3
+    assert len(list(tmp_path.glob("map-*.npy"))) == 1
+    again = umap_2d(vectors, seed=0, cache_dir=tmp_path, n_epochs=100)
+    np.testing.assert_array_equal(again, coords)
+
+
+def test_project_rejects_unknown_methods(blobs):
+    with pytest.raises(ValueError, match="method"):
+        project(blobs[0], "tsne")
