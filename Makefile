@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench js chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,17 @@ demo: install
 	$(VENV)/bin/simwidgets neighbours frog -m glove-50d -m minilm -k 8
 	$(VENV)/bin/simwidgets evaluate --standard -m minilm -m glove-50d -m glove-50d?pooling=sif -m tfidf
 
-test: install
+# Browser tests drive Debian's Chromium (a test tool's own browser download fails offline).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: install chromium
 	$(PY) -m ruff check simwidgets tests
 	$(PY) -m pytest
+
+# Rebuild the widgets' JS bundles into simwidgets/static/ (committed, so installs need no Node).
+js:
+	cd js && npm install --no-audit --no-fund && node build.mjs
 
 lint: install
 	$(PY) -m ruff check simwidgets tests

@@ -29,6 +29,7 @@ from .models import (
 )
 from .similarity import cosine_matrix, neighbours, score_pairs, similarity_matrix
 from .texts import SimwidgetsWarning
+from .widgets import SimilarityHeatmap
 from .vocab import Vocabulary
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ __all__ = [
     "EnsembleResult",
     "IsotonicCalibrator",
     "PercentileCalibrator",
+    "SimilarityHeatmap",
     "SimwidgetsWarning",
     "UntrustedFileError",
     "Vocabulary",

@@ -1,0 +1,164 @@
+// SimilarityHeatmap: one canvas pixel per cell, threshold masking and hover in the browser.
+import { decodeArray } from "./lib/arrays.js";
+import { cellAt, paint } from "./lib/heatmap.js";
+import { el, throttle } from "./lib/dom.js";
+
+/**
+ * The model contract (Python: simwidgets.widgets.heatmap.SimilarityHeatmap).
+ * @typedef {Object} HeatmapModel
+ * @property {import("./lib/arrays.js").WireArray} matrix   float32 (rows, cols), drawing order
+ * @property {import("./lib/arrays.js").WireArray | null} detail_a  compare mode: first model
+ * @property {import("./lib/arrays.js").WireArray | null} detail_b  compare mode: second model
+ * @property {string[]} row_labels
+ * @property {string[]} col_labels
+ * @property {string[]} model_names
+ * @property {number | null} threshold
+ * @property {number[]} value_range  [low, high]
+ * @property {boolean} diverging
+ * @property {number[][]} selected   [row, col] pinned cells
+ */
+
+const fmt = (v) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
+
+/** @param {{model: any, el: HTMLElement}} ctx */
+function render({ model, el: root }) {
+  const canvas = el("canvas", { className: "sw-heat-canvas" });
+  const slider = el("input", { type: "range", className: "sw-threshold", step: "0.01" });
+  const readout = el("span", { className: "sw-readout" });
+  const title = el("span", { className: "sw-title" });
+  const pinned = el("span", { className: "sw-pinned" });
+  const tip = el("div", { className: "sw-tip" });
+  const wrap = el("div", { className: "sw-heat-wrap" }, [canvas, tip]);
+  const header = el("div", { className: "sw-header" }, [title, el("label", {}, ["threshold ", slider]), readout, pinned]);
+  const container = el("div", { className: "simwidgets sw-heatmap" }, [header, wrap]);
+  root.appendChild(container);
+  const ctx = canvas.getContext("2d");
+  let matrix = null, rows = 0, cols = 0, pixels, image;
+  let renders = 0;
+
+  function load() {
+    const decoded = decodeArray(model.get("matrix"));
+    matrix = decoded ? decoded.data : new Float32Array(0);
+    [rows, cols] = decoded ? decoded.shape : [0, 0];
+    canvas.width = cols;
+    canvas.height = rows;
+    const side = Math.min(640, Math.max(240, Math.max(rows, cols) * 12));
+    canvas.style.width = `${Math.round((side * cols) / Math.max(rows, cols))}px`;
+    canvas.style.height = `${Math.round((side * rows) / Math.max(rows, cols))}px`;
+    image = ctx.createImageData(Math.max(cols, 1), Math.max(rows, 1));
+    const [low, high] = model.get("value_range");
+    slider.min = String(low);
+    slider.max = String(high);
+    const names = model.get("model_names");
+    title.textContent = names.length === 2 ? `${names[0]} − ${names[1]}` : names[0] || "";
+    draw(currentThreshold());
+  }
+
+  function currentThreshold() {
+    const value = model.get("threshold");
+    slider.value = value === null ? slider.min : String(value);
+    return value === null ? -Infinity : value;
+  }
+
+  /** @param {number} threshold */
+  function draw(threshold) {
+    if (!rows || !cols) return;
+    const [low, high] = model.get("value_range");
+    const result = paint(matrix, threshold, { low, high, diverging: model.get("diverging") }, pixels);
+    pixels = result.pixels;
+    image.data.set(pixels);
+    ctx.putImageData(image, 0, 0);
+    renders += 1;
+    canvas.dataset.renders = String(renders);
+    canvas.dataset.threshold = Number.isFinite(threshold) ? String(threshold) : "";
+    canvas.dataset.masked = String(result.masked);
+    readout.textContent = Number.isFinite(threshold)
+      ? `≥ ${threshold.toFixed(2)}: ${rows * cols - result.masked} of ${rows * cols} cells`
+      : `${rows * cols} cells`;
+  }
+
+  function showPinned() {
+    const n = model.get("selected").length;
+    pinned.textContent = n ? `${n} pinned` : "";
+  }
+
+  const sendThreshold = throttle(() => {
+    model.set("threshold", Number(slider.value));
+    model.save_changes();
+  }, 150);
+
+  function onInput() {
+    draw(Number(slider.value)); // instant, in the browser
+    sendThreshold();
+  }
+
+  /** @param {MouseEvent} event */
+  function cellOf(event) {
+    const box = canvas.getBoundingClientRect();
+    return cellAt(event.clientX - box.left, event.clientY - box.top, box.width, box.height, rows, cols);
+  }
+
+  /** @param {MouseEvent} event */
+  function onMove(event) {
+    const cell = cellOf(event);
+    if (!cell) {
+      tip.style.display = "none";
+      return;
+    }
+    const { row, col } = cell;
+    const k = row * cols + col;
+    const rowText = model.get("row_labels")[row] ?? "";
+    const colText = model.get("col_labels")[col] ?? "";
+    let scores = fmt(matrix[k]);
+    const a = decodeArray(model.get("detail_a"));
+    const b = decodeArray(model.get("detail_b"));
+    if (a && b) {
+      const names = model.get("model_names");
+      scores = `${names[0]} ${fmt(a.data[k])}, ${names[1]} ${fmt(b.data[k])}, difference ${fmt(matrix[k])}`;
+    }
+    tip.textContent = `${rowText} × ${colText}: ${scores}`; // text, never HTML
+    tip.style.display = "block";
+    const box = wrap.getBoundingClientRect();
+    tip.style.left = `${event.clientX - box.left + 12}px`;
+    tip.style.top = `${event.clientY - box.top + 12}px`;
+  }
+
+  function onLeave() {
+    tip.style.display = "none";
+  }
+
+  /** @param {MouseEvent} event */
+  function onClick(event) {
+    const cell = cellOf(event);
+    if (!cell) return;
+    const selected = model.get("selected").filter(([r, c]) => !(r === cell.row && c === cell.col));
+    if (selected.length === model.get("selected").length) selected.push([cell.row, cell.col]);
+    model.set("selected", selected);
+    model.save_changes();
+  }
+
+  const onThreshold = () => draw(currentThreshold());
+  slider.addEventListener("input", onInput);
+  canvas.addEventListener("mousemove", onMove);
+  canvas.addEventListener("mouseleave", onLeave);
+  canvas.addEventListener("click", onClick);
+  model.on("change:threshold", onThreshold);
+  model.on("change:matrix", load);
+  model.on("change:selected", showPinned);
+  load();
+  showPinned();
+
+  return () => {
+    slider.removeEventListener("input", onInput);
+    canvas.removeEventListener("mousemove", onMove);
+    canvas.removeEventListener("mouseleave", onLeave);
+    canvas.removeEventListener("click", onClick);
+    model.off("change:threshold", onThreshold);
+    model.off("change:matrix", load);
+    model.off("change:selected", showPinned);
+    sendThreshold.cancel();
+    container.remove();
+  };
+}
+
+export default { render };

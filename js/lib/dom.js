@@ -1,0 +1,44 @@
+// Small DOM helpers: elements built with properties (never innerHTML), and throttling.
+
+/**
+ * Create an element; children that are strings become text nodes (never parsed as HTML).
+ * @param {string} tag
+ * @param {Record<string, any>} [props]
+ * @param {(Node | string)[]} [children]
+ * @returns {any}
+ */
+export function el(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const child of children) node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  return node;
+}
+
+/**
+ * Call fn at most once per `ms`, always ending with the latest call.
+ * @param {() => void} fn
+ * @param {number} ms
+ */
+export function throttle(fn, ms) {
+  let last = 0;
+  let timer = null;
+  const wrapped = () => {
+    const now = Date.now();
+    const wait = last + ms - now;
+    if (wait <= 0) {
+      last = now;
+      fn();
+    } else if (timer === null) {
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, wait);
+    }
+  };
+  wrapped.cancel = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
+  return wrapped;
+}

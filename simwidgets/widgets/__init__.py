@@ -1,0 +1,5 @@
+"""Notebook widgets (anywidget): thin views over the library's results."""
+
+from .heatmap import SimilarityHeatmap
+
+__all__ = ["SimilarityHeatmap"]
