@@ -27,13 +27,18 @@ demo: install
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 
-test: install chromium
+js/node_modules: js/package.json
+	cd js && npm install --no-audit --no-fund
+	touch js/node_modules
+
+test: install chromium js/node_modules
 	$(PY) -m ruff check simwidgets tests
+	node --test js/test/
 	$(PY) -m pytest
 
 # Rebuild the widgets' JS bundles into simwidgets/static/ (committed, so installs need no Node).
-js:
-	cd js && npm install --no-audit --no-fund && node build.mjs
+js: js/node_modules
+	cd js && node build.mjs
 
 lint: install
 	$(PY) -m ruff check simwidgets tests

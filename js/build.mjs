@@ -3,7 +3,7 @@ import { build } from "esbuild";
 import { copyFileSync, existsSync } from "node:fs";
 
 const entries = ["heatmap", "neighbours", "threshold", "map", "comparison"].filter((n) => existsSync(`${n}.js`));
-const out = "../simwidgets/static";
+const out = process.argv[2] || "../simwidgets/static";
 await build({
   entryPoints: entries.map((n) => `${n}.js`),
   outdir: out,

@@ -29,8 +29,8 @@ from .models import (
 )
 from .similarity import cosine_matrix, neighbours, score_pairs, similarity_matrix
 from .texts import SimwidgetsWarning
-from .widgets import SimilarityHeatmap
 from .vocab import Vocabulary
+from .widgets import SimilarityHeatmap
 
 __version__ = "0.1.0"
 

@@ -55,8 +55,16 @@ class NeighbourIndex:
         Lists visited per query (IVF only).
     """
 
-    def __init__(self, vectors, kind: str = "auto", *, target_recall: float = 0.95, k: int = 10,
-                 cache_dir: str | os.PathLike | None = None, seed: int = 0):
+    def __init__(
+        self,
+        vectors,
+        kind: str = "auto",
+        *,
+        target_recall: float = 0.95,
+        k: int = 10,
+        cache_dir: str | os.PathLike | None = None,
+        seed: int = 0,
+    ):
         if kind not in ("auto", "exact", "ivf"):
             raise ValueError(f"kind must be 'auto', 'exact' or 'ivf', got {kind!r}")
         self.vectors = _unit(vectors)

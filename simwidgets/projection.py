@@ -60,9 +60,16 @@ def _cache_file(cache_dir, unit: np.ndarray, params: dict) -> Path | None:
     return Path(cache_dir).expanduser() / f"map-{h.hexdigest()}.npy"
 
 
-def umap_2d(vectors, *, n_neighbors: int = 15, n_epochs: int | None = None, min_dist: float = 0.1,
-            seed: int | None = None, cache_dir: str | os.PathLike | None = None,
-            progress: bool = False) -> np.ndarray:
+def umap_2d(
+    vectors,
+    *,
+    n_neighbors: int = 15,
+    n_epochs: int | None = None,
+    min_dist: float = 0.1,
+    seed: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> np.ndarray:
     """UMAP to 2-D by cosine, with faiss neighbours and an on-disk cache.
 
     Parameters
@@ -85,8 +92,14 @@ def umap_2d(vectors, *, n_neighbors: int = 15, n_epochs: int | None = None, min_
         return np.load(path)
     indices, dists = knn(unit, n_neighbors)
     reducer = umap.UMAP(
-        n_neighbors=n_neighbors, metric="cosine", min_dist=min_dist, n_epochs=n_epochs,
-        precomputed_knn=(indices, dists, None), random_state=seed, init="pca", verbose=progress,
+        n_neighbors=n_neighbors,
+        metric="cosine",
+        min_dist=min_dist,
+        n_epochs=n_epochs,
+        precomputed_knn=(indices, dists, None),
+        random_state=seed,
+        init="pca",
+        verbose=progress,
     )
     import warnings
 

@@ -95,7 +95,11 @@ def test_load_models_refuses_duplicate_names(glove):
 def test_unhashable_and_mixed_items_are_reported_not_crashing(glove):
     report = glove.embed_report([["a", "list"], "cat", {"a": 1}, "cat", 3.5, float("nan")])
     assert report.reasons == [
-        "not a string (list)", None, "not a string (dict)", None, "not a string (float)",
+        "not a string (list)",
+        None,
+        "not a string (dict)",
+        None,
+        "not a string (float)",
         "missing text (None or NaN)",
     ]
     np.testing.assert_array_equal(report.vectors[1], report.vectors[3])

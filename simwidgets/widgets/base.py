@@ -34,8 +34,11 @@ def to_wire(array, widget=None) -> dict | None:
     if arr.dtype.name not in WIRE_DTYPES:
         raise TypeError(f"cannot send dtype {arr.dtype} to the browser; use one of {WIRE_DTYPES}")
     arr = np.ascontiguousarray(arr)
-    return {"buffer": memoryview(arr.reshape(-1).view(np.uint8)), "dtype": arr.dtype.name,
-            "shape": list(arr.shape)}
+    return {
+        "buffer": memoryview(arr.reshape(-1).view(np.uint8)),
+        "dtype": arr.dtype.name,
+        "shape": list(arr.shape),
+    }
 
 
 def from_wire(value, widget=None):
@@ -55,7 +58,9 @@ class Widget(anywidget.AnyWidget):
         unknown = sorted(k for k in kwargs if not self.has_trait(k) and not k.startswith("_"))
         if unknown:
             known = sorted(n for n in self.trait_names(sync=True) if not n.startswith("_"))
-            raise TypeError(f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}")
+            raise TypeError(
+                f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}"
+            )
         super().__init__(**kwargs)
 
 

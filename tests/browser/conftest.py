@@ -61,8 +61,16 @@ def notebook(lab_server, chromium, request):
 
     def open_notebook(cells):
         name = f"{request.node.name}.ipynb".replace("[", "_").replace("]", "")
-        nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+        nb = new_notebook(
+            cells=[new_code_cell(c) for c in cells],
+            metadata={
+                "kernelspec": {
+                    "name": "python3",
+                    "display_name": "Python 3 (ipykernel)",
+                    "language": "python",
+                }
+            },
+        )
         nbformat.write(nb, Path(lab_server.root) / name)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))

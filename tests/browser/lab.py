@@ -18,13 +18,21 @@ from pathlib import Path
 
 CHROMIUM = os.environ.get("SIMWIDGETS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
 ]
 # Throw-away JupyterLab settings: no news or update toasts, no autosave.
 SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                        "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
@@ -52,21 +60,38 @@ class LabServer:
         for rel, value in SETTINGS.items():
             (settings / rel).parent.mkdir(parents=True, exist_ok=True)
             (settings / rel).write_text(json.dumps(value))
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-               "--ServerApp.ip=127.0.0.1", f"--notebook-dir={self.root}",
-               "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.tmp}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--notebook-dir={self.root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={self.tmp}",
+        ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"), "HF_HUB_OFFLINE": "1"}
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/status",
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/status", headers={"Authorization": f"token {self.token}"}
+        )
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"jupyter lab exited early; see {self.log_path}")
@@ -79,8 +104,11 @@ class LabServer:
                 time.sleep(0.2)
 
     def api(self, method: str, path: str):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
             return json.loads(body) if body else None
@@ -125,7 +153,9 @@ class Notebook:
               window.__panel = panel;
               const k = panel.sessionContext.session && panel.sessionContext.session.kernel;
               return !!k && k.status === 'idle' && k.connectionStatus === 'connected';
-            }""", arg=self.path)
+            }""",
+            arg=self.path,
+        )
         return self
 
     def run_all(self) -> None:
@@ -150,4 +180,6 @@ class Notebook:
               await Promise.race([future.done,
                 new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeout))]);
               return result;
-            }""", [code, timeout_ms])
+            }""",
+            [code, timeout_ms],
+        )

@@ -1,0 +1,67 @@
+// Unit tests of the pure helpers (node's own test runner: `node --test js/test/`).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { decodeArray } from "../lib/arrays.js";
+import { category, diverging, viridis } from "../lib/colors.js";
+import { MASK_RGB, cellAt, paint } from "../lib/heatmap.js";
+import { throttle } from "../lib/dom.js";
+
+test("decodeArray honours the DataView's byte offset and length", () => {
+  const backing = new ArrayBuffer(4 + 4 * 6);
+  const floats = new Float32Array(backing, 4, 6);
+  floats.set([0, 1, 2, 3, 4, 5]);
+  const view = new DataView(backing, 4, 24);
+  const { data, shape } = decodeArray({ buffer: view, dtype: "float32", shape: [2, 3] });
+  assert.deepEqual(Array.from(data), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(shape, [2, 3]);
+});
+
+test("decodeArray copies unaligned buffers and knows every wire dtype", () => {
+  const backing = new Uint8Array(1 + 8);
+  new DataView(backing.buffer).setInt32(1, -7, true);
+  new DataView(backing.buffer).setInt32(5, 9, true);
+  const view = new DataView(backing.buffer, 1, 8);
+  assert.deepEqual(Array.from(decodeArray({ buffer: view, dtype: "int32", shape: [2] }).data), [-7, 9]);
+  for (const dtype of ["float32", "float64", "int32", "uint32", "int16", "uint16", "int8", "uint8"]) {
+    assert.ok(decodeArray({ buffer: new DataView(new ArrayBuffer(8)), dtype, shape: [1] }));
+  }
+  assert.throws(() => decodeArray({ buffer: new DataView(new ArrayBuffer(8)), dtype: "int64", shape: [1] }));
+  assert.equal(decodeArray(null), null);
+});
+
+test("colour scales run from end to end", () => {
+  assert.deepEqual(viridis(0), [68, 1, 84]);
+  assert.deepEqual(viridis(1), [253, 231, 37]);
+  assert.deepEqual(diverging(0), [247, 247, 247]);
+  assert.deepEqual(viridis(Number.NaN), viridis(0));
+  assert.deepEqual(category(10), category(0));
+});
+
+test("paint masks cells below the threshold and NaN", () => {
+  const values = new Float32Array([0.1, 0.5, 0.9, Number.NaN]);
+  const { pixels, masked } = paint(values, 0.5, { low: 0, high: 1 });
+  assert.equal(masked, 2);
+  assert.deepEqual(Array.from(pixels.slice(0, 3)), MASK_RGB);
+  assert.deepEqual(Array.from(pixels.slice(12, 15)), MASK_RGB);
+  assert.notDeepEqual(Array.from(pixels.slice(4, 7)), MASK_RGB);
+  assert.equal(paint(values, -Infinity, { low: 0, high: 1 }).masked, 1);
+});
+
+test("cellAt maps CSS coordinates to cells", () => {
+  assert.deepEqual(cellAt(15, 5, 100, 50, 5, 10), { row: 0, col: 1 });
+  assert.equal(cellAt(100, 5, 100, 50, 5, 10), null);
+  assert.equal(cellAt(-1, 5, 100, 50, 5, 10), null);
+});
+
+test("throttle calls at once, then once more with the latest call", async () => {
+  let calls = 0;
+  const fn = throttle(() => calls++, 30);
+  fn();
+  fn();
+  fn();
+  assert.equal(calls, 1);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(calls, 2);
+  fn.cancel();
+});

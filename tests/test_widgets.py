@@ -1,0 +1,89 @@
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simwidgets.widgets.base import STATIC, from_wire, to_wire
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "dtype, sent",
+    [
+        ("float32", "float32"),
+        ("float64", "float32"),
+        ("int32", "int32"),
+        ("int64", "int32"),
+        ("uint8", "uint8"),
+        ("bool", "uint8"),
+        ("int16", "int16"),
+        ("uint32", "uint32"),
+    ],
+)
+@pytest.mark.parametrize("shape", [(0,), (5,), (3, 4), (2, 3, 2)])
+def test_arrays_cross_as_binary_with_dtype_and_shape(dtype, sent, shape):
+    array = (np.arange(int(np.prod(shape))) % 7).astype(dtype).reshape(shape)
+    wire = to_wire(array)
+    assert isinstance(wire["buffer"], memoryview)
+    assert wire["dtype"] == sent and wire["shape"] == list(shape)
+    np.testing.assert_array_equal(from_wire(wire), array.astype(sent))
+
+
+def test_non_contiguous_arrays_are_copied_and_odd_dtypes_refused():
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)[:, ::2]
+    np.testing.assert_array_equal(from_wire(to_wire(array)), array)
+    with pytest.raises(TypeError, match="cannot send dtype"):
+        to_wire(np.array(["a"]))
+    with pytest.raises(ValueError, match="int32"):
+        to_wire(np.array([2**40]))
+    assert to_wire(None) is None
+
+
+def test_heatmap_traits(glove):
+    from simwidgets import SimilarityHeatmap
+
+    texts = ["a cat", "a kitten", "stock prices", "markets fell"]
+    w = SimilarityHeatmap(texts, model=glove, threshold=0.5, order="cluster")
+    assert w.matrix.dtype == np.float32 and w.matrix.shape == (4, 4)
+    assert sorted(w.row_labels) == sorted(texts) and w.row_labels == w.col_labels
+    assert w.threshold == 0.5 and w.model_names == ["glove-50d"]
+    i, j = w.row_labels.index("a cat"), w.col_labels.index("a kitten")
+    w.selected = [[i, j]]
+    pairs = w.selected_pairs
+    assert pairs.iloc[0]["left"] == "a cat" and pairs.iloc[0]["right"] == "a kitten"
+    assert pairs.iloc[0]["score_glove-50d"] == pytest.approx(float(w.matrix[i, j]))
+    for name in ("matrix", "threshold", "selected", "row_labels"):
+        assert w.traits()[name].help, name
+
+
+def test_heatmap_compare_and_rectangular(glove):
+    from simwidgets import SimilarityHeatmap
+
+    w = SimilarityHeatmap(["a cat", "a dog"], ["kitten", "puppy", "car"], compare=("glove-50d", "tfidf-char"))
+    assert w.matrix.shape == (2, 3) and w.diverging
+    np.testing.assert_allclose(w.matrix, w.detail_a - w.detail_b, atol=1e-6)
+    w.selected = [[0, 0]]
+    assert list(w.selected_pairs.columns) == ["left", "right", "score_glove-50d", "score_tfidf-char"]
+
+
+def test_widgets_are_strict():
+    from simwidgets import SimilarityHeatmap
+
+    with pytest.raises(TypeError, match="unknown argument"):
+        SimilarityHeatmap(["a", "b"], model="glove-50d", colour="red")
+    with pytest.raises(ValueError, match="order"):
+        SimilarityHeatmap(["a", "b"], model="glove-50d", order="random")
+    with pytest.raises(TypeError, match="single str"):
+        SimilarityHeatmap("just one text")
+
+
+def test_bundles_are_built_from_the_sources(tmp_path):
+    if not (ROOT / "js" / "node_modules" / "esbuild").exists():
+        pytest.skip("esbuild is not installed (make js)")
+    subprocess.run(["node", "build.mjs", str(tmp_path)], cwd=ROOT / "js", check=True, capture_output=True)
+    for built in tmp_path.iterdir():
+        committed = STATIC / built.name
+        assert committed.exists(), f"{built.name} is not committed in simwidgets/static"
+        assert committed.read_bytes() == built.read_bytes(), f"{built.name} is stale: run make js"
