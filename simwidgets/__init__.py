@@ -30,7 +30,7 @@ from .models import (
 from .similarity import cosine_matrix, neighbours, score_pairs, similarity_matrix
 from .texts import SimwidgetsWarning
 from .vocab import Vocabulary
-from .widgets import SimilarityHeatmap
+from .widgets import NeighbourExplorer, SimilarityHeatmap, ThresholdTuner
 
 __version__ = "0.1.0"
 
@@ -41,7 +41,9 @@ __all__ = [
     "EnsembleResult",
     "IsotonicCalibrator",
     "PercentileCalibrator",
+    "NeighbourExplorer",
     "SimilarityHeatmap",
+    "ThresholdTuner",
     "SimwidgetsWarning",
     "UntrustedFileError",
     "Vocabulary",

@@ -87,3 +87,47 @@ def test_bundles_are_built_from_the_sources(tmp_path):
         committed = STATIC / built.name
         assert committed.exists(), f"{built.name} is not committed in simwidgets/static"
         assert committed.read_bytes() == built.read_bytes(), f"{built.name} is stale: run make js"
+
+
+def test_neighbour_explorer_overlap_and_errors(glove, minilm):
+    from simwidgets import NeighbourExplorer
+
+    w = NeighbourExplorer(["glove-50d", "minilm"], query="frog", k=5)
+    assert [r["model"] for r in w.results] == ["glove-50d", "minilm"]
+    assert w.results[0]["tokens"][:3] == ["snake", "ape", "toad"]
+    shared = set(w.results[0]["tokens"]) & set(w.results[1]["tokens"])
+    union = set(w.results[0]["tokens"]) | set(w.results[1]["tokens"])
+    assert w.overlap[0][1] == pytest.approx(len(shared) / len(union))
+    assert w.results[0]["only"] == [t not in w.results[1]["tokens"] for t in w.results[0]["tokens"]]
+    w.query = "green frogs"  # a text: fine for word vectors, not a MiniLM word piece
+    assert w.results[0]["error"] is None and "not a token" in w.results[1]["error"]
+    assert list(w.table().columns) == ["glove-50d", "minilm"]
+    w.query = ""
+    assert w.results == []
+
+
+def test_threshold_tuner_counts_and_cleaned_rows(glove):
+    import pandas as pd
+
+    from simwidgets import ThresholdTuner
+
+    df = pd.DataFrame(
+        {
+            "q": ["a cat", "a dog", "stock prices", "", "music festival", "new film"],
+            "r": ["a kitten", "a puppy", "a banana", "x", "band concert", "old car"],
+            "y": [1, 1, 0, 1, 1, 0],
+        },
+        index=list("abcdef"),
+    )
+    w = ThresholdTuner(df, "q", "r", label="y", models=["glove-50d"], n_null=50)
+    assert w.scores.shape == (1, 6) and w.labels.tolist() == [1, 1, 0, 1, 1, 0]
+    assert w.label_cut == 0.5 and w.null_scores.shape == (1, 50)
+    w.threshold = 0.8
+    kept = w.cleaned()
+    assert list(kept.index) == [i for i, s in zip("abcdef", w.scores[0]) if s >= 0.8]
+    assert "d" not in kept.index  # the empty query has no score: removed, and its reason is kept
+    assert w.scored().loc["d", "reason_glove-50d"] == "left: empty or whitespace-only text"
+    unlabelled = ThresholdTuner(df, "q", "r", models=["glove-50d"], n_null=20)
+    assert unlabelled.labels is None
+    with pytest.raises(KeyError, match="not in pairs_df"):
+        ThresholdTuner(df, "q", "nope")

@@ -65,3 +65,32 @@ test("throttle calls at once, then once more with the latest call", async () => 
   assert.equal(calls, 2);
   fn.cancel();
 });
+
+import { countsAt, histogram, nearThreshold } from "../lib/threshold.js";
+
+test("histogram counts finite values into bins, with an optional filter", () => {
+  const v = [0, 0.1, 0.5, 0.99, 1, Number.NaN];
+  assert.deepEqual(histogram(v, 2, 0, 1), [2, 3]);
+  assert.deepEqual(histogram(v, 2, 0, 1, (i) => i < 2), [2, 0]);
+});
+
+test("countsAt gives kept, removed, precision, recall and F1", () => {
+  const scores = [0.9, 0.8, 0.7, 0.4, 0.3, Number.NaN];
+  const labels = [1, 1, 0, 1, 0, 1];
+  const c = countsAt(scores, labels, 0.5, 0.5);
+  assert.equal(c.kept, 3);
+  assert.equal(c.removed, 3);
+  assert.equal(c.tp, 2);
+  assert.equal(c.fp, 1);
+  assert.equal(c.fn, 2); // 0.4 and the NaN score are removed positives
+  assert.ok(Math.abs(c.precision - 2 / 3) < 1e-12);
+  assert.ok(Math.abs(c.recall - 0.5) < 1e-12);
+  assert.ok(Math.abs(c.f1 - 4 / 7) < 1e-12);
+  assert.ok(Number.isNaN(countsAt(scores, null, 0.5, 0.5).precision));
+});
+
+test("nearThreshold lists the closest pairs on each side", () => {
+  const near = nearThreshold([0.9, 0.55, 0.45, 0.1, 0.5], 0.5, 2);
+  assert.deepEqual(near.above, [4, 1]);
+  assert.deepEqual(near.below, [2, 3]);
+});

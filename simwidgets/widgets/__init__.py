@@ -1,5 +1,7 @@
-"""Notebook widgets (anywidget): thin views over the library's results."""
+"""Notebook widgets (anywidget): thin views over the library's results, one per module."""
 
 from .heatmap import SimilarityHeatmap
+from .neighbours import NeighbourExplorer
+from .threshold import ThresholdTuner
 
-__all__ = ["SimilarityHeatmap"]
+__all__ = ["NeighbourExplorer", "SimilarityHeatmap", "ThresholdTuner"]

@@ -1,0 +1,64 @@
+// Pure helpers of the threshold tuner: histograms and the counts at a threshold.
+
+/**
+ * Counts per bin of the finite values, optionally only where `keep(i)` is true.
+ * @param {ArrayLike<number>} values
+ * @param {number} bins @param {number} low @param {number} high
+ * @param {(i: number) => boolean} [keep]
+ * @returns {number[]}
+ */
+export function histogram(values, bins, low, high, keep) {
+  const counts = new Array(bins).fill(0);
+  const width = (high - low) / bins || 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v) || (keep && !keep(i))) continue;
+    counts[Math.min(bins - 1, Math.max(0, Math.floor((v - low) / width)))]++;
+  }
+  return counts;
+}
+
+/**
+ * What a threshold does: pairs kept (score >= threshold) and removed, and, with labels,
+ * precision, recall and F1 of "kept" against "label >= cut". NaN scores count as removed;
+ * NaN labels are left out of precision and recall.
+ * @param {ArrayLike<number>} scores
+ * @param {ArrayLike<number> | null} labels
+ * @param {number} threshold
+ * @param {number} cut
+ */
+export function countsAt(scores, labels, threshold, cut) {
+  let kept = 0, tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const keep = scores[i] >= threshold;
+    if (keep) kept++;
+    if (!labels) continue;
+    const y = labels[i];
+    if (!Number.isFinite(y)) continue;
+    const positive = y >= cut;
+    if (keep && positive) tp++;
+    else if (keep) fp++;
+    else if (positive) fn++;
+    else tn++;
+  }
+  const precision = tp + fp ? tp / (tp + fp) : NaN;
+  const recall = tp + fn ? tp / (tp + fn) : NaN;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : NaN;
+  return { kept, removed: scores.length - kept, tp, fp, fn, tn, precision, recall, f1 };
+}
+
+/**
+ * Indices of the `k` scores just at or above the threshold and the `k` just below it.
+ * @param {ArrayLike<number>} scores @param {number} threshold @param {number} k
+ */
+export function nearThreshold(scores, threshold, k) {
+  const above = [], below = [];
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i];
+    if (!Number.isFinite(v)) continue;
+    (v >= threshold ? above : below).push(i);
+  }
+  above.sort((a, b) => scores[a] - scores[b]);
+  below.sort((a, b) => scores[b] - scores[a]);
+  return { above: above.slice(0, k), below: below.slice(0, k) };
+}

@@ -1,0 +1,136 @@
+// ThresholdTuner: histograms by label, a null distribution, and live counts at a threshold.
+import { decodeArray } from "./lib/arrays.js";
+import { el, throttle } from "./lib/dom.js";
+import { countsAt, histogram, nearThreshold } from "./lib/threshold.js";
+
+/**
+ * The model contract (Python: simwidgets.widgets.threshold.ThresholdTuner).
+ * @typedef {Object} ThresholdModel
+ * @property {string[]} model_names
+ * @property {number} model_index
+ * @property {import("./lib/arrays.js").WireArray} scores       float32 (models, pairs)
+ * @property {import("./lib/arrays.js").WireArray} null_scores  float32 (models, n_null)
+ * @property {import("./lib/arrays.js").WireArray | null} labels float32 (pairs)
+ * @property {number} label_cut
+ * @property {string[]} left_texts
+ * @property {string[]} right_texts
+ * @property {number} threshold
+ */
+
+const BINS = 60;
+const pct = (v) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : "n/a");
+
+/** @param {{model: any, el: HTMLElement}} ctx */
+function render({ model, el: root }) {
+  const select = el("select", { className: "sw-model" });
+  const slider = el("input", { type: "range", className: "sw-threshold", min: "-1", max: "1", step: "0.005" });
+  const readout = el("span", { className: "sw-readout" });
+  const canvas = el("canvas", { className: "sw-hist", width: 640, height: 220 });
+  const stats = el("div", { className: "sw-stats" });
+  const examples = el("div", { className: "sw-examples" });
+  const container = el("div", { className: "simwidgets sw-threshold-tuner" }, [
+    el("div", { className: "sw-header" }, [el("label", {}, ["model ", select]), el("label", {}, ["threshold ", slider]), readout]),
+    canvas, stats, examples,
+  ]);
+  root.appendChild(container);
+  const ctx = canvas.getContext("2d");
+  let scores, nulls, labels, nPairs = 0, nNull = 0, renders = 0;
+
+  function load() {
+    const s = decodeArray(model.get("scores"));
+    const z = decodeArray(model.get("null_scores"));
+    const l = decodeArray(model.get("labels"));
+    scores = s.data;
+    nPairs = s.shape[1];
+    nulls = z.data;
+    nNull = z.shape[1];
+    labels = l ? l.data : null;
+    select.replaceChildren(...model.get("model_names").map((name, i) => el("option", { value: String(i) }, [name])));
+    select.value = String(model.get("model_index"));
+    slider.value = String(model.get("threshold"));
+    draw(model.get("threshold"));
+  }
+
+  /** @param {number} threshold */
+  function draw(threshold) {
+    const m = model.get("model_index");
+    const row = scores.subarray(m * nPairs, (m + 1) * nPairs);
+    const nullRow = nulls.subarray(m * nNull, (m + 1) * nNull);
+    const cut = model.get("label_cut");
+    const low = -1, high = 1;
+    const series = labels
+      ? [
+          { name: "similar (label ≥ cut)", colour: "rgba(46,139,87,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] >= cut) },
+          { name: "not similar", colour: "rgba(205,92,92,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] < cut) },
+        ]
+      : [{ name: "pairs", colour: "rgba(70,110,170,0.7)", counts: histogram(row, BINS, low, high) }];
+    const nullCounts = histogram(nullRow, BINS, low, high);
+    const w = canvas.width, h = canvas.height, bw = w / BINS;
+    ctx.clearRect(0, 0, w, h);
+    const norm = (counts) => { const total = counts.reduce((a, b) => a + b, 0) || 1; return counts.map((c) => c / total); };
+    const shares = series.map((s) => norm(s.counts));
+    const nullShare = norm(nullCounts);
+    const top = Math.max(...shares.flat(), ...nullShare, 1e-9);
+    shares.forEach((share, k) => {
+      ctx.fillStyle = series[k].colour;
+      share.forEach((v, i) => ctx.fillRect(i * bw + (k * bw) / series.length, h - (v / top) * (h - 20), bw / series.length, (v / top) * (h - 20)));
+    });
+    ctx.strokeStyle = "#555";
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    nullShare.forEach((v, i) => { const x = (i + 0.5) * bw, y = h - (v / top) * (h - 20); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
+    ctx.stroke();
+    ctx.setLineDash([]);
+    const tx = ((threshold - low) / (high - low)) * w;
+    ctx.strokeStyle = "#000";
+    ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.moveTo(tx, 0); ctx.lineTo(tx, h); ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.fillStyle = "#222";
+    ctx.font = "11px sans-serif";
+    ctx.fillText(`${series.map((s) => s.name).join(" / ")}; dashed: random pairs`, 6, 12);
+
+    const c = countsAt(row, labels, threshold, cut);
+    readout.textContent = threshold.toFixed(3);
+    const items = [`kept ${c.kept} (${pct(c.kept / nPairs)})`, `removed ${c.removed}`];
+    if (labels) items.push(`precision ${pct(c.precision)}`, `recall ${pct(c.recall)}`, `F1 ${Number.isFinite(c.f1) ? c.f1.toFixed(3) : "n/a"}`);
+    stats.replaceChildren(...items.map((text) => el("span", { className: "sw-stat" }, [text])));
+    const near = nearThreshold(row, threshold, 4);
+    const left = model.get("left_texts"), right = model.get("right_texts");
+    const line = (i) => el("li", {}, [`${row[i].toFixed(3)}  ${left[i]}  ↔  ${right[i]}` + (labels ? `  (label ${labels[i]})` : "")]);
+    examples.replaceChildren(
+      el("div", {}, ["just kept:"]), el("ul", {}, near.above.map(line)),
+      el("div", {}, ["just removed:"]), el("ul", {}, near.below.map(line)),
+    );
+    renders += 1;
+    canvas.dataset.renders = String(renders);
+    canvas.dataset.threshold = String(threshold);
+    canvas.dataset.kept = String(c.kept);
+  }
+
+  const send = throttle(() => {
+    model.set("threshold", Number(slider.value));
+    model.save_changes();
+  }, 150);
+  const onInput = () => { draw(Number(slider.value)); send(); };
+  const onSelect = () => { model.set("model_index", Number(select.value)); model.save_changes(); };
+  const onThreshold = () => { slider.value = String(model.get("threshold")); draw(model.get("threshold")); };
+  const onIndex = () => { select.value = String(model.get("model_index")); draw(Number(slider.value)); };
+  slider.addEventListener("input", onInput);
+  select.addEventListener("change", onSelect);
+  model.on("change:threshold", onThreshold);
+  model.on("change:model_index", onIndex);
+  model.on("change:scores", load);
+  load();
+  return () => {
+    slider.removeEventListener("input", onInput);
+    select.removeEventListener("change", onSelect);
+    model.off("change:threshold", onThreshold);
+    model.off("change:model_index", onIndex);
+    model.off("change:scores", load);
+    send.cancel();
+    container.remove();
+  };
+}
+
+export default { render };

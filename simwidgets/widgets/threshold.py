@@ -1,0 +1,122 @@
+"""ThresholdTuner: choose the similarity threshold that cleans a table of pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import traitlets as t
+
+from ..evaluation.calibration import random_pair_scores
+from ..models import load_models
+from ..similarity import score_pairs
+from .base import ARRAY, STYLE, Widget, bundle
+
+
+class ThresholdTuner(Widget):
+    """Per model: score histograms split by label, a null distribution, and a threshold.
+
+    Moving the slider updates precision, recall, F1, the kept and removed counts and the
+    pairs nearest the threshold in the browser, without a kernel round trip; the chosen
+    value reaches Python as :attr:`threshold` and :meth:`cleaned` returns the kept rows.
+
+    Parameters
+    ----------
+    pairs_df
+        The pairs to clean.
+    left, right
+        Text columns.
+    label
+        Optional column of human labels (0/1, or graded such as 0 / 0.5 / 1). Without it
+        the tuner shows the distribution and the kept count only.
+    models
+        Model specs; the first is selected.
+    label_cut
+        A label counts as "similar" when >= this (default: the middle of the label range).
+    n_null
+        Random pairs scored for the null distribution.
+
+    Examples
+    --------
+    >>> tuner = ThresholdTuner(df, left="query", right="result", label="grade", models=["minilm"])  # doctest: +SKIP
+    >>> tuner.threshold = 0.4; tuner.cleaned()                                                       # doctest: +SKIP
+    """
+
+    _esm = bundle("threshold")
+    _css = STYLE
+
+    model_names = t.List(t.Unicode(), help="models, in the order of the score rows").tag(sync=True)
+    model_index = t.Int(0, help="which model the threshold applies to").tag(sync=True)
+    scores = t.Any(None, help="float32 (models, pairs) cosine scores, NaN where missing").tag(
+        sync=True, **ARRAY
+    )
+    null_scores = t.Any(None, help="float32 (models, n_null) scores of random pairs").tag(sync=True, **ARRAY)
+    labels = t.Any(None, allow_none=True, help="float32 (pairs,) labels, or None").tag(sync=True, **ARRAY)
+    label_cut = t.Float(0.5, help="labels >= label_cut count as similar").tag(sync=True)
+    left_texts = t.List(t.Unicode(), help="left texts (for the pairs near the threshold)").tag(sync=True)
+    right_texts = t.List(t.Unicode(), help="right texts").tag(sync=True)
+    threshold = t.Float(0.5, help="pairs scoring >= threshold are kept").tag(sync=True)
+
+    def __init__(
+        self,
+        pairs_df: pd.DataFrame,
+        left: str,
+        right: str,
+        label: str | None = None,
+        models=("minilm",),
+        label_cut: float | None = None,
+        n_null: int = 2000,
+        **kwargs,
+    ):
+        if not isinstance(pairs_df, pd.DataFrame):
+            raise TypeError(f"pairs_df must be a DataFrame, got {type(pairs_df).__name__}")
+        missing = [c for c in (left, right, label) if c is not None and c not in pairs_df]
+        if missing:
+            raise KeyError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
+        self._frame = pairs_df
+        embedders = load_models(list(models))
+        scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
+        matrix = np.stack([scored[f"score_{m.name}"].to_numpy(np.float32) for m in embedders])
+        null = []
+        for m in embedders:
+            values = random_pair_scores(pairs_df[left], pairs_df[right], m, n=n_null).astype(np.float32)
+            null.append(np.pad(values, (0, n_null - len(values)), constant_values=np.nan))
+        labels = None
+        if label is not None:
+            labels = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float32)
+            if label_cut is None:
+                finite = labels[np.isfinite(labels)]
+                label_cut = float((finite.min() + finite.max()) / 2) if finite.size else 0.5
+        self._scored = scored
+        finite_scores = matrix[0][np.isfinite(matrix[0])]
+        start = float(np.median(finite_scores)) if finite_scores.size else 0.5
+        super().__init__(
+            model_names=[m.name for m in embedders],
+            scores=matrix,
+            null_scores=np.stack(null),
+            labels=labels,
+            label_cut=0.5 if label_cut is None else label_cut,
+            left_texts=[_text(v) for v in pairs_df[left]],
+            right_texts=[_text(v) for v in pairs_df[right]],
+            threshold=round(start, 2),
+            **kwargs,
+        )
+
+    @property
+    def model_name(self) -> str:
+        return self.model_names[self.model_index]
+
+    def scored(self) -> pd.DataFrame:
+        """The input rows with every model's ``score_*`` and ``reason_*`` columns."""
+        extra = self._scored.drop(columns=["left", "right"])
+        return pd.concat([self._frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1).set_axis(
+            self._frame.index
+        )
+
+    def cleaned(self) -> pd.DataFrame:
+        """Rows whose score under the selected model is >= :attr:`threshold` (NaN scores are removed)."""
+        keep = np.nan_to_num(self.scores[self.model_index], nan=-np.inf) >= self.threshold
+        return self.scored()[keep]
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))

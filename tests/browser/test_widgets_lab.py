@@ -1,0 +1,43 @@
+"""NeighbourExplorer and ThresholdTuner in a real JupyterLab."""
+
+
+def test_neighbour_explorer_query_typed_in_the_browser(notebook):
+    nb = notebook(
+        ["from simwidgets import NeighbourExplorer\nw = NeighbourExplorer(['glove-50d', 'minilm'], k=5)\nw"]
+    )
+    box = nb.page.locator("input.sw-query").first
+    box.wait_for(state="visible")
+    box.fill("frog")
+    box.press("Enter")
+    nb.page.wait_for_function("() => document.querySelectorAll('.sw-columns tr').length === 6")
+    headers = nb.page.locator(".sw-columns th").all_text_contents()
+    assert headers == ["#", "glove-50d", "minilm"]
+    assert "snake" in nb.page.locator(".sw-columns").first.text_content()
+    assert nb.page.locator(".sw-only").count() > 0
+    assert nb.python("w.query").strip() == "'frog'"
+
+
+def test_threshold_tuner_slider_updates_counts_in_the_browser(notebook):
+    setup = (
+        "import pandas as pd\nfrom simwidgets import ThresholdTuner\n"
+        "df = pd.DataFrame({'q': ['a cat', 'a dog', 'stock prices', '<b>bold</b>', 'music festival', 'new film'],\n"
+        "                   'r': ['a kitten', 'a puppy', 'a banana', 'x y', 'band concert', 'old car'],\n"
+        "                   'y': [1, 1, 0, 1, 1, 0]})\n"
+        "w = ThresholdTuner(df, 'q', 'r', label='y', models=['glove-50d'], n_null=100)\nw"
+    )
+    nb = notebook([setup])
+    canvas = nb.page.locator("canvas.sw-hist").first
+    canvas.wait_for(state="visible")
+    nb.page.wait_for_function("(c) => Number(c.dataset.renders || 0) >= 1", arg=canvas.element_handle())
+    slider = nb.page.locator("input.sw-threshold").first
+    slider.evaluate("(s) => { s.value = '0.9'; s.dispatchEvent(new Event('input')); }")
+    nb.page.wait_for_function("(c) => c.dataset.threshold === '0.9'", arg=canvas.element_handle())
+    kept_js = int(canvas.evaluate("(c) => c.dataset.kept"))
+    for _ in range(50):
+        if nb.python("w.threshold").strip() == "0.9":
+            break
+        nb.page.wait_for_timeout(100)
+    assert kept_js == int(nb.python("len(w.cleaned())"))
+    stats = nb.page.locator(".sw-stats").first.text_content()
+    assert "precision" in stats and "recall" in stats
+    assert nb.page.locator(".sw-examples b").count() == 0  # '<b>bold</b>' stays text
