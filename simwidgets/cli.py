@@ -96,13 +96,9 @@ def cmd_evaluate(args) -> int:
         rows.append(table.reset_index())
     result = pd.concat(rows, ignore_index=True)
     if "spearman" in result and args.standard:
-        print(
-            "Spearman correlation (95% bootstrap interval); "
-            "unscored = share of pairs a model could not score\n"
-        )
+        print("Spearman correlation (95% bootstrap interval); unscored = share of pairs a model could not score\n")
         result["spearman [95% CI]"] = [
-            f"{r.spearman:.3f}"
-            + ("" if pd.isna(r.spearman_low) else f" [{r.spearman_low:.3f}, {r.spearman_high:.3f}]")
+            f"{r.spearman:.3f}" + ("" if pd.isna(r.spearman_low) else f" [{r.spearman_low:.3f}, {r.spearman_high:.3f}]")
             for r in result.itertuples()
         ]
         _print(result.pivot(index="model", columns="benchmark", values="spearman [95% CI]"))
@@ -179,12 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
         "With --standard: WS-353, SimLex-999 and STS-B dev from a data "
         "folder (default: shared/data found above the current folder).",
     )
-    p.add_argument(
-        "file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)"
-    )
-    p.add_argument(
-        "--format", choices=["wordsim", "stsb", "mrpc"], help="file format (guessed from the name)"
-    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)")
+    p.add_argument("--format", choices=["wordsim", "stsb", "mrpc"], help="file format (guessed from the name)")
     p.add_argument("--standard", action="store_true", help="run the standard benchmarks")
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")

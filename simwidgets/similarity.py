@@ -39,9 +39,7 @@ def cosine_matrix(x: np.ndarray, y: np.ndarray | None = None, block_size: int = 
     return out
 
 
-def similarity_matrix(
-    a, b=None, model="minilm", *, block_size: int = 4096, progress: bool | None = None
-) -> np.ndarray:
+def similarity_matrix(a, b=None, model="minilm", *, block_size: int = 4096, progress: bool | None = None) -> np.ndarray:
     """Cosine similarity matrix of texts (or words, for word-vector models).
 
     Parameters
@@ -204,9 +202,7 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None, approximate: b
         vector = _query_vector(embedder, query, None)
         exclude = {i for i, t in enumerate(texts) if isinstance(query, str) and t == query}
         idx, scores = _top_k(unit, vector, k, exclude)
-        return pd.DataFrame(
-            {"rank": np.arange(1, len(idx) + 1), "text": [texts[i] for i in idx], "score": scores}
-        )
+        return pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "text": [texts[i] for i in idx], "score": scores})
     vocab = embedder.vocabulary()
     row = vocab.lookup(query) if isinstance(query, str) else None
     if row is not None:

@@ -75,8 +75,7 @@ def as_text_list(values: object, what: str = "texts") -> list:
     """
     if isinstance(values, (str, bytes)):
         raise TypeError(
-            f"{what} must be a list of texts, got a single {type(values).__name__}; "
-            f"wrap it in a list: [{values!r}]"
+            f"{what} must be a list of texts, got a single {type(values).__name__}; wrap it in a list: [{values!r}]"
         )
     if isinstance(values, pd.DataFrame):
         raise TypeError(f"{what} must be one column (a Series or list), got a DataFrame")

@@ -70,9 +70,7 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(self.vectors):
-            raise ValueError(
-                f"{len(self.tokens)} tokens but {len(self.vectors)} vectors: they must be row-aligned"
-            )
+            raise ValueError(f"{len(self.tokens)} tokens but {len(self.vectors)} vectors: they must be row-aligned")
         if len(self.kinds) != len(self.tokens):
             raise ValueError("kinds must have one entry per token")
 

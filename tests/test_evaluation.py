@@ -23,9 +23,7 @@ def test_word_pairs_match_gensim_evaluate_word_pairs(shared_data, glove, name):
     path = shared_data / "word-sim" / name
     pairs = read_word_pairs(path)
     ours = evaluate_pairs(pairs.left, pairs.right, pairs.score, models=[glove], n_boot=0)
-    pearson, spearman, oov = glove.kv.evaluate_word_pairs(
-        str(path), restrict_vocab=len(glove.kv.index_to_key)
-    )
+    pearson, spearman, oov = glove.kv.evaluate_word_pairs(str(path), restrict_vocab=len(glove.kv.index_to_key))
     assert ours.loc["glove-50d", "spearman"] == pytest.approx(spearman.statistic, abs=1e-6)
     assert ours.loc["glove-50d", "pearson"] == pytest.approx(pearson.statistic, abs=1e-6)
     assert ours.loc["glove-50d", "unscored_share"] * 100 == pytest.approx(oov, abs=1e-9)
@@ -151,9 +149,7 @@ def test_stacked_models_report_lift_and_importances(shared_data, glove):
     assert forest.task == "regression"
     assert list(forest.table.index) == ["glove-50d", "tfidf", "ensemble (forest)"]
     assert forest.best_single in ("glove-50d", "tfidf")
-    assert forest.lift == pytest.approx(
-        1 - forest.table["error"].iloc[-1] / forest.table["error"].iloc[:-1].min()
-    )
+    assert forest.lift == pytest.approx(1 - forest.table["error"].iloc[-1] / forest.table["error"].iloc[:-1].min())
     assert forest.lift > 0  # the scores plus pair features beat either model alone here
     assert {"score_glove-50d", "overlap", "oov_left"} <= set(forest.importances["feature"])
     assert forest.importances["impurity"].sum() == pytest.approx(1.0, abs=0.05)

@@ -49,8 +49,7 @@ def test_poolings(ulmfit_trained, pooling, factor):
     assert out.shape == (2, 16 * factor)
     if pooling == "concat":
         last, maxed, mean = (
-            load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p).embed(TEXTS[:2])
-            for p in ("last", "max", "mean")
+            load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p).embed(TEXTS[:2]) for p in ("last", "max", "mean")
         )
         np.testing.assert_allclose(out, np.hstack([last, maxed, mean]), atol=1e-6)
 
@@ -121,6 +120,4 @@ def test_fine_tuning_from_local_pretrained_weights(tmp_path, ulmfit_trained, lee
     shared = [t for t in ("the", "government", "said", "fire") if t in vocab.index and t in base.index]
     assert shared
     for token in shared:  # rows start from the pretrained vectors and move little at lr=1e-5
-        np.testing.assert_allclose(
-            vocab.vectors[vocab.index[token]], base.vectors[base.index[token]], atol=2e-2
-        )
+        np.testing.assert_allclose(vocab.vectors[vocab.index[token]], base.vectors[base.index[token]], atol=2e-2)

@@ -61,15 +61,11 @@ def test_max_vocab_reproduces_restricted_lookup():
     assert report.reasons == [None, ALL_OOV]
 
 
-@pytest.mark.parametrize(
-    "spec", ["word2vec:w2v.txt", "word2vec:w2v.bin", "glove:glove.txt", "fasttext:ft.vec"]
-)
+@pytest.mark.parametrize("spec", ["word2vec:w2v.txt", "word2vec:w2v.bin", "glove:glove.txt", "fasttext:ft.vec"])
 def test_word_vector_formats_load_the_same_vectors(word_vector_files, spec):
     family, file = spec.split(":")
     model = load_model(f"{family}:{word_vector_files['folder'] / file}")
-    reference = (
-        word_vector_files["w2v"] if "w2v" in file or "glove" in file else word_vector_files["fasttext"]
-    )
+    reference = word_vector_files["w2v"] if "w2v" in file or "glove" in file else word_vector_files["fasttext"]
     word = reference.index_to_key[5]
     np.testing.assert_allclose(model.embed([word])[0], reference[word], rtol=1e-5, atol=1e-6)
     assert model.vocabulary().tokens[:10] == list(reference.index_to_key[:10])

@@ -79,9 +79,7 @@ def read_partitions(files: list[Path], left: str, right: str, blocksize: int):
 
 def signature(files: list[Path], left: str, right: str, specs: list[str], blocksize: int) -> dict:
     """What identifies a job: inputs (name, size, modification time), columns, models."""
-    inputs = [
-        {"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files
-    ]
+    inputs = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
     return {"inputs": inputs, "left": left, "right": right, "models": specs, "blocksize": blocksize}
 
 

@@ -99,9 +99,7 @@ def _client(scheduler: str | None, workers: int | None):
     if scheduler:
         return Client(scheduler), None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-    )
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
     return Client(cluster), cluster
 
 
@@ -177,8 +175,7 @@ def score_file(
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
             threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None
             tasks = [
-                delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads)
-                for i in todo
+                delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads) for i in todo
             ]
             futures = client.compute(tasks)
             bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)

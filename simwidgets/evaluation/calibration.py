@@ -93,9 +93,7 @@ class IsotonicCalibrator:
         return out
 
 
-def calibrate(
-    scores, models=None, *, method: str = "percentile", gold=None, n_null: int = 2000, seed: int = 0
-):
+def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_null: int = 2000, seed: int = 0):
     """Calibrated copy of a :func:`~simwidgets.score_pairs` frame (``score_*`` columns replaced).
 
     ``method="percentile"`` needs the texts (``left``/``right`` columns) and the models

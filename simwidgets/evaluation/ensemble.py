@@ -103,9 +103,7 @@ def _estimator(kind: str, task: str, seed: int, n_estimators: int):
     impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
     if kind == "forest":
         cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
-        return make_pipeline(
-            impute, cls(n_estimators=n_estimators, min_samples_leaf=3, random_state=seed, n_jobs=-1)
-        )
+        return make_pipeline(impute, cls(n_estimators=n_estimators, min_samples_leaf=3, random_state=seed, n_jobs=-1))
     if kind == "linear":
         head = LogisticRegression(max_iter=1000) if task == "classification" else Ridge(alpha=1.0)
         return make_pipeline(impute, StandardScaler(), head)
@@ -175,9 +173,7 @@ def fit_ensemble(
             part = X.iloc[test][columns]
             out[test] = fitted.predict_proba(part)[:, 1] if task == "classification" else fitted.predict(part)
             if len(columns) == X.shape[1]:
-                result = permutation_importance(
-                    fitted, part, y[test], scoring=scoring, n_repeats=5, random_state=seed
-                )
+                result = permutation_importance(fitted, part, y[test], scoring=scoring, n_repeats=5, random_state=seed)
                 perm.append(result.importances_mean)
         return out, perm
 

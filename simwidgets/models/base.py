@@ -172,9 +172,7 @@ class Embedder:
                 if note.reason is not None:
                     reason_u[j] = note.reason
         rows = np.where(codes < 0, n_u, codes)
-        report = EmbedReport(
-            vec_u[rows], reason_u[rows].tolist(), oov_u[rows].tolist(), trunc_u[rows], ntok_u[rows]
-        )
+        report = EmbedReport(vec_u[rows], reason_u[rows].tolist(), oov_u[rows].tolist(), trunc_u[rows], ntok_u[rows])
         if report.truncated.any():
             warnings.warn(
                 f"{int(report.truncated.sum())} of {n} texts were longer than {self.name}'s limit of "

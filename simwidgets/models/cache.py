@@ -77,9 +77,7 @@ class MemoryCache:
                 self._vectors = np.empty((max(1024, 2 * n_new), vectors.shape[1]), dtype=np.float32)
                 self._rows, self._texts, self._notes, size = {}, [], [], 0
             if size + n_new > len(self._vectors):
-                grown = np.empty(
-                    (max(2 * len(self._vectors), size + n_new), self._vectors.shape[1]), dtype=np.float32
-                )
+                grown = np.empty((max(2 * len(self._vectors), size + n_new), self._vectors.shape[1]), dtype=np.float32)
                 grown[:size] = self._vectors[:size]
                 self._vectors = grown
             self._vectors[size : size + n_new] = vectors

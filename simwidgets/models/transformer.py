@@ -73,8 +73,7 @@ def vocabulary_from(tokenizer, embedding_matrix) -> Vocabulary:
     tokens = [tok for tok, idx in by_id if idx < len(matrix)]
     ids = np.array([idx for tok, idx in by_id if idx < len(matrix)])
     lowercase = bool(getattr(tokenizer, "do_lower_case", False)) or (
-        tokenizer("A", add_special_tokens=False)["input_ids"]
-        == tokenizer("a", add_special_tokens=False)["input_ids"]
+        tokenizer("A", add_special_tokens=False)["input_ids"] == tokenizer("a", add_special_tokens=False)["input_ids"]
     )
     return Vocabulary(
         tokens=tokens,
@@ -103,10 +102,7 @@ class SentenceTransformerModel(Embedder):
         self.source = source
         self.name = name or f"st:{Path(source).name}"
         self.max_tokens = self.model.max_seq_length
-        get_dim = (
-            getattr(self.model, "get_embedding_dimension", None)
-            or self.model.get_sentence_embedding_dimension
-        )
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dim = get_dim()
         self._dim = int(dim) if dim else None
         self._vocab: Vocabulary | None = None
@@ -120,9 +116,7 @@ class SentenceTransformerModel(Embedder):
         import torch
 
         tokenizer = self.model.tokenizer
-        features = tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
-        )
+        features = tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt")
         encodings = getattr(features, "encodings", None)
         if encodings is None:  # a slow tokenizer: count tokens separately
             notes = _token_notes(tokenizer, texts, self.max_tokens)

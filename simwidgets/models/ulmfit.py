@@ -387,9 +387,7 @@ def load_small_ulmfit(pooling: str = "mean", **kwargs) -> ULMFiTModel:
     """
     folder = default_cache_dir() / "ulmfit-lee-v1"
     if not (folder / "weights.pth").is_file():
-        train_ulmfit(
-            lee_corpus(), epochs=4, emb_sz=100, n_hid=256, n_layers=2, progress=False, save_to=folder
-        )
+        train_ulmfit(lee_corpus(), epochs=4, emb_sz=100, n_hid=256, n_layers=2, progress=False, save_to=folder)
     model = load_ulmfit(folder, pooling=pooling, **kwargs)
     model.name = "ulmfit-small" if pooling == "mean" else f"ulmfit-small-{pooling}"
     return model

@@ -58,9 +58,7 @@ class Widget(anywidget.AnyWidget):
         unknown = sorted(k for k in kwargs if not self.has_trait(k) and not k.startswith("_"))
         if unknown:
             known = sorted(n for n in self.trait_names(sync=True) if not n.startswith("_"))
-            raise TypeError(
-                f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}"
-            )
+            raise TypeError(f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}")
         super().__init__(**kwargs)
 
 

@@ -52,28 +52,18 @@ class SimilarityHeatmap(Widget):
     _esm = bundle("heatmap")
     _css = STYLE
 
-    matrix = t.Any(None, help="float32 (rows, cols) matrix drawn, sent as a binary buffer").tag(
-        sync=True, **ARRAY
-    )
+    matrix = t.Any(None, help="float32 (rows, cols) matrix drawn, sent as a binary buffer").tag(sync=True, **ARRAY)
     detail_a = t.Any(None, allow_none=True, help="compare mode: first model's matrix").tag(sync=True, **ARRAY)
-    detail_b = t.Any(None, allow_none=True, help="compare mode: second model's matrix").tag(
-        sync=True, **ARRAY
-    )
+    detail_b = t.Any(None, allow_none=True, help="compare mode: second model's matrix").tag(sync=True, **ARRAY)
     row_labels = t.List(t.Unicode(), help="row texts, in drawing order").tag(sync=True)
     col_labels = t.List(t.Unicode(), help="column texts, in drawing order").tag(sync=True)
     model_names = t.List(t.Unicode(), help="model name(s) shown in the title and tooltips").tag(sync=True)
-    threshold = t.Float(None, allow_none=True, help="cells below it are greyed out (None: none)").tag(
-        sync=True
-    )
+    threshold = t.Float(None, allow_none=True, help="cells below it are greyed out (None: none)").tag(sync=True)
     value_range = t.List(t.Float(), default_value=[-1.0, 1.0], help="colour scale [low, high]").tag(sync=True)
     diverging = t.Bool(False, help="diverging colours around 0 (difference of two models)").tag(sync=True)
-    selected = t.List(t.List(t.Int()), help="[row, col] cells pinned by clicking, in input order").tag(
-        sync=True
-    )
+    selected = t.List(t.List(t.Int()), help="[row, col] cells pinned by clicking, in input order").tag(sync=True)
 
-    def __init__(
-        self, texts, texts_b=None, model="minilm", threshold=None, order="input", compare=None, **kwargs
-    ):
+    def __init__(self, texts, texts_b=None, model="minilm", threshold=None, order="input", compare=None, **kwargs):
         if order not in ("input", "cluster"):
             raise ValueError(f"order must be 'input' or 'cluster', got {order!r}")
         rows = as_text_list(texts, "texts")
@@ -98,16 +88,12 @@ class SimilarityHeatmap(Widget):
         if texts_b is None:
             col_order = row_order
         else:
-            col_order = (
-                cluster_order((drawn if a is None else a).T) if order == "cluster" else np.arange(len(cols))
-            )
+            col_order = cluster_order((drawn if a is None else a).T) if order == "cluster" else np.arange(len(cols))
         self._row_order, self._col_order = row_order, col_order
         self._matrices = {m.name: (mat if mat is not None else drawn) for m, mat in zip(models, (a, b))}
 
         def arrange(m):
-            return (
-                None if m is None else np.ascontiguousarray(m[np.ix_(row_order, col_order)], dtype=np.float32)
-            )
+            return None if m is None else np.ascontiguousarray(m[np.ix_(row_order, col_order)], dtype=np.float32)
 
         super().__init__(
             matrix=arrange(drawn),

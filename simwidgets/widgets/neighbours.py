@@ -28,9 +28,7 @@ class NeighbourExplorer(Widget):
     k = t.Int(10, help="neighbours per model").tag(sync=True)
     model_names = t.List(t.Unicode(), help="models, in column order").tag(sync=True)
     results = t.List(t.Dict(), help="per model: {model, tokens, scores, only (bools), error}").tag(sync=True)
-    overlap = t.List(t.List(t.Float()), help="Jaccard overlap of the neighbour sets, model x model").tag(
-        sync=True
-    )
+    overlap = t.List(t.List(t.Float()), help="Jaccard overlap of the neighbour sets, model x model").tag(sync=True)
     busy = t.Bool(False, help="True while the kernel searches").tag(sync=True)
 
     def __init__(self, models=("glove-50d", "minilm"), query: str = "", k: int = 10, among=None, **kwargs):

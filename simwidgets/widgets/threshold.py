@@ -46,9 +46,7 @@ class ThresholdTuner(Widget):
 
     model_names = t.List(t.Unicode(), help="models, in the order of the score rows").tag(sync=True)
     model_index = t.Int(0, help="which model the threshold applies to").tag(sync=True)
-    scores = t.Any(None, help="float32 (models, pairs) cosine scores, NaN where missing").tag(
-        sync=True, **ARRAY
-    )
+    scores = t.Any(None, help="float32 (models, pairs) cosine scores, NaN where missing").tag(sync=True, **ARRAY)
     null_scores = t.Any(None, help="float32 (models, n_null) scores of random pairs").tag(sync=True, **ARRAY)
     labels = t.Any(None, allow_none=True, help="float32 (pairs,) labels, or None").tag(sync=True, **ARRAY)
     label_cut = t.Float(0.5, help="labels >= label_cut count as similar").tag(sync=True)
