@@ -30,13 +30,14 @@ from .models import (
 from .similarity import cosine_matrix, neighbours, score_pairs, similarity_matrix
 from .texts import SimwidgetsWarning
 from .vocab import Vocabulary
-from .widgets import NeighbourExplorer, SimilarityHeatmap, ThresholdTuner
+from .widgets import EmbeddingMap, NeighbourExplorer, SimilarityHeatmap, ThresholdTuner
 
 __version__ = "0.1.0"
 
 __all__ = [
     "KNOWN_SPECS",
     "EmbedReport",
+    "EmbeddingMap",
     "Embedder",
     "EnsembleResult",
     "IsotonicCalibrator",

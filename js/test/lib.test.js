@@ -94,3 +94,14 @@ test("nearThreshold lists the closest pairs on each side", () => {
   assert.deepEqual(near.above, [4, 1]);
   assert.deepEqual(near.below, [2, 3]);
 });
+
+import { buildGrid, inBox, nearest } from "../lib/spatial.js";
+
+test("the grid finds the nearest point and boxes select points", () => {
+  const xy = new Float32Array([0, 0, 1, 1, 2, 2, 10, 10, 10.2, 10]);
+  const grid = buildGrid(xy, 8);
+  assert.equal(nearest(grid, xy, 1.1, 0.9, 0.5), 1);
+  assert.equal(nearest(grid, xy, 10.15, 10, 0.5), 4);
+  assert.equal(nearest(grid, xy, 5, 5, 0.5), -1);
+  assert.deepEqual(inBox(xy, 2.5, 2.5, -1, -1), [0, 1, 2]);
+});

@@ -74,7 +74,8 @@ def notebook(lab_server, chromium, request):
         nbformat.write(nb, Path(lab_server.root) / name)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(lab_server.url(f"lab/tree/{name}"), wait_until="domcontentloaded")
+        # "reset": do not restore the tabs of earlier tests from the server-side workspace
+        page.goto(lab_server.url(f"lab/tree/{name}") + "&reset", wait_until="domcontentloaded")
         opened.append(name)
         nb_ = Notebook(page, name).wait_ready()
         nb_.run_all()

@@ -143,7 +143,6 @@ class Notebook:
         self.page, self.path = page, path
 
     def wait_ready(self) -> Notebook:
-        self.page.wait_for_selector(".jp-NotebookPanel .jp-Notebook")
         self.page.wait_for_function(
             """(path) => {
               const app = window.jupyterapp;

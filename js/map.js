@@ -1,0 +1,230 @@
+// EmbeddingMap: hundreds of thousands of points, pan and zoom, hover, search, neighbours, box select.
+import { decodeArray } from "./lib/arrays.js";
+import { category, css, viridis } from "./lib/colors.js";
+import { el, throttle } from "./lib/dom.js";
+import { pointRenderer } from "./lib/points.js";
+import { buildGrid, inBox, nearest } from "./lib/spatial.js";
+
+/**
+ * The model contract (Python: simwidgets.widgets.embedding_map.EmbeddingMap).
+ * @typedef {Object} MapModel
+ * @property {import("./lib/arrays.js").WireArray} coords  float32 (n, 2)
+ * @property {import("./lib/arrays.js").WireArray} colors  uint8 (n,)
+ * @property {"category" | "continuous"} color_mode
+ * @property {string[]} legend
+ * @property {string[]} labels
+ * @property {"pca" | "umap"} method_shown
+ * @property {string} status
+ * @property {string} search
+ * @property {number[]} selected_indices
+ */
+
+const WIDTH = 760, HEIGHT = 520, POINT = 3;
+
+/** @param {{model: any, el: HTMLElement}} ctx */
+function render({ model, el: root }) {
+  const search = el("input", { type: "search", className: "sw-search", placeholder: "search labels", value: model.get("search") });
+  const status = el("span", { className: "sw-status" });
+  const legend = el("div", { className: "sw-legend" });
+  const base = el("canvas", { className: "sw-map-points" });
+  const overlay = el("canvas", { className: "sw-map-overlay" });
+  const tip = el("div", { className: "sw-tip" });
+  const stage = el("div", { className: "sw-map-stage" }, [base, overlay, tip]);
+  const container = el("div", { className: "simwidgets sw-map" }, [el("div", { className: "sw-header" }, [search, status]), stage, legend]);
+  root.appendChild(container);
+  const ratio = window.devicePixelRatio || 1;
+  for (const c of [base, overlay]) {
+    c.width = WIDTH * ratio;
+    c.height = HEIGHT * ratio;
+    c.style.width = `${WIDTH}px`;
+    c.style.height = `${HEIGHT}px`;
+  }
+  const renderer = pointRenderer(base, { forceCanvas2d: model.get("force_canvas2d") === true });
+  base.dataset.renderer = renderer.kind;
+  const octx = overlay.getContext("2d");
+  let xy = new Float32Array(0), grid = null, view = { cx: 0, cy: 0, scale: 1 };
+  let matches = [], lines = null, frames = 0;
+
+  const toData = (px, py) => ({ x: view.cx + (px - WIDTH / 2) / view.scale, y: view.cy - (py - HEIGHT / 2) / view.scale });
+  const toPixel = (i) => [(xy[2 * i] - view.cx) * view.scale + WIDTH / 2, HEIGHT / 2 - (xy[2 * i + 1] - view.cy) * view.scale];
+
+  function colours() {
+    const codes = decodeArray(model.get("colors")).data;
+    const continuous = model.get("color_mode") === "continuous";
+    const rgb = new Uint8Array(codes.length * 3);
+    const table = Array.from({ length: 256 }, (_, k) => (continuous ? viridis(k / 255) : category(k)));
+    for (let i = 0; i < codes.length; i++) rgb.set(table[codes[i]], 3 * i);
+    const names = model.get("legend");
+    legend.replaceChildren(
+      ...(continuous
+        ? [el("span", {}, [`low ${names[0] ?? ""} `]), el("span", { className: "sw-swatch", style: `background: linear-gradient(90deg, ${css(viridis(0))}, ${css(viridis(0.5))}, ${css(viridis(1))})` }), el("span", {}, [` high ${names[1] ?? ""}`])]
+        : names.map((name, k) => el("span", { className: "sw-legend-item" }, [el("span", { className: "sw-swatch", style: `background: ${css(category(k))}` }), name]))),
+    );
+    return rgb;
+  }
+
+  function load(fit) {
+    xy = decodeArray(model.get("coords")).data;
+    renderer.setData(xy, colours());
+    grid = buildGrid(xy);
+    if (fit) {
+      view = { cx: (grid.minX + grid.maxX) / 2, cy: (grid.minY + grid.maxY) / 2,
+               scale: 0.92 * Math.min(WIDTH / (grid.maxX - grid.minX || 1), HEIGHT / (grid.maxY - grid.minY || 1)) };
+    }
+    lines = null;
+    findMatches();
+    draw();
+  }
+
+  function drawOverlay(box) {
+    octx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    octx.clearRect(0, 0, WIDTH, HEIGHT);
+    octx.strokeStyle = "#d62728";
+    octx.lineWidth = 1.5;
+    for (const i of matches.slice(0, 2000)) {
+      const [px, py] = toPixel(i);
+      octx.beginPath();
+      octx.arc(px, py, 5, 0, 2 * Math.PI);
+      octx.stroke();
+    }
+    if (lines) {
+      const [x0, y0] = toPixel(lines.index);
+      octx.strokeStyle = "rgba(0,0,0,0.7)";
+      for (const j of lines.neighbours) {
+        const [x1, y1] = toPixel(j);
+        octx.beginPath();
+        octx.moveTo(x0, y0);
+        octx.lineTo(x1, y1);
+        octx.stroke();
+      }
+    }
+    if (box) {
+      octx.strokeStyle = "#1f77b4";
+      octx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
+    }
+  }
+
+  function draw(box) {
+    renderer.draw(view, POINT);
+    drawOverlay(box);
+    frames += 1;
+    base.dataset.frames = String(frames);
+    base.dataset.method = model.get("method_shown");
+    status.textContent = `${xy.length / 2} points · ${model.get("method_shown").toUpperCase()} · ${model.get("status")}`;
+  }
+
+  function findMatches() {
+    const query = search.value.trim().toLowerCase();
+    matches = [];
+    if (query) {
+      const labels = model.get("labels");
+      for (let i = 0; i < labels.length; i++) if (labels[i].toLowerCase().includes(query)) matches.push(i);
+    }
+    overlay.dataset.matches = String(matches.length);
+  }
+
+  // -- interaction ------------------------------------------------------------------------
+  let drag = null;
+  /** @param {MouseEvent} e */
+  const local = (e) => { const r = overlay.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  const onDown = (e) => {
+    // keep the notebook from starting its own drag (shift-click extends its cell selection)
+    e.stopPropagation();
+    e.preventDefault();
+    const [x, y] = local(e);
+    drag = { x, y, x0: x, y0: y, box: e.shiftKey, moved: false };
+  };
+  const onMove = (e) => {
+    const [x, y] = local(e);
+    if (drag) {
+      if (Math.abs(x - drag.x0) + Math.abs(y - drag.y0) > 3) drag.moved = true;
+      if (drag.box) {
+        draw({ x0: drag.x0, y0: drag.y0, x1: x, y1: y });
+      } else if (drag.moved) {
+        view.cx -= (x - drag.x) / view.scale;
+        view.cy += (y - drag.y) / view.scale;
+        drag.x = x;
+        drag.y = y;
+        draw();
+      }
+      return;
+    }
+    const p = toData(x, y);
+    const i = grid ? nearest(grid, xy, p.x, p.y, 6 / view.scale) : -1;
+    if (i < 0) { tip.style.display = "none"; return; }
+    tip.textContent = model.get("labels")[i] ?? String(i); // text, never HTML
+    tip.style.display = "block";
+    tip.style.left = `${x + 12}px`;
+    tip.style.top = `${y + 12}px`;
+  };
+  const sendSelection = throttle(() => model.save_changes(), 200);
+  const onUp = (e) => {
+    if (!drag) return;
+    const [x, y] = local(e);
+    if (drag.box && drag.moved) {
+      const a = toData(drag.x0, drag.y0), b = toData(x, y);
+      const chosen = inBox(xy, a.x, a.y, b.x, b.y);
+      overlay.dataset.selected = String(chosen.length);
+      model.set("selected_indices", chosen);
+      sendSelection();
+      draw();
+    } else if (!drag.moved) {
+      const p = toData(x, y);
+      const i = nearest(grid, xy, p.x, p.y, 6 / view.scale);
+      if (i >= 0) model.send({ type: "neighbours", index: i, k: 10 });
+      else { lines = null; draw(); }
+    }
+    drag = null;
+  };
+  const onWheel = (e) => {
+    e.preventDefault();
+    const [x, y] = local(e);
+    const before = toData(x, y);
+    view.scale *= Math.exp(-e.deltaY * 0.0015);
+    const after = toData(x, y);
+    view.cx += before.x - after.x;
+    view.cy += before.y - after.y;
+    draw();
+  };
+  const onLeave = () => { tip.style.display = "none"; };
+  const onSearch = () => { findMatches(); draw(); model.set("search", search.value); sendSearch(); };
+  const sendSearch = throttle(() => model.save_changes(), 300);
+  const onMessage = (msg) => {
+    if (msg && msg.type === "neighbours") {
+      lines = { index: msg.index, neighbours: msg.neighbours };
+      overlay.dataset.lines = String(msg.neighbours.length);
+      draw();
+    }
+  };
+  const onCoords = () => load(true);
+  const onColors = () => { renderer.setData(xy, colours()); draw(); };
+  overlay.addEventListener("mousedown", onDown);
+  overlay.addEventListener("mousemove", onMove);
+  overlay.addEventListener("mouseup", onUp);
+  overlay.addEventListener("wheel", onWheel, { passive: false });
+  overlay.addEventListener("mouseleave", onLeave);
+  search.addEventListener("input", onSearch);
+  model.on("msg:custom", onMessage);
+  model.on("change:coords", onCoords);
+  model.on("change:colors", onColors);
+  model.on("change:status", draw);
+  load(true);
+  return () => {
+    overlay.removeEventListener("mousedown", onDown);
+    overlay.removeEventListener("mousemove", onMove);
+    overlay.removeEventListener("mouseup", onUp);
+    overlay.removeEventListener("wheel", onWheel);
+    overlay.removeEventListener("mouseleave", onLeave);
+    search.removeEventListener("input", onSearch);
+    model.off("msg:custom", onMessage);
+    model.off("change:coords", onCoords);
+    model.off("change:colors", onColors);
+    model.off("change:status", draw);
+    sendSelection.cancel();
+    sendSearch.cancel();
+    renderer.destroy();
+    container.remove();
+  };
+}
+
+export default { render };

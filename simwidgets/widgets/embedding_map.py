@@ -1,0 +1,204 @@
+"""EmbeddingMap: a 2-D map of a vocabulary or of text embeddings, PCA at once, UMAP when ready."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import traitlets as t
+
+from ..index import NeighbourIndex
+from ..models import Embedder, load_model
+from ..projection import neighbour_overlap, pca_2d, umap_2d
+from .base import ARRAY, STYLE, Widget, bundle
+
+COLOR_BY = ("kind", "rank", "cluster", "trust", "none")
+
+
+class EmbeddingMap(Widget):
+    """A zoomable, searchable 2-D map of many points (the whole 400,000-word GloVe table fits).
+
+    Hover shows a point's label; the search box highlights matching labels; clicking a point
+    draws lines to its true nearest neighbours in the original space (found by the kernel
+    with faiss); shift-drag selects a box, which appears in Python as :attr:`selected`.
+    The map shows PCA at once and swaps in UMAP when it is ready.
+
+    Parameters
+    ----------
+    model_or_vectors
+        A model spec or embedder (its vocabulary is mapped), or an ``(n, dim)`` array.
+    labels
+        One label per vector (default: tokens of the vocabulary, or row numbers).
+    method
+        ``"umap"`` (PCA first, UMAP computed in the background) or ``"pca"``.
+    color_by
+        ``"kind"`` (token kind), ``"rank"`` (frequency rank), ``"cluster"`` (k-means),
+        ``"trust"`` (per-point neighbour overlap between the map and the original space),
+        ``"none"``, or one value per point (a user column).
+    max_points
+        Keep only the first (most frequent) ``max_points`` rows.
+    cache_dir
+        Where UMAP maps are cached.
+
+    Examples
+    --------
+    >>> m = EmbeddingMap("glove-50d", max_points=50_000, color_by="kind")  # doctest: +SKIP
+    >>> m.selected                                                           # doctest: +SKIP
+    """
+
+    _esm = bundle("map")
+    _css = STYLE
+
+    coords = t.Any(None, help="float32 (n, 2) map coordinates").tag(sync=True, **ARRAY)
+    colors = t.Any(None, help="uint8 (n,) colour codes: categories, or 0-255 for a continuous scale").tag(
+        sync=True, **ARRAY
+    )
+    color_mode = t.Unicode("category", help="'category' or 'continuous'").tag(sync=True)
+    legend = t.List(t.Unicode(), help="category names, by colour code").tag(sync=True)
+    labels = t.List(t.Unicode(), help="point labels, row-aligned with coords").tag(sync=True)
+    method_shown = t.Unicode("pca", help="projection on screen: 'pca' or 'umap'").tag(sync=True)
+    status = t.Unicode("", help="progress of the background projection").tag(sync=True)
+    search = t.Unicode("", help="substring highlighted among labels (typed in the browser)").tag(sync=True)
+    selected_indices = t.List(t.Int(), help="rows selected with shift-drag in the browser").tag(sync=True)
+    force_canvas2d = t.Bool(False, help="draw with Canvas 2D even where WebGL exists").tag(sync=True)
+
+    def __init__(
+        self,
+        model_or_vectors,
+        labels=None,
+        method: str = "umap",
+        color_by="kind",
+        max_points: int | None = None,
+        cache_dir=None,
+        **kwargs,
+    ):
+        if method not in ("umap", "pca"):
+            raise ValueError(f"method must be 'umap' or 'pca', got {method!r}")
+        kinds = ranks = None
+        if isinstance(model_or_vectors, (str, Embedder)) or callable(model_or_vectors):
+            vocab = load_model(model_or_vectors).vocabulary()
+            if max_points:
+                vocab = vocab.subset(slice(0, max_points))
+            vectors, default_labels = vocab.vectors, list(vocab.tokens)
+            kinds, ranks = vocab.kinds, vocab.ranks
+        else:
+            vectors = np.asarray(model_or_vectors, dtype=np.float32)
+            if vectors.ndim != 2:
+                raise ValueError(f"vectors must be 2-D (n, dim), got shape {vectors.shape}")
+            if max_points:
+                vectors = vectors[:max_points]
+            default_labels = [str(i) for i in range(len(vectors))]
+        if labels is not None:
+            labels = [str(x) for x in labels][: len(vectors)]
+            if len(labels) != len(vectors):
+                raise ValueError(f"{len(labels)} labels for {len(vectors)} vectors")
+        self._vectors = vectors
+        self._color_by = color_by
+        self._index: NeighbourIndex | None = None
+        coords = pca_2d(vectors)
+        codes, mode, legend = self._colours(color_by, vectors, coords, kinds, ranks)
+        super().__init__(
+            coords=coords,
+            colors=codes,
+            color_mode=mode,
+            legend=legend,
+            labels=labels if labels is not None else default_labels,
+            method_shown="pca",
+            **kwargs,
+        )
+        self.on_msg(self._on_message)
+        self._thread = None
+        if method == "umap":
+            self.status = "PCA shown; UMAP running…"
+            self._thread = threading.Thread(target=self._run_umap, args=(cache_dir,), daemon=True)
+            self._thread.start()
+
+    # -- colours ------------------------------------------------------------------------------
+    def _colours(self, color_by, vectors, coords, kinds, ranks):
+        n = len(vectors)
+        if isinstance(color_by, str):
+            if color_by not in COLOR_BY:
+                raise ValueError(f"color_by must be one of {COLOR_BY} or one value per point, got {color_by!r}")
+            if color_by == "kind":
+                values = kinds if kinds is not None else np.array(["point"] * n, dtype=object)
+                return _categories(values)
+            if color_by == "rank":
+                if ranks is None:
+                    raise ValueError("this map has no frequency ranks; color_by='rank' needs a model's vocabulary")
+                scaled = np.log1p(np.asarray(ranks, dtype=np.float64))
+                return _continuous(scaled)
+            if color_by == "cluster":
+                from sklearn.cluster import MiniBatchKMeans
+
+                km = MiniBatchKMeans(n_clusters=min(10, max(1, n)), random_state=0, n_init=3).fit(vectors)
+                return km.labels_.astype(np.uint8), "category", [f"cluster {i}" for i in range(km.n_clusters)]
+            if color_by == "trust":
+                return _continuous(_per_point_trust(vectors, coords))
+            return np.zeros(n, dtype=np.uint8), "category", ["point"]
+        values = np.asarray(list(color_by))
+        if len(values) != n:
+            raise ValueError(f"color_by has {len(values)} values for {n} points")
+        if values.dtype.kind in "fc" or (values.dtype.kind in "iu" and len(np.unique(values)) > 10):
+            return _continuous(values.astype(np.float64))
+        return _categories(values)
+
+    # -- projection ---------------------------------------------------------------------------
+    def _run_umap(self, cache_dir) -> None:
+        try:
+            coords = umap_2d(self._vectors, cache_dir=cache_dir)
+            with self.hold_sync():
+                if isinstance(self._color_by, str) and self._color_by == "trust":
+                    self.colors = _continuous(_per_point_trust(self._vectors, coords))[0]
+                self.coords = coords
+                self.method_shown = "umap"
+                self.status = "UMAP"
+        except Exception as exc:  # reported in the widget; PCA stays on screen
+            self.status = f"UMAP failed ({type(exc).__name__}: {exc}); showing PCA"
+
+    def wait(self, timeout: float | None = None) -> EmbeddingMap:
+        """Block until the background UMAP has finished (for scripts and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self
+
+    # -- neighbours, asked for by the browser -------------------------------------------------
+    def neighbours_of(self, row: int, k: int = 10) -> list[int]:
+        """Rows of the ``k`` nearest points to ``row`` in the original space (exact, cosine)."""
+        if self._index is None:
+            self._index = NeighbourIndex(self._vectors, "auto")
+        _, rows = self._index.search(self._vectors[row], k + 1)
+        return [int(r) for r in rows[0] if r >= 0 and r != row][:k]
+
+    def _on_message(self, widget, content, buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "neighbours":
+            row = int(content["index"])
+            self.send(
+                {"type": "neighbours", "index": row, "neighbours": self.neighbours_of(row, int(content.get("k", 10)))}
+            )
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        """Points selected in the browser: ``index`` and ``label``."""
+        rows = list(self.selected_indices)
+        return pd.DataFrame({"index": rows, "label": [self.labels[i] for i in rows]})
+
+
+def _categories(values) -> tuple[np.ndarray, str, list[str]]:
+    codes, names = pd.factorize(pd.Series(values).astype(str), sort=True)
+    if len(names) > 255:
+        raise ValueError(f"{len(names)} categories: at most 255 can be coloured")
+    return codes.astype(np.uint8), "category", [str(n) for n in names]
+
+
+def _continuous(values: np.ndarray) -> tuple[np.ndarray, str, list[str]]:
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    scaled = np.clip((np.nan_to_num(values, nan=low) - low) / ((high - low) or 1.0), 0, 1)
+    return np.round(scaled * 255).astype(np.uint8), "continuous", [f"{low:.3g}", f"{high:.3g}"]
+
+
+def _per_point_trust(vectors, coords, k: int = 10) -> np.ndarray:
+    """Neighbour overlap between the original space and the map, for every point."""
+    return neighbour_overlap(vectors, coords, k=k, sample=len(vectors))
