@@ -30,7 +30,7 @@ from .models import (
 from .similarity import cosine_matrix, neighbours, score_pairs, similarity_matrix
 from .texts import SimwidgetsWarning
 from .vocab import Vocabulary
-from .widgets import EmbeddingMap, NeighbourExplorer, SimilarityHeatmap, ThresholdTuner
+from .widgets import EmbeddingMap, ModelComparison, NeighbourExplorer, SimilarityHeatmap, ThresholdTuner
 
 __version__ = "0.1.0"
 
@@ -41,6 +41,7 @@ __all__ = [
     "Embedder",
     "EnsembleResult",
     "IsotonicCalibrator",
+    "ModelComparison",
     "PercentileCalibrator",
     "NeighbourExplorer",
     "SimilarityHeatmap",

@@ -131,3 +131,23 @@ def test_threshold_tuner_counts_and_cleaned_rows(glove):
     assert unlabelled.labels is None
     with pytest.raises(KeyError, match="not in pairs_df"):
         ThresholdTuner(df, "q", "nope")
+
+
+def test_model_comparison_metrics_curves_disagreements_and_ensemble(shared_data, glove):
+    from simwidgets import ModelComparison
+    from simwidgets.evaluation import read_stsb
+
+    df = read_stsb(shared_data / "sts" / "stsb-en-dev.csv").iloc[:200]
+    w = ModelComparison(df, "left", "right", "score", models=["glove-50d", "tfidf-char"], ensemble="linear")
+    assert list(w.table().index) == ["glove-50d", "tfidf-char"]
+    assert set(w.curves) == {"glove-50d", "tfidf-char"}
+    roc = w.curves["glove-50d"]["roc"]
+    assert roc[0] == [0.0, 0.0] and roc[-1] == [1.0, 1.0]
+    assert w.scores.shape == (2, 200) and len(w.disagreements) == 8
+    before = w.disagreements
+    w.x_model, w.y_model = 1, 0
+    assert w.disagreements != before or w.disagreements[0]["x"] == before[0]["y"]
+    assert w.ensemble["kind"] == "linear" and "lift" in w.ensemble
+    assert {r["feature"] for r in w.ensemble["importances"]} >= {"score_glove-50d", "score_tfidf-char"}
+    with pytest.raises(KeyError):
+        ModelComparison(df, "left", "right", "nope")

@@ -78,7 +78,13 @@ class LabServer:
         ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"), "HF_HUB_OFFLINE": "1"}
+        shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "sts" / "stsb-en-dev.csv"
+        env = {
+            **os.environ,
+            "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"),
+            "HF_HUB_OFFLINE": "1",
+            "SW_STSB": str(shared),
+        }
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             cmd,

@@ -39,3 +39,23 @@ def test_threshold_tuner_slider_updates_counts_in_the_browser(notebook):
     stats = nb.page.locator(".sw-stats").first.text_content()
     assert "precision" in stats and "recall" in stats
     assert nb.page.locator(".sw-examples b").count() == 0  # '<b>bold</b>' stays text
+
+
+def test_model_comparison_renders_curves_table_and_scatter(notebook):
+    setup = (
+        "import os\nfrom simwidgets import ModelComparison\nfrom simwidgets.evaluation import read_stsb\n"
+        "df = read_stsb(os.environ.get('SW_STSB', '../shared/data/sts/stsb-en-dev.csv')).iloc[:150]\n"
+        "w = ModelComparison(df, 'left', 'right', 'score', models=['glove-50d', 'tfidf-char'], ensemble='linear')\nw"
+    )
+    nb = notebook([setup])
+    scatter = nb.page.locator("canvas.sw-scatter").first
+    scatter.wait_for(state="visible")
+    nb.page.wait_for_function("(c) => c.dataset.points === '150'", arg=scatter.element_handle())
+    headers = nb.page.locator(".sw-metrics th").all_text_contents()
+    assert headers[:2] == ["model", "pairs"] and "spearman" in headers
+    assert "Stacked model (linear)" in nb.page.locator(".sw-ensemble h4").first.text_content()
+    painted = nb.page.locator("canvas.sw-roc").first.evaluate(
+        "(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let k = 3; k < d.length; k += 4) if (d[k]) n++; return n; }"
+    )
+    assert painted > 500

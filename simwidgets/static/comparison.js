@@ -1,0 +1,195 @@
+// lib/arrays.js
+var TYPES = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array
+};
+function decodeArray(wire) {
+  if (!wire || !wire.buffer) return null;
+  const Type = TYPES[wire.dtype];
+  if (!Type) throw new Error(`unsupported dtype ${wire.dtype}`);
+  const view = wire.buffer;
+  const buffer = view instanceof ArrayBuffer ? view : view.buffer;
+  const offset = view instanceof ArrayBuffer ? 0 : view.byteOffset;
+  const length = view instanceof ArrayBuffer ? view.byteLength : view.byteLength;
+  const count = length / Type.BYTES_PER_ELEMENT;
+  let data;
+  if (offset % Type.BYTES_PER_ELEMENT === 0) {
+    data = new Type(buffer, offset, count);
+  } else {
+    data = new Type(new Uint8Array(buffer, offset, length).slice().buffer);
+  }
+  return { data, shape: wire.shape };
+}
+
+// lib/colors.js
+function category(i) {
+  const palette = [
+    [78, 121, 167],
+    [242, 142, 43],
+    [225, 87, 89],
+    [118, 183, 178],
+    [89, 161, 79],
+    [237, 201, 72],
+    [176, 122, 161],
+    [255, 157, 167],
+    [156, 117, 95],
+    [186, 176, 172]
+  ];
+  return palette[(i % palette.length + palette.length) % palette.length];
+}
+var css = (rgb) => `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+
+// lib/dom.js
+function el(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const child of children) node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  return node;
+}
+
+// comparison.js
+var fmt = (v) => typeof v === "number" && Number.isFinite(v) ? Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3) : v ?? "";
+function tableOf(records, columns) {
+  const t = el("table", {});
+  t.append(el("tr", {}, columns.map((c) => el("th", {}, [c]))));
+  for (const r of records) t.append(el("tr", {}, columns.map((c) => el("td", {}, [String(fmt(r[c]))]))));
+  return t;
+}
+function plotCurves(canvas, series, xLabel, yLabel) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height, pad = 30;
+  ctx.clearRect(0, 0, w, h);
+  ctx.strokeStyle = "#999";
+  ctx.strokeRect(pad, 5, w - pad - 5, h - pad - 5);
+  ctx.fillStyle = "#333";
+  ctx.font = "11px sans-serif";
+  ctx.fillText(xLabel, w / 2 - 20, h - 8);
+  ctx.save();
+  ctx.translate(10, h / 2 + 20);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText(yLabel, 0, 0);
+  ctx.restore();
+  const X = (x) => pad + x * (w - pad - 5), Y = (y) => h - pad - y * (h - pad - 10);
+  series.forEach((s, k) => {
+    ctx.strokeStyle = s.colour;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    s.points.forEach(([x, y], i) => i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y)));
+    ctx.stroke();
+    ctx.fillStyle = s.colour;
+    ctx.fillText(s.name, pad + 8, 18 + 13 * k);
+  });
+}
+function render({ model, el: root }) {
+  const metrics = el("div", { className: "sw-metrics" });
+  const roc = el("canvas", { className: "sw-roc", width: 300, height: 260 });
+  const pr = el("canvas", { className: "sw-pr", width: 300, height: 260 });
+  const xSel = el("select", {}), ySel = el("select", {});
+  const scatter = el("canvas", { className: "sw-scatter", width: 300, height: 260 });
+  const disagree = el("div", { className: "sw-disagree" });
+  const stacked = el("div", { className: "sw-ensemble" });
+  const container = el("div", { className: "simwidgets sw-comparison" }, [
+    metrics,
+    el("div", { className: "sw-row" }, [roc, pr]),
+    el("div", { className: "sw-header" }, [el("label", {}, ["x ", xSel]), el("label", {}, ["y ", ySel])]),
+    el("div", { className: "sw-row" }, [scatter, disagree]),
+    stacked
+  ]);
+  root.appendChild(container);
+  function drawMetrics() {
+    const records = model.get("metrics");
+    const columns = records.length ? Object.keys(records[0]).filter((c) => !c.endsWith("_low") && !c.endsWith("_high")) : [];
+    metrics.replaceChildren(tableOf(records, columns));
+    const curves = model.get("curves");
+    const names = model.get("model_names");
+    const series = (key) => names.filter((n) => curves[n]).map((n, k) => ({ name: n, colour: css(category(names.indexOf(n))), points: curves[n][key] }));
+    plotCurves(roc, series("roc"), "false positive rate", "true positive rate");
+    plotCurves(pr, series("pr"), "recall", "precision");
+    for (const sel of [xSel, ySel]) sel.replaceChildren(...names.map((n, i) => el("option", { value: String(i) }, [n])));
+    xSel.value = String(model.get("x_model"));
+    ySel.value = String(model.get("y_model"));
+    const ens = model.get("ensemble");
+    if (ens && ens.table) {
+      stacked.replaceChildren(
+        el("h4", {}, [`Stacked model (${ens.kind}): ${(100 * ens.lift).toFixed(1)}% less error than ${ens.best_single}, cross-validated`]),
+        tableOf(ens.table, Object.keys(ens.table[0])),
+        el("div", {}, ["Feature importances (permutation: error increase when shuffled)"]),
+        tableOf(ens.importances, Object.keys(ens.importances[0]))
+      );
+    }
+  }
+  function drawScatter() {
+    const s = decodeArray(model.get("scores"));
+    const labels = decodeArray(model.get("labels")).data;
+    const n = s.shape[1];
+    const xi = model.get("x_model"), yi = model.get("y_model");
+    const xs = s.data.subarray(xi * n, (xi + 1) * n), ys = s.data.subarray(yi * n, (yi + 1) * n);
+    const ctx = scatter.getContext("2d");
+    const w = scatter.width, h = scatter.height, pad = 30;
+    ctx.clearRect(0, 0, w, h);
+    ctx.strokeStyle = "#999";
+    ctx.strokeRect(pad, 5, w - pad - 5, h - pad - 5);
+    const range = (vs) => {
+      let lo = Infinity, hi = -Infinity;
+      for (let i = 0; i < n; i++) if (Number.isFinite(vs[i])) {
+        lo = Math.min(lo, vs[i]);
+        hi = Math.max(hi, vs[i]);
+      }
+      return [lo, hi - lo || 1];
+    };
+    const [xlo, xspan] = range(xs), [ylo, yspan] = range(ys);
+    let lmin = Infinity, lmax = -Infinity;
+    for (let i = 0; i < n; i++) if (Number.isFinite(labels[i])) {
+      lmin = Math.min(lmin, labels[i]);
+      lmax = Math.max(lmax, labels[i]);
+    }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) continue;
+      const t = (labels[i] - lmin) / (lmax - lmin || 1);
+      ctx.fillStyle = `rgba(${Math.round(205 - 160 * t)},${Math.round(92 + 47 * t)},${Math.round(92 - 5 * t)},0.7)`;
+      ctx.fillRect(pad + (xs[i] - xlo) / xspan * (w - pad - 5) - 1.5, h - pad - (ys[i] - ylo) / yspan * (h - pad - 10) - 1.5, 3, 3);
+    }
+    const names = model.get("model_names");
+    ctx.fillStyle = "#333";
+    ctx.font = "11px sans-serif";
+    ctx.fillText(`${names[xi]} \u2192`, w / 2 - 20, h - 8);
+    ctx.fillText(`\u2191 ${names[yi]} (green: high label)`, pad + 4, 16);
+    scatter.dataset.points = String(n);
+    const rows = model.get("disagreements");
+    disagree.replaceChildren(
+      el("div", {}, ["Most disagreeing pairs"]),
+      tableOf(rows.map((r) => ({ pair: `${r.left} \u2194 ${r.right}`, [names[xi]]: r.x, [names[yi]]: r.y, label: r.label })), ["pair", names[xi], names[yi], "label"])
+    );
+  }
+  const onX = () => {
+    model.set("x_model", Number(xSel.value));
+    model.save_changes();
+  };
+  const onY = () => {
+    model.set("y_model", Number(ySel.value));
+    model.save_changes();
+  };
+  xSel.addEventListener("change", onX);
+  ySel.addEventListener("change", onY);
+  model.on("change:disagreements", drawScatter);
+  model.on("change:metrics", drawMetrics);
+  drawMetrics();
+  drawScatter();
+  return () => {
+    xSel.removeEventListener("change", onX);
+    ySel.removeEventListener("change", onY);
+    model.off("change:disagreements", drawScatter);
+    model.off("change:metrics", drawMetrics);
+    container.remove();
+  };
+}
+var comparison_default = { render };
+export {
+  comparison_default as default
+};

@@ -1,0 +1,144 @@
+"""ModelComparison: per-model metrics, curves, a score-vs-score scatter and the stacked model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import traitlets as t
+
+from ..evaluation import evaluate_scores, fit_ensemble
+from ..evaluation.metrics import gold_kind
+from ..models import load_models
+from ..similarity import score_pairs
+from .base import ARRAY, STYLE, Widget, bundle
+
+
+def _thin(xs: np.ndarray, ys: np.ndarray, n: int = 200) -> list[list[float]]:
+    keep = np.unique(np.linspace(0, len(xs) - 1, min(n, len(xs))).round().astype(int))
+    return [[float(xs[i]), float(ys[i])] for i in keep]
+
+
+class ModelComparison(Widget):
+    """Which model agrees with the labels: a metrics table, ROC and precision-recall curves
+    overlaid, two models' scores against each other with their most disagreeing pairs, and the
+    stacked model (its cross-validated lift and feature importances).
+
+    Parameters
+    ----------
+    pairs_df, left, right, label
+        Labelled pairs: graded labels are binarised at ``label_cut`` for the curves only.
+    models
+        Model specs (at least one; two or more for the scatter and the ensemble).
+    ensemble
+        ``"forest"``, ``"linear"`` or None (no stacked model).
+
+    Examples
+    --------
+    >>> ModelComparison(df, "query", "result", "grade", models=["minilm", "glove-50d", "tfidf"])  # doctest: +SKIP
+    """
+
+    _esm = bundle("comparison")
+    _css = STYLE
+
+    model_names = t.List(t.Unicode(), help="models compared").tag(sync=True)
+    metrics = t.List(t.Dict(), help="one row per model (evaluate_scores), as records").tag(sync=True)
+    curves = t.Dict(help="per model: {roc: [[fpr, tpr]...], pr: [[recall, precision]...]}").tag(sync=True)
+    scores = t.Any(None, help="float32 (models, pairs) scores").tag(sync=True, **ARRAY)
+    labels = t.Any(None, help="float32 (pairs,) labels").tag(sync=True, **ARRAY)
+    x_model = t.Int(0, help="model on the scatter's x axis").tag(sync=True)
+    y_model = t.Int(1, help="model on the scatter's y axis").tag(sync=True)
+    disagreements = t.List(t.Dict(), help="pairs where the two scatter models disagree most").tag(sync=True)
+    ensemble = t.Dict(help="stacked model: table, lift, best_single, importances").tag(sync=True)
+
+    def __init__(
+        self,
+        pairs_df: pd.DataFrame,
+        left: str,
+        right: str,
+        label: str,
+        models=("minilm", "glove-50d"),
+        ensemble: str | None = "forest",
+        label_cut: float | None = None,
+        **kwargs,
+    ):
+        from sklearn.metrics import precision_recall_curve, roc_curve
+
+        missing = [c for c in (left, right, label) if c not in pairs_df]
+        if missing:
+            raise KeyError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
+        embedders = load_models(list(models))
+        scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
+        gold = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float64)
+        table = evaluate_scores(scored, gold, n_boot=200)
+        if label_cut is None:
+            label_cut = 0.5 if gold_kind(gold) == "binary" else float(np.nanmin(gold) + np.nanmax(gold)) / 2
+        positive = gold >= label_cut
+        curves = {}
+        for m in embedders:
+            s = scored[f"score_{m.name}"].to_numpy(np.float64)
+            ok = ~np.isnan(s) & ~np.isnan(gold)
+            if len(np.unique(positive[ok])) < 2:
+                continue
+            fpr, tpr, _ = roc_curve(positive[ok], s[ok])
+            precision, recall, _ = precision_recall_curve(positive[ok], s[ok])
+            curves[m.name] = {"roc": _thin(fpr, tpr), "pr": _thin(recall[::-1], precision[::-1])}
+        stacked = {}
+        if ensemble and len(embedders) >= 2:
+            result = fit_ensemble(scored, gold, kind=ensemble, cv=5, n_estimators=200)
+            stacked = {
+                "kind": ensemble,
+                "table": result.table.reset_index().to_dict("records"),
+                "lift": result.lift,
+                "best_single": result.best_single,
+                "importances": result.importances.to_dict("records"),
+            }
+            self.ensemble_result = result
+        self._frame, self._scored, self._left, self._right = pairs_df, scored, left, right
+        matrix = np.stack([scored[f"score_{m.name}"].to_numpy(np.float32) for m in embedders])
+        super().__init__(
+            model_names=[m.name for m in embedders],
+            metrics=_records(table.reset_index()),
+            curves=curves,
+            scores=matrix,
+            labels=gold.astype(np.float32),
+            x_model=0,
+            y_model=min(1, len(embedders) - 1),
+            ensemble=stacked,
+            **kwargs,
+        )
+        self.observe(self._disagree, names=["x_model", "y_model"])
+        self._disagree()
+
+    def _disagree(self, change=None, n: int = 8) -> None:
+        """The pairs whose percentile ranks differ most between the two scatter models."""
+        x = pd.Series(self.scores[self.x_model]).rank(pct=True)
+        y = pd.Series(self.scores[self.y_model]).rank(pct=True)
+        gap = (x - y).abs().fillna(-1)
+        rows = gap.sort_values(ascending=False).index[:n]
+        lefts, rights = self._frame[self._left].tolist(), self._frame[self._right].tolist()
+        self.disagreements = [
+            {
+                "left": str(lefts[i]),
+                "right": str(rights[i]),
+                "x": _num(self.scores[self.x_model][i]),
+                "y": _num(self.scores[self.y_model][i]),
+                "label": _num(self.labels[i]),
+            }
+            for i in rows
+        ]
+
+    def table(self) -> pd.DataFrame:
+        """The metrics table as a DataFrame."""
+        return pd.DataFrame(self.metrics).set_index("model")
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return None if np.isnan(v) else v
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [
+        {k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
