@@ -66,3 +66,10 @@ __all__ = [
     "train_ulmfit",
     "__version__",
 ]
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext simwidgets``: register the magics of :mod:`simwidgets.magics`."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
