@@ -26,11 +26,12 @@ function render({ model, el: root }) {
   const slider = el("input", { type: "range", className: "sw-threshold", min: "-1", max: "1", step: "0.005" });
   const readout = el("span", { className: "sw-readout" });
   const canvas = el("canvas", { className: "sw-hist", width: 640, height: 220 });
+  const tip = el("div", { className: "sw-tip" });
   const stats = el("div", { className: "sw-stats" });
   const examples = el("div", { className: "sw-examples" });
   const container = el("div", { className: "simwidgets sw-threshold-tuner" }, [
     el("div", { className: "sw-header" }, [el("label", {}, ["model ", select]), el("label", {}, ["threshold ", slider]), readout]),
-    canvas, stats, examples,
+    el("div", { className: "sw-heat-wrap" }, [canvas, tip]), stats, examples,
   ]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
@@ -108,6 +109,29 @@ function render({ model, el: root }) {
     canvas.dataset.kept = String(c.kept);
   }
 
+  /** @param {MouseEvent} event */
+  const onHover = (event) => {
+    const box = canvas.getBoundingClientRect();
+    const bin = Math.min(BINS - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * BINS)));
+    const low = -1 + (2 * bin) / BINS, high = low + 2 / BINS;
+    const m = model.get("model_index");
+    const row = scores.subarray(m * nPairs, (m + 1) * nPairs);
+    const cut = model.get("label_cut");
+    let similar = 0, other = 0, all = 0;
+    for (let i = 0; i < row.length; i++) {
+      if (!(row[i] >= low && row[i] < high)) continue;
+      all++;
+      if (labels && labels[i] >= cut) similar++;
+      else if (labels && labels[i] < cut) other++;
+    }
+    tip.textContent = labels
+      ? `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${similar} similar, ${other} not similar`
+      : `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${all} pairs`;
+    tip.style.display = "block";
+    tip.style.left = `${event.clientX - box.left + 12}px`;
+    tip.style.top = `${event.clientY - box.top + 12}px`;
+  };
+  const onOut = () => { tip.style.display = "none"; };
   const send = throttle(() => {
     model.set("threshold", Number(slider.value));
     model.save_changes();
@@ -118,6 +142,8 @@ function render({ model, el: root }) {
   const onIndex = () => { select.value = String(model.get("model_index")); draw(Number(slider.value)); };
   slider.addEventListener("input", onInput);
   select.addEventListener("change", onSelect);
+  canvas.addEventListener("mousemove", onHover);
+  canvas.addEventListener("mouseleave", onOut);
   model.on("change:threshold", onThreshold);
   model.on("change:model_index", onIndex);
   model.on("change:scores", load);
@@ -125,6 +151,8 @@ function render({ model, el: root }) {
   return () => {
     slider.removeEventListener("input", onInput);
     select.removeEventListener("change", onSelect);
+    canvas.removeEventListener("mousemove", onHover);
+    canvas.removeEventListener("mouseleave", onOut);
     model.off("change:threshold", onThreshold);
     model.off("change:model_index", onIndex);
     model.off("change:scores", load);

@@ -92,13 +92,15 @@ function render({ model, el: root }) {
   const pr = el("canvas", { className: "sw-pr", width: 300, height: 260 });
   const xSel = el("select", {}), ySel = el("select", {});
   const scatter = el("canvas", { className: "sw-scatter", width: 300, height: 260 });
+  const tip = el("div", { className: "sw-tip" });
+  let positions = [];
   const disagree = el("div", { className: "sw-disagree" });
   const stacked = el("div", { className: "sw-ensemble" });
   const container = el("div", { className: "simwidgets sw-comparison" }, [
     metrics,
     el("div", { className: "sw-row" }, [roc, pr]),
     el("div", { className: "sw-header" }, [el("label", {}, ["x ", xSel]), el("label", {}, ["y ", ySel])]),
-    el("div", { className: "sw-row" }, [scatter, disagree]),
+    el("div", { className: "sw-row" }, [el("div", { className: "sw-heat-wrap" }, [scatter, tip]), disagree]),
     stacked
   ]);
   root.appendChild(container);
@@ -149,8 +151,10 @@ function render({ model, el: root }) {
       lmin = Math.min(lmin, labels[i]);
       lmax = Math.max(lmax, labels[i]);
     }
+    positions = [];
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) continue;
+      positions.push([i, pad + (xs[i] - xlo) / xspan * (w - pad - 5), h - pad - (ys[i] - ylo) / yspan * (h - pad - 10)]);
       const t = (labels[i] - lmin) / (lmax - lmin || 1);
       ctx.fillStyle = `rgba(${Math.round(205 - 160 * t)},${Math.round(92 + 47 * t)},${Math.round(92 - 5 * t)},0.7)`;
       ctx.fillRect(pad + (xs[i] - xlo) / xspan * (w - pad - 5) - 1.5, h - pad - (ys[i] - ylo) / yspan * (h - pad - 10) - 1.5, 3, 3);
@@ -161,12 +165,40 @@ function render({ model, el: root }) {
     ctx.fillText(`${names[xi]} \u2192`, w / 2 - 20, h - 8);
     ctx.fillText(`\u2191 ${names[yi]} (green: high label)`, pad + 4, 16);
     scatter.dataset.points = String(n);
+    scatter.dataset.x = String(xi);
+    scatter.dataset.y = String(yi);
     const rows = model.get("disagreements");
     disagree.replaceChildren(
       el("div", {}, ["Most disagreeing pairs"]),
       tableOf(rows.map((r) => ({ pair: `${r.left} \u2194 ${r.right}`, [names[xi]]: r.x, [names[yi]]: r.y, label: r.label })), ["pair", names[xi], names[yi], "label"])
     );
   }
+  const onHover = (event) => {
+    const box = scatter.getBoundingClientRect();
+    const px = (event.clientX - box.left) / box.width * scatter.width;
+    const py = (event.clientY - box.top) / box.height * scatter.height;
+    let best = null, bestD = 36;
+    for (const [i, x, y] of positions) {
+      const d = (x - px) ** 2 + (y - py) ** 2;
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    if (best === null) {
+      tip.style.display = "none";
+      return;
+    }
+    const s = decodeArray(model.get("scores")), n = s.shape[1];
+    const names = model.get("model_names"), xi = model.get("x_model"), yi = model.get("y_model");
+    tip.textContent = `${model.get("left_texts")[best]} \u2194 ${model.get("right_texts")[best]}: ${names[xi]} ${fmt(s.data[xi * n + best])}, ${names[yi]} ${fmt(s.data[yi * n + best])}`;
+    tip.style.display = "block";
+    tip.style.left = `${event.clientX - box.left + 12}px`;
+    tip.style.top = `${event.clientY - box.top + 12}px`;
+  };
+  const onOut = () => {
+    tip.style.display = "none";
+  };
   const onX = () => {
     model.set("x_model", Number(xSel.value));
     model.save_changes();
@@ -177,6 +209,8 @@ function render({ model, el: root }) {
   };
   xSel.addEventListener("change", onX);
   ySel.addEventListener("change", onY);
+  scatter.addEventListener("mousemove", onHover);
+  scatter.addEventListener("mouseleave", onOut);
   model.on("change:disagreements", drawScatter);
   model.on("change:metrics", drawMetrics);
   drawMetrics();
@@ -184,6 +218,8 @@ function render({ model, el: root }) {
   return () => {
     xSel.removeEventListener("change", onX);
     ySel.removeEventListener("change", onY);
+    scatter.removeEventListener("mousemove", onHover);
+    scatter.removeEventListener("mouseleave", onOut);
     model.off("change:disagreements", drawScatter);
     model.off("change:metrics", drawMetrics);
     container.remove();

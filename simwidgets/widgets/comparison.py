@@ -45,6 +45,8 @@ class ModelComparison(Widget):
     curves = t.Dict(help="per model: {roc: [[fpr, tpr]...], pr: [[recall, precision]...]}").tag(sync=True)
     scores = t.Any(None, help="float32 (models, pairs) scores").tag(sync=True, **ARRAY)
     labels = t.Any(None, help="float32 (pairs,) labels").tag(sync=True, **ARRAY)
+    left_texts = t.List(t.Unicode(), help="left texts, for hover").tag(sync=True)
+    right_texts = t.List(t.Unicode(), help="right texts, for hover").tag(sync=True)
     x_model = t.Int(0, help="model on the scatter's x axis").tag(sync=True)
     y_model = t.Int(1, help="model on the scatter's y axis").tag(sync=True)
     disagreements = t.List(t.Dict(), help="pairs where the two scatter models disagree most").tag(sync=True)
@@ -104,6 +106,8 @@ class ModelComparison(Widget):
             x_model=0,
             y_model=min(1, len(embedders) - 1),
             ensemble=stacked,
+            left_texts=[str(v) for v in pairs_df[left]],
+            right_texts=[str(v) for v in pairs_df[right]],
             **kwargs,
         )
         self.observe(self._disagree, names=["x_model", "y_model"])
