@@ -115,8 +115,8 @@ def test_comparison_python_axes_browser_select_hover_and_xss(notebook):
     _wait_python(nb, "w.x_model", "0")
     # hover the point of pair 0 (the payload): its position comes from the same scales as the drawing
     pos = nb.python(
-        "import numpy as np\ns = w.scores\nx, y = s[0], s[1]\n"
-        "(float((x[0]-np.nanmin(x))/(np.nanmax(x)-np.nanmin(x))), float((y[0]-np.nanmin(y))/(np.nanmax(y)-np.nanmin(y))))"
+        "import numpy as np\ns = w.scores\nx, y = s[0], s[1]\nfx = (x[0] - np.nanmin(x)) / np.ptp(x[~np.isnan(x)])\n"
+        "fy = (y[0] - np.nanmin(y)) / np.ptp(y[~np.isnan(y)])\n(float(fx), float(fy))"
     )
     fx, fy = eval(pos)
     box = scatter.bounding_box()
