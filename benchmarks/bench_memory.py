@@ -13,7 +13,6 @@ import threading
 import time
 
 import psutil
-
 from common import DATA, record, search_log_csv
 
 

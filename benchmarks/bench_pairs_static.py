@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pandas as pd
-
 from common import DATA, record, search_log_csv
 
 

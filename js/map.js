@@ -20,6 +20,9 @@ import { buildGrid, inBox, nearest } from "./lib/spatial.js";
  */
 
 const WIDTH = 760, HEIGHT = 520, POINT = 3;
+// While panning or zooming, draw every LOD_STRIDE-th point when there are more than
+// LOD_POINTS (Bokeh's "level of detail"); the full set is drawn when the gesture ends.
+const LOD_POINTS = 100_000, LOD_STRIDE = 8;
 
 /** @param {{model: any, el: HTMLElement}} ctx */
 function render({ model, el: root }) {
@@ -104,8 +107,14 @@ function render({ model, el: root }) {
     }
   }
 
-  function draw(box) {
-    renderer.draw(view, POINT);
+  let settle = null;
+  function draw(box, interacting = false) {
+    const stride = interacting && xy.length / 2 > LOD_POINTS ? LOD_STRIDE : 1;
+    renderer.draw(view, POINT, stride);
+    if (stride > 1) {
+      clearTimeout(settle);
+      settle = setTimeout(() => draw(), 150);
+    }
     drawOverlay(box);
     frames += 1;
     base.dataset.frames = String(frames);
@@ -145,7 +154,7 @@ function render({ model, el: root }) {
         view.cy += (y - drag.y) / view.scale;
         drag.x = x;
         drag.y = y;
-        draw();
+        draw(undefined, true);
       }
       return;
     }
@@ -184,7 +193,7 @@ function render({ model, el: root }) {
     const after = toData(x, y);
     view.cx += before.x - after.x;
     view.cy += before.y - after.y;
-    draw();
+    draw(undefined, true);
   };
   const onLeave = () => { tip.style.display = "none"; };
   const onSearch = () => { findMatches(); draw(); model.set("search", search.value); sendSearch(); };
@@ -222,6 +231,7 @@ function render({ model, el: root }) {
     model.off("change:status", draw);
     sendSelection.cancel();
     sendSearch.cancel();
+    clearTimeout(settle);
     renderer.destroy();
     container.remove();
   };

@@ -47,6 +47,39 @@ export function paint(values, threshold, scale, out) {
 }
 
 /**
+ * Colour of every cell, packed as little-endian RGBA in a Uint32Array (computed once per
+ * matrix and scale, so that a threshold change only has to choose colour or grey per cell).
+ * @param {ArrayLike<number>} values
+ * @param {{low: number, high: number, diverging?: boolean}} scale
+ * @returns {Uint32Array}
+ */
+export function cellColours(values, scale) {
+  const { pixels } = paint(values, -Infinity, scale);
+  return new Uint32Array(pixels.buffer);
+}
+
+const MASK32 = new Uint32Array(new Uint8ClampedArray([...MASK_RGB, 255]).buffer)[0];
+
+/**
+ * Write the masked picture into `out`: a cell's colour where value >= threshold, else grey.
+ * One 32-bit write per cell: fast enough to follow a slider over millions of cells.
+ * @param {ArrayLike<number>} values @param {Uint32Array} colours @param {number} threshold
+ * @param {Uint32Array} out
+ * @returns {number} cells masked
+ */
+export function mask(values, colours, threshold, out) {
+  let masked = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] >= threshold) out[i] = colours[i];
+    else {
+      out[i] = MASK32;
+      masked++;
+    }
+  }
+  return masked;
+}
+
+/**
  * Cell (row, col) under a point of a canvas drawn at any CSS size, or null outside it.
  * @param {number} x @param {number} y offsets inside the element, CSS pixels
  * @param {number} width @param {number} height CSS size of the element

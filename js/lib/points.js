@@ -23,12 +23,12 @@ export function pointRenderer(canvas, options = {}) {
     return {
       kind: "canvas2d",
       setData(points, colours) { xy = points; rgb = colours; n = points.length / 2; },
-      draw(view, size) {
+      draw(view, size, stride = 1) {
         const { width, height } = canvas;
         const ratio = width / canvas.clientWidth || 1;
         ctx.clearRect(0, 0, width, height);
         const s = Math.max(1, Math.round(size * ratio));
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < n; i += stride) {
           const px = (xy[2 * i] - view.cx) * view.scale * ratio + width / 2;
           const py = height / 2 - (xy[2 * i + 1] - view.cy) * view.scale * ratio;
           if (px < -s || py < -s || px > width || py > height) continue;
@@ -70,14 +70,27 @@ export function pointRenderer(canvas, options = {}) {
       gl.enableVertexAttribArray(aCol);
       gl.vertexAttribPointer(aCol, 3, gl.UNSIGNED_BYTE, true, 0, 0);
     },
-    draw(view, size) {
+    draw(view, size, stride = 1) {
       gl.viewport(0, 0, canvas.width, canvas.height);
       gl.clearColor(1, 1, 1, 1);
       gl.clear(gl.COLOR_BUFFER_BIT);
       gl.uniform2f(uCenter, view.cx, view.cy);
       gl.uniform2f(uScale, (2 * view.scale) / canvas.clientWidth, (2 * view.scale) / canvas.clientHeight);
       gl.uniform1f(uSize, size * (canvas.width / canvas.clientWidth || 1));
-      gl.drawArrays(gl.POINTS, 0, n);
+      if (stride > 1) {
+        // a strided view of the same buffers: every stride-th point
+        gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
+        gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 8 * stride, 0);
+        gl.bindBuffer(gl.ARRAY_BUFFER, colBuffer);
+        gl.vertexAttribPointer(aCol, 3, gl.UNSIGNED_BYTE, true, 3 * stride, 0);
+        gl.drawArrays(gl.POINTS, 0, Math.floor(n / stride));
+        gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
+        gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 0, 0);
+        gl.bindBuffer(gl.ARRAY_BUFFER, colBuffer);
+        gl.vertexAttribPointer(aCol, 3, gl.UNSIGNED_BYTE, true, 0, 0);
+      } else {
+        gl.drawArrays(gl.POINTS, 0, n);
+      }
     },
     destroy() {
       gl.deleteBuffer(posBuffer);

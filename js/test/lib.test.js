@@ -105,3 +105,14 @@ test("the grid finds the nearest point and boxes select points", () => {
   assert.equal(nearest(grid, xy, 5, 5, 0.5), -1);
   assert.deepEqual(inBox(xy, 2.5, 2.5, -1, -1), [0, 1, 2]);
 });
+
+import { cellColours, mask } from "../lib/heatmap.js";
+
+test("mask picks the cell colour or grey, like paint", () => {
+  const values = new Float32Array([0.1, 0.5, 0.9, Number.NaN]);
+  const colours = cellColours(values, { low: 0, high: 1 });
+  const out = new Uint32Array(4);
+  assert.equal(mask(values, colours, 0.5, out), 2);
+  const expected = new Uint32Array(paint(values, 0.5, { low: 0, high: 1 }).pixels.buffer);
+  assert.deepEqual(Array.from(out), Array.from(expected));
+});

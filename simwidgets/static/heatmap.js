@@ -98,6 +98,22 @@ function paint(values, threshold, scale, out) {
   }
   return { pixels, masked };
 }
+function cellColours(values, scale) {
+  const { pixels } = paint(values, -Infinity, scale);
+  return new Uint32Array(pixels.buffer);
+}
+var MASK32 = new Uint32Array(new Uint8ClampedArray([...MASK_RGB, 255]).buffer)[0];
+function mask(values, colours, threshold, out) {
+  let masked = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] >= threshold) out[i] = colours[i];
+    else {
+      out[i] = MASK32;
+      masked++;
+    }
+  }
+  return masked;
+}
 function cellAt(x, y, width, height, rows, cols) {
   const col = Math.floor(x / width * cols);
   const row = Math.floor(y / height * rows);
@@ -150,7 +166,7 @@ function render({ model, el: root }) {
   const container = el("div", { className: "simwidgets sw-heatmap" }, [header, wrap]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
-  let matrix = null, rows = 0, cols = 0, pixels, image;
+  let matrix = null, rows = 0, cols = 0, colours, out32, image;
   let renders = 0;
   function load() {
     const decoded = decodeArray(model.get("matrix"));
@@ -162,7 +178,9 @@ function render({ model, el: root }) {
     canvas.style.width = `${Math.round(side * cols / Math.max(rows, cols))}px`;
     canvas.style.height = `${Math.round(side * rows / Math.max(rows, cols))}px`;
     image = ctx.createImageData(Math.max(cols, 1), Math.max(rows, 1));
+    out32 = new Uint32Array(image.data.buffer);
     const [low, high] = model.get("value_range");
+    colours = cellColours(matrix, { low, high, diverging: model.get("diverging") });
     slider.min = String(low);
     slider.max = String(high);
     const names = model.get("model_names");
@@ -176,16 +194,13 @@ function render({ model, el: root }) {
   }
   function draw(threshold) {
     if (!rows || !cols) return;
-    const [low, high] = model.get("value_range");
-    const result = paint(matrix, threshold, { low, high, diverging: model.get("diverging") }, pixels);
-    pixels = result.pixels;
-    image.data.set(pixels);
+    const masked = mask(matrix, colours, threshold, out32);
     ctx.putImageData(image, 0, 0);
     renders += 1;
     canvas.dataset.renders = String(renders);
     canvas.dataset.threshold = Number.isFinite(threshold) ? String(threshold) : "";
-    canvas.dataset.masked = String(result.masked);
-    readout.textContent = Number.isFinite(threshold) ? `\u2265 ${threshold.toFixed(2)}: ${rows * cols - result.masked} of ${rows * cols} cells` : `${rows * cols} cells`;
+    canvas.dataset.masked = String(masked);
+    readout.textContent = Number.isFinite(threshold) ? `\u2265 ${threshold.toFixed(2)}: ${rows * cols - masked} of ${rows * cols} cells` : `${rows * cols} cells`;
   }
   function showPinned() {
     const n = model.get("selected").length;

@@ -118,12 +118,12 @@ function pointRenderer(canvas, options = {}) {
         rgb = colours;
         n = points.length / 2;
       },
-      draw(view, size) {
+      draw(view, size, stride = 1) {
         const { width, height } = canvas;
         const ratio = width / canvas.clientWidth || 1;
         ctx.clearRect(0, 0, width, height);
         const s = Math.max(1, Math.round(size * ratio));
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < n; i += stride) {
           const px = (xy[2 * i] - view.cx) * view.scale * ratio + width / 2;
           const py = height / 2 - (xy[2 * i + 1] - view.cy) * view.scale * ratio;
           if (px < -s || py < -s || px > width || py > height) continue;
@@ -166,14 +166,26 @@ function pointRenderer(canvas, options = {}) {
       gl.enableVertexAttribArray(aCol);
       gl.vertexAttribPointer(aCol, 3, gl.UNSIGNED_BYTE, true, 0, 0);
     },
-    draw(view, size) {
+    draw(view, size, stride = 1) {
       gl.viewport(0, 0, canvas.width, canvas.height);
       gl.clearColor(1, 1, 1, 1);
       gl.clear(gl.COLOR_BUFFER_BIT);
       gl.uniform2f(uCenter, view.cx, view.cy);
       gl.uniform2f(uScale, 2 * view.scale / canvas.clientWidth, 2 * view.scale / canvas.clientHeight);
       gl.uniform1f(uSize, size * (canvas.width / canvas.clientWidth || 1));
-      gl.drawArrays(gl.POINTS, 0, n);
+      if (stride > 1) {
+        gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
+        gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 8 * stride, 0);
+        gl.bindBuffer(gl.ARRAY_BUFFER, colBuffer);
+        gl.vertexAttribPointer(aCol, 3, gl.UNSIGNED_BYTE, true, 3 * stride, 0);
+        gl.drawArrays(gl.POINTS, 0, Math.floor(n / stride));
+        gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
+        gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 0, 0);
+        gl.bindBuffer(gl.ARRAY_BUFFER, colBuffer);
+        gl.vertexAttribPointer(aCol, 3, gl.UNSIGNED_BYTE, true, 0, 0);
+      } else {
+        gl.drawArrays(gl.POINTS, 0, n);
+      }
     },
     destroy() {
       gl.deleteBuffer(posBuffer);
@@ -248,6 +260,8 @@ function inBox(xy, x0, y0, x1, y1) {
 var WIDTH = 760;
 var HEIGHT = 520;
 var POINT = 3;
+var LOD_POINTS = 1e5;
+var LOD_STRIDE = 8;
 function render({ model, el: root }) {
   const search = el("input", { type: "search", className: "sw-search", placeholder: "search labels", value: model.get("search") });
   const status = el("span", { className: "sw-status" });
@@ -326,8 +340,14 @@ function render({ model, el: root }) {
       octx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
     }
   }
-  function draw(box) {
-    renderer.draw(view, POINT);
+  let settle = null;
+  function draw(box, interacting = false) {
+    const stride = interacting && xy.length / 2 > LOD_POINTS ? LOD_STRIDE : 1;
+    renderer.draw(view, POINT, stride);
+    if (stride > 1) {
+      clearTimeout(settle);
+      settle = setTimeout(() => draw(), 150);
+    }
     drawOverlay(box);
     frames += 1;
     base.dataset.frames = String(frames);
@@ -365,7 +385,7 @@ function render({ model, el: root }) {
         view.cy += (y - drag.y) / view.scale;
         drag.x = x;
         drag.y = y;
-        draw();
+        draw(void 0, true);
       }
       return;
     }
@@ -410,7 +430,7 @@ function render({ model, el: root }) {
     const after = toData(x, y);
     view.cx += before.x - after.x;
     view.cy += before.y - after.y;
-    draw();
+    draw(void 0, true);
   };
   const onLeave = () => {
     tip.style.display = "none";
@@ -458,6 +478,7 @@ function render({ model, el: root }) {
     model.off("change:status", draw);
     sendSelection.cancel();
     sendSearch.cancel();
+    clearTimeout(settle);
     renderer.destroy();
     container.remove();
   };
