@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test lint bench js chromium
+.PHONY: install demo walkthrough test lint bench js chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
+	$(VENV)/bin/simwidgets demo
+
+# The command-line walk-through of the bundled models (no browser needed).
+walkthrough: install
 	$(VENV)/bin/simwidgets similarity "A man is playing a guitar." "Someone plays an instrument." \
 		"The stock market fell sharply." -m minilm -m glove-50d -m tfidf
 	$(VENV)/bin/simwidgets neighbours frog -m glove-50d -m minilm -k 8

@@ -132,6 +132,12 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir, port=args.port, no_browser=args.no_browser)
+
+
 def cmd_models(args) -> int:
     from .models import KNOWN_SPECS
 
@@ -200,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser(
+        "demo",
+        help="start JupyterLab on a copy of the example notebooks",
+        description="Copy the example notebooks into a folder (files already there are kept) and start "
+        "JupyterLab there, opening quickstart.ipynb.",
+    )
+    p.add_argument("--dir", default="simwidgets-demo", help="folder for the notebooks (default ./simwidgets-demo)")
+    p.add_argument("--port", type=int, help="port for JupyterLab (default: its own choice)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("models", help="list the model specs")
     p.set_defaults(func=cmd_models)

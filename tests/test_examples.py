@@ -1,0 +1,78 @@
+"""The example notebooks run, and `simwidgets demo` serves them."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NOTEBOOKS = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
+
+
+def test_examples_are_committed_without_outputs():
+    import nbformat
+
+    assert "quickstart.ipynb" in NOTEBOOKS
+    for name in NOTEBOOKS:
+        nb = nbformat.read(EXAMPLES / name, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{name} has outputs"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_example_notebook_runs(name, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(EXAMPLES / name, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
+
+def _port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_copies_examples_and_serves_the_quickstart(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "quickstart.ipynb").write_text("{}")  # an edited copy: must be kept
+    port = _port()
+    env = {**os.environ, "JUPYTER_TOKEN": "t0ken", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simwidgets", "demo", "--dir", str(folder), "--port", str(port), "--no-browser"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/api/contents/bert_vocabulary.ipynb?token=t0ken"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    model = json.loads(response.read())
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.time() < deadline, "the demo server did not answer"
+                time.sleep(0.5)
+        assert model["type"] == "notebook" and model["content"]["cells"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/tree/quickstart.ipynb?token=t0ken") as page:
+            assert page.status == 200
+        assert (folder / "quickstart.ipynb").read_text() == "{}"
+        assert (folder / "bert_vocabulary.ipynb").exists()
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
