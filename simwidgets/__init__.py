@@ -7,6 +7,7 @@ Library layers (no widgets needed):
 * :mod:`simwidgets.evaluation` - labelled pairs, benchmarks, calibration, stacked models.
 """
 
+from .batch import score_file
 from .evaluation import (
     EnsembleResult,
     evaluate_pairs,
@@ -61,6 +62,7 @@ __all__ = [
     "read_stsb",
     "read_word_pairs",
     "save_ulmfit",
+    "score_file",
     "score_pairs",
     "similarity_matrix",
     "train_ulmfit",
