@@ -18,6 +18,7 @@ from .evaluation import (
     read_word_pairs,
 )
 from .evaluation.calibration import IsotonicCalibrator, PercentileCalibrator, random_pair_scores
+from .export import export_html
 from .models import (
     KNOWN_SPECS,
     Embedder,
@@ -52,6 +53,7 @@ __all__ = [
     "Vocabulary",
     "cosine_matrix",
     "evaluate_pairs",
+    "export_html",
     "fit_ensemble",
     "load_model",
     "load_pairs",

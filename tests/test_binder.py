@@ -19,13 +19,22 @@ pytestmark = pytest.mark.skipif(os.environ.get("SIMWIDGETS_SKIP_BINDER") == "1",
 
 def test_binder_environment_runs_every_example(tmp_path):
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(".venv", "node_modules", ".git", "__pycache__",
-                                                                "artifacts", "*.egg-info", ".pytest_cache"))
+    shutil.copytree(
+        ROOT,
+        repo,
+        ignore=shutil.ignore_patterns(
+            ".venv", "node_modules", ".git", "__pycache__", "artifacts", "*.egg-info", ".pytest_cache"
+        ),
+    )
     venv = tmp_path / "binder-env"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt"],
-                   cwd=repo, check=True, timeout=1800)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt"],
+        cwd=repo,
+        check=True,
+        timeout=1800,
+    )
     # repo2docker starts JupyterLab in the repository; the examples must run from there
     run = (
         "import sys, nbformat\n"
@@ -38,9 +47,9 @@ def test_binder_environment_runs_every_example(tmp_path):
         "    print('ran', path.name, flush=True)\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
-    subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
-                   check=True, env=env)
-    result = subprocess.run([str(python), "-c", run], cwd=repo, env=env, capture_output=True, text=True,
-                            timeout=3000)
+    subprocess.run(
+        [str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"], check=True, env=env
+    )
+    result = subprocess.run([str(python), "-c", run], cwd=repo, env=env, capture_output=True, text=True, timeout=3000)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("ran ") == len(list((ROOT / "examples").glob("*.ipynb")))

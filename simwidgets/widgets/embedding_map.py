@@ -177,6 +177,19 @@ class EmbeddingMap(Widget):
                 {"type": "neighbours", "index": row, "neighbours": self.neighbours_of(row, int(content.get("k", 10)))}
             )
 
+    def to_html(self, path):
+        """A self-contained HTML file (Bokeh, offline) with hover and search."""
+        from ..export import map_html
+
+        codes = self.colors if self.color_mode == "category" else None
+        return map_html(self.coords, self.labels, path, colors=codes, title=f"map ({self.method_shown})")
+
+    def to_png(self, path):
+        """The map's points as a PNG."""
+        from ..export import map_png
+
+        return map_png(self.coords, path, colors=self.colors, title=f"map ({self.method_shown})")
+
     @property
     def selected(self) -> pd.DataFrame:
         """Points selected in the browser: ``index`` and ``label``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import traitlets as t
@@ -106,6 +108,34 @@ class SimilarityHeatmap(Widget):
             value_range=value_range,
             diverging=diverging,
             **kwargs,
+        )
+
+    def to_html(self, path) -> Path:
+        """A self-contained HTML file (Bokeh, offline) with hover and a working threshold slider."""
+        from ..export import heatmap_html
+
+        return heatmap_html(
+            self.matrix,
+            self.row_labels,
+            self.col_labels,
+            path,
+            threshold=self.threshold,
+            title=" - ".join(self.model_names),
+            value_range=tuple(self.value_range),
+            diverging=self.diverging,
+        )
+
+    def to_png(self, path) -> Path:
+        """The heatmap as the widget shows it (threshold applied), as a PNG."""
+        from ..export import heatmap_png
+
+        return heatmap_png(
+            self.matrix,
+            path,
+            threshold=self.threshold,
+            value_range=tuple(self.value_range),
+            diverging=self.diverging,
+            title=" - ".join(self.model_names),
         )
 
     @property
