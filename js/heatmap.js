@@ -1,6 +1,6 @@
 // SimilarityHeatmap: one canvas pixel per cell, threshold masking and hover in the browser.
 import { decodeArray } from "./lib/arrays.js";
-import { cellAt, cellColours, mask } from "./lib/heatmap.js";
+import { cellAt, cellColours, maskUpdater } from "./lib/heatmap.js";
 import { el, throttle } from "./lib/dom.js";
 
 /**
@@ -33,7 +33,7 @@ function render({ model, el: root }) {
   const container = el("div", { className: "simwidgets sw-heatmap" }, [header, wrap]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
-  let matrix = null, rows = 0, cols = 0, colours, out32, image;
+  let matrix = null, rows = 0, cols = 0, updater, image;
   let renders = 0;
 
   function load() {
@@ -46,9 +46,9 @@ function render({ model, el: root }) {
     canvas.style.width = `${Math.round((side * cols) / Math.max(rows, cols))}px`;
     canvas.style.height = `${Math.round((side * rows) / Math.max(rows, cols))}px`;
     image = ctx.createImageData(Math.max(cols, 1), Math.max(rows, 1));
-    out32 = new Uint32Array(image.data.buffer);
     const [low, high] = model.get("value_range");
-    colours = cellColours(matrix, { low, high, diverging: model.get("diverging") });
+    const colours = cellColours(matrix, { low, high, diverging: model.get("diverging") });
+    updater = maskUpdater(matrix, colours, new Uint32Array(image.data.buffer));
     slider.min = String(low);
     slider.max = String(high);
     const names = model.get("model_names");
@@ -65,7 +65,7 @@ function render({ model, el: root }) {
   /** @param {number} threshold */
   function draw(threshold) {
     if (!rows || !cols) return;
-    const masked = mask(matrix, colours, threshold, out32);
+    const masked = updater.set(threshold);
     ctx.putImageData(image, 0, 0);
     renders += 1;
     canvas.dataset.renders = String(renders);

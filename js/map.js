@@ -20,9 +20,9 @@ import { buildGrid, inBox, nearest } from "./lib/spatial.js";
  */
 
 const WIDTH = 760, HEIGHT = 520, POINT = 3;
-// While panning or zooming, draw every LOD_STRIDE-th point when there are more than
-// LOD_POINTS (Bokeh's "level of detail"); the full set is drawn when the gesture ends.
-const LOD_POINTS = 100_000, LOD_STRIDE = 8;
+// While panning or zooming, draw about LOD_POINTS evenly strided points when there are more
+// (Bokeh's "level of detail" does the same); the full set is drawn when the gesture ends.
+const LOD_POINTS = 25_000;
 
 /** @param {{model: any, el: HTMLElement}} ctx */
 function render({ model, el: root }) {
@@ -109,7 +109,7 @@ function render({ model, el: root }) {
 
   let settle = null;
   function draw(box, interacting = false) {
-    const stride = interacting && xy.length / 2 > LOD_POINTS ? LOD_STRIDE : 1;
+    const stride = interacting ? Math.max(1, Math.ceil(xy.length / 2 / LOD_POINTS)) : 1;
     renderer.draw(view, POINT, stride);
     if (stride > 1) {
       clearTimeout(settle);

@@ -80,6 +80,73 @@ export function mask(values, colours, threshold, out) {
 }
 
 /**
+ * Incremental masking: cells grouped once into value buckets (a counting sort, O(n)), so
+ * moving the threshold only rewrites the cells of the buckets it crosses, plus the cells of
+ * the bucket it lands in, checked one by one. The masked count comes with it.
+ * @param {ArrayLike<number>} values
+ * @param {Uint32Array} colours  from cellColours
+ * @param {Uint32Array} out      the picture, updated in place
+ * @param {number} [buckets]
+ */
+export function maskUpdater(values, colours, out, buckets = 65536) {
+  const n = values.length;
+  let low = Infinity, high = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  const span = high > low ? high - low : 1;
+  const B = buckets;
+  const bucketOf = (v) => Math.min(B - 1, Math.max(0, Math.floor(((v - low) / span) * B)));
+  const start = new Uint32Array(B + 1);
+  const ids = new Int32Array(n);
+  let nans = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) { ids[i] = -1; nans++; continue; }
+    ids[i] = bucketOf(v);
+    start[ids[i] + 1]++;
+  }
+  for (let b = 0; b < B; b++) start[b + 1] += start[b];
+  const order = new Uint32Array(n - nans);
+  const fill = start.slice(0, B);
+  for (let i = 0; i < n; i++) if (ids[i] >= 0) order[fill[ids[i]]++] = i;
+  mask(values, colours, -Infinity, out); // NaN cells grey, the rest coloured
+  let cut = 0; // buckets [0, cut) are wholly masked
+  let edge = -1; // the bucket whose cells were last checked one by one
+  const paintBucket = (b, masked) => {
+    for (let k = start[b]; k < start[b + 1]; k++) {
+      const i = order[k];
+      out[i] = masked ? MASK32 : colours[i];
+    }
+  };
+  return {
+    /** @param {number} threshold @returns {number} cells masked */
+    set(threshold) {
+      let target, inside = -1;
+      if (threshold === -Infinity || threshold <= low) target = 0;
+      else if (threshold > high) target = B;
+      else { inside = bucketOf(threshold); target = inside; }
+      if (edge >= 0) { paintBucket(edge, edge < cut); edge = -1; }
+      for (let b = cut; b < target; b++) paintBucket(b, true);
+      for (let b = target; b < cut; b++) paintBucket(b, false);
+      cut = target;
+      let masked = nans + start[cut];
+      if (inside >= 0) {
+        for (let k = start[inside]; k < start[inside + 1]; k++) {
+          const i = order[k];
+          if (values[i] >= threshold) out[i] = colours[i];
+          else { out[i] = MASK32; masked++; }
+        }
+        edge = inside;
+      }
+      return masked;
+    },
+  };
+}
+
+/**
  * Cell (row, col) under a point of a canvas drawn at any CSS size, or null outside it.
  * @param {number} x @param {number} y offsets inside the element, CSS pixels
  * @param {number} width @param {number} height CSS size of the element

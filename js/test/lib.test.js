@@ -116,3 +116,18 @@ test("mask picks the cell colour or grey, like paint", () => {
   const expected = new Uint32Array(paint(values, 0.5, { low: 0, high: 1 }).pixels.buffer);
   assert.deepEqual(Array.from(out), Array.from(expected));
 });
+
+import { maskUpdater } from "../lib/heatmap.js";
+
+test("the incremental mask equals a full repaint at every threshold, NaN always masked", () => {
+  const values = new Float32Array([0.1, 0.9, Number.NaN, 0.5, 0.5, 0.3, 0.7]);
+  const colours = cellColours(values, { low: 0, high: 1 });
+  const out = new Uint32Array(values.length);
+  const updater = maskUpdater(values, colours, out);
+  for (const t of [0.5, 0.2, 0.95, -Infinity, 0.5, 0.3, 0.31, 0]) {
+    const expected = new Uint32Array(values.length);
+    const count = mask(values, colours, t, expected);
+    assert.equal(updater.set(t), count, `count at ${t}`);
+    assert.deepEqual(Array.from(out), Array.from(expected), `pixels at ${t}`);
+  }
+});

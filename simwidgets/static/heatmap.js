@@ -114,6 +114,76 @@ function mask(values, colours, threshold, out) {
   }
   return masked;
 }
+function maskUpdater(values, colours, out, buckets = 65536) {
+  const n = values.length;
+  let low = Infinity, high = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  const span = high > low ? high - low : 1;
+  const B = buckets;
+  const bucketOf = (v) => Math.min(B - 1, Math.max(0, Math.floor((v - low) / span * B)));
+  const start = new Uint32Array(B + 1);
+  const ids = new Int32Array(n);
+  let nans = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) {
+      ids[i] = -1;
+      nans++;
+      continue;
+    }
+    ids[i] = bucketOf(v);
+    start[ids[i] + 1]++;
+  }
+  for (let b = 0; b < B; b++) start[b + 1] += start[b];
+  const order = new Uint32Array(n - nans);
+  const fill = start.slice(0, B);
+  for (let i = 0; i < n; i++) if (ids[i] >= 0) order[fill[ids[i]]++] = i;
+  mask(values, colours, -Infinity, out);
+  let cut = 0;
+  let edge = -1;
+  const paintBucket = (b, masked) => {
+    for (let k = start[b]; k < start[b + 1]; k++) {
+      const i = order[k];
+      out[i] = masked ? MASK32 : colours[i];
+    }
+  };
+  return {
+    /** @param {number} threshold @returns {number} cells masked */
+    set(threshold) {
+      let target, inside = -1;
+      if (threshold === -Infinity || threshold <= low) target = 0;
+      else if (threshold > high) target = B;
+      else {
+        inside = bucketOf(threshold);
+        target = inside;
+      }
+      if (edge >= 0) {
+        paintBucket(edge, edge < cut);
+        edge = -1;
+      }
+      for (let b = cut; b < target; b++) paintBucket(b, true);
+      for (let b = target; b < cut; b++) paintBucket(b, false);
+      cut = target;
+      let masked = nans + start[cut];
+      if (inside >= 0) {
+        for (let k = start[inside]; k < start[inside + 1]; k++) {
+          const i = order[k];
+          if (values[i] >= threshold) out[i] = colours[i];
+          else {
+            out[i] = MASK32;
+            masked++;
+          }
+        }
+        edge = inside;
+      }
+      return masked;
+    }
+  };
+}
 function cellAt(x, y, width, height, rows, cols) {
   const col = Math.floor(x / width * cols);
   const row = Math.floor(y / height * rows);
@@ -166,7 +236,7 @@ function render({ model, el: root }) {
   const container = el("div", { className: "simwidgets sw-heatmap" }, [header, wrap]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
-  let matrix = null, rows = 0, cols = 0, colours, out32, image;
+  let matrix = null, rows = 0, cols = 0, updater, image;
   let renders = 0;
   function load() {
     const decoded = decodeArray(model.get("matrix"));
@@ -178,9 +248,9 @@ function render({ model, el: root }) {
     canvas.style.width = `${Math.round(side * cols / Math.max(rows, cols))}px`;
     canvas.style.height = `${Math.round(side * rows / Math.max(rows, cols))}px`;
     image = ctx.createImageData(Math.max(cols, 1), Math.max(rows, 1));
-    out32 = new Uint32Array(image.data.buffer);
     const [low, high] = model.get("value_range");
-    colours = cellColours(matrix, { low, high, diverging: model.get("diverging") });
+    const colours = cellColours(matrix, { low, high, diverging: model.get("diverging") });
+    updater = maskUpdater(matrix, colours, new Uint32Array(image.data.buffer));
     slider.min = String(low);
     slider.max = String(high);
     const names = model.get("model_names");
@@ -194,7 +264,7 @@ function render({ model, el: root }) {
   }
   function draw(threshold) {
     if (!rows || !cols) return;
-    const masked = mask(matrix, colours, threshold, out32);
+    const masked = updater.set(threshold);
     ctx.putImageData(image, 0, 0);
     renders += 1;
     canvas.dataset.renders = String(renders);

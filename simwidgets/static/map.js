@@ -260,8 +260,7 @@ function inBox(xy, x0, y0, x1, y1) {
 var WIDTH = 760;
 var HEIGHT = 520;
 var POINT = 3;
-var LOD_POINTS = 1e5;
-var LOD_STRIDE = 8;
+var LOD_POINTS = 25e3;
 function render({ model, el: root }) {
   const search = el("input", { type: "search", className: "sw-search", placeholder: "search labels", value: model.get("search") });
   const status = el("span", { className: "sw-status" });
@@ -342,7 +341,7 @@ function render({ model, el: root }) {
   }
   let settle = null;
   function draw(box, interacting = false) {
-    const stride = interacting && xy.length / 2 > LOD_POINTS ? LOD_STRIDE : 1;
+    const stride = interacting ? Math.max(1, Math.ceil(xy.length / 2 / LOD_POINTS)) : 1;
     renderer.draw(view, POINT, stride);
     if (stride > 1) {
       clearTimeout(settle);
