@@ -151,3 +151,42 @@ def test_model_comparison_metrics_curves_disagreements_and_ensemble(shared_data,
     assert {r["feature"] for r in w.ensemble["importances"]} >= {"score_glove-50d", "score_tfidf-char"}
     with pytest.raises(KeyError):
         ModelComparison(df, "left", "right", "nope")
+
+
+def test_cluster_order_puts_similar_rows_together():
+    from simwidgets.widgets.heatmap import cluster_order
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    vectors = np.vstack([centres[i % 3] + 0.05 * rng.normal(size=16) for i in range(12)])
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    order = cluster_order(unit @ unit.T)
+    groups = [i % 3 for i in order]
+    assert sorted(order.tolist()) == list(range(12))
+    changes = sum(a != b for a, b in zip(groups, groups[1:]))
+    assert changes == 2  # three contiguous blocks
+
+
+def test_embedding_map_colours_selection_neighbours_and_umap(glove, tmp_path):
+    from simwidgets import EmbeddingMap
+
+    m = EmbeddingMap("glove-50d", max_points=3000, method="pca", color_by="kind")
+    assert m.coords.shape == (3000, 2) and m.coords.dtype == np.float32 and m.method_shown == "pca"
+    assert m.color_mode == "category" and "word" in m.legend and m.colors.dtype == np.uint8
+    assert EmbeddingMap("glove-50d", max_points=500, method="pca", color_by="rank").color_mode == "continuous"
+    assert len(EmbeddingMap("glove-50d", max_points=500, method="pca", color_by="cluster").legend) == 10
+    user = EmbeddingMap(np.random.default_rng(0).normal(size=(50, 8)), method="pca", color_by=["a", "b"] * 25)
+    assert user.legend == ["a", "b"] and user.labels[:2] == ["0", "1"]
+    m.selected_indices = [m.labels.index("king"), 0]
+    assert m.selected["label"].tolist() == ["king", m.labels[0]]
+    near = [m.labels[i] for i in m.neighbours_of(m.labels.index("king"), 5)]
+    expected = [w for w, _ in glove.kv.most_similar("king", topn=5, restrict_vocab=3000)]
+    assert near == expected
+    slow = EmbeddingMap("glove-50d", max_points=1500, method="umap", color_by="trust", cache_dir=tmp_path).wait(300)
+    assert slow.method_shown == "umap" and slow.status == "UMAP" and slow.color_mode == "continuous"
+    with pytest.raises(ValueError, match="color_by"):
+        EmbeddingMap("glove-50d", max_points=10, method="pca", color_by="rainbow")
+    with pytest.raises(ValueError, match="labels for"):
+        EmbeddingMap(np.zeros((3, 2)), labels=["a"], method="pca")
+    with pytest.raises(ValueError, match="method"):
+        EmbeddingMap("glove-50d", method="tsne")
