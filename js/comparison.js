@@ -1,7 +1,7 @@
 // ModelComparison: metrics table, ROC and PR curves, a score-vs-score scatter, the stacked model.
 import { decodeArray } from "./lib/arrays.js";
 import { category, css } from "./lib/colors.js";
-import { el } from "./lib/dom.js";
+import { el, showTip } from "./lib/dom.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.comparison.ModelComparison).
@@ -147,11 +147,9 @@ function render({ model, el: root }) {
     if (best === null) { tip.style.display = "none"; return; }
     const s = decodeArray(model.get("scores")), n = s.shape[1];
     const names = model.get("model_names"), xi = model.get("x_model"), yi = model.get("y_model");
-    tip.textContent = `${model.get("left_texts")[best]} ↔ ${model.get("right_texts")[best]}: ` +
+    const text = `${model.get("left_texts")[best]} ↔ ${model.get("right_texts")[best]}: ` +
       `${names[xi]} ${fmt(s.data[xi * n + best])}, ${names[yi]} ${fmt(s.data[yi * n + best])}`;
-    tip.style.display = "block";
-    tip.style.left = `${event.clientX - box.left + 12}px`;
-    tip.style.top = `${event.clientY - box.top + 12}px`;
+    showTip(tip, text, event.clientX - box.left, event.clientY - box.top);
   };
   const onOut = () => { tip.style.display = "none"; };
   const onX = () => { model.set("x_model", Number(xSel.value)); model.save_changes(); };

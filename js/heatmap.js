@@ -1,7 +1,7 @@
 // SimilarityHeatmap: one canvas pixel per cell, threshold masking and hover in the browser.
 import { decodeArray } from "./lib/arrays.js";
 import { cellAt, cellColours, maskUpdater } from "./lib/heatmap.js";
-import { el, throttle } from "./lib/dom.js";
+import { el, showTip, throttle } from "./lib/dom.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.heatmap.SimilarityHeatmap).
@@ -115,11 +115,8 @@ function render({ model, el: root }) {
       const names = model.get("model_names");
       scores = `${names[0]} ${fmt(a.data[k])}, ${names[1]} ${fmt(b.data[k])}, difference ${fmt(matrix[k])}`;
     }
-    tip.textContent = `${rowText} × ${colText}: ${scores}`; // text, never HTML
-    tip.style.display = "block";
     const box = wrap.getBoundingClientRect();
-    tip.style.left = `${event.clientX - box.left + 12}px`;
-    tip.style.top = `${event.clientY - box.top + 12}px`;
+    showTip(tip, `${rowText} × ${colText}: ${scores}`, event.clientX - box.left, event.clientY - box.top);
   }
 
   function onLeave() {

@@ -1,7 +1,7 @@
 // EmbeddingMap: hundreds of thousands of points, pan and zoom, hover, search, neighbours, box select.
 import { decodeArray } from "./lib/arrays.js";
 import { category, css, viridis } from "./lib/colors.js";
-import { el, throttle } from "./lib/dom.js";
+import { el, showTip, throttle } from "./lib/dom.js";
 import { pointRenderer } from "./lib/points.js";
 import { buildGrid, inBox, nearest } from "./lib/spatial.js";
 
@@ -161,10 +161,7 @@ function render({ model, el: root }) {
     const p = toData(x, y);
     const i = grid ? nearest(grid, xy, p.x, p.y, 6 / view.scale) : -1;
     if (i < 0) { tip.style.display = "none"; return; }
-    tip.textContent = model.get("labels")[i] ?? String(i); // text, never HTML
-    tip.style.display = "block";
-    tip.style.left = `${x + 12}px`;
-    tip.style.top = `${y + 12}px`;
+    showTip(tip, model.get("labels")[i] ?? String(i), x, y);
   };
   const sendSelection = throttle(() => model.save_changes(), 200);
   const onUp = (e) => {

@@ -1,6 +1,6 @@
 // ThresholdTuner: histograms by label, a null distribution, and live counts at a threshold.
 import { decodeArray } from "./lib/arrays.js";
-import { el, throttle } from "./lib/dom.js";
+import { el, showTip, throttle } from "./lib/dom.js";
 import { countsAt, histogram, nearThreshold } from "./lib/threshold.js";
 
 /**
@@ -124,12 +124,10 @@ function render({ model, el: root }) {
       if (labels && labels[i] >= cut) similar++;
       else if (labels && labels[i] < cut) other++;
     }
-    tip.textContent = labels
+    const text = labels
       ? `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${similar} similar, ${other} not similar`
       : `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${all} pairs`;
-    tip.style.display = "block";
-    tip.style.left = `${event.clientX - box.left + 12}px`;
-    tip.style.top = `${event.clientY - box.top + 12}px`;
+    showTip(tip, text, event.clientX - box.left, event.clientY - box.top);
   };
   const onOut = () => { tip.style.display = "none"; };
   const send = throttle(() => {

@@ -42,3 +42,15 @@ export function throttle(fn, ms) {
   };
   return wrapped;
 }
+
+/**
+ * Show a tooltip with `text` (set as text, never parsed as HTML) next to a point given in
+ * pixels inside the tooltip's positioned parent.
+ * @param {HTMLElement} tip @param {string} text @param {number} x @param {number} y
+ */
+export function showTip(tip, text, x, y) {
+  tip.textContent = text;
+  tip.style.display = "block";
+  tip.style.left = `${x + 12}px`;
+  tip.style.top = `${y + 12}px`;
+}

@@ -52,6 +52,12 @@ function el(tag, props = {}, children = []) {
   for (const child of children) node.append(typeof child === "string" ? document.createTextNode(child) : child);
   return node;
 }
+function showTip(tip, text, x, y) {
+  tip.textContent = text;
+  tip.style.display = "block";
+  tip.style.left = `${x + 12}px`;
+  tip.style.top = `${y + 12}px`;
+}
 
 // comparison.js
 var fmt = (v) => typeof v === "number" && Number.isFinite(v) ? Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3) : v ?? "";
@@ -191,10 +197,8 @@ function render({ model, el: root }) {
     }
     const s = decodeArray(model.get("scores")), n = s.shape[1];
     const names = model.get("model_names"), xi = model.get("x_model"), yi = model.get("y_model");
-    tip.textContent = `${model.get("left_texts")[best]} \u2194 ${model.get("right_texts")[best]}: ${names[xi]} ${fmt(s.data[xi * n + best])}, ${names[yi]} ${fmt(s.data[yi * n + best])}`;
-    tip.style.display = "block";
-    tip.style.left = `${event.clientX - box.left + 12}px`;
-    tip.style.top = `${event.clientY - box.top + 12}px`;
+    const text = `${model.get("left_texts")[best]} \u2194 ${model.get("right_texts")[best]}: ${names[xi]} ${fmt(s.data[xi * n + best])}, ${names[yi]} ${fmt(s.data[yi * n + best])}`;
+    showTip(tip, text, event.clientX - box.left, event.clientY - box.top);
   };
   const onOut = () => {
     tip.style.display = "none";

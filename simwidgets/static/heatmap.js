@@ -221,6 +221,12 @@ function throttle(fn, ms) {
   };
   return wrapped;
 }
+function showTip(tip, text, x, y) {
+  tip.textContent = text;
+  tip.style.display = "block";
+  tip.style.left = `${x + 12}px`;
+  tip.style.top = `${y + 12}px`;
+}
 
 // heatmap.js
 var fmt = (v) => Number.isFinite(v) ? v.toFixed(3) : "n/a";
@@ -305,11 +311,8 @@ function render({ model, el: root }) {
       const names = model.get("model_names");
       scores = `${names[0]} ${fmt(a.data[k])}, ${names[1]} ${fmt(b.data[k])}, difference ${fmt(matrix[k])}`;
     }
-    tip.textContent = `${rowText} \xD7 ${colText}: ${scores}`;
-    tip.style.display = "block";
     const box = wrap.getBoundingClientRect();
-    tip.style.left = `${event.clientX - box.left + 12}px`;
-    tip.style.top = `${event.clientY - box.top + 12}px`;
+    showTip(tip, `${rowText} \xD7 ${colText}: ${scores}`, event.clientX - box.left, event.clientY - box.top);
   }
   function onLeave() {
     tip.style.display = "none";

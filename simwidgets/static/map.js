@@ -96,6 +96,12 @@ function throttle(fn, ms) {
   };
   return wrapped;
 }
+function showTip(tip, text, x, y) {
+  tip.textContent = text;
+  tip.style.display = "block";
+  tip.style.left = `${x + 12}px`;
+  tip.style.top = `${y + 12}px`;
+}
 
 // lib/points.js
 var VERTEX = `
@@ -394,10 +400,7 @@ function render({ model, el: root }) {
       tip.style.display = "none";
       return;
     }
-    tip.textContent = model.get("labels")[i] ?? String(i);
-    tip.style.display = "block";
-    tip.style.left = `${x + 12}px`;
-    tip.style.top = `${y + 12}px`;
+    showTip(tip, model.get("labels")[i] ?? String(i), x, y);
   };
   const sendSelection = throttle(() => model.save_changes(), 200);
   const onUp = (e) => {

@@ -57,6 +57,12 @@ function throttle(fn, ms) {
   };
   return wrapped;
 }
+function showTip(tip, text, x, y) {
+  tip.textContent = text;
+  tip.style.display = "block";
+  tip.style.left = `${x + 12}px`;
+  tip.style.top = `${y + 12}px`;
+}
 
 // lib/threshold.js
 function histogram(values, bins, low, high, keep) {
@@ -211,10 +217,8 @@ function render({ model, el: root }) {
       if (labels && labels[i] >= cut) similar++;
       else if (labels && labels[i] < cut) other++;
     }
-    tip.textContent = labels ? `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${similar} similar, ${other} not similar` : `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${all} pairs`;
-    tip.style.display = "block";
-    tip.style.left = `${event.clientX - box.left + 12}px`;
-    tip.style.top = `${event.clientY - box.top + 12}px`;
+    const text = labels ? `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${similar} similar, ${other} not similar` : `scores ${low.toFixed(2)} to ${high.toFixed(2)}: ${all} pairs`;
+    showTip(tip, text, event.clientX - box.left, event.clientY - box.top);
   };
   const onOut = () => {
     tip.style.display = "none";
