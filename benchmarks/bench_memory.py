@@ -52,12 +52,15 @@ def main(sizes=(1_000_000, 10_000_000)) -> None:
         out = DATA / f"out-memory-{n}"
         shutil.rmtree(out, ignore_errors=True)
         start = time.perf_counter()
-        peak, summary = peak_rss(lambda: score_file(path, out, "query", "result", ["glove-50d"],
-                                                    workers=2, progress=False))
+        def job(path=path, out=out):
+            return score_file(path, out, "query", "result", ["glove-50d"], workers=2, progress=False)
+
+        peak, summary = peak_rss(job)
         figures[f"peak_rss_mib_{n}"] = peak
         figures[f"pairs_per_s_{n}"] = summary.rows / (time.perf_counter() - start)
         shutil.rmtree(out, ignore_errors=True)
-    figures["peak_ratio_largest_vs_smallest"] = figures[f"peak_rss_mib_{sizes[-1]}"] / figures[f"peak_rss_mib_{sizes[0]}"]
+    largest, smallest = figures[f"peak_rss_mib_{sizes[-1]}"], figures[f"peak_rss_mib_{sizes[0]}"]
+    figures["peak_ratio_largest_vs_smallest"] = largest / smallest
     record("memory_flat", figures)
 
 
