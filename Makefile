@@ -32,6 +32,7 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 
 js/node_modules: js/package.json
+	@command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q nodejs npm)
 	cd js && npm install --no-audit --no-fund
 	touch js/node_modules
 
