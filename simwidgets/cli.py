@@ -48,12 +48,11 @@ def cmd_similarity(args) -> int:
 
 
 def cmd_neighbours(args) -> int:
+    from .models import load_model
     from .similarity import neighbours
 
     tables = []
     for spec in args.model or ["glove-50d"]:
-        from .models import load_model
-
         model = load_model(spec)
         table = neighbours(args.query, model, k=args.k)
         tables.append(table.set_index("rank")[["token", "score"]].add_prefix(f"{model.name} "))

@@ -82,16 +82,6 @@ class WordVectorModel(Embedder):
     def identity(self) -> str:
         return f"words:{self.name}:{self._source}:{self.pooling}:{self._component_source}:{self.max_vocab}"
 
-    # -- token lookup ---------------------------------------------------------------------
-    def _lookup(self, token: str) -> int | None:
-        index = self.kv.key_to_index
-        row = index.get(token)
-        if row is None and (not self.cased or token.lower() != token):
-            row = index.get(token.lower())
-        if row is not None and self.max_vocab is not None and row >= self.max_vocab:
-            return None
-        return row
-
     # -- SIF ------------------------------------------------------------------------------
     def word_probabilities(self) -> np.ndarray:
         """Estimated unigram probability per vocabulary row.
@@ -152,7 +142,7 @@ class WordVectorModel(Embedder):
             self._token_index = pd.Index(self.kv.index_to_key)
         rows = self._token_index.get_indexer(tokens) if tokens else np.zeros(0, dtype=np.int64)
         missing = np.flatnonzero(rows < 0)
-        if len(missing):  # fall back to lower case, as _lookup does
+        if len(missing):  # unknown as written: try the lower-case form
             lowered = [tokens[i].lower() for i in missing]
             rows[missing] = self._token_index.get_indexer(lowered)
         if self.max_vocab is not None:
