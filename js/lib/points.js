@@ -16,6 +16,10 @@ void main() { gl_FragColor = vec4(v_col, 0.85); }`;
  * @param {{forceCanvas2d?: boolean}} [options]
  */
 export function pointRenderer(canvas, options = {}) {
+  // The CSS size comes from the style the widget sets, not from layout: a widget may draw
+  // before it is attached to the page, when clientWidth is still 0.
+  const cssWidth = () => parseFloat(canvas.style.width) || canvas.clientWidth || canvas.width;
+  const cssHeight = () => parseFloat(canvas.style.height) || canvas.clientHeight || canvas.height;
   const gl = options.forceCanvas2d ? null : canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true });
   let n = 0, xy = null, rgb = null;
   if (!gl) {
@@ -25,7 +29,7 @@ export function pointRenderer(canvas, options = {}) {
       setData(points, colours) { xy = points; rgb = colours; n = points.length / 2; },
       draw(view, size, stride = 1) {
         const { width, height } = canvas;
-        const ratio = width / canvas.clientWidth || 1;
+        const ratio = width / cssWidth();
         ctx.clearRect(0, 0, width, height);
         const s = Math.max(1, Math.round(size * ratio));
         for (let i = 0; i < n; i += stride) {
@@ -75,8 +79,8 @@ export function pointRenderer(canvas, options = {}) {
       gl.clearColor(1, 1, 1, 1);
       gl.clear(gl.COLOR_BUFFER_BIT);
       gl.uniform2f(uCenter, view.cx, view.cy);
-      gl.uniform2f(uScale, (2 * view.scale) / canvas.clientWidth, (2 * view.scale) / canvas.clientHeight);
-      gl.uniform1f(uSize, size * (canvas.width / canvas.clientWidth || 1));
+      gl.uniform2f(uScale, (2 * view.scale) / cssWidth(), (2 * view.scale) / cssHeight());
+      gl.uniform1f(uSize, size * (canvas.width / cssWidth()));
       if (stride > 1) {
         // a strided view of the same buffers: every stride-th point
         gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);

@@ -131,3 +131,18 @@ test("the incremental mask equals a full repaint at every threshold, NaN always 
     assert.deepEqual(Array.from(out), Array.from(expected), `pixels at ${t}`);
   }
 });
+
+test("the Canvas 2D renderer draws before the canvas is attached to the page", async () => {
+  const { pointRenderer } = await import("../lib/points.js");
+  const rects = [];
+  const ctx = { clearRect() {}, fillRect(x, y) { rects.push([x, y]); }, set fillStyle(_) {} };
+  // a detached canvas: no layout yet (clientWidth 0), CSS size set by the widget
+  const canvas = { width: 200, height: 100, clientWidth: 0, clientHeight: 0, style: { width: "100px", height: "50px" },
+                   getContext: (kind) => (kind === "2d" ? ctx : null) };
+  const renderer = pointRenderer(canvas, { forceCanvas2d: true });
+  renderer.setData(new Float32Array([0, 0, 10, 5]), new Uint8Array([1, 2, 3, 4, 5, 6]));
+  renderer.draw({ cx: 0, cy: 0, scale: 2 }, 2);
+  assert.equal(rects.length, 2);
+  // device-pixel ratio 2: data (10, 5) lands at CSS (70, 15), device (140, 30), minus half the 4-px point
+  assert.deepEqual(rects[1], [138, 28]);
+});

@@ -113,6 +113,8 @@ var FRAGMENT = `
 precision mediump float; varying vec3 v_col;
 void main() { gl_FragColor = vec4(v_col, 0.85); }`;
 function pointRenderer(canvas, options = {}) {
+  const cssWidth = () => parseFloat(canvas.style.width) || canvas.clientWidth || canvas.width;
+  const cssHeight = () => parseFloat(canvas.style.height) || canvas.clientHeight || canvas.height;
   const gl = options.forceCanvas2d ? null : canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true });
   let n = 0, xy = null, rgb = null;
   if (!gl) {
@@ -126,7 +128,7 @@ function pointRenderer(canvas, options = {}) {
       },
       draw(view, size, stride = 1) {
         const { width, height } = canvas;
-        const ratio = width / canvas.clientWidth || 1;
+        const ratio = width / cssWidth();
         ctx.clearRect(0, 0, width, height);
         const s = Math.max(1, Math.round(size * ratio));
         for (let i = 0; i < n; i += stride) {
@@ -177,8 +179,8 @@ function pointRenderer(canvas, options = {}) {
       gl.clearColor(1, 1, 1, 1);
       gl.clear(gl.COLOR_BUFFER_BIT);
       gl.uniform2f(uCenter, view.cx, view.cy);
-      gl.uniform2f(uScale, 2 * view.scale / canvas.clientWidth, 2 * view.scale / canvas.clientHeight);
-      gl.uniform1f(uSize, size * (canvas.width / canvas.clientWidth || 1));
+      gl.uniform2f(uScale, 2 * view.scale / cssWidth(), 2 * view.scale / cssHeight());
+      gl.uniform1f(uSize, size * (canvas.width / cssWidth()));
       if (stride > 1) {
         gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
         gl.vertexAttribPointer(aPos, 2, gl.FLOAT, false, 8 * stride, 0);
