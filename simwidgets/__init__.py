@@ -7,32 +7,58 @@ Library layers (no widgets needed):
 * :mod:`simwidgets.evaluation` - labelled pairs, benchmarks, calibration, stacked models.
 """
 
-from .batch import score_file
-from .evaluation import (
-    EnsembleResult,
-    evaluate_pairs,
-    fit_ensemble,
-    load_pairs,
-    read_mrpc,
-    read_stsb,
-    read_word_pairs,
-)
-from .evaluation.calibration import IsotonicCalibrator, PercentileCalibrator, random_pair_scores
-from .export import export_html
-from .models import (
-    KNOWN_SPECS,
-    Embedder,
-    EmbedReport,
-    UntrustedFileError,
-    load_model,
-    load_ulmfit,
-    save_ulmfit,
-    train_ulmfit,
-)
-from .similarity import cosine_matrix, neighbours, score_pairs, similarity_matrix
-from .texts import SimwidgetsWarning
-from .vocab import Vocabulary
-from .widgets import EmbeddingMap, ModelComparison, NeighbourExplorer, SimilarityHeatmap, ThresholdTuner
+from importlib import import_module
+
+# Public names and the module each lives in. Importing ``simwidgets`` loads none of them:
+# each is imported on first use, so the command line, Dask workers and GPU machines load only
+# the layers they need (no widget or plotting stack to score pairs).
+_EXPORTS = {
+    "score_file": ".batch",
+    "EnsembleResult": ".evaluation",
+    "evaluate_pairs": ".evaluation",
+    "fit_ensemble": ".evaluation",
+    "load_pairs": ".evaluation",
+    "read_mrpc": ".evaluation",
+    "read_stsb": ".evaluation",
+    "read_word_pairs": ".evaluation",
+    "IsotonicCalibrator": ".evaluation.calibration",
+    "PercentileCalibrator": ".evaluation.calibration",
+    "random_pair_scores": ".evaluation.calibration",
+    "export_html": ".export",
+    "KNOWN_SPECS": ".models",
+    "Embedder": ".models",
+    "EmbedReport": ".models",
+    "UntrustedFileError": ".models",
+    "load_model": ".models",
+    "load_ulmfit": ".models",
+    "save_ulmfit": ".models",
+    "train_ulmfit": ".models",
+    "cosine_matrix": ".similarity",
+    "neighbours": ".similarity",
+    "score_pairs": ".similarity",
+    "similarity_matrix": ".similarity",
+    "SimwidgetsWarning": ".texts",
+    "Vocabulary": ".vocab",
+    "EmbeddingMap": ".widgets",
+    "ModelComparison": ".widgets",
+    "NeighbourExplorer": ".widgets",
+    "SimilarityHeatmap": ".widgets",
+    "ThresholdTuner": ".widgets",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simwidgets' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __version__ = "0.1.0"
 

@@ -56,14 +56,30 @@ def clean_text(value: object) -> tuple[str | None, str | None]:
     return value, None
 
 
+def _plain_ok(value: str) -> bool:
+    """A ``str`` that needs no change: not blank and valid UTF-8 (no lone surrogates)."""
+    if value.isascii():
+        return not value.isspace() and value != ""
+    if value.isspace():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def clean_texts(values: Iterable[object]) -> tuple[list[str | None], list[str | None]]:
-    """Vectorised :func:`clean_text`: returns parallel lists of texts and reasons."""
-    texts: list[str | None] = []
-    reasons: list[str | None] = []
-    for value in values:
-        text, reason = clean_text(value)
-        texts.append(text)
-        reasons.append(reason)
+    """Vectorised :func:`clean_text`: returns parallel lists of texts and reasons.
+
+    Plain, valid strings (nearly all of a real log) pass through one cheap check each; only
+    the rest go through :func:`clean_text`.
+    """
+    texts = list(values)
+    reasons: list[str | None] = [None] * len(texts)
+    bad = [i for i, value in enumerate(texts) if type(value) is not str or not _plain_ok(value)]
+    for i in bad:
+        texts[i], reasons[i] = clean_text(texts[i])
     return texts, reasons
 
 

@@ -108,12 +108,27 @@ def test_unhashable_and_mixed_items_are_reported_not_crashing(glove):
 def test_memory_cache_is_bounded_and_stays_correct():
     from simwidgets.models.cache import MemoryCache
 
+    from simwidgets.models.notes import Note
+
     cache = MemoryCache(max_items=100)
     for start in range(0, 300, 30):
         texts = [f"t{i}" for i in range(start, start + 30)]
-        cache.put(texts, np.arange(start, start + 30, dtype=np.float32)[:, None].repeat(3, 1), texts)
+        notes = [Note(oov=(t,), n_tokens=i) for i, t in enumerate(texts, start)]
+        cache.put(texts, np.arange(start, start + 30, dtype=np.float32)[:, None].repeat(3, 1), notes)
         assert len(cache) <= 100
     hits, vectors, notes = cache.lookup(["t299", "t0", "t280"])
     assert hits.tolist() == [0, 2]
     np.testing.assert_array_equal(vectors[:, 0], [299, 280])
-    assert notes == ["t299", "t280"]
+    assert notes.to_list() == [Note(oov=("t299",), n_tokens=299), Note(oov=("t280",), n_tokens=280)]
+
+
+def test_memory_cache_takes_a_first_batch_larger_than_itself():
+    from simwidgets.models.cache import MemoryCache
+
+    cache = MemoryCache(max_items=10)
+    texts = [f"t{i}" for i in range(25)]
+    cache.put(texts, np.arange(25, dtype=np.float32)[:, None], None)
+    assert len(cache) == 10
+    hits, vectors, _ = cache.lookup(["t24", "t0", "t15"])
+    assert hits.tolist() == [0, 2]
+    np.testing.assert_array_equal(vectors[:, 0], [24, 15])

@@ -31,3 +31,18 @@ def test_js_package_version_matches():
 
     meta = json.loads((ROOT / "js" / "package.json").read_text())
     assert meta["version"] == simwidgets.__version__
+
+
+def test_library_layers_load_without_the_widget_stack():
+    """Scoring (the CLI, Dask workers, GPU machines) must not pay for widgets or torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, simwidgets, simwidgets.batch.runner, simwidgets.models, simwidgets.similarity\n"
+        "heavy = [m for m in ('anywidget', 'ipywidgets', 'bokeh', 'torch', 'umap') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert simwidgets.SimilarityHeatmap.__name__ == 'SimilarityHeatmap'\n"
+        "assert 'score_file' in dir(simwidgets)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,19 +14,12 @@ from tqdm.auto import tqdm
 from ..texts import MISSING, SimwidgetsWarning, as_text_list, clean_texts
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
+from .notes import Note, Notes
+
+__all__ = ["Embedder", "EmbedReport", "Note", "Notes"]
 
 #: Show a progress bar by default when at least this many texts must really be embedded.
 PROGRESS_MIN_TEXTS = 2_000
-
-
-@dataclass(frozen=True)
-class Note:
-    """What happened to one text inside a model: out-of-vocabulary tokens, truncation, failure."""
-
-    oov: tuple[str, ...] = ()
-    n_tokens: int = 0
-    truncated: bool = False
-    reason: str | None = None  # set when the model could not give a vector (vector is NaN)
 
 
 @dataclass
@@ -147,40 +142,53 @@ class Embedder:
         Repeated texts are found first (in C, with ``pandas.factorize``), so validation and
         embedding run once per distinct text and results are gathered back per row.
         """
-        items = as_text_list(texts)
-        n = len(items)
-        codes, uniques = _factorize(items)
-        clean, reasons_u = clean_texts(uniques)
-        ok = [j for j, text in enumerate(clean) if text is not None]
-        vectors_ok, notes_ok = self._embed_unique([clean[j] for j in ok], progress=progress)
-        dim = self.dim if self.dim is not None else (vectors_ok.shape[1] if ok else 0)
-        n_u = len(uniques)  # row n_u stands for missing values (code -1)
-        vec_u = np.full((n_u + 1, dim), np.nan, dtype=np.float32)
-        reason_u = np.empty(n_u + 1, dtype=object)
-        reason_u[:n_u] = reasons_u
-        reason_u[n_u] = MISSING
-        oov_u = np.empty(n_u + 1, dtype=object)
-        oov_u[:] = [()] * (n_u + 1)
-        trunc_u = np.zeros(n_u + 1, dtype=bool)
-        ntok_u = np.zeros(n_u + 1, dtype=np.int64)
-        if ok:
-            vec_u[ok] = vectors_ok
-            for j, note in zip(ok, notes_ok):
-                oov_u[j] = note.oov
-                trunc_u[j] = note.truncated
-                ntok_u[j] = note.n_tokens
-                if note.reason is not None:
-                    reason_u[j] = note.reason
-        rows = np.where(codes < 0, n_u, codes)
-        report = EmbedReport(vec_u[rows], reason_u[rows].tolist(), oov_u[rows].tolist(), trunc_u[rows], ntok_u[rows])
+        with _gc_paused():
+            report = self._report(as_text_list(texts), progress)
         if report.truncated.any():
             warnings.warn(
-                f"{int(report.truncated.sum())} of {n} texts were longer than {self.name}'s limit of "
-                f"{self.max_tokens} tokens and were truncated",
+                f"{int(report.truncated.sum())} of {len(report.reasons)} texts were longer than {self.name}'s "
+                f"limit of {self.max_tokens} tokens and were truncated",
                 SimwidgetsWarning,
                 stacklevel=3,
             )
         return report
+
+    def _report(self, items: list, progress: bool | None) -> EmbedReport:
+        codes, uniques = _factorize(items)
+        clean, reasons_u = clean_texts(uniques)
+        ok = np.fromiter((text is not None for text in clean), dtype=bool, count=len(clean))
+        ok_at = np.flatnonzero(ok)
+        vectors_ok, notes_ok = self._embed_unique([clean[j] for j in ok_at.tolist()], progress=progress)
+        dim = self.dim if self.dim is not None else (vectors_ok.shape[1] if len(ok_at) else 0)
+        n_u = len(uniques)  # row n_u stands for missing values (code -1)
+        rows = np.where(codes < 0, n_u, codes)
+        # vectors per row: one gather from the distinct texts' vectors (none when all distinct)
+        if len(ok_at) == n_u == len(items):
+            vectors = np.asarray(vectors_ok, dtype=np.float32)
+        else:
+            source = np.full(n_u + 1, -1, dtype=np.int64)
+            source[ok_at] = np.arange(len(ok_at))
+            source = source[rows]
+            vectors = np.empty((len(items), dim), dtype=np.float32)
+            if len(ok_at):
+                np.take(vectors_ok, np.maximum(source, 0), axis=0, out=vectors)
+            vectors[source < 0] = np.nan
+        reason_u = np.empty(n_u + 1, dtype=object)
+        reason_u[:n_u] = reasons_u
+        reason_u[n_u] = MISSING
+        oov_u = np.empty(n_u + 1, dtype=object)
+        oov_u.fill(())
+        trunc_u = np.zeros(n_u + 1, dtype=bool)
+        ntok_u = np.zeros(n_u + 1, dtype=np.int64)
+        if len(ok_at):
+            trunc_u[ok_at] = notes_ok.truncated
+            ntok_u[ok_at] = notes_ok.n_tokens
+            if notes_ok.oov is not None:
+                oov_u[ok_at] = notes_ok.oov
+            if notes_ok.reasons is not None:
+                failed = np.fromiter((r is not None for r in notes_ok.reasons), dtype=bool, count=len(ok_at))
+                reason_u[ok_at[failed]] = notes_ok.reasons[failed]
+        return EmbedReport(vectors, reason_u[rows].tolist(), oov_u[rows].tolist(), trunc_u[rows], ntok_u[rows])
 
     # -- caching --------------------------------------------------------------------------
     def _cache(self) -> tuple[MemoryCache, DiskCache | None]:
@@ -194,10 +202,10 @@ class Embedder:
         """Number of texts in this model's in-memory cache."""
         return len(self._cache()[0])
 
-    def _embed_unique(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, list[Note]]:
+    def _embed_unique(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         """Vectors and notes of distinct texts: memory cache, then disk cache, then the model."""
         if not texts:
-            return np.zeros((0, self.dim or 0), dtype=np.float32), []
+            return np.zeros((0, self.dim or 0), dtype=np.float32), Notes.blank(0)
         self.prepare(texts)
         memory, disk = self._cache()
         hits, hit_vectors, hit_notes = memory.lookup(texts)
@@ -212,61 +220,84 @@ class Embedder:
             on_disk = [j for j, e in enumerate(entries) if e is not None]
             if on_disk:
                 vecs = np.stack([entries[j][0] for j in on_disk])
-                notes = [entries[j][1] for j in on_disk]
+                notes = Notes.from_list([entries[j][1] for j in on_disk])
                 memory.put([texts[todo[j]] for j in on_disk], vecs, notes)
                 parts.append((todo[on_disk], vecs, notes))
                 todo = np.delete(todo, on_disk)
         if len(todo):
-            new_texts = [texts[i] for i in todo]
-            vecs, notes = self._embed_in_batches(new_texts, progress)
+            new_texts = [texts[i] for i in todo.tolist()] if len(todo) < len(texts) else texts
+            vecs, notes = self._embed_many(new_texts, progress)
             memory.put(new_texts, vecs, notes)
             if disk is not None:
-                disk.put_many([text_key(t) for t in new_texts], list(zip(vecs, notes)))
+                disk.put_many([text_key(t) for t in new_texts], list(zip(vecs, notes.to_list())))
             if len(todo) == len(texts):
                 return vecs, notes
             parts.append((todo, vecs, notes))
         vectors = np.empty((len(texts), parts[0][1].shape[1]), dtype=np.float32)
-        out_notes: list = [None] * len(texts)
-        for positions, vecs, notes in parts:
-            vectors[positions] = vecs
-            for p, note in zip(positions.tolist(), notes):
-                out_notes[p] = note
-        return vectors, out_notes
+        positions = np.concatenate([p for p, _, _ in parts])
+        for at, vecs, _ in parts:
+            vectors[at] = vecs
+        inverse = np.empty(len(texts), dtype=np.int64)
+        inverse[positions] = np.arange(len(texts))
+        return vectors, Notes.concat([notes for _, _, notes in parts]).take(inverse)
 
-    def _embed_in_batches(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, list[Note]]:
+    def _check_vectors(self, vecs, n: int) -> np.ndarray:
+        vecs = np.asarray(vecs, dtype=np.float32)
+        if vecs.ndim != 2 or vecs.shape[0] != n:
+            raise ValueError(
+                f"model {self.name!r} returned an array of shape {vecs.shape} for {n} texts; expected ({n}, dim)"
+            )
+        if self._dim is None:
+            self._dim = int(vecs.shape[1])
+        elif vecs.shape[1] != self._dim:
+            raise ValueError(f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}")
+        return vecs
+
+    def _show_progress(self, progress: bool | None, n: int) -> bool:
+        return progress if progress is not None else n >= PROGRESS_MIN_TEXTS
+
+    def _embed_many(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
+        """Embed clean, distinct, uncached texts. Models with a faster whole-stream path
+        (the GPU pipeline) override this; the default calls :meth:`_embed_batch` per batch."""
         if not texts:
-            return np.zeros((0, self.dim or 0), dtype=np.float32), []
+            return np.zeros((0, self.dim or 0), dtype=np.float32), Notes.blank(0)
         # Sort by length so each batch holds texts of similar length (less padding).
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        show = progress if progress is not None else len(texts) >= PROGRESS_MIN_TEXTS
-        chunks, notes_sorted = [], []
-        bar = tqdm(total=len(texts), desc=f"embedding with {self.name}", unit="text", disable=not show)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        order = np.argsort(lengths, kind="stable")
+        out: np.ndarray | None = None
+        notes_sorted = []
+        bar = tqdm(
+            total=len(texts), desc=f"embedding with {self.name}", unit="text",
+            disable=not self._show_progress(progress, len(texts)),
+        )
         with bar:
             for start in range(0, len(order), self.batch_size):
-                batch = [texts[i] for i in order[start : start + self.batch_size]]
+                at = order[start : start + self.batch_size]
+                batch = [texts[i] for i in at.tolist()]
                 vecs, notes = self._embed_batch(batch)
-                vecs = np.asarray(vecs, dtype=np.float32)
-                if vecs.ndim != 2 or vecs.shape[0] != len(batch):
-                    raise ValueError(
-                        f"model {self.name!r} returned an array of shape {vecs.shape} for "
-                        f"{len(batch)} texts; expected ({len(batch)}, dim)"
-                    )
-                if self._dim is None:
-                    self._dim = int(vecs.shape[1])
-                elif vecs.shape[1] != self._dim:
-                    raise ValueError(
-                        f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}"
-                    )
-                chunks.append(vecs)
-                notes_sorted.extend(notes if notes is not None else [Note()] * len(batch))
+                vecs = self._check_vectors(vecs, len(batch))
+                if out is None:
+                    out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
+                out[at] = vecs
+                notes_sorted.append(Notes.coerce(notes, len(batch)))
                 bar.update(len(batch))
-        stacked = np.concatenate(chunks)
-        out = np.empty_like(stacked)
-        out[order] = stacked
-        notes_out: list[Note] = [Note()] * len(texts)
-        for pos, i in enumerate(order):
-            notes_out[i] = notes_sorted[pos]
-        return out, notes_out
+        inverse = np.empty(len(texts), dtype=np.int64)
+        inverse[order] = np.arange(len(texts))
+        return out, Notes.concat(notes_sorted).take(inverse)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause Python's cycle collector while millions of small objects (texts, tuples) are
+    made: the embedding pipeline creates no cycles, and the collector's repeated full scans
+    would otherwise cost more than the work itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _factorize(items: list) -> tuple[np.ndarray, list]:

@@ -22,19 +22,20 @@ def text_key(text: str) -> bytes:
 
 
 def encode_note(note) -> str:
-    """A model's note about one text (see :class:`~simwidgets.models.base.Note`) as JSON."""
+    """A model's note about one text (see :class:`~simwidgets.models.notes.Note`) as JSON."""
     return json.dumps([list(note.oov), note.n_tokens, note.truncated, note.reason])
 
 
 def decode_note(raw: str):
-    from .base import Note
+    from .notes import Note
 
     oov, n_tokens, truncated, reason = json.loads(raw)
     return Note(tuple(oov), n_tokens, truncated, reason)
 
 
 class MemoryCache:
-    """Vectors and notes of texts in one growing matrix, with a dict from text to row.
+    """Vectors and notes of texts in one growing matrix (and note columns), with a dict
+    from text to row.
 
     Keyed by the text itself (Python caches a string's hash, so lookups are cheap) and read
     back with one fancy-indexing gather, so a cache hit costs far less than embedding, even
@@ -45,57 +46,86 @@ class MemoryCache:
         self.max_items = max_items
         self._rows: dict[str, int] = {}
         self._texts: list[str] = []
-        self._notes: list = []
         self._vectors: np.ndarray | None = None
+        self._ntok = np.zeros(0, dtype=np.int64)
+        self._trunc = np.zeros(0, dtype=bool)
+        self._oov = np.zeros(0, dtype=object)
+        self._reasons = np.zeros(0, dtype=object)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def lookup(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+    def lookup(self, texts: list[str]):
         """``(hit_positions, vectors, notes)`` of the texts found, in the order given."""
+        from .notes import Notes
+
         with self._lock:
             get = self._rows.get
             rows = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
             hits = np.flatnonzero(rows >= 0)
             if not len(hits) or self._vectors is None:
-                return hits, np.zeros((0, 0), dtype=np.float32), []
+                return hits, np.zeros((0, 0), dtype=np.float32), Notes.blank(0)
             found = rows[hits]
-            notes = self._notes
-            return hits, self._vectors[found], [notes[r] for r in found]
+            notes = Notes(self._ntok[found], self._trunc[found], self._oov[found], self._reasons[found])
+            return hits, self._vectors[found], notes
 
-    def put(self, texts: list[str], vectors: np.ndarray, notes: list) -> None:
+    def put(self, texts: list[str], vectors: np.ndarray, notes) -> None:
+        """Remember ``texts`` with their vectors and notes (a :class:`Notes` or a list of Note)."""
+        from .notes import Notes
+
         with self._lock:
             n_new = len(texts)
-            if not n_new:
+            if not n_new or self.max_items <= 0:
                 return
+            notes = Notes.coerce(notes, n_new)
+            if n_new > self.max_items:  # more new texts than the cache holds: keep the last ones
+                keep = np.arange(n_new - self.max_items, n_new)
+                texts, vectors, notes = texts[-self.max_items :], vectors[keep], notes.take(keep)
+                n_new = len(texts)
             size = len(self._texts)
             if size + n_new > self.max_items:
                 self._evict(max(size + n_new - int(self.max_items * 0.9), 0))
                 size = len(self._texts)
             if self._vectors is None or self._vectors.shape[1] != vectors.shape[1]:
-                self._vectors = np.empty((max(1024, 2 * n_new), vectors.shape[1]), dtype=np.float32)
-                self._rows, self._texts, self._notes, size = {}, [], [], 0
+                self._rows, self._texts, size = {}, [], 0
+                self._vectors = np.empty((0, vectors.shape[1]), dtype=np.float32)
             if size + n_new > len(self._vectors):
-                grown = np.empty((max(2 * len(self._vectors), size + n_new), self._vectors.shape[1]), dtype=np.float32)
-                grown[:size] = self._vectors[:size]
-                self._vectors = grown
-            self._vectors[size : size + n_new] = vectors
-            self._rows.update(zip(texts, range(size, size + n_new)))
+                self._grow(max(1024, 2 * len(self._vectors), size + n_new), size)
+            end = size + n_new
+            self._vectors[size:end] = vectors
+            self._ntok[size:end] = notes.n_tokens
+            self._trunc[size:end] = notes.truncated
+            self._oov[size:end] = notes.oov_column()
+            self._reasons[size:end] = notes.reason_column()
+            self._rows.update(zip(texts, range(size, end)))
             self._texts.extend(texts)
-            self._notes.extend(notes)
+
+    def _grow(self, capacity: int, size: int) -> None:
+        def grown(old: np.ndarray, shape) -> np.ndarray:
+            new = np.empty(shape, dtype=old.dtype)
+            new[:size] = old[:size]
+            return new
+
+        self._vectors = grown(self._vectors, (capacity, self._vectors.shape[1]))
+        self._ntok = grown(self._ntok, capacity)
+        self._trunc = grown(self._trunc, capacity)
+        self._oov = grown(self._oov, capacity)
+        self._reasons = grown(self._reasons, capacity)
 
     def _evict(self, drop: int) -> None:
+        if self._vectors is None:
+            return
         drop = min(drop, len(self._texts))
         keep = len(self._texts) - drop
-        self._vectors[:keep] = self._vectors[drop : drop + keep]
+        for column in (self._vectors, self._ntok, self._trunc, self._oov, self._reasons):
+            column[:keep] = column[drop : drop + keep]
         self._texts = self._texts[drop:]
-        self._notes = self._notes[drop:]
         self._rows = {t: i for i, t in enumerate(self._texts)}
 
     def clear(self) -> None:
         with self._lock:
-            self._rows, self._texts, self._notes, self._vectors = {}, [], [], None
+            self._rows, self._texts, self._vectors = {}, [], None
 
 
 class DiskCache:

@@ -85,18 +85,49 @@ def vocabulary_from(tokenizer, embedding_matrix) -> Vocabulary:
 
 
 class SentenceTransformerModel(Embedder):
-    """Any sentence-transformers model (a local folder, or a hub name available offline)."""
+    """Any sentence-transformers model (a local folder, or a hub name available offline).
+
+    On a GPU, models built the usual way (Transformer, Pooling, optional Normalize; MiniLM
+    and most sentence encoders) run through the streaming encoder
+    (:class:`~simwidgets.models.pipeline.StreamEncoder`): parallel tokenization, length
+    buckets, fp16, pinned memory and asynchronous copies. ``pipeline=True`` uses it on a CPU
+    too; ``pipeline=False`` keeps sentence-transformers' own forward pass everywhere.
+
+    Parameters
+    ----------
+    device
+        ``"cuda"``, ``"cuda:N"`` or ``"cpu"`` (default: a GPU when present).
+    pipeline
+        Use the streaming encoder (default: on a GPU, where the model allows it).
+    dtype
+        ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
+    token_budget, chunk_size, threads
+        Streaming encoder settings: padded tokens per forward pass, texts sorted together,
+        tokenizer threads.
+    """
 
     batch_size = 128
 
-    def __init__(self, path_or_name: str, name: str | None = None, device: str | None = None, **kwargs):
+    def __init__(
+        self,
+        path_or_name: str,
+        name: str | None = None,
+        device: str | None = None,
+        pipeline: bool | None = None,
+        dtype: str | None = None,
+        token_budget: int | None = None,
+        chunk_size: int = 16_384,
+        threads: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         from sentence_transformers import SentenceTransformer
 
         source = _check_source(path_or_name, "sentence-transformers")
+        self.device = pick_device(device)
         try:
             with _quiet_loading():
-                self.model = SentenceTransformer(source, device=pick_device(device))
+                self.model = SentenceTransformer(source, device=self.device)
         except OSError as exc:
             raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
         self.source = source
@@ -106,10 +137,55 @@ class SentenceTransformerModel(Embedder):
         dim = get_dim()
         self._dim = int(dim) if dim else None
         self._vocab: Vocabulary | None = None
+        self.pipeline = None
+        wanted = pipeline if pipeline is not None else self.device.startswith("cuda")
+        if wanted:
+            from .pipeline import StreamEncoder, sentence_transformer_parts
+
+            parts = sentence_transformer_parts(self.model)
+            if parts is None:
+                if pipeline:
+                    raise ValueError(
+                        f"{self.name} is not a Transformer -> Pooling (mean, cls or max) -> Normalize stack; "
+                        "the streaming encoder cannot reproduce it (use pipeline=False)"
+                    )
+            else:
+                hf_model, pooling, normalize = parts
+                self.pipeline = StreamEncoder(
+                    hf_model,
+                    self.model.tokenizer,
+                    max_tokens=self.max_tokens,
+                    pooling=pooling,
+                    normalize=normalize,
+                    device=self.device,
+                    dtype=dtype,
+                    token_budget=token_budget,
+                    chunk_size=chunk_size,
+                    threads=threads,
+                )
+                self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
 
     @property
     def identity(self) -> str:
-        return f"st:{self.source}"
+        precision = "" if self.pipeline is None or self.pipeline.dtype == "float32" else f":{self.pipeline.dtype}"
+        return f"st:{self.source}{precision}"
+
+    def _embed_many(self, texts: list[str], progress: bool | None):
+        if self.pipeline is None or not texts:
+            return super()._embed_many(texts, progress)
+        from tqdm.auto import tqdm
+
+        if self.lowercase:
+            texts = [t.lower() for t in texts]
+        bar = tqdm(
+            total=len(texts),
+            desc=f"embedding with {self.name}",
+            unit="text",
+            disable=not self._show_progress(progress, len(texts)),
+        )
+        with bar:
+            vectors, notes = self.pipeline.encode(texts, bar)
+        return self._check_vectors(vectors, len(texts)), notes
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         """Tokenize once (truncation read off the fast tokenizer), run the model's modules."""

@@ -1,0 +1,88 @@
+"""Length bucketing for transformer batches: sort tokenized texts by length, cut them into
+batches under a token budget, and pad each batch only to its own longest text.
+
+Pure numpy, so the logic the GPU pipeline relies on is tested on any machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of a tokenized chunk (``rows``) that run together, padded to ``width`` tokens."""
+
+    rows: np.ndarray
+    width: int
+
+
+def round_up(n: int | np.ndarray, multiple: int):
+    """``n`` rounded up to a multiple of ``multiple`` (tensor cores like multiples of 8)."""
+    return -(-n // multiple) * multiple
+
+
+def plan_batches(lengths, token_budget: int = 131_072, max_batch: int = 4096, multiple: int = 8) -> list[Batch]:
+    """Group texts of similar token length into batches.
+
+    Texts are sorted by length (stable, so equal lengths keep their order); each batch takes
+    as many of the next texts as fit ``batch_size * padded_width <= token_budget`` (at least
+    one text, at most ``max_batch``), where the padded width is the batch's longest length
+    rounded up to ``multiple``. Every row appears in exactly one batch.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if lengths.ndim != 1:
+        raise ValueError("lengths must be one-dimensional")
+    if token_budget < 1 or max_batch < 1 or multiple < 1:
+        raise ValueError("token_budget, max_batch and multiple must be positive")
+    order = np.argsort(lengths, kind="stable")
+    widths = round_up(np.maximum(lengths[order], 1), multiple)
+    batches = []
+    start, n = 0, len(order)
+    while start < n:
+        # the cost of ending the batch at e (exclusive) grows with e: bisect for the largest e that fits
+        lo, hi = start + 1, min(start + max_batch, n)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if (mid - start) * widths[mid - 1] <= token_budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        batches.append(Batch(order[start:lo], int(widths[lo - 1])))
+        start = lo
+    return batches
+
+
+def padding_share(lengths, batches: list[Batch]) -> float:
+    """Share of the computed token slots that are padding."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    slots = sum(len(b.rows) * b.width for b in batches)
+    return 1.0 - float(lengths.sum()) / slots if slots else 0.0
+
+
+def pad_rows(flat: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, rows: np.ndarray, width: int,
+             pad_id: int = 0, out: np.ndarray | None = None) -> np.ndarray:
+    """A ``(len(rows), width)`` matrix of token ids from ragged rows stored end to end.
+
+    Row ``r`` of the ragged store is ``flat[offsets[r] : offsets[r] + lengths[r]]``; rows
+    longer than ``width`` are an error (plan batches first). ``out`` may be a view into a
+    pinned staging buffer, so the ids are written once, straight where the copy reads them.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    n_rows = len(rows)
+    row_len = lengths[rows]
+    if n_rows and int(row_len.max()) > width:
+        raise ValueError(f"a row of {int(row_len.max())} tokens does not fit width {width}")
+    if out is None:
+        out = np.empty((n_rows, width), dtype=flat.dtype)
+    out.fill(pad_id)
+    total = int(row_len.sum())
+    if total:
+        # position k of the batch's concatenated tokens comes from flat[source[k]]
+        before = np.cumsum(row_len) - row_len
+        source = np.repeat(offsets[rows] - before, row_len) + np.arange(total)
+        mask = np.arange(width) < row_len[:, None]
+        out[mask] = flat[source]
+    return out
