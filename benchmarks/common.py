@@ -32,18 +32,24 @@ def record(benchmark: str, figures: dict) -> None:
         fh.write(json.dumps(entry) + "\n")
 
 
+def log_words() -> list[str]:
+    """The 50,000 GloVe words (after the 100 most frequent) the search log is made of."""
+    from simwidgets import load_model
+
+    return load_model("glove-50d").vocabulary().tokens[100:50_100]
+
+
 def search_log(n_pairs: int = 1_000_000, n_queries: int = 20_000, n_results: int = 200_000,
-               seed: int = 0) -> pd.DataFrame:
+               seed: int = 0, words: list[str] | None = None) -> pd.DataFrame:
     """A synthetic search log: Zipf-distributed repeats of distinct queries and results.
 
     Queries are 1-4 words and results 3-10 words drawn from the 50,000 most frequent GloVe
     words (a few percent made out of vocabulary, as typos are), so the texts are realistic
     in length and repetition, and the log has the shape of the motivating user's.
+    ``words`` (default :func:`log_words`) lets machines without the GloVe table build it.
     """
-    from simwidgets import load_model
-
     rng = np.random.default_rng(seed)
-    words = np.array(load_model("glove-50d").vocabulary().tokens[100:50_100], dtype=object)
+    words = np.array(log_words() if words is None else words, dtype=object)
     word_ranks = np.minimum(rng.zipf(1.3, 2_000_000), len(words)) - 1
 
     def texts(n, low, high):

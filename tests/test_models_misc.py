@@ -107,7 +107,6 @@ def test_unhashable_and_mixed_items_are_reported_not_crashing(glove):
 
 def test_memory_cache_is_bounded_and_stays_correct():
     from simwidgets.models.cache import MemoryCache
-
     from simwidgets.models.notes import Note
 
     cache = MemoryCache(max_items=100)

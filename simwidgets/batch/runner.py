@@ -93,11 +93,16 @@ def score_partition(
     return {"index": index, "rows": len(out), "texts": texts}
 
 
-def _client(scheduler: str | None, workers: int | None):
+def _client(scheduler: str | None, workers: int | None, device: str | None = None):
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
+    if device and device.startswith("cuda"):
+        from .gpus import gpu_cluster
+
+        cluster = gpu_cluster(n_workers=workers)
+        return Client(cluster), cluster
     n = workers or os.cpu_count() or 1
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
     return Client(cluster), cluster
@@ -136,7 +141,9 @@ def score_file(
     blocksize
         Bytes of CSV per partition (Parquet partitions follow row groups).
     device
-        ``"cuda"`` or ``"cpu"`` for transformer models (default: a GPU when present).
+        ``"cuda"`` or ``"cpu"`` for transformer models (default: a GPU when present). With
+        ``"cuda"`` and no ``scheduler``, the local cluster has one worker per GPU
+        (``workers`` caps how many), each running the streaming encoder on its own card.
     client
         An existing ``distributed.Client`` to use instead.
 
@@ -166,7 +173,7 @@ def score_file(
     own_client = client is None
     cluster = None
     if client is None and todo:
-        client, cluster = _client(scheduler, workers)
+        client, cluster = _client(scheduler, workers, device)
     dashboard = getattr(client, "dashboard_link", None) if client is not None else None
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)

@@ -62,8 +62,15 @@ def padding_share(lengths, batches: list[Batch]) -> float:
     return 1.0 - float(lengths.sum()) / slots if slots else 0.0
 
 
-def pad_rows(flat: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, rows: np.ndarray, width: int,
-             pad_id: int = 0, out: np.ndarray | None = None) -> np.ndarray:
+def pad_rows(
+    flat: np.ndarray,
+    offsets: np.ndarray,
+    lengths: np.ndarray,
+    rows: np.ndarray,
+    width: int,
+    pad_id: int = 0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """A ``(len(rows), width)`` matrix of token ids from ragged rows stored end to end.
 
     Row ``r`` of the ragged store is ``flat[offsets[r] : offsets[r] + lengths[r]]``; rows

@@ -101,9 +101,9 @@ class SentenceTransformerModel(Embedder):
         Use the streaming encoder (default: on a GPU, where the model allows it).
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
-    token_budget, chunk_size, threads
+    token_budget, chunk_size, threads, multiple
         Streaming encoder settings: padded tokens per forward pass, texts sorted together,
-        tokenizer threads.
+        tokenizer threads, padding multiple.
     """
 
     batch_size = 128
@@ -118,6 +118,7 @@ class SentenceTransformerModel(Embedder):
         token_budget: int | None = None,
         chunk_size: int = 16_384,
         threads: int | None = None,
+        multiple: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -162,6 +163,7 @@ class SentenceTransformerModel(Embedder):
                     token_budget=token_budget,
                     chunk_size=chunk_size,
                     threads=threads,
+                    multiple=multiple,
                 )
                 self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
 

