@@ -41,6 +41,25 @@ def test_plan_batches_covers_every_row_once_under_the_budget(seed):
         assert len(b.rows) == max_batch or (len(b.rows) + 1) * grown > budget
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_common_lengths_get_uniform_batches_without_padding(seed):
+    rng = np.random.default_rng(seed)
+    lengths = np.clip(rng.lognormal(2.8, 0.6, 20_000).astype(int), 3, 256)
+    batches = plan_batches(lengths, token_budget=16_384, multiple=8, exact_share=0.125)
+    rows = np.concatenate([b.rows for b in batches])
+    assert sorted(rows.tolist()) == list(range(len(lengths)))
+    uniform = [b for b in batches if b.uniform]
+    assert sum(len(b.rows) for b in uniform) > 0.7 * len(lengths)
+    for b in batches:
+        assert len(b.rows) * b.width <= 16_384
+        if b.uniform:
+            assert (lengths[b.rows] == b.width).all()
+        else:
+            assert b.width == round_up(int(lengths[b.rows].max()), 8)
+    mixed = plan_batches(lengths, token_budget=16_384, multiple=8)
+    assert padding_share(lengths, batches) < padding_share(lengths, mixed)
+
+
 def test_a_text_longer_than_the_budget_still_runs_alone():
     batches = plan_batches([5, 300, 6], token_budget=100)
     assert [b.rows.tolist() for b in batches] == [[0, 2], [1]]
@@ -118,6 +137,7 @@ def test_streaming_encoder_on_cpu_matches_sentence_transformers(minilm_path, sts
     profile = model.pipeline.profile.summary()
     assert profile["texts"] == len(texts) and profile["batches"] > len(texts) // 96
     assert profile["padding_share"] < 0.3
+    assert 0 < profile["uniform_texts"] < len(texts)  # both kinds of batch ran: with and without a mask
     assert {"tokenize", "pad", "compute", "pool"} <= set(profile)
 
 

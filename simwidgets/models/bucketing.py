@@ -11,34 +11,27 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Rows of a tokenized chunk (``rows``) that run together, padded to ``width`` tokens."""
-
-    rows: np.ndarray
-    width: int
-
-
 def round_up(n: int | np.ndarray, multiple: int):
     """``n`` rounded up to a multiple of ``multiple`` (tensor cores like multiples of 8)."""
     return -(-n // multiple) * multiple
 
 
-def plan_batches(lengths, token_budget: int = 131_072, max_batch: int = 4096, multiple: int = 8) -> list[Batch]:
-    """Group texts of similar token length into batches.
+@dataclass(frozen=True)
+class Batch:
+    """Rows of a tokenized chunk (``rows``) that run together, padded to ``width`` tokens.
 
-    Texts are sorted by length (stable, so equal lengths keep their order); each batch takes
-    as many of the next texts as fit ``batch_size * padded_width <= token_budget`` (at least
-    one text, at most ``max_batch``), where the padded width is the batch's longest length
-    rounded up to ``multiple``. Every row appears in exactly one batch.
+    ``uniform`` batches hold texts of exactly ``width`` tokens: they need no attention mask,
+    so the fused (flash) attention kernels apply and nothing is computed for padding.
     """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    if lengths.ndim != 1:
-        raise ValueError("lengths must be one-dimensional")
-    if token_budget < 1 or max_batch < 1 or multiple < 1:
-        raise ValueError("token_budget, max_batch and multiple must be positive")
-    order = np.argsort(lengths, kind="stable")
-    widths = round_up(np.maximum(lengths[order], 1), multiple)
+
+    rows: np.ndarray
+    width: int
+    uniform: bool = False
+
+
+def _greedy(order: np.ndarray, lengths_sorted: np.ndarray, token_budget: int, max_batch: int, multiple: int):
+    """Cut sorted rows into consecutive batches under the budget (each batch: at least one row)."""
+    widths = round_up(np.maximum(lengths_sorted, 1), multiple)
     batches = []
     start, n = 0, len(order)
     while start < n:
@@ -50,8 +43,50 @@ def plan_batches(lengths, token_budget: int = 131_072, max_batch: int = 4096, mu
                 lo = mid
             else:
                 hi = mid - 1
-        batches.append(Batch(order[start:lo], int(widths[lo - 1])))
+        uniform = bool(lengths_sorted[start] == lengths_sorted[lo - 1] == widths[lo - 1])
+        batches.append(Batch(order[start:lo], int(widths[lo - 1]), uniform))
         start = lo
+    return batches
+
+
+def plan_batches(
+    lengths,
+    token_budget: int = 131_072,
+    max_batch: int = 4096,
+    multiple: int = 8,
+    exact_share: float | None = None,
+) -> list[Batch]:
+    """Group texts of similar token length into batches.
+
+    Texts are sorted by length (stable, so equal lengths keep their order); each batch takes
+    as many of the next texts as fit ``batch_size * padded_width <= token_budget`` (at least
+    one text, at most ``max_batch``), where the padded width is the batch's longest length
+    rounded up to ``multiple``. Every row appears in exactly one batch.
+
+    With ``exact_share``, every length shared by enough texts to fill that share of the
+    budget gets batches of its own (``uniform``: no padding, no mask); only the rarer lengths
+    are mixed and padded.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if lengths.ndim != 1:
+        raise ValueError("lengths must be one-dimensional")
+    if token_budget < 1 or max_batch < 1 or multiple < 1:
+        raise ValueError("token_budget, max_batch and multiple must be positive")
+    order = np.argsort(lengths, kind="stable")
+    ordered = lengths[order]
+    if exact_share is None:
+        return _greedy(order, ordered, token_budget, max_batch, multiple)
+    values, starts, counts = np.unique(ordered, return_index=True, return_counts=True)
+    big = counts * np.maximum(values, 1) >= exact_share * token_budget
+    batches: list[Batch] = []
+    mixed_from = 0  # first sorted position not yet in a batch
+    for start, count in zip(starts[big].tolist(), counts[big].tolist()):
+        if mixed_from < start:  # the rarer lengths before this run: mixed, padded batches
+            batches += _greedy(order[mixed_from:start], ordered[mixed_from:start], token_budget, max_batch, multiple)
+        batches += _greedy(order[start : start + count], ordered[start : start + count], token_budget, max_batch, 1)
+        mixed_from = start + count
+    if mixed_from < len(order):
+        batches += _greedy(order[mixed_from:], ordered[mixed_from:], token_budget, max_batch, multiple)
     return batches
 
 

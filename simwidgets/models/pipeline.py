@@ -105,6 +105,7 @@ class Profile:
     tokens: int = 0
     slots: int = 0
     batches: int = 0
+    uniform_texts: int = 0
 
     def add(self, stage: str, seconds: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
@@ -115,7 +116,7 @@ class Profile:
 
     def summary(self) -> dict:
         out = {k: round(v, 4) for k, v in self.seconds.items()}
-        out.update(texts=self.texts, tokens=self.tokens, batches=self.batches)
+        out.update(texts=self.texts, tokens=self.tokens, batches=self.batches, uniform_texts=self.uniform_texts)
         out["padding_share"] = round(self.padding_share, 4)
         return out
 
@@ -177,12 +178,17 @@ class StreamEncoder:
     token_budget, max_batch
         Padded tokens and texts per forward pass.
     chunk_size
-        Texts tokenized and sorted together (larger: less padding, more memory).
+        Texts tokenized and sorted together (larger: less padding, more memory; default
+        65,536 on a GPU, 16,384 on a CPU).
     threads
         Tokenizer threads (default: up to 4).
     multiple
         Batches are padded to a multiple of this many tokens (default 8 on a GPU, where
         aligned shapes suit the tensor cores; 1 on a CPU).
+    exact_share
+        A token length shared by texts filling this share of the token budget gets batches of
+        its own: no padding and no attention mask, so PyTorch's flash attention applies
+        (``None``: mix all lengths).
     """
 
     def __init__(
@@ -197,9 +203,10 @@ class StreamEncoder:
         dtype: str | None = None,
         token_budget: int | None = None,
         max_batch: int = 4096,
-        chunk_size: int = 16_384,
+        chunk_size: int | None = None,
         threads: int | None = None,
         multiple: int | None = None,
+        exact_share: float | None = 0.125,
     ):
         import torch
 
@@ -220,7 +227,8 @@ class StreamEncoder:
         self.pooling, self.normalize = pooling, bool(normalize)
         self.token_budget = int(token_budget or (131_072 if on_gpu else 8_192))
         self.max_batch = int(max_batch)
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = int(chunk_size or (65_536 if on_gpu else 16_384))
+        self.exact_share = exact_share
         self.threads = int(threads or min(4, os.cpu_count() or 1))
         self.multiple = int(multiple or (8 if on_gpu else 1))
         self.profile = Profile()
@@ -247,7 +255,7 @@ class StreamEncoder:
         for b, size in zip(batches, sizes):
             view = host[at : at + size].reshape(len(b.rows), b.width)
             pad_rows(tok.flat, tok.offsets, tok.lengths, b.rows, b.width, self.pad_id, out=view)
-            layout.append((at, len(b.rows), b.width))
+            layout.append((at, len(b.rows), b.width, b.uniform))
             at += size
         order = np.concatenate([b.rows for b in batches])
         host[at : at + n] = tok.lengths[order]
@@ -271,11 +279,12 @@ class StreamEncoder:
         import torch.nn.functional as F
 
         start = time.perf_counter()
-        batches = plan_batches(tok.lengths, self.token_budget, self.max_batch, self.multiple)
+        batches = plan_batches(tok.lengths, self.token_budget, self.max_batch, self.multiple, self.exact_share)
         staged, layout, ids_end = self._stage(slot, tok, batches)
         self.profile.add("pad", time.perf_counter() - start)
-        self.profile.slots += sum(n * w for _, n, w in layout)
+        self.profile.slots += sum(n * w for _, n, w, _ in layout)
         self.profile.batches += len(layout)
+        self.profile.uniform_texts += sum(n for _, n, _, uniform in layout if uniform)
         start = time.perf_counter()
         n = len(tok.lengths)
         with clock.span("copy_in"):
@@ -290,10 +299,15 @@ class StreamEncoder:
         out_sorted = torch.empty((n, dim), dtype=torch.float32, device=self.device)
         row = 0
         with torch.inference_mode():
-            for at, rows, width in layout:
+            for at, rows, width, uniform in layout:
                 ids = on_device[at : at + rows * width].view(rows, width).long()
                 lens = lengths[row : row + rows]
-                mask = (torch.arange(width, device=self.device)[None, :] < lens[:, None]).long()
+                # A 4-D mask is used as given; a 2-D one makes transformers check on the host
+                # whether it can be dropped, a device-to-host sync on every batch. Uniform
+                # batches need none, which lets PyTorch pick its flash attention kernel.
+                mask = None
+                if not uniform:
+                    mask = (torch.arange(width, device=self.device)[None, :] < lens[:, None])[:, None, None, :]
                 with clock.span("compute"):
                     hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 with clock.span("pool"):

@@ -116,7 +116,7 @@ class SentenceTransformerModel(Embedder):
         pipeline: bool | None = None,
         dtype: str | None = None,
         token_budget: int | None = None,
-        chunk_size: int = 16_384,
+        chunk_size: int | None = None,
         threads: int | None = None,
         multiple: int | None = None,
         **kwargs,
