@@ -141,6 +141,22 @@ def test_streaming_encoder_on_cpu_matches_sentence_transformers(minilm_path, sts
     assert {"tokenize", "pad", "compute", "pool"} <= set(profile)
 
 
+def test_tokenizer_processes_give_the_same_vectors_as_threads(minilm_path, stsb_sentences):
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    texts = stsb_sentences[:300] + ["word " * 300]
+    threads = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=64, processes=0)
+    procs = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=64, processes=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = threads.embed_report(texts, progress=False)
+        b = procs.embed_report(texts, progress=False)
+    assert procs.pipeline._process_pool is not None  # the process path really ran
+    procs.pipeline.close()
+    np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-6)
+    assert a.n_tokens.tolist() == b.n_tokens.tolist() and b.truncated.tolist() == [False] * 300 + [True]
+
+
 def test_streaming_encoder_reports_tokens_and_truncation_like_the_standard_path(minilm_path):
     from simwidgets.models.transformer import SentenceTransformerModel
 
@@ -228,6 +244,12 @@ def test_each_gpu_worker_starts_with_its_own_card_visible():
 
     from simwidgets.batch.gpus import gpu_cluster
 
+    def look():
+        import multiprocessing
+        import os
+
+        return os.environ.get("CUDA_VISIBLE_DEVICES"), multiprocessing.current_process().daemon
+
     with gpu_cluster(gpus=["3", "5"]) as cluster, Client(cluster) as client:
-        seen = client.run(lambda: __import__("os").environ.get("CUDA_VISIBLE_DEVICES"))
-    assert sorted(seen.values()) == ["3", "5"]
+        seen = client.run(look)
+    assert sorted(seen.values()) == [("3", False), ("5", False)]  # may start tokenizer processes

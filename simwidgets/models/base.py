@@ -267,7 +267,9 @@ class Embedder:
         out: np.ndarray | None = None
         notes_sorted = []
         bar = tqdm(
-            total=len(texts), desc=f"embedding with {self.name}", unit="text",
+            total=len(texts),
+            desc=f"embedding with {self.name}",
+            unit="text",
             disable=not self._show_progress(progress, len(texts)),
         )
         with bar:

@@ -48,6 +48,19 @@ class Tokenized:
     def truncated(self) -> np.ndarray:
         return self.full_lengths > self.lengths
 
+    @classmethod
+    def concat(cls, parts: list[Tokenized]) -> Tokenized:
+        if len(parts) == 1:
+            return parts[0]
+        shifts = np.cumsum([0] + [len(p.flat) for p in parts[:-1]])
+        return cls(
+            np.concatenate([p.flat for p in parts]),
+            np.concatenate([p.offsets + shift for p, shift in zip(parts, shifts)]),
+            np.concatenate([p.lengths for p in parts]),
+            np.concatenate([p.full_lengths for p in parts]),
+            sum(p.seconds for p in parts),
+        )
+
 
 def tokenizer_backend(tokenizer, max_tokens: int):
     """Two copies of a fast tokenizer's Rust backend: one truncating at ``max_tokens``, one not.
@@ -88,6 +101,29 @@ def tokenize(backends, texts: list[str]) -> Tokenized:
         again = getattr(whole, "encode_batch_fast", whole.encode_batch)([texts[i] for i in overflowed])
         full[overflowed] = [len(e.ids) for e in again]
     return Tokenized(flat, offsets, lengths, full, time.perf_counter() - start)
+
+
+_WORKER_BACKENDS = None
+
+
+def _start_tokenizer_process(cut_json: str, whole_json: str) -> None:
+    """Initialise a tokenizer process: one single-threaded Rust tokenizer pair."""
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # parallelism comes from the processes
+    from tokenizers import Tokenizer
+
+    global _WORKER_BACKENDS
+    _WORKER_BACKENDS = (Tokenizer.from_str(cut_json), Tokenizer.from_str(whole_json))
+
+
+def _tokenize_in_process(texts: list[str]) -> Tokenized:
+    return tokenize(_WORKER_BACKENDS, texts)
+
+
+def _may_start_processes() -> bool:
+    """Daemonic processes (Dask workers by default) may not have children."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
 
 
 @dataclass
@@ -185,6 +221,11 @@ class StreamEncoder:
     multiple
         Batches are padded to a multiple of this many tokens (default 8 on a GPU, where
         aligned shapes suit the tensor cores; 1 on a CPU).
+    processes
+        Tokenizer processes (default on a GPU: up to 8, leaving two cores; 0 on a CPU).
+        Processes rather than threads: converting token ids to arrays holds Python's GIL,
+        and a thread holding it delays every kernel launch of the thread feeding the GPU.
+        Inputs of one chunk or less, and daemonic processes, tokenize in threads.
     exact_share
         A token length shared by texts filling this share of the token budget gets batches of
         its own: no padding and no attention mask, so PyTorch's flash attention applies
@@ -207,6 +248,7 @@ class StreamEncoder:
         threads: int | None = None,
         multiple: int | None = None,
         exact_share: float | None = 0.125,
+        processes: int | None = None,
     ):
         import torch
 
@@ -229,6 +271,9 @@ class StreamEncoder:
         self.max_batch = int(max_batch)
         self.chunk_size = int(chunk_size or (65_536 if on_gpu else 16_384))
         self.exact_share = exact_share
+        cores = os.cpu_count() or 1
+        self.processes = int(processes if processes is not None else (max(1, min(8, cores - 2)) if on_gpu else 0))
+        self._process_pool = None
         self.threads = int(threads or min(4, os.cpu_count() or 1))
         self.multiple = int(multiple or (8 if on_gpu else 1))
         self.profile = Profile()
@@ -321,6 +366,68 @@ class StreamEncoder:
         self.profile.add("launch", time.perf_counter() - start)
         return vectors
 
+    # -- tokenized chunks, in order -----------------------------------------------------------
+    def _process_pool_for(self, n: int):
+        if self.processes < 1 or n <= self.chunk_size or not _may_start_processes():
+            return None
+        if self._process_pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            cut, whole = self.backends
+            self._process_pool = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),  # never fork a process that holds CUDA
+                initializer=_start_tokenizer_process,
+                initargs=(cut.to_str(), whole.to_str()),
+            )
+        return self._process_pool
+
+    def close(self) -> None:
+        """Stop the tokenizer processes (they are also stopped when Python exits)."""
+        if self._process_pool is not None:
+            self._process_pool.shutdown(cancel_futures=True)
+            self._process_pool = None
+
+    def _chunks(self, texts: list[str]):
+        """``(start, Tokenized)`` per chunk, in order, tokenized ahead of the device."""
+        n = len(texts)
+        starts = list(range(0, n, self.chunk_size))
+        pool = self._process_pool_for(n)
+        if pool is not None:
+            # each chunk is cut into one piece per process; two chunks' pieces are in flight
+            piece = -(-self.chunk_size // self.processes)
+            plan = [
+                [(p, min(p + piece, s + self.chunk_size, n)) for p in range(s, min(s + self.chunk_size, n), piece)]
+                for s in starts
+            ]
+            ahead = deque()
+            for k in range(min(2, len(plan))):
+                ahead.append([pool.submit(_tokenize_in_process, texts[a:b]) for a, b in plan[k]])
+            for k, begin in enumerate(starts):
+                futures = ahead.popleft()
+                if k + 2 < len(plan):
+                    ahead.append([pool.submit(_tokenize_in_process, texts[a:b]) for a, b in plan[k + 2]])
+                t0 = time.perf_counter()
+                parts = [f.result() for f in futures]
+                self.profile.add("wait_tokens", time.perf_counter() - t0)
+                yield begin, Tokenized.concat(parts)
+            return
+        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="simwidgets-tokenize") as threads:
+
+            def submit(start: int):
+                return threads.submit(tokenize, self.backends, texts[start : start + self.chunk_size])
+
+            lookahead = deque(submit(s) for s in starts[: self.threads + 1])
+            for k, begin in enumerate(starts):
+                t0 = time.perf_counter()
+                tok = lookahead.popleft().result()
+                self.profile.add("wait_tokens", time.perf_counter() - t0)
+                nxt = k + self.threads + 1
+                if nxt < len(starts):
+                    lookahead.append(submit(starts[nxt]))
+                yield begin, tok
+
     # -- the stream ------------------------------------------------------------------------
     def encode(self, texts: list[str], bar=None) -> tuple[np.ndarray, Notes]:
         """Vectors (float32, on the host) and token notes of clean, non-empty texts."""
@@ -336,7 +443,6 @@ class StreamEncoder:
             return result, Notes.from_counts(n_tokens, truncated)
         on_gpu = self.device.type == "cuda"
         clock = _Clock(torch, self.device)
-        starts = list(range(0, n, self.chunk_size))
         out_host: list = [None, None]
         pending: deque = deque()  # (start, count, host buffer, event)
 
@@ -352,43 +458,31 @@ class StreamEncoder:
             if bar is not None:
                 bar.update(count)
 
-        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="simwidgets-tokenize") as pool:
-
-            def submit(start: int):
-                return pool.submit(tokenize, self.backends, texts[start : start + self.chunk_size])
-
-            lookahead = deque(submit(s) for s in starts[: self.threads + 1])
-            for k, begin in enumerate(starts):
-                t0 = time.perf_counter()
-                tok = lookahead.popleft().result()
-                self.profile.add("wait_tokens", time.perf_counter() - t0)
-                self.profile.add("tokenize", tok.seconds)
-                nxt = k + self.threads + 1
-                if nxt < len(starts):
-                    lookahead.append(submit(starts[nxt]))
-                count = len(tok.lengths)
-                n_tokens[begin : begin + count] = tok.full_lengths
-                truncated[begin : begin + count] = tok.truncated
-                self.profile.tokens += int(tok.lengths.sum())
-                vectors = self._run_chunk(tok, k % 2, clock)
-                if on_gpu:
-                    slot = k % 2
-                    host = out_host[slot]
-                    if host is None or host.shape[0] < count:
-                        host = torch.empty((self.chunk_size, dim), dtype=torch.float32, pin_memory=True)
-                        out_host[slot] = host
-                    with clock.span("copy_out"):
-                        host[:count].copy_(vectors, non_blocking=True)
-                    event = torch.cuda.Event()
-                    event.record()
-                    pending.append((begin, count, host, event))
-                    if len(pending) > 1:  # read the previous chunk back while the device runs this one
-                        finish_one()
-                else:
-                    pending.append((begin, count, vectors.numpy(), None))
+        for k, (begin, tok) in enumerate(self._chunks(texts)):
+            self.profile.add("tokenize", tok.seconds)
+            count = len(tok.lengths)
+            n_tokens[begin : begin + count] = tok.full_lengths
+            truncated[begin : begin + count] = tok.truncated
+            self.profile.tokens += int(tok.lengths.sum())
+            vectors = self._run_chunk(tok, k % 2, clock)
+            if on_gpu:
+                slot = k % 2
+                host = out_host[slot]
+                if host is None or host.shape[0] < count:
+                    host = torch.empty((self.chunk_size, dim), dtype=torch.float32, pin_memory=True)
+                    out_host[slot] = host
+                with clock.span("copy_out"):
+                    host[:count].copy_(vectors, non_blocking=True)
+                event = torch.cuda.Event()
+                event.record()
+                pending.append((begin, count, host, event))
+                if len(pending) > 1:  # read the previous chunk back while the device runs this one
                     finish_one()
-            while pending:
+            else:
+                pending.append((begin, count, vectors.numpy(), None))
                 finish_one()
+        while pending:
+            finish_one()
         clock.collect(self.profile)
         return result, Notes.from_counts(n_tokens, truncated)
 

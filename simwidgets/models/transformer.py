@@ -101,9 +101,9 @@ class SentenceTransformerModel(Embedder):
         Use the streaming encoder (default: on a GPU, where the model allows it).
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
-    token_budget, chunk_size, threads, multiple
+    token_budget, chunk_size, threads, multiple, processes
         Streaming encoder settings: padded tokens per forward pass, texts sorted together,
-        tokenizer threads, padding multiple.
+        tokenizer threads, padding multiple, tokenizer processes.
     """
 
     batch_size = 128
@@ -119,6 +119,7 @@ class SentenceTransformerModel(Embedder):
         chunk_size: int | None = None,
         threads: int | None = None,
         multiple: int | None = None,
+        processes: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -164,6 +165,7 @@ class SentenceTransformerModel(Embedder):
                     chunk_size=chunk_size,
                     threads=threads,
                     multiple=multiple,
+                    processes=processes,
                 )
                 self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
 
