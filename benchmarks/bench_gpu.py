@@ -173,6 +173,7 @@ def main() -> None:
     seconds, _ = timed(lambda: model.embed(log_texts, progress=False))
     results["log_simwidgets_texts_per_s"] = len(log_texts) / seconds
     results["log_simwidgets_profile"] = model.pipeline.profile.summary()
+    model.pipeline.close()
 
     results["ratio_vs_encode_default"] = results["simwidgets_texts_per_s"] / results["encode_default_texts_per_s"]
     results["ratio_vs_encode_best"] = results["simwidgets_texts_per_s"] / best_rate

@@ -51,20 +51,18 @@ def gpu_cluster(gpus: list[str] | None = None, n_workers: int | None = None, thr
         gpus = gpus[:n_workers]
     if not gpus:
         raise RuntimeError("no GPU is visible (CUDA_VISIBLE_DEVICES / torch.cuda): score with --device cpu")
-    import dask
+    # Workers stay daemonic (Dask's default): the streaming encoder then tokenizes in
+    # threads, so no worker has children of its own to outlive a cluster's shutdown.
+    try:
+        from dask_cuda import LocalCUDACluster
+    except ImportError:
+        from distributed import Scheduler, SpecCluster
 
-    # workers may start processes of their own (the streaming encoder's tokenizers)
-    with dask.config.set({"distributed.worker.daemon": False}):
-        try:
-            from dask_cuda import LocalCUDACluster
-        except ImportError:
-            from distributed import Scheduler, SpecCluster
-
-            scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
-            return SpecCluster(workers=worker_specs(gpus, threads_per_worker), scheduler=scheduler, silence_logs=40)
-        return LocalCUDACluster(
-            CUDA_VISIBLE_DEVICES=",".join(gpus),
-            threads_per_worker=threads_per_worker,
-            dashboard_address=":0",
-            silence_logs=40,
-        )
+        scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
+        return SpecCluster(workers=worker_specs(gpus, threads_per_worker), scheduler=scheduler, silence_logs=40)
+    return LocalCUDACluster(
+        CUDA_VISIBLE_DEVICES=",".join(gpus),
+        threads_per_worker=threads_per_worker,
+        dashboard_address=":0",
+        silence_logs=40,
+    )
