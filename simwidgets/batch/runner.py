@@ -48,11 +48,12 @@ class ScoreSummary:
 
 
 def _set_threads(threads: int | None) -> None:
-    if threads:
-        import torch
+    """Share the cores between workers, for models that use torch (static vectors never import it)."""
+    import sys
 
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+    torch = sys.modules.get("torch")
+    if threads and torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def score_partition(
@@ -77,8 +78,8 @@ def score_partition(
     from ..similarity import score_pairs
     from ..texts import SimwidgetsWarning
 
-    _set_threads(threads)
     models = [load_model(spec, **options) for spec in specs]
+    _set_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SimwidgetsWarning)  # truncation is counted below instead
         scores = score_pairs(part[left].tolist(), part[right].tolist(), models, progress=False)

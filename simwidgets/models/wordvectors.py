@@ -17,7 +17,7 @@ from scipy import sparse
 
 from ..texts import ALL_OOV, NO_TOKENS
 from ..vocab import Vocabulary, token_kinds
-from .base import Embedder, Note
+from .base import Embedder, Notes
 
 _TOKEN = re.compile(r"\w+(?:['’\-.]\w+)*")
 POOLINGS = ("mean", "sif")
@@ -149,7 +149,7 @@ class WordVectorModel(Embedder):
             rows[rows >= self.max_vocab] = -1
         return rows
 
-    def _pooled(self, texts: list[str], weighted: bool) -> tuple[np.ndarray, list[Note]]:
+    def _pooled(self, texts: list[str], weighted: bool) -> tuple[np.ndarray, Notes]:
         token_lists = [tokenize(text) for text in texts]
         lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(texts))
         flat = [token for tokens in token_lists for token in tokens]
@@ -164,15 +164,20 @@ class WordVectorModel(Embedder):
             keep = np.ones(len(cols), dtype=bool)
         else:
             keep = cols >= 0
-        oov_per_text: dict[int, list[str]] = {}
-        for i in unknown:
-            oov_per_text.setdefault(int(owner[i]), []).append(flat[i])
         n_found = np.bincount(owner[keep], minlength=len(texts))
-        notes = []
-        for i, n_tokens in enumerate(lengths.tolist()):
-            oov = tuple(oov_per_text.get(i, ()))
-            reason = NO_TOKENS if n_tokens == 0 else (ALL_OOV if n_found[i] == 0 else None)
-            notes.append(Note(oov=oov, n_tokens=n_tokens, reason=reason))
+        notes = Notes.from_counts(lengths)
+        if len(unknown):  # out-of-vocabulary tokens, per text, in order
+            oov_per_text: dict[int, list[str]] = {}
+            for i in unknown.tolist():
+                oov_per_text.setdefault(int(owner[i]), []).append(flat[i])
+            notes.oov = np.empty(len(texts), dtype=object)
+            notes.oov.fill(())
+            for i, tokens in oov_per_text.items():
+                notes.oov[i] = tuple(tokens)
+        if (n_found == 0).any():
+            notes.reasons = np.full(len(texts), None, dtype=object)
+            notes.reasons[n_found == 0] = ALL_OOV
+            notes.reasons[lengths == 0] = NO_TOKENS
         table = self.kv.vectors
         if extra:
             table = np.vstack([table, np.stack([self.kv.get_vector(t) for t in extra])])
@@ -190,7 +195,7 @@ class WordVectorModel(Embedder):
         pooled[n_found == 0] = np.nan
         return pooled, notes
 
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, Notes]:
         if self.pooling == "mean":
             return self._pooled(texts, weighted=False)
         pooled, notes = self._pooled(texts, weighted=True)
