@@ -109,6 +109,39 @@ def _client(scheduler: str | None, workers: int | None, device: str | None = Non
     return Client(cluster), cluster
 
 
+class _Background:
+    """Run ``fn(*args)`` in a thread; :meth:`result` joins it and re-raises its error."""
+
+    def __init__(self, fn, *args):
+        import threading
+
+        self._error: BaseException | None = None
+        self._value = None
+
+        def run():
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # handed to the caller in result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def result_if_done(self):
+        if not self._thread.is_alive():
+            return self.result()
+        return None
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def score_file(
     input,
     output,
@@ -161,7 +194,11 @@ def score_file(
         raise TypeError("models must be spec strings (each worker loads them itself)")
     from ..models import load_models
 
-    load_models(specs)  # fail fast on unknown specs or clashing names, before any cluster starts
+    # Check the specs (unknown families, missing files, clashing names) by loading them here,
+    # while the cluster starts: most mistakes fail at once, before any cluster is started.
+    check = _Background(load_models, specs)
+    check.join(0.25)
+    check.result_if_done()
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
     with dask.config.set({"dataframe.convert-string": False}):
@@ -179,6 +216,7 @@ def score_file(
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)
     try:
+        check.result()
         if todo:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
             threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None

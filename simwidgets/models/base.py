@@ -171,7 +171,7 @@ class Embedder:
             source = source[rows]
             vectors = np.empty((len(items), dim), dtype=np.float32)
             if len(ok_at):
-                np.take(vectors_ok, np.maximum(source, 0), axis=0, out=vectors)
+                np.take(vectors_ok, source, axis=0, out=vectors, mode="clip")  # unbuffered; -1 rows are set below
             vectors[source < 0] = np.nan
         reason_u = np.empty(n_u + 1, dtype=object)
         reason_u[:n_u] = reasons_u
