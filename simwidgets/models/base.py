@@ -253,8 +253,10 @@ class Embedder:
             raise ValueError(f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}")
         return vecs
 
-    def _show_progress(self, progress: bool | None, n: int) -> bool:
-        return progress if progress is not None else n >= PROGRESS_MIN_TEXTS
+    def _progress_bar(self, n: int, progress: bool | None):
+        """A bar over ``n`` texts: shown when asked, or by default for long work."""
+        show = progress if progress is not None else n >= PROGRESS_MIN_TEXTS
+        return tqdm(total=n, desc=f"embedding with {self.name}", unit="text", disable=not show)
 
     def _embed_many(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         """Embed clean, distinct, uncached texts. Models with a faster whole-stream path
@@ -266,13 +268,7 @@ class Embedder:
         order = np.argsort(lengths, kind="stable")
         out: np.ndarray | None = None
         notes_sorted = []
-        bar = tqdm(
-            total=len(texts),
-            desc=f"embedding with {self.name}",
-            unit="text",
-            disable=not self._show_progress(progress, len(texts)),
-        )
-        with bar:
+        with self._progress_bar(len(texts), progress) as bar:
             for start in range(0, len(order), self.batch_size):
                 at = order[start : start + self.batch_size]
                 batch = [texts[i] for i in at.tolist()]

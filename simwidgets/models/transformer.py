@@ -177,17 +177,9 @@ class SentenceTransformerModel(Embedder):
     def _embed_many(self, texts: list[str], progress: bool | None):
         if self.pipeline is None or not texts:
             return super()._embed_many(texts, progress)
-        from tqdm.auto import tqdm
-
         if self.lowercase:
             texts = [t.lower() for t in texts]
-        bar = tqdm(
-            total=len(texts),
-            desc=f"embedding with {self.name}",
-            unit="text",
-            disable=not self._show_progress(progress, len(texts)),
-        )
-        with bar:
+        with self._progress_bar(len(texts), progress) as bar:
             vectors, notes = self.pipeline.encode(texts, bar)
         return self._check_vectors(vectors, len(texts)), notes
 
