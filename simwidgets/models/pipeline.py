@@ -279,6 +279,7 @@ class StreamEncoder:
         self.profile = Profile()
         self._staging: list = [None, None]  # pinned host buffers, alternating between chunks
         self._staged: list = [None, None]  # the event after which each may be rewritten
+        self._out_host: list = [None, None]  # pinned host buffers for vectors coming back
 
     # -- device work -----------------------------------------------------------------------
     def _stage(self, slot: int, tok: Tokenized, batches) -> tuple[object, list[tuple[int, int, int]], int]:
@@ -443,7 +444,6 @@ class StreamEncoder:
             return result, Notes.from_counts(n_tokens, truncated)
         on_gpu = self.device.type == "cuda"
         clock = _Clock(torch, self.device)
-        out_host: list = [None, None]
         pending: deque = deque()  # (start, count, host buffer, event)
 
         def finish_one():
@@ -467,10 +467,10 @@ class StreamEncoder:
             vectors = self._run_chunk(tok, k % 2, clock)
             if on_gpu:
                 slot = k % 2
-                host = out_host[slot]
-                if host is None or host.shape[0] < count:
-                    host = torch.empty((self.chunk_size, dim), dtype=torch.float32, pin_memory=True)
-                    out_host[slot] = host
+                host = self._out_host[slot]  # kept between calls: pinning memory is slow
+                if host is None or host.shape[0] < count or host.shape[1] != dim:
+                    host = torch.empty((count, dim), dtype=torch.float32, pin_memory=True)
+                    self._out_host[slot] = host
                 with clock.span("copy_out"):
                     host[:count].copy_(vectors, non_blocking=True)
                 event = torch.cuda.Event()
