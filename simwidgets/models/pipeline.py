@@ -24,6 +24,7 @@ import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,26 +166,19 @@ class _Clock:
         self.cuda = device.type == "cuda"
         self.marks: list = []
 
+    @contextmanager
     def span(self, stage: str):
-        clock = self
-
-        class _Span:
-            def __enter__(self):
-                if clock.cuda:
-                    self.begin = clock.torch.cuda.Event(enable_timing=True)
-                    self.begin.record()
-                else:
-                    self.begin = time.perf_counter()
-
-            def __exit__(self, *exc):
-                if clock.cuda:
-                    end = clock.torch.cuda.Event(enable_timing=True)
-                    end.record()
-                    clock.marks.append((stage, self.begin, end))
-                else:
-                    clock.marks.append((stage, time.perf_counter() - self.begin, None))
-
-        return _Span()
+        if self.cuda:
+            begin = self.torch.cuda.Event(enable_timing=True)
+            begin.record()
+            yield
+            end = self.torch.cuda.Event(enable_timing=True)
+            end.record()
+            self.marks.append((stage, begin, end))
+        else:
+            start = time.perf_counter()
+            yield
+            self.marks.append((stage, time.perf_counter() - start, None))
 
     def collect(self, profile: Profile) -> None:
         for stage, begin, end in self.marks:
@@ -308,19 +302,19 @@ class StreamEncoder:
         host[at + n : at + 2 * n] = order
         return buffer[: at + 2 * n], layout, at
 
-    def _pool(self, hidden, lengths, width: int):
-        import torch
-
+    def _pool(self, hidden, lengths, keep):
+        """One vector per text; ``keep`` marks real tokens (None: the batch has no padding)."""
         if self.pooling == "cls":
             return hidden[:, 0].float()
-        mask = torch.arange(width, device=hidden.device)[None, :] < lengths[:, None]
+        if keep is None:
+            return hidden.float().amax(1) if self.pooling == "max" else hidden.float().mean(1)
         if self.pooling == "max":
-            return hidden.float().masked_fill(~mask[..., None], float("-inf")).amax(1)
-        summed = torch.bmm(mask[:, None, :].to(hidden.dtype), hidden).squeeze(1).float()
+            return hidden.float().masked_fill(~keep[..., None], float("-inf")).amax(1)
+        summed = (keep[:, None, :].to(hidden.dtype) @ hidden).squeeze(1).float()
         return summed / lengths[:, None].clamp(min=1).float()
 
     def _run_chunk(self, tok: Tokenized, slot: int, clock: _Clock):
-        """Enqueue one chunk's device work; return (vectors on the device, event or None)."""
+        """Enqueue one chunk's device work; return its vectors on the device, in chunk order."""
         import torch
         import torch.nn.functional as F
 
@@ -351,13 +345,12 @@ class StreamEncoder:
                 # A 4-D mask is used as given; a 2-D one makes transformers check on the host
                 # whether it can be dropped, a device-to-host sync on every batch. Uniform
                 # batches need none, which lets PyTorch pick its flash attention kernel.
-                mask = None
-                if not uniform:
-                    mask = (torch.arange(width, device=self.device)[None, :] < lens[:, None])[:, None, None, :]
+                keep = None if uniform else torch.arange(width, device=self.device)[None, :] < lens[:, None]
+                mask = None if keep is None else keep[:, None, None, :]
                 with clock.span("compute"):
                     hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 with clock.span("pool"):
-                    pooled = self._pool(hidden, lens, width)
+                    pooled = self._pool(hidden, lens, keep)
                     if self.normalize:
                         pooled = F.normalize(pooled, p=2, dim=1)
                     out_sorted[row : row + rows] = pooled
