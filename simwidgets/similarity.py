@@ -80,17 +80,6 @@ def _prepare(embedder: Embedder, texts: list) -> None:
         embedder.prepare(clean)
 
 
-def rowwise_cosine(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Cosine of row i of ``x`` with row i of ``y``, for every i."""
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
-    dots = np.einsum("ij,ij->i", x, y)
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x) * np.einsum("ij,ij->i", y, y))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.where(norms > 0, dots / np.where(norms > 0, norms, 1), 0.0)
-    return np.clip(cos, -1.0, 1.0).astype(np.float32)
-
-
 def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None) -> pd.DataFrame:
     """Cosine score of each (left, right) pair under each model.
 

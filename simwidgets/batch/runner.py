@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,39 +112,6 @@ def _client(scheduler: str | None, workers: int | None, device: str | None = Non
     return Client(cluster), cluster
 
 
-class _Background:
-    """Run ``fn(*args)`` in a thread; :meth:`result` joins it and re-raises its error."""
-
-    def __init__(self, fn, *args):
-        import threading
-
-        self._error: BaseException | None = None
-        self._value = None
-
-        def run():
-            try:
-                self._value = fn(*args)
-            except BaseException as exc:  # handed to the caller in result()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def result_if_done(self):
-        if not self._thread.is_alive():
-            return self.result()
-        return None
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
 def score_file(
     input,
     output,
@@ -196,9 +166,11 @@ def score_file(
 
     # Check the specs (unknown families, missing files, clashing names) by loading them here,
     # while the cluster starts: most mistakes fail at once, before any cluster is started.
-    check = _Background(load_models, specs)
-    check.join(0.25)
-    check.result_if_done()
+    checker = ThreadPoolExecutor(max_workers=1)
+    check = checker.submit(load_models, specs)
+    checker.shutdown(wait=False)
+    with suppress(FutureTimeout):
+        check.result(timeout=0.25)
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
     with dask.config.set({"dataframe.convert-string": False}):
