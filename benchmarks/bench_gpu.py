@@ -8,9 +8,10 @@ Workloads: (1) distinct texts made from STS-B sentences (each numbered, so none 
 deduplication counts too). ``encode`` runs at its default (fp32, batch 32) and at its best
 batch size; as it keeps a steady rate, it runs on the first ``--baseline-texts`` texts of
 each workload, while simwidgets runs on all of them. A profile says where each path spends
-its time. Then ``simwidgets score --device cuda`` scores the search log on one Dask worker
-per GPU. Figures are printed, appended to benchmarks/results.jsonl, and written to
-``$OUT/gpu.json`` when OUT is set. ``.gpu`` comes from ``benchmarks/gpu_assets.py``.
+its time. Then ``simwidgets score --device cuda`` scores the search log on one GPU worker
+and, on a host with several GPUs, on one worker per GPU (``--score-only``: just that).
+Figures are printed, appended to benchmarks/results.jsonl, and written to ``$OUT/gpu.json``
+when OUT is set. ``.gpu`` comes from ``benchmarks/gpu_assets.py``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,43 @@ def encode_profile(st, texts: list[str], batch_size: int) -> dict:
     return {f"{k}_share": round(v / total, 3) for k, v in stages.items()} | {"texts_per_s": len(texts) / total}
 
 
+def score_log(log, model_dir: str) -> dict:
+    """``score_file(..., device="cuda")`` on the search log: one GPU worker, then one per GPU."""
+    import tempfile
+
+    from simwidgets.batch import score_file
+    from simwidgets.batch.gpus import visible_gpus
+
+    n_gpus = len(visible_gpus())
+    figures = {"score_gpus": n_gpus}
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "log.parquet"
+        log.to_parquet(source, index=False, row_group_size=125_000)
+        for workers in sorted({1, n_gpus}):
+            seconds, summary = timed(
+                lambda workers=workers: score_file(
+                    source,
+                    Path(tmp) / f"out-{workers}",
+                    "query",
+                    "result",
+                    [f"st:{model_dir}?name=minilm"],
+                    device="cuda",
+                    workers=workers,
+                    progress=False,
+                )
+            )
+            key = "score" if workers == 1 else f"score_{workers}_gpus"
+            figures[f"{key}_rows"] = summary.rows
+            figures[f"{key}_pairs_per_s"] = summary.rows / seconds
+            figures[f"{key}_seconds_with_cluster_start"] = seconds
+            print(f"  score_file on {workers} GPU worker(s): {summary.rows / seconds:,.0f} pairs/s", flush=True)
+    if n_gpus > 1:
+        figures["score_speedup_all_gpus_vs_one"] = (
+            figures[f"score_{n_gpus}_gpus_pairs_per_s"] / figures["score_pairs_per_s"]
+        )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", default=str(HERE.parent / ".gpu"))
@@ -81,6 +119,7 @@ def main() -> None:
     parser.add_argument("--log-pairs", type=int, default=1_000_000)
     parser.add_argument("--warmup", type=int, default=100_000, help="texts embedded before timing")
     parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
+    parser.add_argument("--score-only", action="store_true", help="only the Dask scoring job (on 1 and on all GPUs)")
     args = parser.parse_args()
 
     import numpy as np
@@ -111,6 +150,13 @@ def main() -> None:
         "baseline_texts": args.baseline_texts,
     }
     print(f"on {card}: {len(distinct):,} distinct texts, search log of {len(log_texts):,} texts", flush=True)
+
+    if args.score_only:
+        results.update(score_log(log, model_dir))
+        record("gpu_minilm_score", results)
+        if os.environ.get("OUT"):
+            Path(os.environ["OUT"], "gpu-score.json").write_text(json.dumps(results, indent=1))
+        return
 
     # -- SentenceTransformer.encode -------------------------------------------------------------
     st = SentenceTransformer(model_dir, device="cuda" if torch.cuda.is_available() else "cpu")
@@ -184,31 +230,8 @@ def main() -> None:
     model = None
     torch.cuda.empty_cache()
 
-    # -- simwidgets score --device cuda on the search log ---------------------------------------
     if not args.skip_score:
-        import tempfile
-
-        from simwidgets.batch import score_file
-        from simwidgets.batch.gpus import visible_gpus
-
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / "log.parquet"
-            log.to_parquet(source, index=False, row_group_size=250_000)
-            seconds, summary = timed(
-                lambda: score_file(
-                    source,
-                    Path(tmp) / "out",
-                    "query",
-                    "result",
-                    [f"st:{model_dir}?name=minilm"],
-                    device="cuda",
-                    progress=False,
-                )
-            )
-            results["score_gpus"] = len(visible_gpus())
-            results["score_rows"] = summary.rows
-            results["score_pairs_per_s"] = summary.rows / seconds
-            results["score_seconds_with_cluster_start"] = seconds
+        results.update(score_log(log, model_dir))
 
     record("gpu_minilm", results)
     if os.environ.get("OUT"):

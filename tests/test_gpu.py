@@ -99,3 +99,53 @@ def test_score_file_runs_one_worker_per_gpu(minilm_dir, stsb_dev, tmp_path):
     expected = np.sum(cpu.embed(stsb_dev["left"]) * cpu.embed(stsb_dev["right"]), axis=1)
     assert np.abs(out["score_minilm"].to_numpy() - expected).max() < 2e-3
     print(f"scored {summary.rows} pairs on {len(visible_gpus())} GPU worker(s)")
+
+
+def test_several_gpus_score_with_one_worker_on_each_card(minilm_dir, stsb_dev, tmp_path):
+    """Every visible GPU gets one worker that sees only its own card, and every card works."""
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    from simwidgets.batch import score_file
+    from simwidgets.batch.gpus import gpu_cluster, visible_gpus
+
+    gpus = visible_gpus()
+    if len(gpus) < 2:
+        pytest.skip(f"needs two GPUs, {len(gpus)} visible")
+
+    def card():
+        import torch
+
+        return torch.cuda.device_count(), str(torch.cuda.get_device_properties(0).uuid)
+
+    def peak_memory():
+        import torch
+
+        return torch.cuda.max_memory_allocated() if torch.cuda.is_initialized() else 0
+
+    source = tmp_path / "pairs.csv"
+    pairs = pd.concat([stsb_dev] * 8, ignore_index=True)
+    pairs["left"] = pairs["left"] + " #" + pairs.index.astype(str)  # distinct texts: every partition computes
+    pairs.to_csv(source, index=False)
+    spec = f"st:{minilm_dir}?name=minilm"
+    with gpu_cluster() as cluster, Client(cluster) as client:
+        cards = client.run(card)
+        summary = score_file(
+            source,
+            tmp_path / "out",
+            "left",
+            "right",
+            [spec],
+            device="cuda",
+            blocksize=100_000,
+            progress=False,
+            client=client,
+        )
+        memory = client.run(peak_memory)
+    assert len(cards) == len(gpus) and all(count == 1 for count, _ in cards.values())
+    assert len({uuid for _, uuid in cards.values()}) == len(gpus)  # each worker on a different card
+    assert summary.rows == len(pairs) and summary.partitions >= 2 * len(gpus)
+    assert all(peak > 0 for peak in memory.values()), memory  # every card embedded texts
+    out = pd.read_parquet(tmp_path / "out")
+    assert out["left"].tolist() == pairs["left"].tolist() and out["score_minilm"].notna().all()
+    print(f"{summary.rows} pairs on {len(gpus)} GPUs: peak memory per card {sorted(memory.values())}")

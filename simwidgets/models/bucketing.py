@@ -90,6 +90,22 @@ def plan_batches(
     return batches
 
 
+def batch_height(rows: int, width: int, steps: int, token_budget: int, max_batch: int) -> int:
+    """Rows a batch of ``rows`` texts is computed with, so that the device sees few shapes.
+
+    ``rows`` is rounded up to one of ``steps`` sizes per power of two (at most ``1/steps``
+    more rows; the extra rows are padding whose results are dropped), and never beyond a
+    full batch of this ``width``. On a GPU each new shape costs host time (library
+    heuristics, allocator growth) that exact-length batches would otherwise pay on nearly
+    every batch; with a few sizes per width the shapes repeat. ``steps < 1``: exact rows.
+    """
+    if steps < 1 or rows < 2:
+        return rows
+    full = max(rows, min(max_batch, token_budget // max(width, 1)))
+    step = max(1, (1 << (rows.bit_length() - 1)) // steps)
+    return min(round_up(rows, step), full)
+
+
 def padding_share(lengths, batches: list[Batch]) -> float:
     """Share of the computed token slots that are padding."""
     lengths = np.asarray(lengths, dtype=np.int64)

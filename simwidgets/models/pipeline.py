@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bucketing import pad_rows, plan_batches
+from .bucketing import batch_height, pad_rows, plan_batches
 from .notes import Notes
 
 POOLINGS = ("mean", "cls", "max")
@@ -143,6 +143,7 @@ class Profile:
     slots: int = 0
     batches: int = 0
     uniform_texts: int = 0
+    chunk_launch: list = field(default_factory=list)  # host seconds issuing each chunk's device work
 
     def add(self, stage: str, seconds: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
@@ -155,6 +156,11 @@ class Profile:
         out = {k: round(v, 4) for k, v in self.seconds.items()}
         out.update(texts=self.texts, tokens=self.tokens, batches=self.batches, uniform_texts=self.uniform_texts)
         out["padding_share"] = round(self.padding_share, 4)
+        if self.chunk_launch:
+            launch = np.asarray(self.chunk_launch) * 1000
+            out["launch_ms_first_chunks"] = [round(float(x), 1) for x in launch[:3]]
+            out["launch_ms_median_chunk"] = round(float(np.median(launch)), 1)
+            out["launch_ms_last_chunk"] = round(float(launch[-1]), 1)
         return out
 
 
@@ -220,6 +226,10 @@ class StreamEncoder:
         Processes rather than threads: converting token ids to arrays holds Python's GIL,
         and a thread holding it delays every kernel launch of the thread feeding the GPU.
         Inputs of one chunk or less, and daemonic processes, tokenize in threads.
+    row_steps
+        Batch row counts are rounded up to this many sizes per power of two (default 4 on a
+        GPU, where every new shape costs host time; 0 on a CPU: exact rows), see
+        :func:`~simwidgets.models.bucketing.batch_height`.
     exact_share
         A token length shared by texts filling this share of the token budget gets batches of
         its own: no padding and no attention mask, so PyTorch's flash attention applies
@@ -243,6 +253,7 @@ class StreamEncoder:
         multiple: int | None = None,
         exact_share: float | None = 0.125,
         processes: int | None = None,
+        row_steps: int | None = None,
     ):
         import torch
 
@@ -270,19 +281,29 @@ class StreamEncoder:
         self._process_pool = None
         self.threads = int(threads or min(4, os.cpu_count() or 1))
         self.multiple = int(multiple or (8 if on_gpu else 1))
+        self.row_steps = int(row_steps if row_steps is not None else (4 if on_gpu else 0))
         self.profile = Profile()
         self._staging: list = [None, None]  # pinned host buffers, alternating between chunks
         self._staged: list = [None, None]  # the event after which each may be rewritten
         self._out_host: list = [None, None]  # pinned host buffers for vectors coming back
 
     # -- device work -----------------------------------------------------------------------
-    def _stage(self, slot: int, tok: Tokenized, batches) -> tuple[object, list[tuple[int, int, int]], int]:
-        """Write a chunk's padded ids, lengths and un-sort order into a (pinned) host buffer."""
+    def _stage(self, slot: int, tok: Tokenized, batches):
+        """Write a chunk's padded ids, per-row lengths and un-sort order into a (pinned) host buffer.
+
+        Returns the filled buffer, one ``(at, rows, height, width, uniform, row_at)`` per batch
+        (``height - rows`` padding rows of full width follow the real ones) and where the
+        lengths start.
+        """
         import torch
 
         n = len(tok.lengths)
-        sizes = [len(b.rows) * b.width for b in batches]
-        total = sum(sizes) + 2 * n
+        heights = [
+            batch_height(len(b.rows), b.width, self.row_steps, self.token_budget, self.max_batch) for b in batches
+        ]
+        sizes = [h * b.width for b, h in zip(batches, heights)]
+        slots = sum(heights)
+        total = sum(sizes) + slots + n
         buffer = self._staging[slot]
         if buffer is None or buffer.numel() < total:
             pin = self.device.type == "cuda"
@@ -291,16 +312,21 @@ class StreamEncoder:
         elif self._staged[slot] is not None:
             self._staged[slot].synchronize()  # the copy that last read this buffer is done
         host = buffer.numpy()
-        layout, at = [], 0
-        for b, size in zip(batches, sizes):
-            view = host[at : at + size].reshape(len(b.rows), b.width)
-            pad_rows(tok.flat, tok.offsets, tok.lengths, b.rows, b.width, self.pad_id, out=view)
-            layout.append((at, len(b.rows), b.width, b.uniform))
+        ids_end = sum(sizes)
+        row_lengths = host[ids_end : ids_end + slots]
+        layout, at, row_at = [], 0, 0
+        for b, height, size in zip(batches, heights, sizes):
+            rows = len(b.rows)
+            view = host[at : at + size].reshape(height, b.width)
+            pad_rows(tok.flat, tok.offsets, tok.lengths, b.rows, b.width, self.pad_id, out=view[:rows])
+            view[rows:] = self.pad_id
+            row_lengths[row_at : row_at + rows] = tok.lengths[b.rows]
+            row_lengths[row_at + rows : row_at + height] = b.width  # padding rows attend to all their tokens
+            layout.append((at, rows, height, b.width, b.uniform, row_at))
             at += size
-        order = np.concatenate([b.rows for b in batches])
-        host[at : at + n] = tok.lengths[order]
-        host[at + n : at + 2 * n] = order
-        return buffer[: at + 2 * n], layout, at
+            row_at += height
+        host[ids_end + slots : ids_end + slots + n] = np.concatenate([b.rows for b in batches])
+        return buffer[:total], layout, ids_end
 
     def _pool(self, hidden, lengths, keep):
         """One vector per text; ``keep`` marks real tokens (None: the batch has no padding)."""
@@ -322,26 +348,27 @@ class StreamEncoder:
         batches = plan_batches(tok.lengths, self.token_budget, self.max_batch, self.multiple, self.exact_share)
         staged, layout, ids_end = self._stage(slot, tok, batches)
         self.profile.add("pad", time.perf_counter() - start)
-        self.profile.slots += sum(n * w for _, n, w, _ in layout)
+        self.profile.slots += sum(height * width for _, _, height, width, _, _ in layout)
         self.profile.batches += len(layout)
-        self.profile.uniform_texts += sum(n for _, n, _, uniform in layout if uniform)
+        self.profile.uniform_texts += sum(rows for _, rows, _, _, uniform, _ in layout if uniform)
         start = time.perf_counter()
         n = len(tok.lengths)
+        slots = sum(height for _, _, height, _, _, _ in layout)
         with clock.span("copy_in"):
             on_device = staged.to(self.device, non_blocking=True)
         if self.device.type == "cuda":
             event = torch.cuda.Event()
             event.record()
             self._staged[slot] = event
-        lengths = on_device[ids_end : ids_end + n].long()
-        order = on_device[ids_end + n : ids_end + 2 * n].long()
+        lengths = on_device[ids_end : ids_end + slots].long()
+        order = on_device[ids_end + slots : ids_end + slots + n].long()
         dim = self.model.config.hidden_size
         out_sorted = torch.empty((n, dim), dtype=torch.float32, device=self.device)
         row = 0
         with torch.inference_mode():
-            for at, rows, width, uniform in layout:
-                ids = on_device[at : at + rows * width].view(rows, width).long()
-                lens = lengths[row : row + rows]
+            for at, rows, height, width, uniform, row_at in layout:
+                ids = on_device[at : at + height * width].view(height, width).long()
+                lens = lengths[row_at : row_at + height]
                 # A 4-D mask is used as given; a 2-D one makes transformers check on the host
                 # whether it can be dropped, a device-to-host sync on every batch. Uniform
                 # batches need none, which lets PyTorch pick its flash attention kernel.
@@ -350,7 +377,7 @@ class StreamEncoder:
                 with clock.span("compute"):
                     hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 with clock.span("pool"):
-                    pooled = self._pool(hidden, lens, keep)
+                    pooled = self._pool(hidden[:rows], lens[:rows], None if keep is None else keep[:rows])
                     if self.normalize:
                         pooled = F.normalize(pooled, p=2, dim=1)
                     out_sorted[row : row + rows] = pooled
@@ -358,6 +385,7 @@ class StreamEncoder:
             vectors = torch.empty_like(out_sorted)
             vectors[order] = out_sorted
         self.profile.add("launch", time.perf_counter() - start)
+        self.profile.chunk_launch.append(time.perf_counter() - start)
         return vectors
 
     # -- tokenized chunks, in order -----------------------------------------------------------

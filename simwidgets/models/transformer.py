@@ -101,9 +101,10 @@ class SentenceTransformerModel(Embedder):
         Use the streaming encoder (default: on a GPU, where the model allows it).
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
-    token_budget, chunk_size, threads, multiple, processes
+    token_budget, chunk_size, threads, multiple, processes, row_steps
         Streaming encoder settings: padded tokens per forward pass, texts sorted together,
-        tokenizer threads, padding multiple, tokenizer processes.
+        tokenizer threads, padding multiple, tokenizer processes, batch row sizes per
+        power of two.
     """
 
     batch_size = 128
@@ -120,6 +121,7 @@ class SentenceTransformerModel(Embedder):
         threads: int | None = None,
         multiple: int | None = None,
         processes: int | None = None,
+        row_steps: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -166,6 +168,7 @@ class SentenceTransformerModel(Embedder):
                     threads=threads,
                     multiple=multiple,
                     processes=processes,
+                    row_steps=row_steps,
                 )
                 self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
 
