@@ -113,16 +113,30 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_part(frame: pd.DataFrame, out_dir: Path, index: int) -> Path:
-    """Write one scored partition under a temporary name, then rename it into place."""
+    """Write one scored partition under a temporary name, then rename it into place.
+
+    Text that is not valid UTF-8 (undecodable input bytes, kept as surrogates) becomes
+    U+FFFD in the file; the common, clean case converts to Arrow once, with no per-text check.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (UnicodeEncodeError, pa.ArrowInvalid):
+        fixed = frame.copy()
+        for column in fixed.columns:
+            fixed[column] = printable(fixed[column])
+        table = pa.Table.from_pandas(fixed, preserve_index=False)
     final = out_dir / PART.format(index)
     tmp = out_dir / f".{final.name}.tmp-{uuid.uuid4().hex}"
-    frame.to_parquet(tmp, index=False)
+    pq.write_table(table, tmp)
     os.replace(tmp, final)
     return final
 
 
 def printable(series: pd.Series) -> pd.Series:
-    """Text columns made valid UTF-8 for Parquet (undecodable bytes become U+FFFD)."""
+    """A text column made valid UTF-8 for Parquet (undecodable bytes become U+FFFD)."""
 
     def fix(value):
         if isinstance(value, str):
@@ -134,9 +148,4 @@ def printable(series: pd.Series) -> pd.Series:
 
     if series.dtype != object and not pd.api.types.is_string_dtype(series):
         return series
-    strings = [v for v in series.tolist() if isinstance(v, str)]
-    try:
-        "\x00".join(strings).encode("utf-8")  # one C-speed check for the common, clean case
-        return series
-    except UnicodeEncodeError:
-        return series.map(fix)
+    return series.map(fix)

@@ -16,7 +16,6 @@ from .partitions import (
     PART,
     expand_inputs,
     prepare_output,
-    printable,
     read_partitions,
     signature,
     write_part,
@@ -86,9 +85,7 @@ def score_partition(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SimwidgetsWarning)  # truncation is counted below instead
         scores = score_pairs(part[left].tolist(), part[right].tolist(), models, progress=False)
-    out = part.reset_index(drop=True).copy()
-    for column in out.columns:
-        out[column] = printable(out[column])
+    out = part.reset_index(drop=True)
     for model in models:
         out[f"score_{model.name}"] = scores[f"score_{model.name}"].to_numpy()
         out[f"reason_{model.name}"] = scores[f"reason_{model.name}"].to_numpy()

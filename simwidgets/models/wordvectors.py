@@ -8,6 +8,7 @@ out-of-vocabulary tokens; fastText ``.bin`` models build vectors for them from s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -75,7 +76,6 @@ class WordVectorModel(Embedder):
         self._component: np.ndarray | None = None
         self._component_source = "vocabulary"
         self._vocab: Vocabulary | None = None
-        self._token_index = None
         self._source = ""
 
     @property
@@ -135,16 +135,13 @@ class WordVectorModel(Embedder):
 
     # -- embedding ------------------------------------------------------------------------
     def _rows_of(self, tokens: list[str]) -> np.ndarray:
-        """Vocabulary row of each token (-1 if unknown), looked up in C with a pandas Index."""
-        import pandas as pd
-
-        if self._token_index is None:
-            self._token_index = pd.Index(self.kv.index_to_key)
-        rows = self._token_index.get_indexer(tokens) if tokens else np.zeros(0, dtype=np.int64)
+        """Vocabulary row of each token (-1 if unknown), from the table's own word index
+        (a dict lookup per token: twice as fast as a pandas Index over string tokens)."""
+        index = self.kv.key_to_index
+        rows = np.fromiter(map(index.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
         missing = np.flatnonzero(rows < 0)
         if len(missing):  # unknown as written: try the lower-case form
-            lowered = [tokens[i].lower() for i in missing]
-            rows[missing] = self._token_index.get_indexer(lowered)
+            rows[missing] = [index.get(tokens[i].lower(), -1) for i in missing.tolist()]
         if self.max_vocab is not None:
             rows[rows >= self.max_vocab] = -1
         return rows
