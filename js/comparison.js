@@ -1,7 +1,7 @@
 // ModelComparison: metrics table, ROC and PR curves, a score-vs-score scatter, the stacked model.
 import { decodeArray } from "./lib/arrays.js";
 import { category, css } from "./lib/colors.js";
-import { el, showTip } from "./lib/dom.js";
+import { el, listeners, showTip } from "./lib/dom.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.comparison.ModelComparison).
@@ -154,21 +154,17 @@ function render({ model, el: root }) {
   const onOut = () => { tip.style.display = "none"; };
   const onX = () => { model.set("x_model", Number(xSel.value)); model.save_changes(); };
   const onY = () => { model.set("y_model", Number(ySel.value)); model.save_changes(); };
-  xSel.addEventListener("change", onX);
-  ySel.addEventListener("change", onY);
-  scatter.addEventListener("mousemove", onHover);
-  scatter.addEventListener("mouseleave", onOut);
-  model.on("change:disagreements", drawScatter);
-  model.on("change:metrics", drawMetrics);
+  const on = listeners();
+  on.dom(xSel, "change", onX);
+  on.dom(ySel, "change", onY);
+  on.dom(scatter, "mousemove", onHover);
+  on.dom(scatter, "mouseleave", onOut);
+  on.model(model, "change:disagreements", drawScatter);
+  on.model(model, "change:metrics", drawMetrics);
   drawMetrics();
   drawScatter();
   return () => {
-    xSel.removeEventListener("change", onX);
-    ySel.removeEventListener("change", onY);
-    scatter.removeEventListener("mousemove", onHover);
-    scatter.removeEventListener("mouseleave", onOut);
-    model.off("change:disagreements", drawScatter);
-    model.off("change:metrics", drawMetrics);
+    on.dispose();
     container.remove();
   };
 }

@@ -1,7 +1,7 @@
 // SimilarityHeatmap: one canvas pixel per cell, threshold masking and hover in the browser.
 import { decodeArray } from "./lib/arrays.js";
 import { cellAt, cellColours, maskUpdater } from "./lib/heatmap.js";
-import { el, showTip, throttle } from "./lib/dom.js";
+import { el, listeners, showTip, throttle } from "./lib/dom.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.heatmap.SimilarityHeatmap).
@@ -134,24 +134,19 @@ function render({ model, el: root }) {
   }
 
   const onThreshold = () => draw(currentThreshold());
-  slider.addEventListener("input", onInput);
-  canvas.addEventListener("mousemove", onMove);
-  canvas.addEventListener("mouseleave", onLeave);
-  canvas.addEventListener("click", onClick);
-  model.on("change:threshold", onThreshold);
-  model.on("change:matrix", load);
-  model.on("change:selected", showPinned);
+  const on = listeners();
+  on.dom(slider, "input", onInput);
+  on.dom(canvas, "mousemove", onMove);
+  on.dom(canvas, "mouseleave", onLeave);
+  on.dom(canvas, "click", onClick);
+  on.model(model, "change:threshold", onThreshold);
+  on.model(model, "change:matrix", load);
+  on.model(model, "change:selected", showPinned);
   load();
   showPinned();
 
   return () => {
-    slider.removeEventListener("input", onInput);
-    canvas.removeEventListener("mousemove", onMove);
-    canvas.removeEventListener("mouseleave", onLeave);
-    canvas.removeEventListener("click", onClick);
-    model.off("change:threshold", onThreshold);
-    model.off("change:matrix", load);
-    model.off("change:selected", showPinned);
+    on.dispose();
     sendThreshold.cancel();
     container.remove();
   };

@@ -1,7 +1,7 @@
 // EmbeddingMap: hundreds of thousands of points, pan and zoom, hover, search, neighbours, box select.
 import { decodeArray } from "./lib/arrays.js";
 import { category, css, viridis } from "./lib/colors.js";
-import { el, showTip, throttle } from "./lib/dom.js";
+import { el, listeners, showTip, throttle } from "./lib/dom.js";
 import { pointRenderer } from "./lib/points.js";
 import { buildGrid, inBox, nearest } from "./lib/spatial.js";
 
@@ -204,28 +204,20 @@ function render({ model, el: root }) {
   };
   const onCoords = () => load(true);
   const onColors = () => { renderer.setData(xy, colours()); draw(); };
-  overlay.addEventListener("mousedown", onDown);
-  overlay.addEventListener("mousemove", onMove);
-  overlay.addEventListener("mouseup", onUp);
-  overlay.addEventListener("wheel", onWheel, { passive: false });
-  overlay.addEventListener("mouseleave", onLeave);
-  search.addEventListener("input", onSearch);
-  model.on("msg:custom", onMessage);
-  model.on("change:coords", onCoords);
-  model.on("change:colors", onColors);
-  model.on("change:status", draw);
+  const on = listeners();
+  on.dom(overlay, "mousedown", onDown);
+  on.dom(overlay, "mousemove", onMove);
+  on.dom(overlay, "mouseup", onUp);
+  on.dom(overlay, "wheel", onWheel, { passive: false });
+  on.dom(overlay, "mouseleave", onLeave);
+  on.dom(search, "input", onSearch);
+  on.model(model, "msg:custom", onMessage);
+  on.model(model, "change:coords", onCoords);
+  on.model(model, "change:colors", onColors);
+  on.model(model, "change:status", draw);
   load(true);
   return () => {
-    overlay.removeEventListener("mousedown", onDown);
-    overlay.removeEventListener("mousemove", onMove);
-    overlay.removeEventListener("mouseup", onUp);
-    overlay.removeEventListener("wheel", onWheel);
-    overlay.removeEventListener("mouseleave", onLeave);
-    search.removeEventListener("input", onSearch);
-    model.off("msg:custom", onMessage);
-    model.off("change:coords", onCoords);
-    model.off("change:colors", onColors);
-    model.off("change:status", draw);
+    on.dispose();
     sendSelection.cancel();
     sendSearch.cancel();
     clearTimeout(settle);

@@ -1,5 +1,5 @@
 // NeighbourExplorer: a query box, one column of neighbours per model, and their overlap.
-import { el } from "./lib/dom.js";
+import { el, listeners } from "./lib/dom.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.neighbours.NeighbourExplorer).
@@ -65,16 +65,14 @@ function render({ model, el: root }) {
   const onQuery = () => {
     if (input.value !== model.get("query")) input.value = model.get("query");
   };
-  input.addEventListener("keydown", onKey);
-  model.on("change:results", draw);
-  model.on("change:busy", showBusy);
-  model.on("change:query", onQuery);
+  const on = listeners();
+  on.dom(input, "keydown", onKey);
+  on.model(model, "change:results", draw);
+  on.model(model, "change:busy", showBusy);
+  on.model(model, "change:query", onQuery);
   draw();
   return () => {
-    input.removeEventListener("keydown", onKey);
-    model.off("change:results", draw);
-    model.off("change:busy", showBusy);
-    model.off("change:query", onQuery);
+    on.dispose();
     container.remove();
   };
 }

@@ -1,6 +1,6 @@
 // ThresholdTuner: histograms by label, a null distribution, and live counts at a threshold.
 import { decodeArray } from "./lib/arrays.js";
-import { el, showTip, throttle } from "./lib/dom.js";
+import { el, listeners, showTip, throttle } from "./lib/dom.js";
 import { countsAt, histogram, nearThreshold } from "./lib/threshold.js";
 
 /**
@@ -138,22 +138,17 @@ function render({ model, el: root }) {
   const onSelect = () => { model.set("model_index", Number(select.value)); model.save_changes(); };
   const onThreshold = () => { slider.value = String(model.get("threshold")); draw(model.get("threshold")); };
   const onIndex = () => { select.value = String(model.get("model_index")); draw(Number(slider.value)); };
-  slider.addEventListener("input", onInput);
-  select.addEventListener("change", onSelect);
-  canvas.addEventListener("mousemove", onHover);
-  canvas.addEventListener("mouseleave", onOut);
-  model.on("change:threshold", onThreshold);
-  model.on("change:model_index", onIndex);
-  model.on("change:scores", load);
+  const on = listeners();
+  on.dom(slider, "input", onInput);
+  on.dom(select, "change", onSelect);
+  on.dom(canvas, "mousemove", onHover);
+  on.dom(canvas, "mouseleave", onOut);
+  on.model(model, "change:threshold", onThreshold);
+  on.model(model, "change:model_index", onIndex);
+  on.model(model, "change:scores", load);
   load();
   return () => {
-    slider.removeEventListener("input", onInput);
-    select.removeEventListener("change", onSelect);
-    canvas.removeEventListener("mousemove", onHover);
-    canvas.removeEventListener("mouseleave", onOut);
-    model.off("change:threshold", onThreshold);
-    model.off("change:model_index", onIndex);
-    model.off("change:scores", load);
+    on.dispose();
     send.cancel();
     container.remove();
   };

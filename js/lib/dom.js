@@ -54,3 +54,28 @@ export function showTip(tip, text, x, y) {
   tip.style.left = `${x + 12}px`;
   tip.style.top = `${y + 12}px`;
 }
+
+/**
+ * Listeners registered through one registry and removed together, so a widget's cleanup is
+ * derived from what it registered instead of written out a second time.
+ */
+export function listeners() {
+  /** @type {(() => void)[]} */
+  const undo = [];
+  return {
+    /** @param {EventTarget} target @param {string} type @param {any} fn @param {any} [options] */
+    dom(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      undo.push(() => target.removeEventListener(type, fn, options));
+    },
+    /** A widget model's event (`change:name`, `msg:custom`). @param {any} model @param {string} name @param {any} fn */
+    model(model, name, fn) {
+      model.on(name, fn);
+      undo.push(() => model.off(name, fn));
+    },
+    /** Remove everything, last registered first. */
+    dispose() {
+      while (undo.length) undo.pop()();
+    },
+  };
+}

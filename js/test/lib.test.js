@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { decodeArray } from "../lib/arrays.js";
 import { category, diverging, viridis } from "../lib/colors.js";
 import { MASK_RGB, cellAt, paint } from "../lib/heatmap.js";
-import { throttle } from "../lib/dom.js";
+import { listeners, throttle } from "../lib/dom.js";
 
 test("decodeArray honours the DataView's byte offset and length", () => {
   const backing = new ArrayBuffer(4 + 4 * 6);
@@ -145,4 +145,29 @@ test("the Canvas 2D renderer draws before the canvas is attached to the page", a
   assert.equal(rects.length, 2);
   // device-pixel ratio 2: data (10, 5) lands at CSS (70, 15), device (140, 30), minus half the 4-px point
   assert.deepEqual(rects[1], [138, 28]);
+});
+
+test("listeners removes every DOM and model listener it registered", () => {
+  const target = new EventTarget();
+  const calls = [];
+  const handlers = new Map();
+  const model = {
+    on: (name, fn) => handlers.set(name, fn),
+    off: (name, fn) => {
+      if (handlers.get(name) === fn) handlers.delete(name);
+    },
+  };
+  const on = listeners();
+  const onPing = () => calls.push("ping");
+  on.dom(target, "ping", onPing, { passive: true });
+  on.model(model, "change:x", onPing);
+  target.dispatchEvent(new Event("ping"));
+  assert.deepEqual(calls, ["ping"]);
+  assert.equal(handlers.size, 1);
+  on.dispose();
+  target.dispatchEvent(new Event("ping"));
+  assert.deepEqual(calls, ["ping"]); // the DOM listener is gone
+  assert.equal(handlers.size, 0);
+  on.dispose(); // a second dispose does nothing
+  assert.equal(handlers.size, 0);
 });

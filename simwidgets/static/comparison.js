@@ -58,6 +58,25 @@ function showTip(tip, text, x, y) {
   tip.style.left = `${x + 12}px`;
   tip.style.top = `${y + 12}px`;
 }
+function listeners() {
+  const undo = [];
+  return {
+    /** @param {EventTarget} target @param {string} type @param {any} fn @param {any} [options] */
+    dom(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      undo.push(() => target.removeEventListener(type, fn, options));
+    },
+    /** A widget model's event (`change:name`, `msg:custom`). @param {any} model @param {string} name @param {any} fn */
+    model(model, name, fn) {
+      model.on(name, fn);
+      undo.push(() => model.off(name, fn));
+    },
+    /** Remove everything, last registered first. */
+    dispose() {
+      while (undo.length) undo.pop()();
+    }
+  };
+}
 
 // comparison.js
 var fmt = (v) => typeof v === "number" && Number.isFinite(v) ? Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3) : v ?? "";
@@ -211,21 +230,17 @@ function render({ model, el: root }) {
     model.set("y_model", Number(ySel.value));
     model.save_changes();
   };
-  xSel.addEventListener("change", onX);
-  ySel.addEventListener("change", onY);
-  scatter.addEventListener("mousemove", onHover);
-  scatter.addEventListener("mouseleave", onOut);
-  model.on("change:disagreements", drawScatter);
-  model.on("change:metrics", drawMetrics);
+  const on = listeners();
+  on.dom(xSel, "change", onX);
+  on.dom(ySel, "change", onY);
+  on.dom(scatter, "mousemove", onHover);
+  on.dom(scatter, "mouseleave", onOut);
+  on.model(model, "change:disagreements", drawScatter);
+  on.model(model, "change:metrics", drawMetrics);
   drawMetrics();
   drawScatter();
   return () => {
-    xSel.removeEventListener("change", onX);
-    ySel.removeEventListener("change", onY);
-    scatter.removeEventListener("mousemove", onHover);
-    scatter.removeEventListener("mouseleave", onOut);
-    model.off("change:disagreements", drawScatter);
-    model.off("change:metrics", drawMetrics);
+    on.dispose();
     container.remove();
   };
 }

@@ -227,6 +227,25 @@ function showTip(tip, text, x, y) {
   tip.style.left = `${x + 12}px`;
   tip.style.top = `${y + 12}px`;
 }
+function listeners() {
+  const undo = [];
+  return {
+    /** @param {EventTarget} target @param {string} type @param {any} fn @param {any} [options] */
+    dom(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      undo.push(() => target.removeEventListener(type, fn, options));
+    },
+    /** A widget model's event (`change:name`, `msg:custom`). @param {any} model @param {string} name @param {any} fn */
+    model(model, name, fn) {
+      model.on(name, fn);
+      undo.push(() => model.off(name, fn));
+    },
+    /** Remove everything, last registered first. */
+    dispose() {
+      while (undo.length) undo.pop()();
+    }
+  };
+}
 
 // heatmap.js
 var fmt = (v) => Number.isFinite(v) ? v.toFixed(3) : "n/a";
@@ -326,23 +345,18 @@ function render({ model, el: root }) {
     model.save_changes();
   }
   const onThreshold = () => draw(currentThreshold());
-  slider.addEventListener("input", onInput);
-  canvas.addEventListener("mousemove", onMove);
-  canvas.addEventListener("mouseleave", onLeave);
-  canvas.addEventListener("click", onClick);
-  model.on("change:threshold", onThreshold);
-  model.on("change:matrix", load);
-  model.on("change:selected", showPinned);
+  const on = listeners();
+  on.dom(slider, "input", onInput);
+  on.dom(canvas, "mousemove", onMove);
+  on.dom(canvas, "mouseleave", onLeave);
+  on.dom(canvas, "click", onClick);
+  on.model(model, "change:threshold", onThreshold);
+  on.model(model, "change:matrix", load);
+  on.model(model, "change:selected", showPinned);
   load();
   showPinned();
   return () => {
-    slider.removeEventListener("input", onInput);
-    canvas.removeEventListener("mousemove", onMove);
-    canvas.removeEventListener("mouseleave", onLeave);
-    canvas.removeEventListener("click", onClick);
-    model.off("change:threshold", onThreshold);
-    model.off("change:matrix", load);
-    model.off("change:selected", showPinned);
+    on.dispose();
     sendThreshold.cancel();
     container.remove();
   };

@@ -102,6 +102,25 @@ function showTip(tip, text, x, y) {
   tip.style.left = `${x + 12}px`;
   tip.style.top = `${y + 12}px`;
 }
+function listeners() {
+  const undo = [];
+  return {
+    /** @param {EventTarget} target @param {string} type @param {any} fn @param {any} [options] */
+    dom(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      undo.push(() => target.removeEventListener(type, fn, options));
+    },
+    /** A widget model's event (`change:name`, `msg:custom`). @param {any} model @param {string} name @param {any} fn */
+    model(model, name, fn) {
+      model.on(name, fn);
+      undo.push(() => model.off(name, fn));
+    },
+    /** Remove everything, last registered first. */
+    dispose() {
+      while (undo.length) undo.pop()();
+    }
+  };
+}
 
 // lib/points.js
 var VERTEX = `
@@ -458,28 +477,20 @@ function render({ model, el: root }) {
     renderer.setData(xy, colours());
     draw();
   };
-  overlay.addEventListener("mousedown", onDown);
-  overlay.addEventListener("mousemove", onMove);
-  overlay.addEventListener("mouseup", onUp);
-  overlay.addEventListener("wheel", onWheel, { passive: false });
-  overlay.addEventListener("mouseleave", onLeave);
-  search.addEventListener("input", onSearch);
-  model.on("msg:custom", onMessage);
-  model.on("change:coords", onCoords);
-  model.on("change:colors", onColors);
-  model.on("change:status", draw);
+  const on = listeners();
+  on.dom(overlay, "mousedown", onDown);
+  on.dom(overlay, "mousemove", onMove);
+  on.dom(overlay, "mouseup", onUp);
+  on.dom(overlay, "wheel", onWheel, { passive: false });
+  on.dom(overlay, "mouseleave", onLeave);
+  on.dom(search, "input", onSearch);
+  on.model(model, "msg:custom", onMessage);
+  on.model(model, "change:coords", onCoords);
+  on.model(model, "change:colors", onColors);
+  on.model(model, "change:status", draw);
   load(true);
   return () => {
-    overlay.removeEventListener("mousedown", onDown);
-    overlay.removeEventListener("mousemove", onMove);
-    overlay.removeEventListener("mouseup", onUp);
-    overlay.removeEventListener("wheel", onWheel);
-    overlay.removeEventListener("mouseleave", onLeave);
-    search.removeEventListener("input", onSearch);
-    model.off("msg:custom", onMessage);
-    model.off("change:coords", onCoords);
-    model.off("change:colors", onColors);
-    model.off("change:status", draw);
+    on.dispose();
     sendSelection.cancel();
     sendSearch.cancel();
     clearTimeout(settle);

@@ -5,6 +5,25 @@ function el(tag, props = {}, children = []) {
   for (const child of children) node.append(typeof child === "string" ? document.createTextNode(child) : child);
   return node;
 }
+function listeners() {
+  const undo = [];
+  return {
+    /** @param {EventTarget} target @param {string} type @param {any} fn @param {any} [options] */
+    dom(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      undo.push(() => target.removeEventListener(type, fn, options));
+    },
+    /** A widget model's event (`change:name`, `msg:custom`). @param {any} model @param {string} name @param {any} fn */
+    model(model, name, fn) {
+      model.on(name, fn);
+      undo.push(() => model.off(name, fn));
+    },
+    /** Remove everything, last registered first. */
+    dispose() {
+      while (undo.length) undo.pop()();
+    }
+  };
+}
 
 // neighbours.js
 function render({ model, el: root }) {
@@ -56,16 +75,14 @@ function render({ model, el: root }) {
   const onQuery = () => {
     if (input.value !== model.get("query")) input.value = model.get("query");
   };
-  input.addEventListener("keydown", onKey);
-  model.on("change:results", draw);
-  model.on("change:busy", showBusy);
-  model.on("change:query", onQuery);
+  const on = listeners();
+  on.dom(input, "keydown", onKey);
+  on.model(model, "change:results", draw);
+  on.model(model, "change:busy", showBusy);
+  on.model(model, "change:query", onQuery);
   draw();
   return () => {
-    input.removeEventListener("keydown", onKey);
-    model.off("change:results", draw);
-    model.off("change:busy", showBusy);
-    model.off("change:query", onQuery);
+    on.dispose();
     container.remove();
   };
 }

@@ -63,6 +63,25 @@ function showTip(tip, text, x, y) {
   tip.style.left = `${x + 12}px`;
   tip.style.top = `${y + 12}px`;
 }
+function listeners() {
+  const undo = [];
+  return {
+    /** @param {EventTarget} target @param {string} type @param {any} fn @param {any} [options] */
+    dom(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      undo.push(() => target.removeEventListener(type, fn, options));
+    },
+    /** A widget model's event (`change:name`, `msg:custom`). @param {any} model @param {string} name @param {any} fn */
+    model(model, name, fn) {
+      model.on(name, fn);
+      undo.push(() => model.off(name, fn));
+    },
+    /** Remove everything, last registered first. */
+    dispose() {
+      while (undo.length) undo.pop()();
+    }
+  };
+}
 
 // lib/threshold.js
 function histogram(values, bins, low, high, keep) {
@@ -243,22 +262,17 @@ function render({ model, el: root }) {
     select.value = String(model.get("model_index"));
     draw(Number(slider.value));
   };
-  slider.addEventListener("input", onInput);
-  select.addEventListener("change", onSelect);
-  canvas.addEventListener("mousemove", onHover);
-  canvas.addEventListener("mouseleave", onOut);
-  model.on("change:threshold", onThreshold);
-  model.on("change:model_index", onIndex);
-  model.on("change:scores", load);
+  const on = listeners();
+  on.dom(slider, "input", onInput);
+  on.dom(select, "change", onSelect);
+  on.dom(canvas, "mousemove", onHover);
+  on.dom(canvas, "mouseleave", onOut);
+  on.model(model, "change:threshold", onThreshold);
+  on.model(model, "change:model_index", onIndex);
+  on.model(model, "change:scores", load);
   load();
   return () => {
-    slider.removeEventListener("input", onInput);
-    select.removeEventListener("change", onSelect);
-    canvas.removeEventListener("mousemove", onHover);
-    canvas.removeEventListener("mouseleave", onOut);
-    model.off("change:threshold", onThreshold);
-    model.off("change:model_index", onIndex);
-    model.off("change:scores", load);
+    on.dispose();
     send.cancel();
     container.remove();
   };
