@@ -125,6 +125,23 @@ def test_bad_arguments(tmp_path, client):
         score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", ["nope"], client=client)
 
 
+def test_a_spec_check_that_fails_late_still_stops_the_job(tmp_path, client, monkeypatch):
+    """The client checks the specs while the workers already score; a late failure (a large
+    model that turns out broken) cancels the job and is raised."""
+    import time as clock
+
+    import simwidgets.models
+
+    def slow_failure(specs):
+        clock.sleep(1.0)
+        raise ValueError("broken model file")
+
+    monkeypatch.setattr(simwidgets.models, "load_models", slow_failure)
+    _pairs(10).to_parquet(tmp_path / "a.parquet", index=False)
+    with pytest.raises(ValueError, match="broken model file"):
+        score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", ["glove-50d"], client=client)
+
+
 def _cli(*args, **kwargs):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(

@@ -162,7 +162,8 @@ def score_file(
     from ..models import load_models
 
     # Check the specs (unknown families, missing files, clashing names) by loading them here,
-    # while the cluster starts: most mistakes fail at once, before any cluster is started.
+    # while the cluster starts and the workers begin: most mistakes fail at once, before any
+    # cluster is started, and a slow load here (a transformer: imports, weights) delays nothing.
     checker = ThreadPoolExecutor(max_workers=1)
     check = checker.submit(load_models, specs)
     checker.shutdown(wait=False)
@@ -185,14 +186,20 @@ def score_file(
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)
     try:
-        check.result()
-        if todo:
+        if not todo:
+            check.result()
+        else:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
             threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None
             tasks = [
                 delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads) for i in todo
             ]
             futures = client.compute(tasks)
+            try:
+                check.result()
+            except BaseException:
+                client.cancel(futures)
+                raise
             bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
             rows = texts = 0
             with bar:
