@@ -125,6 +125,25 @@ def test_bad_arguments(tmp_path, client):
         score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", ["nope"], client=client)
 
 
+def test_specs_that_cannot_load_fail_before_any_cluster_starts(tmp_path, monkeypatch):
+    import simwidgets.batch.runner as runner
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started for a job that cannot run")
+
+    monkeypatch.setattr(runner, "_client", no_cluster)
+    _pairs(10).to_parquet(tmp_path / "a.parquet", index=False)
+    cases = [
+        (["nope"], ValueError, "unknown model spec"),
+        (["glove:"], ValueError, "names no path"),
+        ([f"glove:{tmp_path}/missing.txt"], FileNotFoundError, "missing.txt"),
+        ([f"st:{tmp_path}/no-model"], FileNotFoundError, "no-model"),
+    ]
+    for specs, error, message in cases:
+        with pytest.raises(error, match=message):
+            score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", specs)
+
+
 def test_a_spec_check_that_fails_late_still_stops_the_job(tmp_path, client, monkeypatch):
     """The client checks the specs while the workers already score; a late failure (a large
     model that turns out broken) cancels the job and is raised."""

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,16 +156,10 @@ def score_file(
     specs = [models] if isinstance(models, str) else list(models)
     if not specs or not all(isinstance(s, str) for s in specs):
         raise TypeError("models must be spec strings (each worker loads them itself)")
-    from ..models import load_models
+    from ..models import check_spec, load_models
 
-    # Check the specs (unknown families, missing files, clashing names) by loading them here,
-    # while the cluster starts and the workers begin: most mistakes fail at once, before any
-    # cluster is started, and a slow load here (a transformer: imports, weights) delays nothing.
-    checker = ThreadPoolExecutor(max_workers=1)
-    check = checker.submit(load_models, specs)
-    checker.shutdown(wait=False)
-    with suppress(FutureTimeout):
-        check.result(timeout=0.25)
+    for spec in specs:
+        check_spec(spec)  # unknown families fail at once, before any cluster starts
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
     with dask.config.set({"dataframe.convert-string": False}):
@@ -186,17 +177,19 @@ def score_file(
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)
     try:
-        if not todo:
-            check.result()
-        else:
+        if todo:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
             threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None
             tasks = [
                 delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads) for i in todo
             ]
             futures = client.compute(tasks)
+            # Load the models here too, while the workers start on the partitions: a spec that
+            # cannot load (missing files, bad options, clashing names) stops the job with its
+            # own error at once, instead of once per partition. Started only now, so its imports
+            # (a transformer's take seconds) never hold up building and sending the job.
             try:
-                check.result()
+                load_models(specs)
             except BaseException:
                 client.cancel(futures)
                 raise

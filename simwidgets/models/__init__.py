@@ -18,6 +18,7 @@ a callable                any function from a list of texts to a 2-D array
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from .base import Embedder, EmbedReport, Note
@@ -30,6 +31,7 @@ __all__ = [
     "Embedder",
     "Note",
     "KNOWN_SPECS",
+    "check_spec",
     "load_model",
     "load_models",
     "ULMFiTModel",
@@ -91,6 +93,29 @@ def parse_spec(spec: str) -> tuple[str, str | None, dict]:
 def _unknown(spec: str) -> ValueError:
     known = "\n".join(f"  {k:<18} {v}" for k, v in KNOWN_SPECS.items())
     return ValueError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
+
+
+BUNDLED = ("minilm", "glove-50d", "ulmfit-small", "tfidf", "tfidf-char")
+PATH_FAMILIES = ("st", "hf", "ulmfit", "glove", "word2vec", "fasttext")
+
+
+def check_spec(spec) -> None:
+    """Refuse at once, loading nothing, a spec string that cannot load: an unknown family, a
+    path family without its path, or a local path that does not exist (``st:``/``hf:`` may
+    also name a model of the Hugging Face hub). Loading the model checks the rest."""
+    if not isinstance(spec, str):
+        return
+    family, target, _ = parse_spec(spec)
+    if target is None and family not in BUNDLED or target is not None and family not in PATH_FAMILIES:
+        raise _unknown(spec)
+    if target is None:
+        return
+    if not target:
+        raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+    path = Path(target).expanduser()
+    looks_local = family not in ("st", "hf") or target.startswith((".", "/", "~")) or path.suffix != ""
+    if looks_local and not path.exists():
+        raise FileNotFoundError(f"{family} model not found: {path} (from model spec {spec!r})")
 
 
 def _build(family: str, target: str | None, options: dict, spec: str) -> Embedder:
