@@ -95,8 +95,8 @@ def _unknown(spec: str) -> ValueError:
     return ValueError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
 
 
-BUNDLED = ("minilm", "glove-50d", "ulmfit-small", "tfidf", "tfidf-char")
-PATH_FAMILIES = ("st", "hf", "ulmfit", "glove", "word2vec", "fasttext")
+BUNDLED = tuple(k for k in KNOWN_SPECS if ":" not in k)  # minilm, glove-50d...
+PATH_FAMILIES = tuple(k.partition(":")[0] for k in KNOWN_SPECS if ":" in k)  # st, hf, glove...
 
 
 def check_spec(spec) -> None:
@@ -112,9 +112,10 @@ def check_spec(spec) -> None:
         return
     if not target:
         raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+    from .transformer import looks_like_path
+
     path = Path(target).expanduser()
-    looks_local = family not in ("st", "hf") or target.startswith((".", "/", "~")) or path.suffix != ""
-    if looks_local and not path.exists():
+    if (family not in ("st", "hf") or looks_like_path(target)) and not path.exists():
         raise FileNotFoundError(f"{family} model not found: {path} (from model spec {spec!r})")
 
 

@@ -279,7 +279,7 @@ class StreamEncoder:
         cores = os.cpu_count() or 1
         self.processes = int(processes if processes is not None else (max(1, min(8, cores - 2)) if on_gpu else 0))
         self._process_pool = None
-        self.threads = int(threads or min(4, os.cpu_count() or 1))
+        self.threads = int(threads or min(4, cores))
         self.multiple = int(multiple or (8 if on_gpu else 1))
         self.row_steps = int(row_steps if row_steps is not None else (4 if on_gpu else 0))
         self.profile = Profile()
@@ -292,8 +292,8 @@ class StreamEncoder:
         """Write a chunk's padded ids, per-row lengths and un-sort order into a (pinned) host buffer.
 
         Returns the filled buffer, one ``(at, rows, height, width, uniform, row_at)`` per batch
-        (``height - rows`` padding rows of full width follow the real ones) and where the
-        lengths start.
+        (``height - rows`` padding rows of full width follow the real ones), where the per-row
+        lengths start, and how many rows (real and padding) there are.
         """
         import torch
 
@@ -326,7 +326,7 @@ class StreamEncoder:
             at += size
             row_at += height
         host[ids_end + slots : ids_end + slots + n] = np.concatenate([b.rows for b in batches])
-        return buffer[:total], layout, ids_end
+        return buffer[:total], layout, ids_end, slots
 
     def _pool(self, hidden, lengths, keep):
         """One vector per text; ``keep`` marks real tokens (None: the batch has no padding)."""
@@ -346,14 +346,13 @@ class StreamEncoder:
 
         start = time.perf_counter()
         batches = plan_batches(tok.lengths, self.token_budget, self.max_batch, self.multiple, self.exact_share)
-        staged, layout, ids_end = self._stage(slot, tok, batches)
+        staged, layout, ids_end, slots = self._stage(slot, tok, batches)
         self.profile.add("pad", time.perf_counter() - start)
         self.profile.slots += sum(height * width for _, _, height, width, _, _ in layout)
         self.profile.batches += len(layout)
         self.profile.uniform_texts += sum(rows for _, rows, _, _, uniform, _ in layout if uniform)
         start = time.perf_counter()
         n = len(tok.lengths)
-        slots = sum(height for _, _, height, _, _, _ in layout)
         with clock.span("copy_in"):
             on_device = staged.to(self.device, non_blocking=True)
         if self.device.type == "cuda":
@@ -384,8 +383,9 @@ class StreamEncoder:
                 row += rows
             vectors = torch.empty_like(out_sorted)
             vectors[order] = out_sorted
-        self.profile.add("launch", time.perf_counter() - start)
-        self.profile.chunk_launch.append(time.perf_counter() - start)
+        launched = time.perf_counter() - start
+        self.profile.add("launch", launched)
+        self.profile.chunk_launch.append(launched)
         return vectors
 
     # -- tokenized chunks, in order -----------------------------------------------------------

@@ -22,15 +22,19 @@ def pick_device(device: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def looks_like_path(path_or_name: str) -> bool:
+    """Whether a model source names a local path rather than a model of the Hugging Face hub."""
+    return path_or_name.startswith((".", "/", "~")) or Path(path_or_name).suffix != ""
+
+
 def _check_source(path_or_name: str, family: str) -> str:
     """Refuse early, with a clear message, a path that does not exist.
 
     Hub names (``org/model``) are passed through: they load when cached locally or online.
     """
     path_or_name = str(path_or_name)
-    looks_like_path = path_or_name.startswith((".", "/", "~")) or Path(path_or_name).suffix != ""
     path = Path(path_or_name).expanduser()
-    if looks_like_path and not path.exists():
+    if looks_like_path(path_or_name) and not path.exists():
         raise FileNotFoundError(f"{family} model folder not found: {path}")
     return str(path) if path.exists() else path_or_name
 
