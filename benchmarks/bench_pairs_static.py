@@ -34,14 +34,15 @@ def loop_baseline(frame: pd.DataFrame, n: int = 50_000) -> float:
     return n / (time.perf_counter() - start)
 
 
-def simwidgets_run(path, workers: int) -> tuple[float, int]:
+def simwidgets_run(path, workers: int, client=None, label: str = "") -> tuple[float, int]:
+    """Pairs per second of one job: its own local cluster of ``workers``, or ``client``'s."""
     from simwidgets.batch import score_file
 
-    out = DATA / f"out-static-{workers}"
+    out = DATA / f"out-static{label}-{workers}"
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     summary = score_file(path, out, "query", "result", ["glove-50d"], workers=workers, progress=False,
-                         blocksize=8_000_000)
+                         blocksize=8_000_000, client=client)
     return summary.rows / (time.perf_counter() - start), summary.rows
 
 
@@ -50,19 +51,12 @@ def running_cluster_run(path, workers: int) -> float:
     first job, or with ``--scheduler``): the steady rate of a long job, without start-up."""
     from distributed import Client, LocalCluster
 
-    from simwidgets.batch import score_file
-
-    out = DATA / f"out-static-running-{workers}"
-    shutil.rmtree(out, ignore_errors=True)
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0", silence_logs=40) as cluster,
         Client(cluster) as client,
     ):
         client.run(_load_glove)
-        start = time.perf_counter()
-        summary = score_file(path, out, "query", "result", ["glove-50d"], client=client, progress=False,
-                             blocksize=8_000_000)
-        return summary.rows / (time.perf_counter() - start)
+        return simwidgets_run(path, workers, client, label="-running")[0]
 
 
 def _load_glove():
