@@ -75,6 +75,37 @@ class EmbedReport:
         }
 
 
+@dataclass
+class Distinct:
+    """What a model gave each distinct text: ``vectors`` has one row per text; the note
+    columns have one more row, standing for missing values (None, NaN), so per-row notes
+    are one gather with code ``n`` for a missing value."""
+
+    vectors: np.ndarray
+    reasons: np.ndarray
+    oov: np.ndarray
+    truncated: np.ndarray
+    n_tokens: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Distinct:
+        reasons = np.full(n + 1, None, dtype=object)
+        reasons[n] = MISSING
+        oov = np.empty(n + 1, dtype=object)
+        oov.fill(())
+        return cls(np.zeros((n, 0), np.float32), reasons, oov, np.zeros(n + 1, bool), np.zeros(n + 1, np.int64))
+
+    def place(self, at: np.ndarray, notes: Notes) -> None:
+        """Copy the notes of the texts at positions ``at``."""
+        self.truncated[at] = notes.truncated
+        self.n_tokens[at] = notes.n_tokens
+        if notes.oov is not None:
+            self.oov[at] = notes.oov
+        if notes.reasons is not None:
+            failed = np.fromiter((r is not None for r in notes.reasons), dtype=bool, count=len(at))
+            self.reasons[at[failed]] = notes.reasons[failed]
+
+
 class Embedder:
     """Base class of every model: subclasses implement :meth:`_embed_batch`.
 
@@ -144,51 +175,76 @@ class Embedder:
         """
         with _gc_paused():
             report = self._report(as_text_list(texts), progress)
-        if report.truncated.any():
+        self._warn_truncated(int(report.truncated.sum()), len(report.reasons))
+        return report
+
+    def _warn_truncated(self, n_truncated: int, n_texts: int) -> None:
+        if n_truncated:
             warnings.warn(
-                f"{int(report.truncated.sum())} of {len(report.reasons)} texts were longer than {self.name}'s "
+                f"{n_truncated} of {n_texts} texts were longer than {self.name}'s "
                 f"limit of {self.max_tokens} tokens and were truncated",
                 SimwidgetsWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return report
 
     def _report(self, items: list, progress: bool | None) -> EmbedReport:
         codes, uniques = _factorize(items)
-        clean, reasons_u = clean_texts(uniques)
-        ok = np.fromiter((text is not None for text in clean), dtype=bool, count=len(clean))
-        ok_at = np.flatnonzero(ok)
-        vectors_ok, notes_ok = self._embed_unique([clean[j] for j in ok_at.tolist()], progress=progress)
-        dim = self.dim if self.dim is not None else (vectors_ok.shape[1] if len(ok_at) else 0)
-        n_u = len(uniques)  # row n_u stands for missing values (code -1)
-        rows = np.where(codes < 0, n_u, codes)
-        # vectors per row: one gather from the distinct texts' vectors (none when all distinct)
-        if len(ok_at) == n_u == len(items):
-            vectors = np.asarray(vectors_ok, dtype=np.float32)
+        d = self._distinct(uniques, progress)
+        n_u = len(uniques)
+        rows = np.where(codes < 0, n_u, codes)  # row n_u of the note columns: missing values
+        missing = rows == n_u
+        if n_u == len(items):  # all distinct, none missing: the rows are the distinct texts
+            vectors = d.vectors
         else:
-            source = np.full(n_u + 1, -1, dtype=np.int64)
-            source[ok_at] = np.arange(len(ok_at))
-            source = source[rows]
-            vectors = np.empty((len(items), dim), dtype=np.float32)
-            if len(ok_at):
-                np.take(vectors_ok, source, axis=0, out=vectors, mode="clip")  # unbuffered; -1 rows are set below
-            vectors[source < 0] = np.nan
-        reason_u = np.empty(n_u + 1, dtype=object)
-        reason_u[:n_u] = reasons_u
-        reason_u[n_u] = MISSING
-        oov_u = np.empty(n_u + 1, dtype=object)
-        oov_u.fill(())
-        trunc_u = np.zeros(n_u + 1, dtype=bool)
-        ntok_u = np.zeros(n_u + 1, dtype=np.int64)
+            vectors = np.empty((len(items), d.vectors.shape[1]), dtype=np.float32)
+            if n_u:
+                np.take(d.vectors, np.where(missing, 0, rows), axis=0, out=vectors)
+            vectors[missing] = np.nan
+        return EmbedReport(
+            vectors, d.reasons[rows].tolist(), d.oov[rows].tolist(), d.truncated[rows], d.n_tokens[rows]
+        )
+
+    def _distinct(self, uniques: list, progress: bool | None) -> Distinct:
+        """Vectors and notes of distinct, non-missing items (raw: not yet validated).
+
+        Items already in the memory cache are read back first, without validating them again
+        (a cached key is a valid text, and only an equal text finds it); the rest are
+        validated, then looked up on disk or embedded.
+        """
+        n_u = len(uniques)
+        out = Distinct.empty(n_u)
+        todo = np.arange(n_u)
+        cached = self._caches.get(self.identity)
+        parts = []
+        if cached is not None and len(cached[0]) and n_u:
+            try:
+                hits, hit_vectors, hit_notes = cached[0].lookup(uniques)
+            except TypeError:  # unhashable items are never cached
+                hits = np.zeros(0, dtype=np.int64)
+            if len(hits):
+                out.place(hits, hit_notes)
+                parts.append((hits, hit_vectors))
+                todo = np.delete(todo, hits)
+        rest = uniques if len(todo) == n_u else [uniques[i] for i in todo.tolist()]
+        clean, reasons = clean_texts(rest)
+        ok = np.fromiter((text is not None for text in clean), dtype=bool, count=len(clean))
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            out.reasons[todo[bad]] = [reasons[j] for j in bad.tolist()]
+        ok_at = todo[ok]
+        vectors_ok, notes_ok = self._embed_unique([clean[j] for j in np.flatnonzero(ok).tolist()], progress)
         if len(ok_at):
-            trunc_u[ok_at] = notes_ok.truncated
-            ntok_u[ok_at] = notes_ok.n_tokens
-            if notes_ok.oov is not None:
-                oov_u[ok_at] = notes_ok.oov
-            if notes_ok.reasons is not None:
-                failed = np.fromiter((r is not None for r in notes_ok.reasons), dtype=bool, count=len(ok_at))
-                reason_u[ok_at[failed]] = notes_ok.reasons[failed]
-        return EmbedReport(vectors, reason_u[rows].tolist(), oov_u[rows].tolist(), trunc_u[rows], ntok_u[rows])
+            out.place(ok_at, notes_ok)
+            parts.append((ok_at, vectors_ok))
+        dim = self.dim if self.dim is not None else next((v.shape[1] for _, v in parts), 0)
+        if len(parts) == 1 and len(parts[0][0]) == n_u:  # one source for every item, in order: no copy
+            out.vectors = parts[0][1]
+        else:
+            out.vectors = np.full((n_u, dim), np.nan, dtype=np.float32)
+            for at, vectors in parts:
+                out.vectors[at] = vectors
+        out.vectors = np.asarray(out.vectors, dtype=np.float32)
+        return out
 
     # -- caching --------------------------------------------------------------------------
     def _cache(self) -> tuple[MemoryCache, DiskCache | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -62,7 +63,7 @@ class MemoryCache:
 
         with self._lock:
             get = self._rows.get
-            rows = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+            rows = np.fromiter(map(get, texts, itertools.repeat(-1)), dtype=np.int64, count=len(texts))
             hits = np.flatnonzero(rows >= 0)
             if not len(hits) or self._vectors is None:
                 return hits, np.zeros((0, 0), dtype=np.float32), Notes.blank(0)
