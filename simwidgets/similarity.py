@@ -98,46 +98,83 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
         the score is missing, else ``None``). Each distinct text is embedded once per model.
     """
     lefts, rights = as_text_list(left, "left"), as_text_list(right, "right")
-    if len(lefts) != len(rights):
-        raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
     index = left.index if isinstance(left, pd.Series) else pd.RangeIndex(len(lefts))
+    columns, _ = pair_score_columns(lefts, rights, models, progress=progress)
     frame = pd.DataFrame(
         {
             "left": pd.Series(lefts, dtype=object, index=index),
             "right": pd.Series(rights, dtype=object, index=index),
         }
     )
-    n = len(lefts)
-    for embedder in load_models(models):
-        _prepare(embedder, lefts + rights)
-        report = embedder.embed_report(lefts + rights, progress=progress)
-        a, b = report.vectors[:n], report.vectors[n:]
-        squared_a, squared_b = np.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", b, b)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores = np.clip(np.einsum("ij,ij->i", a, b) / np.sqrt(squared_a * squared_b), -1.0, 1.0)
-        reasons = _pair_reasons(report.reasons[:n], report.reasons[n:])
-        zero = ~(squared_a > 0) | ~(squared_b > 0)  # zero-length (or NaN) vectors
-        unexplained = np.array([r is None for r in reasons], dtype=bool)
-        for i in np.flatnonzero(zero & unexplained):
-            reasons[i] = ZERO_VECTOR
-        scores = np.where(unexplained & ~zero, scores, np.nan).astype(np.float32)
-        frame[f"score_{embedder.name}"] = scores
-        frame[f"reason_{embedder.name}"] = pd.Series(reasons, dtype=object, index=index)
+    for name, values in columns.items():
+        frame[name] = pd.Series(values, index=index, dtype=values.dtype)  # reasons stay objects (None, not NaN)
     return frame
 
 
-def _pair_reasons(left: list, right: list) -> list:
-    """``"left: why"``, ``"right: why"``, both joined, or None per pair (vectorised)."""
-    lr = np.asarray(left, dtype=object)
-    rr = np.asarray(right, dtype=object)
-    has_l = lr != None  # noqa: E711 - elementwise comparison on object arrays
-    has_r = rr != None  # noqa: E711
-    out = np.full(len(lr), None, dtype=object)
-    both = has_l & has_r
-    out[has_l & ~has_r] = "left: " + lr[has_l & ~has_r]
-    out[has_r & ~has_l] = "right: " + rr[has_r & ~has_l]
-    out[both] = "left: " + lr[both] + "; right: " + rr[both]
-    return out.tolist()
+def pair_score_columns(lefts: list, rights: list, models, *, progress: bool | None = None, chunk: int = 65_536):
+    """``score_<name>`` and ``reason_<name>`` arrays per model, and the number of distinct texts.
+
+    The texts of both sides are factorized once; every model embeds each distinct text once,
+    its vectors are normalized once, and each pair is one dot product of two gathered unit
+    vectors (in chunks of ``chunk`` pairs, so memory stays bounded). Reasons are worked out
+    per distinct combination of the two sides' reasons, not per pair.
+    """
+    from .models.base import _factorize
+
+    if len(lefts) != len(rights):
+        raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
+    n = len(lefts)
+    codes, uniques = _factorize(lefts + rights)
+    rows = np.where(codes < 0, len(uniques), codes)  # len(uniques) stands for a missing text
+    left_rows, right_rows = rows[:n], rows[n:]
+    columns: dict[str, np.ndarray] = {}
+    for embedder in load_models(models):
+        _prepare(embedder, uniques)
+        distinct = embedder._distinct(uniques, progress)
+        embedder._warn_truncated(int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum()), 2 * n)
+        unit = np.full((len(uniques) + 1, distinct.vectors.shape[1]), np.nan, dtype=np.float32)
+        unit[:-1] = normalize_rows(distinct.vectors)
+        unusable = ~(np.linalg.norm(distinct.vectors, axis=1) > 0)  # zero or NaN vectors
+        scores = np.empty(n, dtype=np.float32)
+        for start in range(0, n, chunk):
+            a, b = unit[left_rows[start : start + chunk]], unit[right_rows[start : start + chunk]]
+            scores[start : start + chunk] = np.einsum("ij,ij->i", a, b)
+        np.clip(scores, -1.0, 1.0, out=scores)
+        unusable = np.append(unusable, True)
+        reasons, scored = _pair_reasons(
+            distinct.reasons, left_rows, right_rows, unusable[left_rows] | unusable[right_rows]
+        )
+        scores[~scored] = np.nan
+        columns[f"score_{embedder.name}"] = scores
+        columns[f"reason_{embedder.name}"] = reasons
+    return columns, len(uniques)
+
+
+def _pair_reasons(reasons: np.ndarray, left_rows, right_rows, unusable) -> tuple[np.ndarray, np.ndarray]:
+    """Why each pair has no score (``"left: why"``, ``"right: why"``, both joined, or the
+    zero-vector reason) as an object array, and which pairs are scored.
+
+    ``reasons`` holds one reason (or None) per distinct text; the strings are built once per
+    distinct combination of left reason, right reason and unusable vector, then gathered.
+    """
+    codes, labels = pd.factorize(pd.Series(reasons, dtype=object), use_na_sentinel=True)
+    width = len(labels) + 1
+    key = ((codes[left_rows] + 1) * width + (codes[right_rows] + 1)) * 2 + unusable
+    pair_codes, keys = pd.factorize(key)
+    texts = np.empty(len(keys), dtype=object)
+    for i, k in enumerate(keys.tolist()):
+        both, zero = divmod(k, 2)
+        left, right = divmod(both, width)
+        if left and right:
+            texts[i] = f"left: {labels[left - 1]}; right: {labels[right - 1]}"
+        elif left:
+            texts[i] = f"left: {labels[left - 1]}"
+        elif right:
+            texts[i] = f"right: {labels[right - 1]}"
+        else:
+            texts[i] = ZERO_VECTOR if zero else None
+    out = texts[pair_codes]
+    return out, key == 0
 
 
 def _top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -106,3 +106,54 @@ def test_cosine_matrix_memory_is_the_result_plus_one_block():
     tracemalloc.stop()
     result = out.nbytes
     assert peak < result + 4 * x.nbytes + 256 * 3000 * 4 * 2
+
+
+def _reference_pair_scores(left, right, model):
+    """Pair scores and reasons worked out row by row from embed_report (the definition)."""
+    report = model.embed_report(list(left) + list(right))
+    n = len(left)
+    scores, reasons = [], []
+    for i in range(n):
+        a, b = report.vectors[i], report.vectors[n + i]
+        ra, rb = report.reasons[i], report.reasons[n + i]
+        if ra and rb:
+            reasons.append(f"left: {ra}; right: {rb}")
+        elif ra or rb:
+            reasons.append(f"left: {ra}" if ra else f"right: {rb}")
+        elif not (np.linalg.norm(a) > 0 and np.linalg.norm(b) > 0):
+            reasons.append("zero vector (nothing to compare)")
+        else:
+            reasons.append(None)
+        scores.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) if reasons[-1] is None else np.nan)
+    return np.array(scores), reasons
+
+
+def test_pair_scores_per_distinct_text_equal_the_row_by_row_definition(glove):
+    from simwidgets import load_model
+
+    rng = np.random.default_rng(3)
+    pool = ["cat", "the dog", "a red car", "", None, "qqzzxxv", 7, b"\xff", "cat sat", np.str_("the dog")]
+    left = [pool[i] for i in rng.integers(len(pool), size=300)]
+    right = [pool[i] for i in rng.integers(len(pool), size=300)]
+
+    def zero_for_cat(texts):  # a callable model whose vector for "cat" is all zeros
+        return np.array([[0.0, 0.0] if t == "cat" else [1.0, float(len(t))] for t in texts])
+
+    for model in (glove, load_model(zero_for_cat)):
+        expected_scores, expected_reasons = _reference_pair_scores(left, right, model)
+        for _ in range(2):  # the second time every valid text comes from the memory cache
+            out = score_pairs(left, right, models=[model])
+            assert out[f"reason_{model.name}"].tolist() == expected_reasons
+            np.testing.assert_allclose(out[f"score_{model.name}"], expected_scores, atol=1e-6)
+    both = score_pairs([None, "cat"], ["", "cat"], models=[load_model(zero_for_cat)])
+    assert both.iloc[0, 3] == "left: missing text (None or NaN); right: empty or whitespace-only text"
+    assert both.iloc[1, 3] == "zero vector (nothing to compare)" and np.isnan(both.iloc[1, 2])
+
+
+def test_cached_texts_are_not_validated_again_and_give_the_same_report(glove):
+    texts = ["cat", "dog", b"cat", np.str_("dog"), "", None, "cat"]
+    first = glove.embed_report(texts)
+    second = glove.embed_report(texts)
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    assert first.reasons == second.reasons == [None, None, None, None, EMPTY, MISSING, None]
+    np.testing.assert_array_equal(first.vectors[0], first.vectors[2])  # bytes decoded to the same text

@@ -74,20 +74,18 @@ def score_partition(
     import warnings
 
     from ..models import load_model
-    from ..similarity import score_pairs
+    from ..similarity import pair_score_columns
     from ..texts import SimwidgetsWarning
 
     models = [load_model(spec, **options) for spec in specs]
     _set_threads(threads)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SimwidgetsWarning)  # truncation is counted below instead
-        scores = score_pairs(part[left].tolist(), part[right].tolist(), models, progress=False)
+        warnings.simplefilter("ignore", SimwidgetsWarning)  # no truncation warning per partition
+        columns, texts = pair_score_columns(part[left].tolist(), part[right].tolist(), models, progress=False)
     out = part.reset_index(drop=True)
-    for model in models:
-        out[f"score_{model.name}"] = scores[f"score_{model.name}"].to_numpy()
-        out[f"reason_{model.name}"] = scores[f"reason_{model.name}"].to_numpy()
+    for name, values in columns.items():
+        out[name] = pd.Series(values, dtype=values.dtype)
     write_part(out, Path(out_dir), index)
-    texts = len(pd.unique(pd.concat([part[left], part[right]], ignore_index=True).dropna()))
     return {"index": index, "rows": len(out), "texts": texts}
 
 

@@ -200,9 +200,7 @@ class Embedder:
             if n_u:
                 np.take(d.vectors, np.where(missing, 0, rows), axis=0, out=vectors)
             vectors[missing] = np.nan
-        return EmbedReport(
-            vectors, d.reasons[rows].tolist(), d.oov[rows].tolist(), d.truncated[rows], d.n_tokens[rows]
-        )
+        return EmbedReport(vectors, d.reasons[rows].tolist(), d.oov[rows].tolist(), d.truncated[rows], d.n_tokens[rows])
 
     def _distinct(self, uniques: list, progress: bool | None) -> Distinct:
         """Vectors and notes of distinct, non-missing items (raw: not yet validated).
