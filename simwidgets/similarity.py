@@ -123,8 +123,15 @@ def pair_score_columns(lefts: list, rights: list, models, *, progress: bool | No
 
     if len(lefts) != len(rights):
         raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
-    n = len(lefts)
     codes, uniques = _factorize(lefts + rights)
+    return score_coded_pairs(codes, uniques, models, progress=progress, chunk=chunk), len(uniques)
+
+
+def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None, chunk: int = 65_536) -> dict:
+    """:func:`pair_score_columns` for texts already factorized: ``codes`` holds ``2n``
+    positions in ``uniques`` (``-1`` for a missing text), the ``n`` left texts then the
+    ``n`` right ones."""
+    n = len(codes) // 2
     rows = np.where(codes < 0, len(uniques), codes)  # len(uniques) stands for a missing text
     left_rows, right_rows = rows[:n], rows[n:]
     columns: dict[str, np.ndarray] = {}
@@ -147,7 +154,7 @@ def pair_score_columns(lefts: list, rights: list, models, *, progress: bool | No
         scores[~scored] = np.nan
         columns[f"score_{embedder.name}"] = scores
         columns[f"reason_{embedder.name}"] = reasons
-    return columns, len(uniques)
+    return columns
 
 
 def _pair_reasons(reasons: np.ndarray, left_rows, right_rows, unusable) -> tuple[np.ndarray, np.ndarray]:

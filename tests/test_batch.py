@@ -274,3 +274,55 @@ def test_existing_scheduler_and_worker_on_localhost(tmp_path):
         for proc in (worker, scheduler):
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def test_csv_blocks_read_like_pandas_reads_the_whole_file(tmp_path, client):
+    """Quoted commas and quotes, a byte-order mark, CRLF line ends, empty fields and a column
+    named like a number survive the cut into blocks; every value stays text."""
+    rng = np.random.default_rng(5)
+    words = ['star "wars"', "matrix, reloaded", "zelda", "", "007", "1e3", "naïve café"]
+    frame = pd.DataFrame(
+        {
+            "id": [f"{i:04d}" for i in range(400)],
+            "query": [words[i] for i in rng.integers(0, len(words), 400)],
+            "result": [words[i] for i in rng.integers(0, len(words), 400)],
+            "2024": [str(x) if x % 3 else "" for x in rng.integers(0, 9, 400)],
+        }
+    )
+    source = tmp_path / "pairs.csv"
+    source.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False, lineterminator="\r\n").encode())
+    summary = score_file(
+        source, tmp_path / "out", "query", "result", ["glove-50d"], blocksize=700, client=client, progress=False
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    whole = pd.read_csv(source, dtype=object, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    assert summary.partitions > 10 and len(out) == len(whole) == 400
+    pd.testing.assert_frame_equal(out[list(whole.columns)].astype(object), whole.astype(object))
+    expected = score_pairs(whole["query"], whole["result"], ["glove-50d"])
+    np.testing.assert_allclose(out["score_glove-50d"], expected["score_glove-50d"], atol=1e-6)
+    assert out["reason_glove-50d"].fillna("-").tolist() == expected["reason_glove-50d"].fillna("-").tolist()
+
+
+def test_parquet_with_a_stored_index_and_non_text_values(tmp_path, client):
+    frame = pd.DataFrame({"query": [1, 2, 3], "result": ["cat", "dog", None]}, index=[10, 11, 12])
+    frame.to_parquet(tmp_path / "a.parquet")  # the pandas index is stored as a column
+    score_file(
+        tmp_path / "a.parquet", tmp_path / "out", "query", "result", ["glove-50d"], client=client, progress=False
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    assert list(out.columns) == ["query", "result", "score_glove-50d", "reason_glove-50d"]
+    assert out["reason_glove-50d"].tolist()[:2] == ["left: not a string (int)"] * 2
+    assert out["reason_glove-50d"].iloc[2] == "left: not a string (int); right: missing text (None or NaN)"
+
+
+def test_arrow_and_python_factorizing_agree():
+    import pyarrow as pa
+
+    from simwidgets.batch.runner import text_codes
+
+    table = pa.table({"l": ["a", None, "b", "a"], "r": ["b", "c", None, "a"]})
+    codes, uniques = text_codes(table, "l", "r")
+    python_codes, python_uniques = text_codes(table.to_pandas(), "l", "r")
+    as_texts = [uniques[c] if c >= 0 else None for c in codes]
+    assert as_texts == [python_uniques[c] if c >= 0 else None for c in python_codes]
+    assert as_texts == ["a", None, "b", "a", "b", "c", None, "a"]

@@ -8,11 +8,14 @@ with the same command resumes, a rerun with a different one into the same folder
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 import json
 import os
+import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -48,33 +51,100 @@ def _kind(path: Path) -> str:
     raise ValueError(f"{path} is neither .csv nor .parquet")
 
 
-def read_partitions(files: list[Path], left: str, right: str, blocksize: int):
-    """A dask DataFrame over the inputs, with deterministic partitions.
+@dataclass(frozen=True)
+class Partition:
+    """One unit of work, read by the worker that scores it (no data goes through the client
+    or the scheduler): a block of lines of a CSV file, or one row group of a Parquet file."""
 
-    CSV is read as text (``left``/``right`` never turn into numbers), with undecodable bytes
-    kept as surrogates so each such text is reported as invalid UTF-8 instead of failing the
-    whole partition. Parquet partitions follow the files' row groups.
+    path: str
+    kind: str  # "csv" or "parquet"
+    start: int  # CSV: byte offset of the block; Parquet: row group number
+    length: int = 0  # CSV: block size in bytes (the block runs on to the end of its last line)
+    header: bytes = b""  # CSV: the file's header line, put before every block but the first
+
+
+def plan_partitions(files: list[Path], left: str, right: str, blocksize: int) -> list[Partition]:
+    """Deterministic partitions of the inputs, in input order, after checking the columns.
+
+    CSV files are cut every ``blocksize`` bytes at line ends (fsspec's ``read_block``, as
+    ``dask.dataframe.read_csv`` does: a quoted field must not hold a line break). Parquet
+    partitions are the files' row groups.
     """
-    import dask.dataframe as dd
+    import pyarrow.parquet as pq
 
     kind = _kind(files[0])
-    names = [str(f) for f in files]
-    if kind == "csv":
-        ddf = dd.read_csv(
-            names,
-            blocksize=blocksize,
-            dtype=object,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8",
-            encoding_errors="surrogateescape",
-        )
-    else:
-        ddf = dd.read_parquet(names, split_row_groups=True)
-    missing = [c for c in (left, right) if c not in ddf.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not in the input; its columns are {list(ddf.columns)}")
-    return ddf
+    parts: list[Partition] = []
+    for file in files:
+        if kind == "csv":
+            with open(file, "rb") as fh:
+                header = fh.readline()
+            columns = next(csv.reader([header.decode("utf-8-sig", "replace")]), [])
+            size = file.stat().st_size
+            starts = range(0, max(size, 1), blocksize)
+            parts += [Partition(str(file), kind, start, blocksize, header) for start in starts]
+        else:
+            meta = pq.ParquetFile(file).metadata
+            columns = meta.schema.to_arrow_schema().names
+            parts += [Partition(str(file), kind, group) for group in range(max(meta.num_row_groups, 1))]
+        missing = [c for c in (left, right) if c not in columns]
+        if missing:
+            raise ValueError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}")
+    return parts
+
+
+def read_partition(part: Partition):
+    """The rows of a partition: an Arrow table of text columns, or, for CSV bytes that are
+    not valid UTF-8, a pandas frame whose undecodable bytes are kept as surrogates (each
+    such text is then reported as invalid UTF-8 instead of failing the partition)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if part.kind == "parquet":
+        with pq.ParquetFile(part.path) as file:
+            table = file.read_row_group(part.start) if file.num_row_groups else file.schema_arrow.empty_table()
+        index = [c for c in table.column_names if re.fullmatch(r"__index_level_\d+__", c)]
+        return table.drop_columns(index).replace_schema_metadata(None)
+    from fsspec.utils import read_block
+
+    with open(part.path, "rb") as fh:
+        block = read_block(fh, part.start, part.length, delimiter=b"\n")
+    data = block if part.start == 0 else part.header + block
+    names = next(csv.reader([part.header.decode("utf-8-sig", "replace")]), [])
+    try:
+        return _read_csv_arrow(data, names)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return _read_csv_pandas(data)
+
+
+def _read_csv_arrow(data: bytes, names: list[str]):
+    """CSV bytes as an Arrow table with every column text; empty fields are missing."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if len(set(names)) != len(names):
+        raise pa.ArrowInvalid("repeated column names")  # pandas renames them; let it
+    return pcsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pcsv.ReadOptions(use_threads=False),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+
+
+def _read_csv_pandas(data: bytes) -> pd.DataFrame:
+    import io
+
+    return pd.read_csv(
+        io.BytesIO(data),
+        dtype=object,
+        keep_default_na=False,
+        na_values=[""],
+        encoding="utf-8",
+        encoding_errors="surrogateescape",
+    )
 
 
 def signature(files: list[Path], left: str, right: str, specs: list[str], blocksize: int) -> dict:
@@ -112,8 +182,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_part(frame: pd.DataFrame, out_dir: Path, index: int) -> Path:
-    """Write one scored partition under a temporary name, then rename it into place.
+def write_part(frame, out_dir: Path, index: int) -> Path:
+    """Write one scored partition (an Arrow table or a pandas frame) under a temporary name,
+    then rename it into place.
 
     Text that is not valid UTF-8 (undecodable input bytes, kept as surrogates) becomes
     U+FFFD in the file; the common, clean case converts to Arrow once, with no per-text check.
@@ -121,13 +192,20 @@ def write_part(frame: pd.DataFrame, out_dir: Path, index: int) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (UnicodeEncodeError, pa.ArrowInvalid):
-        fixed = frame.copy()
-        for column in fixed.columns:
-            fixed[column] = printable(fixed[column])
-        table = pa.Table.from_pandas(fixed, preserve_index=False)
+    if isinstance(frame, pa.Table):
+        table = frame
+    else:
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (UnicodeEncodeError, pa.ArrowInvalid):
+            fixed = frame.copy()
+            for column in fixed.columns:
+                fixed[column] = printable(fixed[column])
+            table = pa.Table.from_pandas(fixed, preserve_index=False)
+        # a column with no value in this partition is text in the others: keep one schema
+        table = table.cast(
+            pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema])
+        )
     final = out_dir / PART.format(index)
     tmp = out_dir / f".{final.name}.tmp-{uuid.uuid4().hex}"
     pq.write_table(table, tmp)

@@ -7,13 +7,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .partitions import (
     PART,
+    Partition,
     expand_inputs,
+    plan_partitions,
     prepare_output,
-    read_partitions,
+    read_partition,
     signature,
     write_part,
 )
@@ -56,7 +59,7 @@ def _set_threads(threads: int | None) -> None:
 
 
 def score_partition(
-    part: pd.DataFrame,
+    part: Partition,
     index: int,
     out_dir: str,
     left: str,
@@ -65,7 +68,7 @@ def score_partition(
     options: dict,
     threads: int | None,
 ) -> dict:
-    """Score one partition with every model and write it; runs on a Dask worker.
+    """Read one partition, score it with every model and write it; runs on a Dask worker.
 
     Models come from :func:`~simwidgets.load_model`, which keeps them per process: each
     worker loads a model once and reuses its embedding cache for every partition it scores,
@@ -73,20 +76,50 @@ def score_partition(
     """
     import warnings
 
+    import pyarrow as pa
+
     from ..models import load_model
-    from ..similarity import pair_score_columns
+    from ..similarity import score_coded_pairs
     from ..texts import SimwidgetsWarning
 
     models = [load_model(spec, **options) for spec in specs]
     _set_threads(threads)
+    rows = read_partition(part)
+    codes, uniques = text_codes(rows, left, right)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SimwidgetsWarning)  # no truncation warning per partition
-        columns, texts = pair_score_columns(part[left].tolist(), part[right].tolist(), models, progress=False)
-    out = part.reset_index(drop=True)
-    for name, values in columns.items():
-        out[name] = pd.Series(values, dtype=values.dtype)
-    write_part(out, Path(out_dir), index)
-    return {"index": index, "rows": len(out), "texts": texts}
+        columns = score_coded_pairs(codes, uniques, models, progress=False)
+    if isinstance(rows, pa.Table):
+        for name, values in columns.items():
+            rows = rows.append_column(
+                name, pa.array(values, type=pa.float32() if values.dtype != object else pa.string())
+            )
+    else:
+        rows = rows.reset_index(drop=True)
+        for name, values in columns.items():
+            rows[name] = pd.Series(values, dtype=values.dtype)
+    write_part(rows, Path(out_dir), index)
+    return {"index": index, "rows": len(codes) // 2, "texts": len(uniques)}
+
+
+def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
+    """The partition's texts factorized: ``2n`` codes (left texts, then right; ``-1`` for
+    missing) into a list of distinct values. Arrow text columns are factorized in Arrow, so
+    only distinct texts ever become Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..models.base import _factorize
+
+    if isinstance(rows, pa.Table):
+        both = [rows[left], rows[right]]
+        if all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in both):
+            texts = pa.chunked_array([chunk for c in both for chunk in c.cast(pa.large_string()).chunks])
+            encoded = pc.dictionary_encode(texts.combine_chunks())
+            codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            return codes, encoded.dictionary.to_pylist()
+        return _factorize(rows[left].to_pylist() + rows[right].to_pylist())
+    return _factorize(rows[left].tolist() + rows[right].tolist())
 
 
 def _client(scheduler: str | None, workers: int | None, device: str | None = None):
@@ -146,8 +179,6 @@ def score_file(
     Every input column is kept; per model, ``score_<name>`` and ``reason_<name>`` are added.
     Reading the output folder (``pandas.read_parquet(output)``) gives the input's rows in order.
     """
-    import dask
-    from dask import delayed
     from distributed import as_completed
     from tqdm.auto import tqdm
 
@@ -163,9 +194,7 @@ def score_file(
         check_spec(spec)
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
-    with dask.config.set({"dataframe.convert-string": False}):
-        ddf = read_partitions(files, left, right, blocksize)
-        parts = ddf.to_delayed()
+    parts = plan_partitions(files, left, right, blocksize)
     done = prepare_output(out_dir, signature(files, left, right, specs, blocksize), len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
     options = {"device": device} if device else {}
@@ -181,12 +210,14 @@ def score_file(
         if todo:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
             threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None
-            tasks = [
-                delayed(score_partition)(parts[i], i, str(out_dir), left, right, specs, options, threads) for i in todo
-            ]
             # A spec that passed check_spec but cannot load (a broken file, a bad option, two
             # models with one name) fails in the first task, and its error is raised here.
-            futures = client.compute(tasks)
+            futures = [
+                client.submit(
+                    score_partition, parts[i], i, str(out_dir), left, right, specs, options, threads, pure=False
+                )
+                for i in todo
+            ]
             bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
             rows = texts = 0
             with bar:
