@@ -276,3 +276,61 @@ def test_each_gpu_worker_starts_with_its_own_card_visible():
     with gpu_cluster(gpus=gpus) as cluster, Client(cluster) as client:
         seen = client.run(look)
     assert sorted(seen.values()) == sorted((gpu, True) for gpu in gpus)  # daemonic: tokenizes in threads
+
+
+def test_the_usual_stack_loads_without_importing_sentence_transformers(minilm_path, stsb_sentences):
+    """The streaming encoder is built from the folder's files with transformers alone (its
+    vectors are checked against sentence-transformers in the tests above); sentence-transformers
+    is imported only when the model object itself is asked for."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "from simwidgets.models.transformer import SentenceTransformerModel\n"
+        f"m = SentenceTransformerModel({minilm_path!r}, device='cpu', pipeline=True)\n"
+        "v = m.embed(['a cat sat on the mat', 'A CAT'], progress=False)\n"
+        "before = 'sentence_transformers' in sys.modules\n"
+        "m.model\n"
+        "print(json.dumps([before, 'sentence_transformers' in sys.modules, m.max_tokens, m.dim, v.shape[1]]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[false, true, 256, 384, 384]"
+
+
+def test_folder_stacks_the_files_do_not_pin_down_load_the_usual_way(tmp_path):
+    import json
+
+    from simwidgets.models.pipeline import read_folder_stack
+
+    def folder(name, modules=("Transformer", "Pooling", "Normalize"), pooling=None, settings=None, st=None):
+        root = tmp_path / name
+        (root / "1_Pooling").mkdir(parents=True)
+        entries = [
+            {
+                "idx": i,
+                "name": str(i),
+                "path": ["", "1_Pooling", "2_x"][min(i, 2)],
+                "type": f"sentence_transformers.models.{m}",
+            }
+            for i, m in enumerate(modules)
+        ]
+        (root / "modules.json").write_text(json.dumps(entries))
+        (root / "1_Pooling" / "config.json").write_text(json.dumps(pooling or {"pooling_mode_mean_tokens": True}))
+        (root / "sentence_bert_config.json").write_text(json.dumps(settings or {"max_seq_length": 128}))
+        (root / "config.json").write_text(json.dumps({"model_type": "bert"}))
+        if st:
+            (root / "config_sentence_transformers.json").write_text(json.dumps(st))
+        return root
+
+    usual = read_folder_stack(folder("usual", settings={"max_seq_length": 128, "do_lower_case": True}))
+    assert (usual.max_tokens, usual.lowercase, usual.pooling, usual.normalize) == (128, True, "mean", True)
+    cls = read_folder_stack(folder("cls", modules=("Transformer", "Pooling"), pooling={"pooling_mode": "cls"}))
+    assert (cls.pooling, cls.normalize) == ("cls", False)
+    assert read_folder_stack(folder("dense", modules=("Transformer", "Pooling", "Dense"))) is None
+    assert read_folder_stack(folder("weighted", pooling={"pooling_mode": "weightedmean"})) is None
+    assert read_folder_stack(folder("no-limit", settings={"do_lower_case": False})) is None
+    assert read_folder_stack(folder("args", settings={"max_seq_length": 64, "model_args": {"x": 1}})) is None
+    assert read_folder_stack(folder("prompt", st={"default_prompt_name": "query"})) is None
+    assert read_folder_stack(tmp_path / "nothing-here") is None
