@@ -26,7 +26,6 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -519,12 +518,7 @@ def sentence_transformer_parts(st_model):
     if rest not in ([], ["Normalize"]):
         return None
     pooler = modules[1]
-    mode = pooling_mode(pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {})
-    return None if mode is None else (modules[0].auto_model, mode, rest == ["Normalize"])
-
-
-def pooling_mode(config: dict) -> str | None:
-    """The one pooling (mean, cls or max) a sentence-transformers Pooling config asks for, else None."""
+    config = pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {}
     if config.get("include_prompt", True) is False:
         return None
     if "pooling_mode" in config:  # sentence-transformers 6: one named mode
@@ -534,60 +528,6 @@ def pooling_mode(config: dict) -> str | None:
         flags = {k[len("pooling_mode_") :]: v for k, v in config.items() if k.startswith("pooling_mode_") and v}
         names = {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max"}
         modes = [names.get(k, k) for k in flags]
-    return modes[0] if len(modes) == 1 and modes[0] in POOLINGS else None
-
-
-@dataclass
-class FolderStack:
-    """A sentence-transformers folder's Transformer -> Pooling -> (Normalize) stack, as read
-    from its files: enough to build the streaming encoder with transformers alone."""
-
-    transformer_dir: Path
-    max_tokens: int
-    lowercase: bool
-    pooling: str
-    normalize: bool
-
-
-def read_folder_stack(folder: Path) -> FolderStack | None:
-    """The usual stack of a saved sentence-transformers model, read from ``modules.json``,
-    ``sentence_bert_config.json`` and the Pooling config, so loading it needs no import of
-    sentence-transformers (seconds of a GPU worker's start-up). ``None`` for anything the
-    files do not pin down exactly (other modules, extra model or tokenizer arguments, a
-    default prompt, no stated length limit, a T5-style encoder): those load the usual way."""
-    import json
-
-    def read(path: Path) -> dict | list | None:
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    modules = read(folder / "modules.json")
-    if not isinstance(modules, list) or len(modules) < 2:
+    if len(modes) != 1 or modes[0] not in POOLINGS:
         return None
-    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
-    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
-        return None
-    transformer_dir = folder / modules[0].get("path", "")
-    settings = read(transformer_dir / "sentence_bert_config.json") or {}
-    if any(settings.get(key) for key in ("model_args", "tokenizer_args", "config_args", "tokenizer_name_or_path")):
-        return None
-    if not isinstance(settings.get("max_seq_length"), int):
-        return None
-    st_config = read(folder / "config_sentence_transformers.json") or {}
-    if st_config.get("default_prompt_name"):
-        return None
-    model_config = read(transformer_dir / "config.json") or {}
-    if str(model_config.get("model_type", "")).endswith("t5"):
-        return None
-    mode = pooling_mode(read(folder / modules[1].get("path", "") / "config.json") or {})
-    if mode is None:
-        return None
-    return FolderStack(
-        transformer_dir,
-        settings["max_seq_length"],
-        bool(settings.get("do_lower_case")),
-        mode,
-        kinds[2:] == ["Normalize"],
-    )
+    return modules[0].auto_model, modes[0], rest == ["Normalize"]

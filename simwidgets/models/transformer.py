@@ -129,56 +129,27 @@ class SentenceTransformerModel(Embedder):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        from .pipeline import StreamEncoder, read_folder_stack, sentence_transformer_parts
+        from sentence_transformers import SentenceTransformer
 
         source = _check_source(path_or_name, "sentence-transformers")
         self.device = pick_device(device)
+        try:
+            with _quiet_loading():
+                self.model = SentenceTransformer(source, device=self.device)
+        except OSError as exc:
+            raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
         self.source = source
         self.name = name or f"st:{Path(source).name}"
-        self._st = None
-        self._parts = None  # (transformers model, tokenizer) when loaded without sentence-transformers
-        self._vocab: Vocabulary | None = None
-        self.pipeline = None
-        self.lowercase = False
-        wanted = pipeline if pipeline is not None else self.device.startswith("cuda")
-        settings = dict(
-            device=self.device,
-            dtype=dtype,
-            token_budget=token_budget,
-            chunk_size=chunk_size,
-            threads=threads,
-            multiple=multiple,
-            processes=processes,
-            row_steps=row_steps,
-        )
-        stack = read_folder_stack(Path(source)) if wanted and Path(source).is_dir() else None
-        if stack is not None:  # the usual stack, read from its files: no sentence-transformers import
-            from transformers import AutoModel, AutoTokenizer
-
-            try:
-                with _quiet_loading():
-                    hf_model = AutoModel.from_pretrained(str(stack.transformer_dir))
-                    tokenizer = AutoTokenizer.from_pretrained(str(stack.transformer_dir))
-            except OSError as exc:
-                raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
-            self._parts = (hf_model, tokenizer)
-            self.max_tokens = stack.max_tokens
-            self._dim = int(hf_model.config.hidden_size)
-            self.lowercase = stack.lowercase
-            self.pipeline = StreamEncoder(
-                hf_model,
-                tokenizer,
-                max_tokens=stack.max_tokens,
-                pooling=stack.pooling,
-                normalize=stack.normalize,
-                **settings,
-            )
-            return
         self.max_tokens = self.model.max_seq_length
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dim = get_dim()
         self._dim = int(dim) if dim else None
+        self._vocab: Vocabulary | None = None
+        self.pipeline = None
+        wanted = pipeline if pipeline is not None else self.device.startswith("cuda")
         if wanted:
+            from .pipeline import StreamEncoder, sentence_transformer_parts
+
             parts = sentence_transformer_parts(self.model)
             if parts is None:
                 if pipeline:
@@ -194,23 +165,16 @@ class SentenceTransformerModel(Embedder):
                     max_tokens=self.max_tokens,
                     pooling=pooling,
                     normalize=normalize,
-                    **settings,
+                    device=self.device,
+                    dtype=dtype,
+                    token_budget=token_budget,
+                    chunk_size=chunk_size,
+                    threads=threads,
+                    multiple=multiple,
+                    processes=processes,
+                    row_steps=row_steps,
                 )
                 self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
-
-    @property
-    def model(self):
-        """The ``SentenceTransformer`` itself, loaded on first use when the streaming encoder
-        was built without it."""
-        if self._st is None:
-            from sentence_transformers import SentenceTransformer
-
-            try:
-                with _quiet_loading():
-                    self._st = SentenceTransformer(self.source, device=self.device)
-            except OSError as exc:
-                raise ValueError(f"could not load sentence-transformers model {self.source!r}: {exc}") from exc
-        return self._st
 
     @property
     def identity(self) -> str:
@@ -250,8 +214,8 @@ class SentenceTransformerModel(Embedder):
     def vocabulary(self) -> Vocabulary:
         """The word pieces of the underlying transformer and its input embedding matrix."""
         if self._vocab is None:
-            transformer, tokenizer = self._parts or (self.model[0].auto_model, self.model.tokenizer)
-            self._vocab = vocabulary_from(tokenizer, transformer.get_input_embeddings().weight)
+            transformer = self.model[0].auto_model
+            self._vocab = vocabulary_from(self.model.tokenizer, transformer.get_input_embeddings().weight)
         return self._vocab
 
 
