@@ -201,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local workers (default: one per core)")
-    p.add_argument("--blocksize", type=int, default=16_000_000, help="CSV bytes per partition")
+    p.add_argument(
+        "--blocksize", type=int, default=None, help="CSV bytes per partition (default: input size / 32, 1-16 MB)"
+    )
     p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)

@@ -326,3 +326,17 @@ def test_arrow_and_python_factorizing_agree():
     as_texts = [uniques[c] if c >= 0 else None for c in codes]
     assert as_texts == [python_uniques[c] if c >= 0 else None for c in python_codes]
     assert as_texts == ["a", None, "b", "a", "b", "c", None, "a"]
+
+
+def test_default_blocksize_follows_the_input_size(tmp_path):
+    from simwidgets.batch.runner import default_blocksize
+
+    def sized(name, size):
+        path = tmp_path / name
+        with open(path, "wb") as fh:
+            fh.truncate(size)  # a sparse file: only its size matters
+        return path
+
+    assert default_blocksize([sized("small.csv", 5_000)]) == 1_000_000
+    assert default_blocksize([sized("mid.csv", 64_000_000)]) == 2_000_000
+    assert default_blocksize([sized("a.csv", 300_000_000), sized("b.csv", 300_000_000)]) == 16_000_000

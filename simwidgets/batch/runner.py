@@ -21,7 +21,17 @@ from .partitions import (
     write_part,
 )
 
-DEFAULT_BLOCKSIZE = 16_000_000  # bytes of CSV per partition
+MAX_BLOCKSIZE = 16_000_000  # bytes of CSV per partition, at most, by default
+MIN_BLOCKSIZE = 1_000_000
+TARGET_PARTITIONS = 32  # by default, small inputs are cut into about this many partitions
+
+
+def default_blocksize(files: list[Path]) -> int:
+    """CSV bytes per partition for an input: enough partitions to keep every worker of a
+    small cluster busy until the end (a partition costs little: 10-20 ms of overhead), at
+    most 16 MB each. It depends on the input alone, so a rerun resumes the same partitions."""
+    total = sum(f.stat().st_size for f in files)
+    return int(min(MAX_BLOCKSIZE, max(MIN_BLOCKSIZE, total // TARGET_PARTITIONS)))
 
 
 @dataclass
@@ -146,7 +156,7 @@ def score_file(
     *,
     scheduler: str | None = None,
     workers: int | None = None,
-    blocksize: int = DEFAULT_BLOCKSIZE,
+    blocksize: int | None = None,
     device: str | None = None,
     progress: bool = True,
     client=None,
@@ -168,7 +178,8 @@ def score_file(
         Address of an existing Dask scheduler (``tcp://host:8786``); default: a local cluster
         with ``workers`` processes (default: one per core).
     blocksize
-        Bytes of CSV per partition (Parquet partitions follow row groups).
+        Bytes of CSV per partition (default: the input's size over 32, between 1 MB and 16 MB;
+        Parquet partitions follow row groups).
     device
         ``"cuda"`` or ``"cpu"`` for transformer models (default: a GPU when present). With
         ``"cuda"`` and no ``scheduler``, the local cluster has one worker per GPU
@@ -194,6 +205,7 @@ def score_file(
         check_spec(spec)
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
+    blocksize = int(blocksize or default_blocksize(files))
     parts = plan_partitions(files, left, right, blocksize)
     done = prepare_output(out_dir, signature(files, left, right, specs, blocksize), len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
