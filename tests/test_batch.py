@@ -340,3 +340,16 @@ def test_default_blocksize_follows_the_input_size(tmp_path):
     assert default_blocksize([sized("small.csv", 5_000)]) == 1_000_000
     assert default_blocksize([sized("mid.csv", 64_000_000)]) == 2_000_000
     assert default_blocksize([sized("a.csv", 300_000_000), sized("b.csv", 300_000_000)]) == 16_000_000
+
+
+def test_blocks_with_no_line_of_their_own_give_empty_parts(tmp_path, client):
+    """A line longer than the block size leaves the blocks that start inside it empty."""
+    source = tmp_path / "pairs.csv"
+    long_text = "star wars " * 60
+    source.write_text(f"query,result\ncat,dog\nzelda,{long_text}\nmatrix,frozen\n")
+    summary = score_file(
+        source, tmp_path / "out", "query", "result", ["glove-50d"], blocksize=100, client=client, progress=False
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    assert summary.partitions >= 6 and summary.rows == len(out) == 3
+    assert out["query"].tolist() == ["cat", "zelda", "matrix"] and out["score_glove-50d"].notna().all()

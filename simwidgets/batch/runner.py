@@ -124,7 +124,9 @@ def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
     if isinstance(rows, pa.Table):
         both = [rows[left], rows[right]]
         if all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in both):
-            texts = pa.chunked_array([chunk for c in both for chunk in c.cast(pa.large_string()).chunks])
+            texts = pa.chunked_array(
+                [chunk for c in both for chunk in c.cast(pa.large_string()).chunks], type=pa.large_string()
+            )
             encoded = pc.dictionary_encode(texts.combine_chunks())
             codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
             return codes, encoded.dictionary.to_pylist()
