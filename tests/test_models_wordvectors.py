@@ -92,3 +92,30 @@ def test_missing_and_corrupt_files(tmp_path):
     empty.write_text("")
     with pytest.raises(ValueError):
         load_model(f"glove:{empty}")
+
+
+def test_many_texts_in_several_batches_keep_their_order_vectors_and_notes():
+    """More distinct texts than one batch holds, with a NUL inside some (the one-by-one
+    tokenizer path) and out-of-vocabulary words at known places: every row is its own text's
+    mean vector, with its own notes."""
+    model = load_model("glove-50d?name=glove-order")  # a fresh model: an empty cache
+    kv = model.kv
+    rng = np.random.default_rng(7)
+    words = [w for w in model.vocabulary().tokens[200:4000] if w.isalpha()]  # one token each
+    texts = []
+    for i in range(40_000):
+        picked = [words[j] for j in rng.integers(0, len(words), 1 + i % 4)]
+        if i % 501 == 0:
+            picked.append(f"zzqq{i}")  # one unknown word
+        text = ("\x00" if i % 10_007 == 0 else " ").join(picked) + f" {i}"
+        texts.append(f"qqzz{i}" if i % 997 == 0 else text)  # nothing known
+    report = model.embed_report(texts, progress=False)
+    for i in list(range(0, 40_000, 123)) + [997 * 7, 501 * 3, 10_007]:
+        known = [w for w in texts[i].replace("\x00", " ").split() if w in kv.key_to_index]
+        if i % 997 == 0:
+            assert report.reasons[i] == ALL_OOV and np.isnan(report.vectors[i]).all()
+        else:
+            assert report.reasons[i] is None
+            np.testing.assert_allclose(report.vectors[i], np.mean([kv[w] for w in known], axis=0), atol=1e-5)
+        expected_oov = tuple(w for w in texts[i].replace("\x00", " ").split() if w not in kv.key_to_index)
+        assert report.oov[i] == expected_oov

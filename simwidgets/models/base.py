@@ -121,6 +121,9 @@ class Embedder:
     batch_size: int = 256
     #: Maximum tokens the model reads (longer texts are truncated and reported), or None.
     max_tokens: int | None = None
+    #: Whether batches should hold texts of similar length (less padding); models whose cost
+    #: does not depend on padding (static word vectors) take texts in the order given.
+    sort_by_length: bool = True
 
     def __init__(self, *, cache_dir: str | os.PathLike | None = None, memory_cache: int = 500_000):
         self._dim: int | None = None
@@ -318,14 +321,19 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32), Notes.blank(0)
         # Sort by length so each batch holds texts of similar length (less padding).
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        order = np.argsort(lengths, kind="stable")
+        if self.sort_by_length:
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            order = np.argsort(lengths, kind="stable")
+        else:
+            order = np.arange(len(texts))
         out: np.ndarray | None = None
         notes_sorted = []
         with self._progress_bar(len(texts), progress) as bar:
             for start in range(0, len(order), self.batch_size):
                 at = order[start : start + self.batch_size]
-                batch = [texts[i] for i in at.tolist()]
+                batch = (
+                    [texts[i] for i in at.tolist()] if self.sort_by_length else texts[start : start + self.batch_size]
+                )
                 vecs, notes = self._embed_batch(batch)
                 vecs = self._check_vectors(vecs, len(batch))
                 if out is None:
@@ -333,6 +341,8 @@ class Embedder:
                 out[at] = vecs
                 notes_sorted.append(Notes.coerce(notes, len(batch)))
                 bar.update(len(batch))
+        if not self.sort_by_length:
+            return out, Notes.concat(notes_sorted)
         inverse = np.empty(len(texts), dtype=np.int64)
         inverse[order] = np.arange(len(texts))
         return out, Notes.concat(notes_sorted).take(inverse)
