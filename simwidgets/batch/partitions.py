@@ -78,7 +78,7 @@ def plan_partitions(files: list[Path], left: str, right: str, blocksize: int) ->
         if kind == "csv":
             with open(file, "rb") as fh:
                 header = fh.readline()
-            columns = next(csv.reader([header.decode("utf-8-sig", "replace")]), [])
+            columns = header_names(header)
             size = file.stat().st_size
             starts = range(0, max(size, 1), blocksize)
             parts += [Partition(str(file), kind, start, blocksize, header) for start in starts]
@@ -90,6 +90,11 @@ def plan_partitions(files: list[Path], left: str, right: str, blocksize: int) ->
         if missing:
             raise ValueError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}")
     return parts
+
+
+def header_names(header: bytes) -> list[str]:
+    """Column names of a CSV header line (a UTF-8 byte-order mark is dropped)."""
+    return next(csv.reader([header.decode("utf-8-sig", "replace")]), [])
 
 
 def read_partition(part: Partition):
@@ -109,7 +114,7 @@ def read_partition(part: Partition):
     with open(part.path, "rb") as fh:
         block = read_block(fh, part.start, part.length, delimiter=b"\n")
     data = block if part.start == 0 else part.header + block
-    names = next(csv.reader([part.header.decode("utf-8-sig", "replace")]), [])
+    names = header_names(part.header)
     try:
         return _read_csv_arrow(data, names)
     except (pa.ArrowInvalid, UnicodeDecodeError):

@@ -28,13 +28,9 @@ POOLINGS = ("mean", "sif")
 _TOKEN_OR_END = re.compile(_TOKEN.pattern + "|\x00")
 
 
-def tokenize(text: str) -> list[str]:
-    """Word tokens of a text (letters, digits and inner apostrophes, hyphens or dots)."""
-    return _TOKEN.findall(text)
-
-
 def tokens_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The tokens of many texts at once: ``(owner, codes, words)`` with, per token, the text
+    """The word tokens (letters, digits and inner apostrophes, hyphens or dots) of many texts
+    at once: ``(owner, codes, words)`` with, per token, the text
     it is in and its position in ``words``, the distinct tokens.
 
     The texts are joined with NUL and read in one regular-expression pass (NUL is no token
@@ -57,16 +53,6 @@ def tokens_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     ends = codes == words.index("\x00") if texts else np.zeros(0, dtype=bool)
     owner = np.cumsum(ends) - ends  # text of each item: the number of text ends before it
     return owner[~ends], codes[~ends], words
-
-
-class _Tokens:
-    """Token ``i`` of a factorized token stream, as a string."""
-
-    def __init__(self, words: list[str], codes: np.ndarray):
-        self.words, self.codes = words, codes
-
-    def __getitem__(self, i) -> str:
-        return self.words[self.codes[i]]
 
 
 class WordVectorModel(Embedder):
@@ -201,12 +187,11 @@ class WordVectorModel(Embedder):
         lengths = np.bincount(owner, minlength=len(texts))
         cols = self._rows_of(words)[codes]  # each distinct word is looked up once
         unknown = np.flatnonzero(cols < 0)
-        flat = _Tokens(words, codes)
         n_vocab = len(self._table.index_to_key)
         extra: dict[str, int] = {}  # OOV tokens with subword vectors -> extra column
         if self.subwords:
             for i in unknown:
-                cols[i] = extra.setdefault(flat[i], n_vocab + len(extra))
+                cols[i] = extra.setdefault(words[codes[i]], n_vocab + len(extra))
             keep = np.ones(len(cols), dtype=bool)
         else:
             keep = cols >= 0
@@ -215,7 +200,7 @@ class WordVectorModel(Embedder):
         if len(unknown):  # out-of-vocabulary tokens, per text, in order
             oov_per_text: dict[int, list[str]] = {}
             for i in unknown.tolist():
-                oov_per_text.setdefault(int(owner[i]), []).append(flat[i])
+                oov_per_text.setdefault(int(owner[i]), []).append(words[codes[i]])
             notes.oov = np.empty(len(texts), dtype=object)
             notes.oov.fill(())
             for i, tokens in oov_per_text.items():
