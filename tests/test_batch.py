@@ -353,3 +353,10 @@ def test_blocks_with_no_line_of_their_own_give_empty_parts(tmp_path, client):
     out = pd.read_parquet(tmp_path / "out")
     assert summary.partitions >= 6 and summary.rows == len(out) == 3
     assert out["query"].tolist() == ["cat", "zelda", "matrix"] and out["score_glove-50d"].notna().all()
+
+
+def test_malformed_csv_stops_the_job_saying_where(tmp_path, client):
+    source = tmp_path / "ragged.csv"
+    source.write_text("query,result\ncat,dog\nzelda,link,extra\n")
+    with pytest.raises(ValueError, match=r"ragged.csv is not well-formed CSV in the block that starts at byte 0"):
+        score_file(source, tmp_path / "out", "query", "result", ["glove-50d"], client=client, progress=False)

@@ -118,7 +118,13 @@ def read_partition(part: Partition):
     try:
         return _read_csv_arrow(data, names)
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        return _read_csv_pandas(data)
+        try:
+            return _read_csv_pandas(data)
+        except pd.errors.ParserError as exc:  # line numbers count from the block, not the file
+            raise ValueError(
+                f"{part.path} is not well-formed CSV in the block that starts at byte {part.start:,} "
+                f"(pandas counts its lines from that block's header): {exc}"
+            ) from exc
 
 
 def _read_csv_arrow(data: bytes, names: list[str]):
