@@ -59,10 +59,10 @@ def gpu_cluster(gpus: list[str] | None = None, n_workers: int | None = None, thr
         from distributed import Scheduler, SpecCluster
 
         scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
-        return SpecCluster(workers=worker_specs(gpus, threads_per_worker), scheduler=scheduler, silence_logs=40)
+        return SpecCluster(workers=worker_specs(gpus, threads_per_worker), scheduler=scheduler, silence_logs=50)
     return LocalCUDACluster(
         CUDA_VISIBLE_DEVICES=",".join(gpus),
         threads_per_worker=threads_per_worker,
         dashboard_address=":0",
-        silence_logs=40,
+        silence_logs=50,
     )

@@ -18,144 +18,260 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MANIFEST = "_manifest.json"
 PART = "part-{:05d}.parquet"
 
 
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
+MALFORMED = "malformed row"
+
+
 def expand_inputs(source: str | os.PathLike) -> list[Path]:
-    """Files of an input: a file, a folder (its CSV/Parquet files) or a glob, sorted."""
+    """Files of an input: a file, a folder (its CSV, TSV and Parquet files, compressed or
+    not) or a glob, sorted."""
     text = str(source)
     path = Path(text).expanduser()
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet", ".pq"))
+        files = sorted(p for p in path.iterdir() if p.is_file() and _is_input(p))
     elif path.is_file():
         files = [path]
     else:
         files = sorted(Path(p) for p in glob.glob(os.path.expanduser(text)))
     if not files:
-        raise FileNotFoundError(f"no CSV or Parquet input found at {text}")
-    kinds = {_kind(f) for f in files}
+        raise FileNotFoundError(f"no CSV, TSV or Parquet input found at {text}")
+    kinds = {input_kind(f)[0] for f in files}
     if len(kinds) > 1:
         raise ValueError(f"inputs mix CSV and Parquet files: {[f.name for f in files][:5]}")
     return files
 
 
-def _kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise ValueError(f"{path} is neither .csv nor .parquet")
+def _is_input(path: Path) -> bool:
+    try:
+        input_kind(path)
+    except ValueError:
+        return False
+    return True
+
+
+def input_kind(path: Path) -> tuple[str, str | None]:
+    """``("csv" or "parquet", compression or None)`` from a file's suffixes
+    (``.csv``, ``.tsv``, ``.csv.gz``, ``.tsv.zst``, ``.parquet``...)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
+    if compression:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in CSV_SUFFIXES:
+        return "csv", compression
+    if last in (".parquet", ".pq") and compression is None:
+        return "parquet", None
+    raise ValueError(
+        f"{path} is not an input this command reads: .csv, .tsv (optionally .gz, .zst, .bz2, .xz) or .parquet"
+    )
+
+
+def default_sep(path: Path) -> str:
+    """The field separator a file's name implies: a tab for ``.tsv``, else a comma."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in COMPRESSIONS]
+    return "\t" if suffixes and suffixes[-1] == ".tsv" else ","
 
 
 @dataclass(frozen=True)
 class Partition:
     """One unit of work, read by the worker that scores it (no data goes through the client
-    or the scheduler): a block of lines of a CSV file, or one row group of a Parquet file."""
+    or the scheduler): whole records of a CSV file, all of a compressed CSV file, or one row
+    group of a Parquet file."""
 
     path: str
     kind: str  # "csv" or "parquet"
-    start: int  # CSV: byte offset of the block; Parquet: row group number
-    length: int = 0  # CSV: block size in bytes (the block runs on to the end of its last line)
-    header: bytes = b""  # CSV: the file's header line, put before every block but the first
+    start: int  # CSV: byte offset of the block's first record; Parquet: row group number
+    length: int = 0  # CSV: bytes of whole records in the block (-1: the whole file)
+    header: bytes = b""  # CSV: the file's header record, put before every block
+    sep: str = ","
+    multiline: bool = False  # CSV: the file has quoted fields holding line breaks
+    compression: str | None = None  # CSV: gzip, zstd...: read whole, as one partition
 
 
-def plan_partitions(files: list[Path], left: str, right: str, blocksize: int) -> list[Partition]:
+def plan_partitions(
+    files: list[Path], left: str, right: str, blocksize: int, sep: str | None = None
+) -> list[Partition]:
     """Deterministic partitions of the inputs, in input order, after checking the columns.
 
-    CSV files are cut every ``blocksize`` bytes at line ends (fsspec's ``read_block``, as
-    ``dask.dataframe.read_csv`` does: a quoted field must not hold a line break). Parquet
-    partitions are the files' row groups.
+    CSV files are scanned once for their record ends (:mod:`.records`: a line break inside a
+    quoted field is not one) and cut into blocks of whole records of about ``blocksize``
+    bytes, so no block ever starts inside a record. A compressed CSV file cannot be cut
+    without reading all of it, so it is one partition. Parquet partitions are row groups.
     """
     import pyarrow.parquet as pq
 
-    kind = _kind(files[0])
+    from .records import plan_blocks
+
+    kind = input_kind(files[0])[0]
     parts: list[Partition] = []
     for file in files:
         if kind == "csv":
-            with open(file, "rb") as fh:
-                header = fh.readline()
-            columns = header_names(header)
-            size = file.stat().st_size
-            starts = range(0, max(size, 1), blocksize)
-            parts += [Partition(str(file), kind, start, blocksize, header) for start in starts]
+            file_sep = sep or default_sep(file)
+            if len(file_sep) != 1:
+                raise ValueError(f"the separator must be one character, got {file_sep!r}")
+            compression = input_kind(file)[1]
+            if compression:
+                header = _compressed_header(file, compression)
+                parts.append(Partition(str(file), kind, 0, -1, header, file_sep, True, compression))
+            else:
+                layout, blocks = plan_blocks(file, blocksize, file_sep)
+                with open(file, "rb") as fh:
+                    header = fh.read(layout.header_end)
+                multiline = bool(layout.multiline or layout.unclosed is not None)
+                blocks = blocks or [(layout.header_end, layout.header_end)]  # a header only: one empty part
+                parts += [Partition(str(file), kind, a, b - a, header, file_sep, multiline) for a, b in blocks]
+            columns = header_names(header, file_sep)
         else:
             meta = pq.ParquetFile(file).metadata
             columns = meta.schema.to_arrow_schema().names
             parts += [Partition(str(file), kind, group) for group in range(max(meta.num_row_groups, 1))]
         missing = [c for c in (left, right) if c not in columns]
         if missing:
-            raise ValueError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}")
+            hint = "" if kind != "csv" or len(columns) != 1 else " (one column only: is the separator right? see --sep)"
+            raise ValueError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}{hint}")
     return parts
 
 
-def header_names(header: bytes) -> list[str]:
-    """Column names of a CSV header line (a UTF-8 byte-order mark is dropped)."""
-    return next(csv.reader([header.decode("utf-8-sig", "replace")]), [])
+def _compressed_header(file: Path, compression: str) -> bytes:
+    import fsspec
+
+    try:
+        with fsspec.open(str(file), "rb", compression=compression) as fh:
+            head = b""
+            while b"\n" not in head:  # zstd streams have no readline
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    break
+                head += chunk
+            return head[: head.index(b"\n") + 1] if b"\n" in head else head
+    except ImportError as exc:  # zstd needs the zstandard package
+        raise ImportError(f"reading {file.name} needs {exc.name or 'a decompressor'}: pip install zstandard") from exc
 
 
-def read_partition(part: Partition):
-    """The rows of a partition: an Arrow table of text columns, or, for CSV bytes that are
-    not valid UTF-8, a pandas frame whose undecodable bytes are kept as surrogates (each
-    such text is then reported as invalid UTF-8 instead of failing the partition)."""
-    import pyarrow as pa
+def header_names(header: bytes, sep: str = ",") -> list[str]:
+    """Column names of a CSV header record (a UTF-8 byte-order mark is dropped)."""
+    return next(csv.reader([header.decode("utf-8-sig", "replace")], delimiter=sep), [])
+
+
+def read_partition(part: Partition, on_bad_rows: str = "keep"):
+    """The rows of a partition and the reason of each malformed row.
+
+    Returns ``(rows, bad)``: ``rows`` is an Arrow table of text columns, or, when some bytes
+    are not valid UTF-8, a pandas frame whose undecodable bytes are kept as surrogates (each
+    such text is then reported as invalid UTF-8 instead of failing the partition). ``bad``
+    maps the position of each malformed CSV row (a field too many or too few) to its reason,
+    which names its field count and byte offset; the row itself is kept, with the fields it
+    has. With ``on_bad_rows="fail"`` a malformed row raises ``ValueError`` instead.
+    """
     import pyarrow.parquet as pq
 
     if part.kind == "parquet":
         with pq.ParquetFile(part.path) as file:
             table = file.read_row_group(part.start) if file.num_row_groups else file.schema_arrow.empty_table()
         index = [c for c in table.column_names if re.fullmatch(r"__index_level_\d+__", c)]
-        return table.drop_columns(index).replace_schema_metadata(None)
-    from fsspec.utils import read_block
+        return table.drop_columns(index).replace_schema_metadata(None), {}
+    if part.compression:
+        import fsspec
 
-    with open(part.path, "rb") as fh:
-        block = read_block(fh, part.start, part.length, delimiter=b"\n")
-    data = block if part.start == 0 else part.header + block
-    names = header_names(part.header)
-    try:
-        return _read_csv_arrow(data, names)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        try:
-            return _read_csv_pandas(data)
-        except pd.errors.ParserError as exc:  # line numbers count from the block, not the file
-            raise ValueError(
-                f"{part.path} is not well-formed CSV in the block that starts at byte {part.start:,} "
-                f"(pandas counts its lines from that block's header): {exc}"
-            ) from exc
+        with fsspec.open(part.path, "rb", compression=part.compression) as fh:
+            data = b"".join(iter(lambda: fh.read(1 << 24), b""))[len(part.header) :]
+        start = len(part.header)  # offsets in the decompressed text
+    else:
+        with open(part.path, "rb") as fh:
+            fh.seek(part.start)
+            data = fh.read(part.length)
+        start = part.start  # file offset of data[0]
+    return _parse_csv(data, part, start, on_bad_rows)
 
 
-def _read_csv_arrow(data: bytes, names: list[str]):
-    """CSV bytes as an Arrow table with every column text; empty fields are missing."""
+def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
+    """Parse whole CSV records with Arrow (every column read as bytes, checked as UTF-8
+    afterwards), keeping malformed rows in their place."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    names = header_names(part.header, part.sep)
     if len(set(names)) != len(names):
-        raise pa.ArrowInvalid("repeated column names")  # pandas renames them; let it
-    return pcsv.read_csv(
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"{part.path} repeats the column name(s) {repeated} in its header")
+    found: list = []
+
+    def invalid(row):
+        found.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    table = pcsv.read_csv(
         pa.BufferReader(data),
-        read_options=pcsv.ReadOptions(use_threads=False),
+        read_options=pcsv.ReadOptions(use_threads=False, column_names=names),
+        parse_options=pcsv.ParseOptions(
+            delimiter=part.sep, newlines_in_values=part.multiline, invalid_row_handler=invalid
+        ),
         convert_options=pcsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            strings_can_be_null=True,
-            null_values=[""],
+            column_types={name: pa.binary() for name in names}, strings_can_be_null=True, null_values=[""]
         ),
     )
+    bad: dict[int, str] = {}
+    if found:
+        table, bad = _keep_malformed(table, found, data, start, part, names, on_bad_rows)
+    return _as_text(table), bad
 
 
-def _read_csv_pandas(data: bytes) -> pd.DataFrame:
-    import io
+def _keep_malformed(table, found, data: bytes, start: int, part: Partition, names: list[str], on_bad_rows: str):
+    """Put each malformed row back in its place, with the fields it has, and say why."""
+    import pyarrow as pa
 
-    return pd.read_csv(
-        io.BytesIO(data),
-        dtype=object,
-        keep_default_na=False,
-        na_values=[""],
-        encoding="utf-8",
-        encoding_errors="surrogateescape",
-    )
+    bad: dict[int, str] = {}
+    rows: list[list] = []
+    cursor = 0
+    for number, n_fields, text in found:
+        raw = text.encode("utf-8", "surrogateescape")
+        at = data.find(raw, cursor)
+        offset = start + at if at >= 0 else None
+        cursor = at + len(raw) if at >= 0 else cursor
+        where = f"at byte {offset:,}" if offset is not None else f"in the block at byte {start:,}"
+        reason = f"{MALFORMED}: {n_fields} fields where the header has {len(names)}, {where}"
+        if on_bad_rows == "fail":
+            raise ValueError(f"{part.path}: {reason} (use --on-bad-rows keep to keep such rows and report them)")
+        fields = next(csv.reader([text], delimiter=part.sep), [])
+        rows.append([f.encode("utf-8", "surrogateescape") if f != "" else None for f in fields[: len(names)]])
+        rows[-1] += [None] * (len(names) - len(rows[-1]))
+        bad[number - 1] = reason  # Arrow counts the block's records from 1
+    extra = pa.table({name: pa.array([r[i] for r in rows], type=pa.binary()) for i, name in enumerate(names)})
+    n = table.num_rows + len(rows)
+    order = np.empty(n, dtype=np.int64)
+    is_bad = np.zeros(n, dtype=bool)
+    positions = np.fromiter(bad, dtype=np.int64, count=len(bad))
+    is_bad[positions] = True
+    order[positions] = table.num_rows + np.arange(len(rows))
+    order[~is_bad] = np.arange(table.num_rows)
+    return pa.concat_tables([table, extra]).take(pa.array(order)), bad
+
+
+def _as_text(table):
+    """Byte columns as text: Arrow strings when every value is valid UTF-8; otherwise a
+    pandas frame of objects, undecodable bytes kept as surrogates."""
+    import pyarrow as pa
+
+    try:
+        return pa.table({name: table[name].cast(pa.string()) for name in table.column_names})
+    except pa.ArrowInvalid:
+        return pd.DataFrame(
+            {
+                name: pd.Series(
+                    [v.decode("utf-8", "surrogateescape") if v is not None else None for v in table[name].to_pylist()],
+                    dtype=object,
+                )
+                for name in table.column_names
+            }
+        )
 
 
 def signature(files: list[Path], left: str, right: str, specs: list[str], blocksize: int) -> dict:
@@ -172,7 +288,11 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
     digest = hashlib.blake2b(json.dumps(job, sort_keys=True).encode(), digest_size=8).hexdigest()
     if manifest.exists():
         old = json.loads(manifest.read_text())
-        if old.get("digest") != digest:
+        written = any(out_dir.glob("part-*.parquet"))
+        if old.get("digest") != digest and not written:
+            # the job failed before writing any part: start over with the corrected settings
+            write_atomic(manifest, json.dumps({**job, "digest": digest}, indent=1).encode())
+        elif old.get("digest") != digest:
             raise ValueError(
                 f"{out_dir} holds the output of a different job (other inputs, columns, models or "
                 "partitioning); choose another output folder or delete it to start over"

