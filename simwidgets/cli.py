@@ -87,9 +87,17 @@ def cmd_evaluate(args) -> int:
         raise ValueError("give a pairs FILE, or --standard to run the standard benchmarks")
     else:
         files = {Path(args.file).name: Path(args.file)}
+    own = [args.left, args.right, args.label]
+    if any(own) and not all(own):
+        raise ValueError("give all three of --left, --right and --label to read your own columns")
     rows = []
     for name, path in files.items():
-        pairs = load_pairs(path, args.format)
+        if all(own):
+            from .evaluation import read_columns
+
+            pairs = read_columns(path, args.left, args.right, args.label, sep=args.sep)
+        else:
+            pairs = load_pairs(path, args.format)
         table = evaluate_pairs(pairs.left, pairs.right, pairs.score, models, n_boot=args.bootstrap)
         table.insert(0, "benchmark", name)
         rows.append(table.reset_index())
@@ -109,6 +117,36 @@ def cmd_evaluate(args) -> int:
         )
     else:
         _print(result.set_index(["benchmark", "model"]))
+        if "best_f1_keeps_all" in result and result["best_f1_keeps_all"].fillna(False).astype(bool).any():
+            keep_all = result[result["best_f1_keeps_all"].fillna(False).astype(bool)]
+            print(
+                f"\nnote: the best-F1 threshold of {', '.join(keep_all['model'])} keeps every pair: its F1 is the "
+                f"'keep all' F1 ({keep_all['keep_all_f1'].iloc[0]:.3f}, {keep_all['positive_share'].iloc[0]:.0%} "
+                "of pairs are similar), so it tells nothing; compare roc_auc and average_precision instead"
+            )
+    return 0
+
+
+def _read_table(path: str, sep: str | None) -> pd.DataFrame:
+    file = Path(path).expanduser()
+    if file.is_dir() or file.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(file)
+    if not file.is_file():
+        raise FileNotFoundError(f"file not found: {file}")
+    default = "\t" if ".tsv" in [s.lower() for s in file.suffixes] else ","
+    return pd.read_csv(file, sep=sep or default, keep_default_na=False, na_values=[""])
+
+
+def cmd_threshold(args) -> int:
+    from .evaluation import threshold_report
+
+    frame = _read_table(args.file, args.sep)
+    for column in [args.score, args.label]:
+        if column is not None and column not in frame:
+            raise ValueError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")
+    thresholds = args.threshold or [0.5]
+    table = threshold_report(frame[args.score], frame[args.label] if args.label else None, thresholds, good=args.good)
+    _print(table.set_index("threshold"))
     return 0
 
 
@@ -125,6 +163,9 @@ def cmd_score(args) -> int:
         workers=args.workers,
         blocksize=args.blocksize,
         device=args.device,
+        sep=args.sep,
+        on_bad_rows=args.on_bad_rows,
+        ensemble=args.ensemble,
         progress=not args.quiet,
     )
     print(summary)
@@ -181,7 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
         "folder (default: shared/data found above the current folder).",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)")
-    p.add_argument("--format", choices=["wordsim", "stsb", "mrpc"], help="file format (guessed from the name)")
+    p.add_argument(
+        "--format", choices=["wordsim", "stsb", "mrpc", "sick"], help="file format (guessed from its first line, name)"
+    )
+    p.add_argument("--left", help="your own file: column of the first text (with --right and --label)")
+    p.add_argument("--right", help="your own file: column of the second text")
+    p.add_argument("--label", help="your own file: column of the human label (0/1, or graded)")
+    p.add_argument("--sep", help="your own CSV file's separator (default: tab for .tsv, else comma)")
     p.add_argument("--standard", action="store_true", help="run the standard benchmarks")
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")
@@ -205,8 +252,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--blocksize", type=int, default=None, help="CSV bytes per partition (default: input size / 32, 1-16 MB)"
     )
     p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    p.add_argument("--sep", help="CSV field separator (default: tab for .tsv files, else comma)")
+    p.add_argument(
+        "--on-bad-rows",
+        choices=["keep", "fail"],
+        default="keep",
+        help="a row with a field too many or too few: keep it unscored with its reason (default), or stop",
+    )
+    p.add_argument("--ensemble", metavar="PATH", help="add a saved stacked model's prediction (score_ensemble)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser(
+        "threshold",
+        help="what thresholds keep and lose on a scored, labelled file",
+        description="Per threshold (keep score >= t): kept and removed counts and, with labels, precision, "
+        "recall, F1 and the good pairs lost. FILE: CSV, TSV, Parquet, or the output folder of 'score'.",
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--score", required=True, help="column of scores (e.g. score_minilm)")
+    p.add_argument("--label", help="column of human labels (0/1, or graded with --good)")
+    p.add_argument("-t", "--threshold", type=float, action="append", help="a threshold, repeatable (default 0.5)")
+    p.add_argument("--good", type=float, help="graded labels: labels >= this are good pairs")
+    p.add_argument("--sep", help="CSV separator (default: tab for .tsv, else comma)")
+    p.set_defaults(func=cmd_threshold)
 
     p = sub.add_parser(
         "demo",
@@ -229,6 +298,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        if args.command == "score":
+            print(
+                "\nsimwidgets score: interrupted; finished parts are kept: run the same command again to resume",
+                file=sys.stderr,
+            )
+        else:
+            print(f"\nsimwidgets {args.command}: interrupted", file=sys.stderr)
+        return 130
     except USAGE_ERRORS as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"simwidgets {args.command}: error: {message}", file=sys.stderr)

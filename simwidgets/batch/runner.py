@@ -85,6 +85,7 @@ def score_partition(
     options: dict,
     threads: int | None,
     on_bad_rows: str = "keep",
+    ensemble: str | None = None,
 ) -> dict:
     """Read one partition, score it with every model and write it; runs on a Dask worker.
 
@@ -116,6 +117,8 @@ def score_partition(
         for name, values in columns.items():
             if name.startswith("reason_"):
                 values[at] = why
+    if ensemble:
+        columns.update(ensemble_columns(ensemble, columns, rows, left, right, bad))
     if isinstance(rows, pa.Table):
         for name, values in columns.items():
             rows = rows.append_column(
@@ -127,6 +130,41 @@ def score_partition(
             rows[name] = pd.Series(values, dtype=values.dtype)
     write_part(rows, Path(out_dir), index)
     return {"index": index, "rows": len(codes) // 2, "texts": len(uniques)}
+
+
+_ENSEMBLES: dict = {}
+
+
+def ensemble_columns(path: str, columns: dict, rows, left: str, right: str, bad: dict) -> dict:
+    """``score_ensemble`` and ``reason_ensemble``: a saved stacked model's prediction from
+    the partition's score columns and pair features; NaN where no model scored the pair."""
+    import pyarrow as pa
+
+    from ..evaluation.ensemble import EnsembleResult
+
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _ENSEMBLES:
+        _ENSEMBLES[key] = EnsembleResult.load(path)
+    result = _ENSEMBLES[key]
+    missing = [c for c in result.score_columns if c not in columns]
+    if missing:
+        have = [c[len("score_") :] for c in columns if c.startswith("score_")]
+        raise ValueError(
+            f"the stacked model {Path(path).name} needs the scores of {result.models}; this job scores "
+            f"{have}: add -m for {[c[len('score_') :] for c in missing]}"
+        )
+    frame = pd.DataFrame({c: columns[c] for c in result.score_columns})
+    arrow = isinstance(rows, pa.Table)
+    texts = {side: rows[side].to_pylist() if arrow else rows[side].tolist() for side in (left, right)}
+    prediction = result.predict(frame, left=texts[left], right=texts[right]).astype(np.float32)
+    none_scored = frame.isna().all(axis=1).to_numpy()
+    prediction[none_scored] = np.nan
+    reasons = np.full(len(frame), None, dtype=object)
+    reasons[none_scored] = "no model scored this pair"
+    if bad:
+        at = np.fromiter(bad, dtype=np.int64, count=len(bad))
+        reasons[at] = np.array(list(bad.values()), dtype=object)
+    return {"score_ensemble": prediction, "reason_ensemble": reasons}
 
 
 def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
@@ -180,6 +218,7 @@ def score_file(
     device: str | None = None,
     sep: str | None = None,
     on_bad_rows: str = "keep",
+    ensemble=None,
     progress: bool = True,
     client=None,
 ) -> ScoreSummary:
@@ -213,6 +252,9 @@ def score_file(
         ``"keep"`` (default): a CSV row with more or fewer fields than the header is kept,
         unscored, with the reason ``malformed row: N fields where the header has M, at byte
         B``; ``"fail"``: such a row stops the job, naming its byte offset.
+    ensemble
+        Path of a stacked model saved with :meth:`~simwidgets.EnsembleResult.save`: its
+        prediction is added as ``score_ensemble`` (the job must score the models it needs).
     client
         An existing ``distributed.Client`` to use instead.
 
@@ -248,6 +290,12 @@ def score_file(
     job = signature(files, left, right, specs, blocksize)
     if sep:
         job["sep"] = sep
+    if ensemble is not None:
+        ensemble = Path(ensemble).expanduser().resolve()
+        if not ensemble.is_file():
+            raise FileNotFoundError(f"stacked model file not found: {ensemble}")
+        job["ensemble"] = {"path": str(ensemble), "mtime_ns": ensemble.stat().st_mtime_ns}
+        ensemble = str(ensemble)
     done = prepare_output(out_dir, job, len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
     if client is None and scheduler is None and todo:
@@ -278,6 +326,7 @@ def score_file(
                     options,
                     threads,
                     on_bad_rows,
+                    ensemble,
                     pure=False,
                 )
                 for i in todo

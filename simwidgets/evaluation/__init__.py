@@ -1,9 +1,10 @@
 """Judging models against human labels: readers, metrics, calibration and stacked models."""
 
 from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, random_pair_scores
-from .datasets import load_pairs, read_mrpc, read_stsb, read_word_pairs, standard_benchmarks
+from .datasets import load_pairs, read_columns, read_mrpc, read_sick, read_stsb, read_word_pairs, standard_benchmarks
 from .ensemble import EnsembleResult, fit_ensemble, pair_features
 from .metrics import best_thresholds, evaluate_pairs, evaluate_scores
+from .thresholds import threshold_report
 
 __all__ = [
     "EnsembleResult",
@@ -17,8 +18,11 @@ __all__ = [
     "load_pairs",
     "pair_features",
     "random_pair_scores",
+    "read_columns",
     "read_mrpc",
+    "read_sick",
     "read_stsb",
     "read_word_pairs",
     "standard_benchmarks",
+    "threshold_report",
 ]

@@ -1,7 +1,8 @@
-"""Readers for labelled pair files: word-pair TSV, STS Benchmark CSV, MRPC TSV.
+"""Readers for labelled pair files: word-pair TSV, STS Benchmark CSV, MRPC TSV, SICK, and
+any CSV, TSV or Parquet file with named columns.
 
 Each returns a DataFrame with columns ``left``, ``right`` and ``score`` (``score`` is the
-human judgement: graded for word pairs and STS-B, 0/1 for MRPC).
+human judgement: graded for word pairs, STS-B and SICK, 0/1 for MRPC).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-FORMATS = ("wordsim", "stsb", "mrpc")
+FORMATS = ("wordsim", "stsb", "mrpc", "sick")
+SICK_COLUMNS = ("sentence_A", "sentence_B", "relatedness_score")
 
 
 def _path(path) -> Path:
@@ -93,7 +95,68 @@ def read_mrpc(path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["left", "right", "score"])
 
 
+def read_sick(path) -> pd.DataFrame:
+    """Read a SICK file: tab-separated, a header with ``pair_ID``, ``sentence_A``,
+    ``sentence_B`` and ``relatedness_score`` (1-5; other columns are ignored)."""
+    file = _path(path)
+    frame = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8-sig")
+    missing = [c for c in SICK_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{file}: a SICK file needs the columns {list(SICK_COLUMNS)}; missing {missing}")
+    score = pd.to_numeric(frame["relatedness_score"], errors="coerce")
+    bad = score.isna() & (frame["relatedness_score"] != "")
+    if bad.any():
+        row = int(bad.idxmax())
+        value = frame["relatedness_score"][row]
+        raise ValueError(f"{file}, line {row + 2}: relatedness_score {value!r} is not a number")
+    return pd.DataFrame({"left": frame["sentence_A"], "right": frame["sentence_B"], "score": score})
+
+
+def read_columns(path, left: str, right: str, label: str, sep: str | None = None) -> pd.DataFrame:
+    """Read a user's own labelled pairs: a CSV, TSV (or any ``sep``) or Parquet file with a
+    header, taking the columns ``left``, ``right`` and ``label``.
+
+    Labels are kept as they are (numbers, or text that :func:`evaluate_pairs` then explains);
+    rows are never dropped here.
+
+    Examples
+    --------
+    >>> pairs = read_columns("labels.csv", "query", "result", "relevant")  # doctest: +SKIP
+    """
+    file = _path(path)
+    suffixes = [x.lower() for x in file.suffixes]
+    if suffixes and suffixes[-1] in (".parquet", ".pq"):
+        frame = pd.read_parquet(file)
+    else:
+        if sep is None:
+            sep = "\t" if ".tsv" in suffixes else ","
+        frame = pd.read_csv(file, sep=sep, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    missing = [c for c in (left, right, label) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in {file.name}; its columns are {list(frame.columns)}")
+    score = frame[label]
+    numeric = pd.to_numeric(score, errors="coerce")
+    if numeric.notna().sum() == score.notna().sum():
+        score = numeric
+    return pd.DataFrame({"left": frame[left].values, "right": frame[right].values, "score": score.values})
+
+
+def _first_line(path) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            return fh.readline().rstrip("\r\n")
+    except OSError:
+        return ""
+
+
 def detect_format(path) -> str:
+    """Guess a pairs file's format from its first line (SICK and MRPC headers) and name."""
+    first = _first_line(path)
+    header = first.split("\t")
+    if all(c in header for c in SICK_COLUMNS):
+        return "sick"
+    if header and header[0].strip() == "Quality":
+        return "mrpc"
     name = Path(path).name.lower()
     if name.endswith(".csv") or "sts" in name:
         return "stsb"
@@ -103,12 +166,22 @@ def detect_format(path) -> str:
 
 
 def load_pairs(path, format: str | None = None) -> pd.DataFrame:
-    """Read a pairs file in one of :data:`FORMATS` (guessed from the name when not given)."""
+    """Read a pairs file in one of :data:`FORMATS` (guessed from its first line and name when
+    not given). A guess that fails says what the file's first line was, and how to read the
+    file by its columns instead."""
     fmt = format or detect_format(path)
-    readers = {"wordsim": read_word_pairs, "stsb": read_stsb, "mrpc": read_mrpc}
+    readers = {"wordsim": read_word_pairs, "stsb": read_stsb, "mrpc": read_mrpc, "sick": read_sick}
     if fmt not in readers:
         raise ValueError(f"unknown pairs format {fmt!r}; use one of {FORMATS}")
-    return readers[fmt](path)
+    if format is not None:
+        return readers[fmt](path)
+    try:
+        return readers[fmt](path)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc}\n(the format was guessed as {fmt!r}; the file's first line is {_first_line(path)[:200]!r}. "
+            "Give --format, or read your own columns with --left COLUMN --right COLUMN --label COLUMN)"
+        ) from exc
 
 
 def standard_benchmarks(data_dir) -> dict[str, Path]:

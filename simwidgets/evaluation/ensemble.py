@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -84,13 +85,125 @@ class EnsembleResult:
     lift: float
     importances: pd.DataFrame
     cv_predictions: np.ndarray
+    vocabulary: str | None = None
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Predictions for a frame with the same feature columns."""
-        X = X[self.features]
+    @property
+    def score_columns(self) -> list[str]:
+        """The ``score_<model>`` columns the stacked model needs."""
+        return [f for f in self.features if f.startswith("score_")]
+
+    @property
+    def models(self) -> list[str]:
+        """Names of the models whose scores it needs (``score_<name>``)."""
+        return [c[len("score_") :] for c in self.score_columns]
+
+    def features_of(self, pairs: pd.DataFrame, left=None, right=None) -> pd.DataFrame:
+        """The feature frame for new pairs: their score columns, plus the pair features
+        (lengths, overlap, OOV shares) built from ``left``/``right`` (default: the frame's
+        ``left`` and ``right`` columns, as :func:`~simwidgets.score_pairs` returns them)."""
+        if not isinstance(pairs, pd.DataFrame):
+            raise TypeError(f"pairs must be a DataFrame with the score columns, got {type(pairs).__name__}")
+        missing = [c for c in self.score_columns if c not in pairs]
+        if missing:
+            raise KeyError(
+                f"the stacked model needs the score column(s) {missing}: score the pairs with "
+                f"models {self.models} first (score_pairs or simwidgets score), then predict"
+            )
+        X = pairs[self.score_columns].astype(np.float64).reset_index(drop=True)
+        extra = [f for f in self.features if not f.startswith("score_")]
+        if extra:
+            if all(f in pairs for f in extra):
+                return pd.concat([X, pairs[extra].reset_index(drop=True)], axis=1)[self.features]
+            left = pairs["left"] if left is None and "left" in pairs else left
+            right = pairs["right"] if right is None and "right" in pairs else right
+            if left is None or right is None:
+                raise KeyError(
+                    "the stacked model uses pair features (lengths, overlap, OOV shares): give the "
+                    "texts, as 'left'/'right' columns of the frame or as left=..., right=..."
+                )
+            if "oov_left" in extra and self.vocabulary is None:
+                raise KeyError(
+                    "the stacked model uses OOV shares against a vocabulary object it does not keep: "
+                    "pass the oov_left/oov_right columns (pair_features(left, right, vocabulary))"
+                )
+            features = pair_features(list(left), list(right), self.vocabulary if "oov_left" in extra else None)
+            X = pd.concat([X, features[extra]], axis=1)
+        return X[self.features]
+
+    def predict(self, pairs: pd.DataFrame, left=None, right=None) -> np.ndarray:
+        """Predictions for new pairs: a frame with the score columns and either the texts
+        (``left``/``right`` columns, or the ``left``/``right`` arguments) or the feature
+        columns already built. For binary gold, the probability that a pair is similar.
+
+        Examples
+        --------
+        >>> scores = score_pairs(new.query, new.result, ["minilm", "glove-50d"])  # doctest: +SKIP
+        >>> result.predict(scores)                                                # doctest: +SKIP
+        """
+        X = self.features_of(pairs, left, right)
         if self.task == "classification":
             return self.model.predict_proba(X)[:, 1]
         return self.model.predict(X)
+
+    def save(self, path) -> Path:
+        """Write the fitted stacked model to a ``.skops`` file (scikit-learn's secure format:
+        loading it runs no code from the file), with what :meth:`load` needs to predict."""
+        import json
+
+        import skops.io as sio
+
+        path = Path(path).expanduser()
+        meta = {
+            "format": "simwidgets-ensemble-1",
+            "kind": self.kind,
+            "task": self.task,
+            "features": self.features,
+            "best_single": self.best_single,
+            "lift": self.lift,
+            "vocabulary": self.vocabulary,
+            "table": self.table.reset_index().to_dict(orient="list"),
+            "importances": self.importances.to_dict(orient="list"),
+        }
+        tmp = path.with_name(f".{path.name}.tmp")
+        sio.dump({"model": self.model, "meta": json.dumps(meta)}, tmp)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path) -> EnsembleResult:
+        """Read a stacked model written by :meth:`save`. Only scikit-learn and numpy types
+        are accepted: a file holding anything else is refused, never run."""
+        import json
+
+        import skops.io as sio
+
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"stacked model file not found: {path}")
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:
+            raise ValueError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save): {exc}") from exc
+        foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy.", "scipy."))]
+        if foreign:
+            raise ValueError(f"{path} holds types other than scikit-learn's, refused: {foreign[:5]}")
+        state = sio.load(path, trusted=untrusted)
+        meta = json.loads(state["meta"])
+        if meta.get("format") != "simwidgets-ensemble-1":
+            raise ValueError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save)")
+        table = pd.DataFrame(meta["table"]).set_index("model")
+        return cls(
+            state["model"],
+            meta["kind"],
+            meta["task"],
+            meta["features"],
+            table,
+            meta["best_single"],
+            meta["lift"],
+            pd.DataFrame(meta["importances"]),
+            np.zeros(0),
+            meta["vocabulary"],
+        )
 
 
 def _estimator(kind: str, task: str, seed: int, n_estimators: int):
@@ -200,7 +313,8 @@ def fit_ensemble(
         coefs = dict(zip(names, coef))
         importances["coefficient"] = [coefs.get(f, 0.0) for f in X.columns]
     importances = importances.sort_values("permutation", ascending=False).reset_index(drop=True)
-    return EnsembleResult(final, kind, task, list(X.columns), table, best, lift, importances, pred)
+    vocab_spec = vocabulary if isinstance(vocabulary, str) and pair_features_on else None
+    return EnsembleResult(final, kind, task, list(X.columns), table, best, lift, importances, pred, vocab_spec)
 
 
 def _row(name: str, pred: np.ndarray, y: np.ndarray, task: str) -> dict:

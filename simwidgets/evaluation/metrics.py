@@ -18,12 +18,32 @@ def gold_kind(gold: np.ndarray) -> str:
 
 
 def _as_gold(gold, n: int) -> np.ndarray:
-    values = pd.to_numeric(
-        pd.Series(list(gold) if not isinstance(gold, pd.Series) else gold.to_numpy()), errors="coerce"
-    ).to_numpy(dtype=np.float64)
-    if len(values) != n:
-        raise ValueError(f"gold has {len(values)} labels for {n} pairs")
+    """Labels as floats (NaN where missing); text labels are refused with what was found."""
+    raw = pd.Series(list(gold) if not isinstance(gold, pd.Series) else gold.to_numpy(), dtype=object)
+    if len(raw) != n:
+        raise ValueError(f"gold has {len(raw)} labels for {n} pairs")
+    as_bool = raw.map(lambda v: float(v) if isinstance(v, (bool, np.bool_)) else v)
+    values = pd.to_numeric(as_bool, errors="coerce").to_numpy(dtype=np.float64)
+    text = raw[np.isnan(values) & raw.map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy()]
+    if len(text):
+        found = list(dict.fromkeys(text.tolist()))
+        shown = ", ".join(repr(v) for v in found[:6]) + (", ..." if len(found) > 6 else "")
+        example = ", ".join(f"{v!r}: {i}" for i, v in enumerate(found[:2][::-1]))
+        raise ValueError(
+            f"gold labels must be numbers; found text: {shown} ({len(text)} labels). Map them to "
+            f"numbers first, e.g. gold.map({{{example}}})"
+        )
     return values
+
+
+def _check_binary(labels: np.ndarray) -> None:
+    found = np.unique(labels[~np.isnan(labels)])
+    if not set(found.tolist()) <= {0.0, 1.0}:
+        shown = ", ".join(f"{v:g}" for v in found[:8]) + ("..." if len(found) > 8 else "")
+        raise ValueError(
+            f"kind='binary' needs labels 0 and 1; found {len(found)} values ({shown}). Use kind='graded', "
+            f"or map them to 0/1 first, e.g. (gold >= {float(np.median(found)):g}).astype(int)"
+        )
 
 
 def _spearman(x, y, axis=-1):
@@ -102,7 +122,13 @@ def evaluate_scores(
 
     Graded gold: ``spearman`` and ``pearson`` with bootstrap 95% intervals (``*_low``,
     ``*_high``). Binary gold: ``roc_auc``, ``average_precision``, best-F1 and best-accuracy
-    thresholds and values.
+    thresholds and values, and the base rate beside them: ``positive_share`` (share of
+    similar pairs), ``keep_all_f1`` (the F1 of keeping every pair, which a best-F1
+    threshold must beat to mean anything), ``best_f1_kept_share`` and ``best_f1_keeps_all``
+    (the best-F1 threshold keeps every pair: it is no better than no threshold).
+
+    Gold labels must be numbers (text labels such as "similar" are refused with the values
+    found and how to map them); ``kind="binary"`` needs labels 0 and 1.
     """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -116,6 +142,8 @@ def evaluate_scores(
     kind = gold_kind(labels) if kind == "auto" else kind
     if kind not in ("graded", "binary"):
         raise ValueError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
+    if kind == "binary":
+        _check_binary(labels)
     rows = []
     for column in columns:
         values = scores[column].to_numpy(dtype=np.float64)
@@ -142,8 +170,12 @@ def evaluate_scores(
             both = len(np.unique(y)) == 2
             row["roc_auc"] = float(roc_auc_score(y, x)) if both else np.nan
             row["average_precision"] = float(average_precision_score(y, x)) if both else np.nan
+            row["positive_share"] = float(y.mean()) if len(y) else np.nan
+            row["keep_all_f1"] = float(2 * y.mean() / (1 + y.mean())) if len(y) and y.mean() > 0 else 0.0
             if both:
                 row.update(best_thresholds(x, y.astype(np.int64)))
+                row["best_f1_kept_share"] = float((x >= row["best_f1_threshold"]).mean())
+                row["best_f1_keeps_all"] = bool(row["best_f1_kept_share"] >= 1.0)
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")
 

@@ -142,9 +142,7 @@ def check_options(family: str, options: dict, spec: str = "") -> None:
 
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(
-                f"unknown option {key!r}{where}{hint}; {family} takes: {', '.join(sorted(allowed))}"
-            )
+            raise ValueError(f"unknown option {key!r}{where}{hint}; {family} takes: {', '.join(sorted(allowed))}")
         rule = allowed[key]
         if isinstance(rule, tuple):
             if value not in rule:

@@ -34,6 +34,14 @@ class ThresholdTuner(Widget):
         A label counts as "similar" when >= this (default: the middle of the label range).
     n_null
         Random pairs scored for the null distribution.
+    score_columns
+        Columns of ``pairs_df`` holding scores already computed (``score_minilm`` from
+        :func:`~simwidgets.score_pairs` or ``simwidgets score``, an ensemble's predictions...):
+        they are shown as they are, nothing is embedded again, and ``models`` is not needed
+        (no random-pair distribution is drawn for them).
+    ensemble
+        A fitted :class:`~simwidgets.EnsembleResult`: its predictions for the pairs (from
+        their ``score_*`` columns, or from ``models``) are shown as one more row.
 
     Examples
     --------
@@ -63,21 +71,41 @@ class ThresholdTuner(Widget):
         models=("minilm",),
         label_cut: float | None = None,
         n_null: int = 2000,
+        score_columns=None,
+        ensemble=None,
         **kwargs,
     ):
         if not isinstance(pairs_df, pd.DataFrame):
             raise TypeError(f"pairs_df must be a DataFrame, got {type(pairs_df).__name__}")
-        missing = [c for c in (left, right, label) if c is not None and c not in pairs_df]
+        columns = [score_columns] if isinstance(score_columns, str) else list(score_columns or [])
+        missing = [c for c in (left, right, label, *columns) if c is not None and c not in pairs_df]
         if missing:
             raise KeyError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
         self._frame = pairs_df
-        embedders = load_models(list(models))
-        scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
-        matrix = np.stack([scored[f"score_{m.name}"].to_numpy(np.float32) for m in embedders])
+        if columns:
+            embedders = []
+            scored = pd.DataFrame({"left": pairs_df[left].to_numpy(), "right": pairs_df[right].to_numpy()})
+            for column in columns:
+                scored[column if column.startswith("score_") else f"score_{column}"] = pd.to_numeric(
+                    pairs_df[column], errors="coerce"
+                ).to_numpy(np.float64)
+            names = [c[len("score_") :] if c.startswith("score_") else c for c in columns]
+        else:
+            embedders = load_models(list(models))
+            scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
+            names = [m.name for m in embedders]
+        if ensemble is not None:
+            base = pairs_df.reset_index(drop=True)
+            source = scored if all(c in scored for c in ensemble.score_columns) else base
+            prediction = ensemble.predict(source, left=base[left], right=base[right])
+            scored["score_ensemble"] = prediction
+            names.append("ensemble")
+        matrix = np.stack([scored[f"score_{name}"].to_numpy(np.float32) for name in names])
         null = []
         for m in embedders:
             values = random_pair_scores(pairs_df[left], pairs_df[right], m, n=n_null).astype(np.float32)
             null.append(np.pad(values, (0, n_null - len(values)), constant_values=np.nan))
+        null += [np.full(n_null, np.nan, dtype=np.float32)] * (len(names) - len(null))  # precomputed rows
         labels = None
         if label is not None:
             labels = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float32)
@@ -88,7 +116,7 @@ class ThresholdTuner(Widget):
         finite_scores = matrix[0][np.isfinite(matrix[0])]
         start = float(np.median(finite_scores)) if finite_scores.size else 0.5
         super().__init__(
-            model_names=[m.name for m in embedders],
+            model_names=names,
             scores=matrix,
             null_scores=np.stack(null),
             labels=labels,
