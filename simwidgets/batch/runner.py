@@ -145,6 +145,9 @@ def ensemble_columns(path: str, columns: dict, rows, left: str, right: str, bad:
     key = (path, os.stat(path).st_mtime_ns)
     if key not in _ENSEMBLES:
         _ENSEMBLES[key] = EnsembleResult.load(path)
+        head = _ENSEMBLES[key].model[-1]
+        if hasattr(head, "n_jobs"):
+            head.n_jobs = 1  # one thread per worker: the cluster already uses every core
     result = _ENSEMBLES[key]
     missing = [c for c in result.score_columns if c not in columns]
     if missing:
