@@ -7,7 +7,7 @@ import pandas as pd
 
 from .models import Embedder, load_model, load_models
 from .models.wordvectors import WordVectorModel
-from .texts import as_text_list
+from .texts import MISSING, as_text_list
 
 ZERO_VECTOR = "zero vector (nothing to compare)"
 
@@ -136,6 +136,9 @@ def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None
     left_rows, right_rows = rows[:n], rows[n:]
     columns: dict[str, np.ndarray] = {}
     for embedder in load_models(models):
+        if getattr(embedder, "scores_sparse", False):
+            columns.update(_sparse_pair_columns(embedder, uniques, left_rows, right_rows, chunk))
+            continue
         _prepare(embedder, uniques)
         distinct = embedder._distinct(uniques, progress)
         embedder._warn_truncated(int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum()), 2 * n)
@@ -155,6 +158,27 @@ def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None
         columns[f"score_{embedder.name}"] = scores
         columns[f"reason_{embedder.name}"] = reasons
     return columns
+
+
+def _sparse_pair_columns(embedder, uniques: list, left_rows, right_rows, chunk: int) -> dict:
+    """Pair scores of a sparse model (TF-IDF): a row-wise sparse dot product of the two
+    sides' unit rows, in chunks of pairs; memory follows the partition's terms."""
+    matrix, reasons = embedder.sparse_rows(uniques)
+    n = len(left_rows)
+    from scipy import sparse
+
+    matrix = sparse.vstack([matrix, sparse.csr_matrix((1, matrix.shape[1]), dtype=np.float32)]).tocsr()
+    reasons = np.append(reasons, MISSING)  # the row standing for a missing text
+    scores = np.empty(n, dtype=np.float32)
+    for start in range(0, n, chunk):
+        a = matrix[left_rows[start : start + chunk]]
+        b = matrix[right_rows[start : start + chunk]]
+        scores[start : start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    np.clip(scores, -1.0, 1.0, out=scores)
+    empty = np.diff(matrix.indptr) == 0
+    pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, empty[left_rows] | empty[right_rows])
+    scores[~scored] = np.nan
+    return {f"score_{embedder.name}": scores, f"reason_{embedder.name}": pair_reasons}
 
 
 def _pair_reasons(reasons: np.ndarray, left_rows, right_rows, unusable) -> tuple[np.ndarray, np.ndarray]:

@@ -121,9 +121,9 @@ def test_a_stacked_model_scores_new_pairs_and_round_trips_without_pickle(tmp_pat
     assert loaded.models == ["glove-50d", "tfidf"] and loaded.table.equals(result.table)
     with pytest.raises(KeyError, match=r"needs the score column\(s\) \['score_tfidf'\]"):
         loaded.predict(fresh.drop(columns=["score_tfidf"]))
-    import skops.io as sio
-
     from fractions import Fraction
+
+    import skops.io as sio
 
     sio.dump({"model": Fraction(1, 3), "meta": "{}"}, tmp_path / "foreign.skops")
     with pytest.raises(ValueError, match=r"holds types other than scikit-learn's, refused: \['fractions.Fraction'\]"):

@@ -73,6 +73,33 @@ class TfidfModel(Embedder):
         if not self.fitted:
             self.fit(texts)
 
+    #: Pair scores are computed on sparse rows (:meth:`sparse_rows`), never dense vectors.
+    scores_sparse = True
+
+    def sparse_rows(self, uniques: list):
+        """Unit-length sparse TF-IDF rows of distinct texts, for pair scores in batch: a
+        ``scipy.sparse`` CSR matrix of ``len(uniques)`` rows (memory in proportion to the
+        terms the texts hold, not to the vocabulary) and one reason per text (None when the
+        row is usable), the same reasons :meth:`embed_report` gives."""
+        clean, reasons = clean_texts(uniques)
+        ok = [i for i, text in enumerate(clean) if text is not None]
+        if not self.fitted and ok:
+            self.fit([clean[i] for i in ok])
+        from scipy import sparse
+
+        matrix = sparse.csr_matrix((len(uniques), self.dim or 0), dtype=np.float32)
+        out = np.array(reasons, dtype=object) if reasons else np.empty(0, dtype=object)
+        if ok:
+            rows = self.vectorizer.transform([clean[i] for i in ok]).astype(np.float32)
+            placed = sparse.csr_matrix(
+                (np.ones(len(ok), np.float32), (np.asarray(ok), np.arange(len(ok)))), shape=(len(uniques), len(ok))
+            )
+            matrix = (placed @ rows).tocsr()
+            empty = np.flatnonzero(np.diff(matrix.indptr) == 0)
+            for i in empty[np.isin(empty, ok)].tolist():
+                out[i] = NO_TOKENS if not self._analyze(clean[i]) else "no terms in common with the TF-IDF vocabulary"
+        return matrix, out
+
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         matrix = self.vectorizer.transform(texts).toarray()
         vocab = self.vectorizer.vocabulary_
