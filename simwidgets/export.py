@@ -62,7 +62,9 @@ def heatmap_html(
         tools="pan,wheel_zoom,reset,save",
         toolbar_location="above",
     )
-    fig.image(image=[matrix], x=0, y=rows, dw=cols, dh=rows, color_mapper=mapper, origin="top_left")
+    # y_range runs from rows (bottom) to 0 (top), so array row r fills y in [r, r + 1]: from the
+    # top down, as in the widget. Bokeh anchors the image at its bottom-left data corner, y=0.
+    fig.image(image=[matrix], x=0, y=0, dw=cols, dh=rows, color_mapper=mapper)
     pair = CustomJSHover(
         args={"rows": list(row_labels), "cols": list(col_labels)},
         code="""
