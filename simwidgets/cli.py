@@ -51,12 +51,21 @@ def cmd_neighbours(args) -> int:
     from .models import load_model
     from .similarity import neighbours
 
-    tables = []
+    tables, missing = [], []
     for spec in args.model or ["glove-50d"]:
         model = load_model(spec)
-        table = neighbours(args.query, model, k=args.k)
+        try:
+            table = neighbours(args.query, model, k=args.k)
+        except (KeyError, ValueError) as exc:  # this model lacks the word: show the others
+            missing.append((model.name, exc.args[0] if exc.args else str(exc)))
+            continue
         tables.append(table.set_index("rank")[["token", "score"]].add_prefix(f"{model.name} "))
-    _print(pd.concat(tables, axis=1))
+    if tables:
+        _print(pd.concat(tables, axis=1))
+    for name, why in missing:
+        print(f"{name}: {args.query!r} is not in this model's vocabulary ({why})")
+    if not tables:
+        raise KeyError(f"no model has {args.query!r} in its vocabulary")
     return 0
 
 

@@ -60,3 +60,42 @@ def test_python_dash_m_and_help():
         assert command in result.stdout
     result = subprocess.run([sys.executable, "-m", "simwidgets", "models"], capture_output=True, text=True)
     assert "glove-50d" in result.stdout
+
+
+def test_neighbours_of_a_word_one_model_lacks_shows_the_others(capsys, glove, word_vector_files):
+    fasttext = f"fasttext:{word_vector_files['folder'] / 'ft.bin'}"
+    assert main(["neighbours", "governmentt", "-m", "glove-50d", "-m", fasttext, "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "fasttext:ft token" in out  # fastText's subwords answer the misspelling
+    assert "glove-50d: 'governmentt' is not in this model's vocabulary" in out
+    assert main(["neighbours", "governmentt", "-m", "glove-50d"]) == 2
+    assert "no model has 'governmentt' in its vocabulary" in capsys.readouterr().err
+
+
+def test_ctrl_c_on_score_prints_one_line_saying_how_to_resume(tmp_path):
+    import os
+    import signal
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    words = np.array(["star", "wars", "frozen", "zelda", "matrix", "swift", "album", "game", "film", "song"])
+    n = 400_000
+    pd.DataFrame(
+        {"query": [" ".join(w) for w in words[rng.integers(0, 10, (n, 3))]], "result": words[rng.integers(0, 10, n)]}
+    ).to_csv(tmp_path / "pairs.csv", index=False)
+    argv = [sys.executable, "-m", "simwidgets", "score", str(tmp_path / "pairs.csv"), "-o", str(tmp_path / "out")]
+    argv += ["--left", "query", "--right", "result", "-m", "glove-50d", "--workers", "1", "--blocksize", "100000"]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((tmp_path / "out").glob("part-*.parquet")):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "interrupted; finished parts are kept: run the same command again to resume" in err
