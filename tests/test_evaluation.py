@@ -177,3 +177,18 @@ def test_ensemble_binary_and_bad_input(glove):
         fit_ensemble(pd.DataFrame({"x": [1.0] * 20}), [0, 1] * 10)
     with pytest.raises(ValueError, match="kind"):
         fit_ensemble(scores, gold, kind="boosting")
+
+
+def test_percentile_calibration_says_when_nearly_every_pair_is_related(glove):
+    """A search log's pairs are nearly all related: most sit above the random pairs' 99th
+    percentile, percentiles then tell little, and the calibration says so and points to
+    the isotonic calibrator."""
+    from simwidgets import SimwidgetsWarning
+
+    topics = ["war", "snow", "music", "game", "computer", "wizard", "football", "cooking", "ocean", "law", "bank"]
+    queries = [f"{t} news" for t in topics]
+    results = [f"{t} news today" for t in topics]
+    frame = score_pairs(queries, results, [glove])
+    with pytest.warns(SimwidgetsWarning, match=r"glove-50d \d+% of these pairs score above 99% .*method='isotonic'"):
+        out = calibrate(frame, [glove], n_null=200)
+    assert out.attrs["saturation"]["glove-50d"] > 0.5

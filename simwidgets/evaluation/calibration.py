@@ -34,8 +34,17 @@ def random_pair_scores(left, right=None, model="minilm", n: int = 2000, seed: in
     return scores[~np.isnan(scores)]
 
 
+SATURATED = 0.5  # share of real pairs above the null's 99th percentile that makes percentiles uninformative
+
+
 class PercentileCalibrator:
     """Map a score to the share of random-pair scores at or below it (0 to 1).
+
+    This says how unusual a pair's score is among unrelated pairs, which makes one
+    threshold mean the same across models. It says little when nearly every real pair is
+    related (a search log's query/result pairs): then most real pairs sit above the random
+    pairs' 99th percentile and calibrate to about 1. :meth:`saturation` measures that share;
+    when it is high, use :class:`IsotonicCalibrator` (fitted on labels) instead.
 
     Examples
     --------
@@ -61,6 +70,13 @@ class PercentileCalibrator:
     def inverse(self, percentile: float) -> float:
         """The raw score at a given percentile of the null distribution."""
         return float(np.quantile(self.null_, percentile))
+
+    def saturation(self, scores, percentile: float = 0.99) -> float:
+        """Share of ``scores`` (real pairs) above the null's ``percentile``: near 1, the
+        calibrated scores of most pairs are about 1 and cannot tell them apart."""
+        values = np.asarray(scores, dtype=np.float64)
+        values = values[~np.isnan(values)]
+        return float((values > self.inverse(percentile)).mean()) if len(values) else float("nan")
 
 
 class IsotonicCalibrator:
@@ -98,11 +114,15 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_n
 
     ``method="percentile"`` needs the texts (``left``/``right`` columns) and the models
     (specs or embedders whose names match the columns); ``"isotonic"`` needs ``gold``.
-    The fitted calibrators are in ``result.attrs["calibrators"]``.
+    The fitted calibrators are in ``result.attrs["calibrators"]``; for percentiles, the share
+    of pairs above the random pairs' 99th percentile is in ``result.attrs["saturation"]``,
+    and a :class:`~simwidgets.SimwidgetsWarning` says when it is over half (nearly all pairs
+    related, as in a search log: percentiles then tell little; use ``method="isotonic"``).
     """
     out = scores.copy()
     columns = [c for c in scores.columns if c.startswith("score_")]
     calibrators = {}
+    saturation: dict[str, float] = {}
     if method == "percentile":
         if models is None:
             raise ValueError("percentile calibration needs models=[...] to score random pairs")
@@ -113,6 +133,21 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_n
             null = random_pair_scores(scores["left"], scores["right"], model, n=n_null, seed=seed)
             calibrators[model.name] = PercentileCalibrator().fit(null)
             out[column] = calibrators[model.name].transform(scores[column])
+            saturation[model.name] = calibrators[model.name].saturation(scores[column])
+        high = {name: share for name, share in saturation.items() if share > SATURATED}
+        if high:
+            import warnings
+
+            from ..texts import SimwidgetsWarning
+
+            shares = ", ".join(f"{name} {share:.0%}" for name, share in high.items())
+            warnings.warn(
+                f"percentile calibration says little here: {shares} of these pairs score above 99% of random "
+                "pairs (nearly every pair is related, as in a search log), so they all calibrate to about 1. "
+                "Use method='isotonic' with labelled pairs (IsotonicCalibrator) to map scores to labels instead.",
+                SimwidgetsWarning,
+                stacklevel=2,
+            )
     elif method == "isotonic":
         if gold is None:
             raise ValueError("isotonic calibration needs gold labels")
@@ -123,4 +158,6 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_n
     else:
         raise ValueError(f"unknown calibration method {method!r}; use 'percentile' or 'isotonic'")
     out.attrs["calibrators"] = calibrators
+    if saturation:
+        out.attrs["saturation"] = saturation
     return out
