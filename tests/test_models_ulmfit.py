@@ -121,3 +121,47 @@ def test_fine_tuning_from_local_pretrained_weights(tmp_path, ulmfit_trained, lee
     assert shared
     for token in shared:  # rows start from the pretrained vectors and move little at lr=1e-5
         np.testing.assert_allclose(vocab.vectors[vocab.index[token]], base.vectors[base.index[token]], atol=2e-2)
+
+
+def test_fastai_learn_save_weights_and_vocab_pickle_load_safely(ulmfit_trained, tmp_path):
+    """The files a fastai user has: learn.save() (weights plus optimizer state, which holds
+    fastcore L lists and numpy scalars) and a pickled vocabulary. Both load without
+    unpickling anything else; a hostile vocabulary pickle is refused."""
+    import os
+    import pickle
+
+    import numpy as np
+
+    from simwidgets import UntrustedFileError, load_ulmfit
+
+    learn = ulmfit_trained["model"].learner
+    learn.path, learn.model_dir = tmp_path, "models"
+    weights = learn.save("lm")  # with_opt=True, fastai's default
+    with open(tmp_path / "vocab.pkl", "wb") as fh:
+        pickle.dump(list(learn.dls.vocab), fh)
+    model = load_ulmfit(weights, vocab=tmp_path / "vocab.pkl")
+    again = load_ulmfit(weights)  # vocab.pkl found beside the models folder
+    assert model.vocab == list(learn.dls.vocab) == again.vocab
+    texts = ["the government said", "a cricket match"]
+    np.testing.assert_allclose(model.embed(texts), ulmfit_trained["model"].embed(texts), atol=1e-5)
+
+    class Hostile:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    with open(tmp_path / "hostile.pkl", "wb") as fh:
+        pickle.dump(Hostile(), fh)
+    with pytest.raises(UntrustedFileError, match="not a list of strings.*trust=True"):
+        load_ulmfit(weights, vocab=tmp_path / "hostile.pkl")
+
+
+def test_train_ulmfit_vocabulary_options(lee_texts):
+    from simwidgets import train_ulmfit
+
+    small = dict(emb_sz=8, n_hid=16, n_layers=1, epochs=1, bs=16, seq_len=16, progress=False)
+    default = train_ulmfit(lee_texts[:80], **small)
+    every = train_ulmfit(lee_texts[:80], min_freq=1, **small)
+    capped = train_ulmfit(lee_texts[:80], min_freq=1, max_vocab=200, **small)
+    assert len(every.vocab) > len(default.vocab) and len(capped.vocab) <= 208
+    with pytest.raises(ValueError, match="min_freq must be a whole number >= 1"):
+        train_ulmfit(lee_texts[:80], min_freq=0, **small)

@@ -15,6 +15,7 @@ Sentence vectors pool the encoder's last hidden states over the text's tokens: `
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -194,7 +195,82 @@ def save_ulmfit(model_or_learner, folder: str | Path) -> Path:
     return folder
 
 
-def _read_vocab(path: Path) -> list[str]:
+class _PickledL:
+    """Stands in for fastcore's ``L`` while a vocabulary pickle is read: it only collects
+    the items, so no code of the file's choosing runs."""
+
+    def __setstate__(self, state):
+        self.items = state.get("items") if isinstance(state, dict) else state
+
+
+class _VocabUnpickler(pickle.Unpickler):
+    """Reads a pickle that holds a list of strings (fastai's ``vocab.pkl``, WT103's
+    ``itos_wt103.pkl``) and nothing else: any other class or function is refused."""
+
+    def find_class(self, module, name):
+        if (module, name) == ("fastcore.foundation", "L"):
+            return _PickledL
+        raise UntrustedFileError(
+            f"the vocabulary pickle asks for {module}.{name}, which is not a list of strings; "
+            "load it only if you trust the file, with trust=True"
+        )
+
+
+def read_vocab_pickle(path: str | Path, *, trust: bool = False) -> list[str]:
+    """The token list of a fastai vocabulary pickle (``pickle.dump(learn.dls.vocab, ...)``).
+
+    By default it is read by an unpickler that accepts nothing but a list (or fastcore
+    ``L``) of strings, so a hostile file cannot run code; ``trust=True`` reads any pickle.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        if trust:
+            vocab = pickle.load(fh)
+        else:
+            try:
+                vocab = _VocabUnpickler(fh).load()
+            except UntrustedFileError:
+                raise
+            except Exception as exc:
+                raise ValueError(f"could not read the vocabulary pickle {path}: {exc}") from exc
+    if isinstance(vocab, _PickledL) or type(vocab).__name__ == "L":
+        vocab = list(vocab.items)
+    return vocab
+
+
+def _load_weights(weights: Path) -> dict:
+    """A weights file read with ``weights_only``: ours, or fastai's ``learn.save()``, whose
+    optimizer state holds fastcore ``L`` lists and numpy scalars: those (and numpy dtypes)
+    are the only extra types allowed, and none of them runs code of the file's choosing."""
+    import torch
+
+    try:
+        return torch.load(weights, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        message = str(exc)
+        if "fastcore.foundation.L" not in message and "numpy" not in message:
+            raise ValueError(
+                f"could not read ULMFiT weights {weights} safely (weights_only): {message.splitlines()[0]}; "
+                "save them with simwidgets.save_ulmfit(learn, folder) or learn.save(name, with_opt=False)"
+            ) from exc
+    from fastcore.foundation import L
+
+    try:
+        from numpy._core.multiarray import scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import scalar
+    allowed = [L, scalar, np.dtype, *(t for t in vars(np.dtypes).values() if isinstance(t, type))]
+    try:
+        with torch.serialization.safe_globals(allowed):
+            return torch.load(weights, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(
+            f"could not read ULMFiT weights {weights} safely (weights_only): {str(exc).splitlines()[-3:]}; "
+            "save them with simwidgets.save_ulmfit(learn, folder) or learn.save(name, with_opt=False)"
+        ) from exc
+
+
+def _read_vocab(path: Path, trust: bool = False) -> list[str]:
     if not path.is_file():
         raise FileNotFoundError(f"ULMFiT vocab file not found: {path}")
     if path.suffix == ".json":
@@ -202,11 +278,10 @@ def _read_vocab(path: Path) -> list[str]:
     elif path.suffix in (".txt", ".vocab"):
         vocab = path.read_text(encoding="utf-8").split("\n")
         vocab = vocab[:-1] if vocab and vocab[-1] == "" else vocab
+    elif path.suffix == ".pkl":
+        vocab = read_vocab_pickle(path, trust=trust)
     else:
-        raise UntrustedFileError(
-            f"vocab file {path} is not .json or .txt; fastai's .pkl vocab files are pickles "
-            "and load only through trusted paths (train_ulmfit(pretrained=...))"
-        )
+        raise UntrustedFileError(f"vocab file {path} is not .json, .txt or .pkl")
     if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
         raise ValueError(f"{path} must hold a list of token strings")
     return vocab
@@ -253,11 +328,17 @@ def load_ulmfit(
         return out
     weights = path / "weights.pth" if path.is_dir() else path
     vocab_path = Path(vocab) if vocab else weights.parent / "vocab.json"
-    tokens = _read_vocab(vocab_path)
+    if not vocab and not vocab_path.is_file():
+        found = [p for p in (weights.parent / "vocab.pkl", weights.parent.parent / "vocab.pkl") if p.is_file()]
+        if found:
+            vocab_path = found[0]
+    tokens = _read_vocab(vocab_path, trust=trust)
     if not weights.is_file():
         raise FileNotFoundError(f"ULMFiT weights not found: {weights}")
     try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
+        state = _load_weights(weights)
+    except ValueError:
+        raise
     except Exception as exc:
         raise ValueError(f"could not read ULMFiT weights {weights} ({type(exc).__name__}: {exc})") from exc
     encoder = _encoder_from_state(_encoder_state(state))
@@ -294,6 +375,8 @@ def train_ulmfit(
     seed: int = 0,
     progress: bool = True,
     pooling: str = "mean",
+    min_freq: int = 3,
+    max_vocab: int = 60_000,
 ) -> ULMFiTModel:
     """Train an AWD-LSTM language model on texts with fastai; return it as an embedder.
 
@@ -313,6 +396,14 @@ def train_ulmfit(
         A folder to write the safe weights+vocab format to (see :func:`save_ulmfit`).
     progress
         Show fastai's progress bars.
+    min_freq, max_vocab
+        The vocabulary: tokens seen at least ``min_freq`` times, at most ``max_vocab`` of
+        them (fastai's defaults, 3 and 60,000). A small corpus gives a small vocabulary at
+        ``min_freq=3`` (4,800 short sentences: about 1,400 tokens); ``min_freq=1`` keeps
+        every token seen. Ignored with ``pretrained`` (its vocabulary is kept).
+
+    Time: one epoch over 4,800 short sentences took about 40 s on 2 CPU cores at the
+    default sizes (``benchmarks/bench_ulmfit_train.py``).
 
     The trained ``Learner`` is kept as ``model.learner``.
     """
@@ -327,10 +418,18 @@ def train_ulmfit(
     if len(clean) < 10:
         raise ValueError(f"train_ulmfit needs at least 10 non-empty texts, got {len(clean)}")
     fastai_text.set_seed(seed, reproducible=True)
+    for option, value in (("min_freq", min_freq), ("max_vocab", max_vocab)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{option} must be a whole number >= 1, got {value!r}")
     frame = pd.DataFrame({"text": clean})
-    dls = fastai_text.TextDataLoaders.from_df(
-        frame, text_col="text", is_lm=True, valid_pct=valid_pct, bs=bs, seq_len=seq_len, seed=seed
+    block = fastai_text.TextBlock.from_df(
+        "text", is_lm=True, seq_len=seq_len, min_freq=min_freq, max_vocab=max_vocab
     )
+    dls = fastai_text.DataBlock(
+        blocks=block,
+        get_x=fastai_text.ColReader("text"),
+        splitter=fastai_text.RandomSplitter(valid_pct, seed=seed),
+    ).dataloaders(frame, bs=bs, seq_len=seq_len)
     if pretrained is not None:
         weights, vocab = (Path(p).expanduser() for p in pretrained)
         for f in (weights, vocab):
