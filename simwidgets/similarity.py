@@ -70,7 +70,7 @@ def similarity_matrix(a, b=None, model="minilm", *, block_size: int = 4096, prog
 
 def _prepare(embedder: Embedder, texts: list) -> None:
     """Let a corpus-fitted model (TF-IDF, SIF) fit on the distinct valid texts, once."""
-    if type(embedder).prepare is Embedder.prepare:
+    if type(embedder).prepare is Embedder.prepare and getattr(embedder, "_centring", None) is None:
         return  # nothing to fit: skip the pass over the texts
     from .models.base import _factorize
     from .texts import clean_texts

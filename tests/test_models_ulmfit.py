@@ -38,18 +38,20 @@ def test_export_needs_trust(ulmfit_trained):
     path = ulmfit_trained["folder"] / "export.pkl"
     with pytest.raises(UntrustedFileError, match="pickle.*trust=True"):
         load_model(f"ulmfit:{path}")
-    trusted = load_model(f"ulmfit:{path}?trust=true")
-    np.testing.assert_allclose(trusted.embed(TEXTS), ulmfit_trained["model"].embed(TEXTS), atol=1e-6)
+    trusted = load_model(f"ulmfit:{path}?trust=true")  # an export holds no centring: raw vectors
+    raw = load_ulmfit(ulmfit_trained["folder"] / "safe", centre=None)
+    np.testing.assert_allclose(trusted.embed(TEXTS), raw.embed(TEXTS), atol=1e-6)
 
 
 @pytest.mark.parametrize("pooling, factor", [("mean", 1), ("max", 1), ("last", 1), ("concat", 3)])
 def test_poolings(ulmfit_trained, pooling, factor):
-    model = load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=pooling)
+    model = load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=pooling, centre=None)  # the poolings themselves
     out = model.embed(TEXTS[:2])
     assert out.shape == (2, 16 * factor)
     if pooling == "concat":
         last, maxed, mean = (
-            load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p).embed(TEXTS[:2]) for p in ("last", "max", "mean")
+            load_ulmfit(ulmfit_trained["folder"] / "safe", pooling=p, centre=None).embed(TEXTS[:2])
+            for p in ("last", "max", "mean")
         )
         np.testing.assert_allclose(out, np.hstack([last, maxed, mean]), atol=1e-6)
 
@@ -143,7 +145,8 @@ def test_fastai_learn_save_weights_and_vocab_pickle_load_safely(ulmfit_trained, 
     again = load_ulmfit(weights)  # vocab.pkl found beside the models folder
     assert model.vocab == list(learn.dls.vocab) == again.vocab
     texts = ["the government said", "a cricket match"]
-    np.testing.assert_allclose(model.embed(texts), ulmfit_trained["model"].embed(texts), atol=1e-5)
+    raw = load_ulmfit(ulmfit_trained["folder"] / "safe", centre=None)
+    np.testing.assert_allclose(model.embed(texts), raw.embed(texts), atol=1e-5)
 
     class Hostile:
         def __reduce__(self):
@@ -165,3 +168,42 @@ def test_train_ulmfit_vocabulary_options(lee_texts):
     assert len(every.vocab) > len(default.vocab) and len(capped.vocab) <= 208
     with pytest.raises(ValueError, match="min_freq must be a whole number >= 1"):
         train_ulmfit(lee_texts[:80], min_freq=0, **small)
+
+
+def test_centring_removes_the_mean_and_top_directions():
+    from simwidgets.models.centring import Centring
+
+    rng = np.random.default_rng(0)
+    common = rng.normal(size=8) * 10
+    x = rng.normal(size=(200, 8)) + common  # one dominant shared direction
+    c = Centring(2).fit(x)
+    out = c.transform(np.vstack([x, np.full((1, 8), np.nan), np.zeros((1, 8))]))
+    assert np.abs(out[:200].mean(axis=0)).max() < 1e-4
+    np.testing.assert_allclose(out[:200] @ c.directions_.T, 0, atol=1e-4)
+    assert np.isnan(out[200]).all() and (out[201] == 0).all()  # rows without a vector are kept
+    with pytest.raises(ValueError, match="at least 20 embeddable texts"):
+        Centring(1).fit(x[:5])
+    again = Centring.from_state(c.state())
+    np.testing.assert_allclose(again.transform(x), c.transform(x))
+
+
+def test_trained_ulmfit_is_centred_and_its_centring_is_saved(ulmfit_trained, lee_texts):
+    """Raw mean-pooled states give cosines near 1 for any two texts; centred ones spread
+    out. The centring fitted on the training texts travels with the safe folder."""
+    from simwidgets import similarity_matrix
+
+    model = ulmfit_trained["model"]
+    assert model.centre == 2 and (ulmfit_trained["folder"] / "safe" / "centring.npz").is_file()
+    raw = load_ulmfit(ulmfit_trained["folder"] / "safe", centre=None)
+    reloaded = load_ulmfit(ulmfit_trained["folder"] / "safe")
+    texts = lee_texts[:30]
+    np.testing.assert_allclose(reloaded.embed(texts), model.embed(texts), atol=1e-5)
+    off_diagonal = ~np.eye(30, dtype=bool)
+    raw_cos = similarity_matrix(texts, model=raw)[off_diagonal]
+    centred_cos = similarity_matrix(texts, model=model)[off_diagonal]
+    assert np.percentile(raw_cos, 5) > 0.8 and np.percentile(centred_cos, 5) < np.percentile(raw_cos, 5) - 0.3
+    own = load_ulmfit(ulmfit_trained["folder"] / "safe", centre=3, name="own")  # fitted on the texts compared
+    similarity_matrix(texts, model=own)
+    assert own._centring.fitted and len(own._centring.directions_) == 3
+    with pytest.raises(ValueError, match="at least 20 embeddable texts"):
+        load_ulmfit(ulmfit_trained["folder"] / "safe", centre=3, name="few").embed(texts[:3])

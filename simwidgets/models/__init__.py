@@ -67,9 +67,11 @@ _LOADED: dict[tuple, Embedder] = {}
 
 def _parse_value(raw: str):
     low = raw.lower()
-    if low in ("true", "yes", "1"):
+    if low in ("none", "null", "off"):
+        return None
+    if low in ("true", "yes"):
         return True
-    if low in ("false", "no", "0"):
+    if low in ("false", "no"):
         return False
     try:
         return int(raw)
@@ -111,15 +113,16 @@ _STREAM = {
     "multiple": int,
     "processes": int,
     "row_steps": int,
+    "centre": int,
 }
 _WORDS = {"pooling": ("mean", "sif"), "sif_a": float, "max_vocab": int}
-_ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int}
+_ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int, "centre": int}
 #: The options each family takes (after ``?`` in a spec, or as keywords), with their values:
 #: a tuple of choices, a type, or ``"device"``.
 OPTIONS = {
     "minilm": _STREAM,
     "st": _STREAM,
-    "hf": {"pooling": ("mean", "cls"), "layer": int, "device": "device"},
+    "hf": {"pooling": ("mean", "cls"), "layer": int, "device": "device", "centre": int},
     "glove-50d": _WORDS,
     "glove": _WORDS,
     "word2vec": _WORDS,
@@ -151,9 +154,11 @@ def check_options(family: str, options: dict, spec: str = "") -> None:
             if not (isinstance(value, str) and value.split(":")[0] in ("cpu", "cuda", "mps")):
                 raise ValueError(f"device={value!r}{where} is not cpu, cuda, cuda:N or mps")
         elif rule is bool:
-            if not isinstance(value, bool):
+            if value not in (True, False):  # 1 and 0 count, as in the spec string
                 raise ValueError(f"{key}={value!r}{where} must be true or false")
         elif rule is int:
+            if key == "centre" and value in (None, "saved"):
+                continue
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{key}={value!r}{where} must be a whole number")
         elif rule is float:

@@ -125,8 +125,22 @@ class Embedder:
     #: does not depend on padding (static word vectors) take texts in the order given.
     sort_by_length: bool = True
 
-    def __init__(self, *, cache_dir: str | os.PathLike | None = None, memory_cache: int = 500_000):
+    def __init__(
+        self,
+        *,
+        cache_dir: str | os.PathLike | None = None,
+        memory_cache: int = 500_000,
+        centre: int | None = None,
+    ):
         self._dim: int | None = None
+        #: ``centre=D``: vectors are centred ("all-but-the-top": the mean and the top ``D``
+        #: principal directions of the compared texts' vectors removed); None: as the model gives them.
+        self.centre = centre
+        self._centring = None
+        if centre is not None:
+            from .centring import Centring
+
+            self._centring = Centring(centre)
         self.cache_dir = cache_dir if cache_dir is not None else os.environ.get("SIMWIDGETS_CACHE_DIR")
         self._memory_limit = memory_cache
         self._caches: dict[str, tuple[MemoryCache, DiskCache | None]] = {}
@@ -151,11 +165,37 @@ class Embedder:
         raise NotImplementedError
 
     def prepare(self, texts: list[str]) -> None:
-        """Fit corpus-dependent state (TF-IDF vocabulary, SIF component) if not fitted yet.
+        """Fit corpus-dependent state (TF-IDF vocabulary, SIF component, centring) if not
+        fitted yet.
 
         Called by the similarity and evaluation functions with every text they will embed,
         so that both sides of a comparison share one fit. A no-op for most models.
         """
+        if self._centring is not None and not self._centring.fitted and not getattr(self, "_fitting", False):
+            self.fit_centring(texts)
+
+    def fit_centring(self, corpus, components: int | None = None) -> Embedder:
+        """Fit the centring ("all-but-the-top", see :mod:`simwidgets.models.centring`) on a
+        corpus of texts, and centre every vector from now on. ``components`` principal
+        directions are removed (default: the model's ``centre``, else 1).
+
+        Examples
+        --------
+        >>> model = load_model("ulmfit:./my-lm").fit_centring(my_texts, 4)  # doctest: +SKIP
+        """
+        from ..texts import as_text_list, clean_texts
+        from .centring import Centring
+
+        if components is not None or self._centring is None:
+            self.centre = components if components is not None else (self.centre or 1)
+            self._centring = Centring(self.centre)
+        clean = list(dict.fromkeys(t for t in clean_texts(as_text_list(corpus, "corpus"))[0] if t is not None))
+        self._fitting = True  # embedding the corpus calls prepare again
+        try:
+            self._centring.fit(self._raw_distinct(clean, None).vectors)
+        finally:
+            self._fitting = False
+        return self
 
     def vocabulary(self) -> Vocabulary:
         """The model's tokens, vectors and token kinds."""
@@ -206,6 +246,16 @@ class Embedder:
         return EmbedReport(vectors, d.reasons[rows].tolist(), d.oov[rows].tolist(), d.truncated[rows], d.n_tokens[rows])
 
     def _distinct(self, uniques: list, progress: bool | None) -> Distinct:
+        """Vectors and notes of distinct, non-missing items (not yet validated), centred when
+        the model was asked to be (the cache keeps the model's own vectors)."""
+        out = self._raw_distinct(uniques, progress)
+        if self._centring is not None:
+            if not self._centring.fitted:
+                self._centring.fit(out.vectors)  # the first texts embedded (or a clear error)
+            out.vectors = self._centring.transform(out.vectors)
+        return out
+
+    def _raw_distinct(self, uniques: list, progress: bool | None) -> Distinct:
         """Vectors and notes of distinct, non-missing items (raw: not yet validated).
 
         Items already in the memory cache are read back first, without validating them again
