@@ -60,12 +60,12 @@ def cmd_neighbours(args) -> int:
             missing.append((model.name, exc.args[0] if exc.args else str(exc)))
             continue
         tables.append(table.set_index("rank")[["token", "score"]].add_prefix(f"{model.name} "))
-    if tables:
-        _print(pd.concat(tables, axis=1))
+    if not tables:
+        reasons = "; ".join(f"{name}: {why}" for name, why in missing)
+        raise KeyError(f"no model has {args.query!r} in its vocabulary ({reasons})")
+    _print(pd.concat(tables, axis=1))
     for name, why in missing:
         print(f"{name}: {args.query!r} is not in this model's vocabulary ({why})")
-    if not tables:
-        raise KeyError(f"no model has {args.query!r} in its vocabulary")
     return 0
 
 
