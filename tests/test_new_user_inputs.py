@@ -181,3 +181,40 @@ def test_load_model_takes_a_name_for_every_bundled_family(glove):
     assert sw.load_model("glove-50d", name="g2").name == "g2"
     assert sw.load_model("tfidf", name="t2").name == "t2"
     assert sw.load_model("glove-50d?name=g3").name == "g3"
+
+
+def test_tfidf_pair_scores_use_sparse_rows_and_equal_the_dense_definition(monkeypatch):
+    """TF-IDF pairs are scored on sparse rows (no dense 32,768-float vector is ever made),
+    with the scores and reasons of the dense cosine."""
+    from simwidgets.models import TfidfModel
+    from simwidgets.similarity import cosine_matrix
+
+    left = ["star wars", "frozen 2", None, "", "a", "the matrix reloaded", "zelda"]
+    right = ["star wars a new hope", "frozen", "x", "cat", "b", "matrix", "qq"]
+    dense_model = sw.load_model("tfidf")
+    dense_model.fit([t for t in left + right if t])
+    expected = [
+        float(cosine_matrix(dense_model.embed([a]), dense_model.embed([b]))[0, 0]) if a and b else np.nan
+        for a, b in zip(left, right)
+    ]
+
+    def no_dense(self, texts):
+        raise AssertionError("dense TF-IDF vectors were built for pair scores")
+
+    monkeypatch.setattr(TfidfModel, "_embed_batch", no_dense)
+    frame = sw.score_pairs(left, right, ["tfidf"])
+    np.testing.assert_allclose(frame["score_tfidf"], expected, atol=1e-6)
+    reasons = frame["reason_tfidf"].tolist()
+    assert reasons[2] == "left: missing text (None or NaN); right: no tokens after tokenization"
+    assert reasons[3] == "left: empty or whitespace-only text"
+    assert reasons[4] == "left: no tokens after tokenization; right: no tokens after tokenization"
+    assert reasons[0] is None and reasons[6] is None
+
+
+def test_transformer_vectors_can_be_centred(minilm):
+    texts = [f"a sentence about topic number {i} and {w}" for i, w in enumerate(["films", "music", "games"] * 9)]
+    model = sw.load_model("minilm", centre=1, name="minilm-centred")
+    vectors = model.embed(texts)  # fitted on the first texts it embeds
+    assert model._centring.fitted and np.abs(vectors.mean(axis=0)).max() < 1e-4
+    raw = sw.load_model("minilm").embed(texts)
+    assert np.abs(raw.mean(axis=0)).max() > 1e-3
