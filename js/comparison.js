@@ -2,6 +2,7 @@
 import { decodeArray } from "./lib/arrays.js";
 import { category, css } from "./lib/colors.js";
 import { el, listeners, showTip } from "./lib/dom.js";
+import { liftText } from "./lib/threshold.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.comparison.ModelComparison).
@@ -84,7 +85,7 @@ function render({ model, el: root }) {
     const ens = model.get("ensemble");
     if (ens && ens.table) {
       stacked.replaceChildren(
-        el("h4", {}, [`Stacked model (${ens.kind}): ${(100 * ens.lift).toFixed(1)}% less error than ${ens.best_single}, cross-validated`]),
+        el("h4", {}, [`Stacked model (${ens.kind}): ${liftText(ens.lift, ens.best_single)}, cross-validated`]),
         tableOf(ens.table, Object.keys(ens.table[0])),
         el("div", {}, ["Feature importances (permutation: error increase when shuffled)"]),
         tableOf(ens.importances, Object.keys(ens.importances[0])),

@@ -218,3 +218,12 @@ def test_transformer_vectors_can_be_centred(minilm):
     assert model._centring.fitted and np.abs(vectors.mean(axis=0)).max() < 1e-4
     raw = sw.load_model("minilm").embed(texts)
     assert np.abs(raw.mean(axis=0)).max() > 1e-3
+
+
+def test_a_worse_stacked_model_says_more_error():
+    from simwidgets.evaluation.ensemble import EnsembleResult
+
+    table = pd.DataFrame({"error": [0.100, 0.113]}, index=pd.Index(["minilm", "ensemble (forest)"], name="model"))
+    worse = EnsembleResult(None, "forest", "regression", [], table, "minilm", 1 - 0.113 / 0.100, pd.DataFrame(), None)
+    assert worse.lift_text() == "13.0% more error than minilm (worse than the best single model)"
+    assert "13.0% more error than minilm" in str(worse) and "less error" not in str(worse)

@@ -62,3 +62,42 @@ export function nearThreshold(scores, threshold, k) {
   below.sort((a, b) => scores[b] - scores[a]);
   return { above: above.slice(0, k), below: below.slice(0, k) };
 }
+
+/**
+ * The histogram's score axis: fitted to the finite scores of the pairs and of the random
+ * pairs, with the threshold inside it and 5% padding each side, within [-1, 1]; or the
+ * whole [-1, 1] when `full` (the user's "full range" box).
+ * @param {ArrayLike<number>} row
+ * @param {ArrayLike<number>} nullRow
+ * @param {number} threshold
+ * @param {boolean} full
+ * @returns {{low: number, high: number}}
+ */
+export function scoreRange(row, nullRow, threshold, full) {
+  if (full) return { low: -1, high: 1 };
+  let low = Infinity, high = -Infinity;
+  for (const values of [row, nullRow]) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) continue;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+  }
+  if (Number.isFinite(threshold)) { low = Math.min(low, threshold); high = Math.max(high, threshold); }
+  if (!(high >= low)) return { low: -1, high: 1 };
+  const pad = Math.max(0.025, 0.05 * (high - low));
+  return { low: Math.max(-1, low - pad), high: Math.min(1, high + pad) };
+}
+
+/**
+ * How the stacked model compares with the best single model, in words that stay true when
+ * it is worse: "13.0% less error than minilm" or "13.0% more error than minilm (worse than
+ * the best single model)".
+ * @param {number} lift  1 - ensemble error / best single error
+ * @param {string} best
+ */
+export function liftText(lift, best) {
+  const pct = (100 * Math.abs(lift)).toFixed(1);
+  return lift >= 0 ? `${pct}% less error than ${best}` : `${pct}% more error than ${best} (worse than the best single model)`;
+}

@@ -6,6 +6,7 @@ import { decodeArray } from "../lib/arrays.js";
 import { category, diverging, viridis } from "../lib/colors.js";
 import { MASK_RGB, cellAt, paint } from "../lib/heatmap.js";
 import { listeners, throttle } from "../lib/dom.js";
+import { liftText, scoreRange } from "../lib/threshold.js";
 
 test("decodeArray honours the DataView's byte offset and length", () => {
   const backing = new ArrayBuffer(4 + 4 * 6);
@@ -170,4 +171,19 @@ test("listeners removes every DOM and model listener it registered", () => {
   assert.equal(handlers.size, 0);
   on.dispose(); // a second dispose does nothing
   assert.equal(handlers.size, 0);
+});
+
+test("scoreRange fits the scores, the random pairs and the threshold, or spans -1 to 1", () => {
+  const row = new Float32Array([0.91, 0.95, NaN, 0.99]);
+  const nulls = new Float32Array([0.9, 0.97]);
+  const { low, high } = scoreRange(row, nulls, 0.93, false);
+  assert.ok(low < 0.9 && low > 0.85 && high > 0.99 && high <= 1, `${low} ${high}`);
+  assert.ok(scoreRange(row, nulls, 0.2, false).low < 0.2);  // the threshold stays inside
+  assert.deepEqual(scoreRange(row, nulls, 0.93, true), { low: -1, high: 1 });
+  assert.deepEqual(scoreRange(new Float32Array([NaN]), new Float32Array(0), NaN, false), { low: -1, high: 1 });
+});
+
+test("liftText says more error when the stacked model is worse", () => {
+  assert.equal(liftText(0.15, "minilm"), "15.0% less error than minilm");
+  assert.equal(liftText(-0.13, "minilm"), "13.0% more error than minilm (worse than the best single model)");
 });

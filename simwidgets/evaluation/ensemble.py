@@ -87,6 +87,19 @@ class EnsembleResult:
     cv_predictions: np.ndarray
     vocabulary: str | None = None
 
+    def lift_text(self) -> str:
+        """The lift in words that stay true when the stacked model is worse."""
+        pct = f"{100 * abs(self.lift):.1f}%"
+        if self.lift >= 0:
+            return f"{pct} less error than {self.best_single}"
+        return f"{pct} more error than {self.best_single} (worse than the best single model)"
+
+    def __str__(self) -> str:
+        return (
+            f"stacked model ({self.kind}, {self.task}): {self.lift_text()}, cross-validated\n"
+            f"{self.table.to_string(float_format='{:.4f}'.format)}"
+        )
+
     @property
     def score_columns(self) -> list[str]:
         """The ``score_<model>`` columns the stacked model needs."""

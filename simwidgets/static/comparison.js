@@ -78,6 +78,12 @@ function listeners() {
   };
 }
 
+// lib/threshold.js
+function liftText(lift, best) {
+  const pct = (100 * Math.abs(lift)).toFixed(1);
+  return lift >= 0 ? `${pct}% less error than ${best}` : `${pct}% more error than ${best} (worse than the best single model)`;
+}
+
 // comparison.js
 var fmt = (v) => typeof v === "number" && Number.isFinite(v) ? Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3) : v ?? "";
 function tableOf(records, columns) {
@@ -144,7 +150,7 @@ function render({ model, el: root }) {
     const ens = model.get("ensemble");
     if (ens && ens.table) {
       stacked.replaceChildren(
-        el("h4", {}, [`Stacked model (${ens.kind}): ${(100 * ens.lift).toFixed(1)}% less error than ${ens.best_single}, cross-validated`]),
+        el("h4", {}, [`Stacked model (${ens.kind}): ${liftText(ens.lift, ens.best_single)}, cross-validated`]),
         tableOf(ens.table, Object.keys(ens.table[0])),
         el("div", {}, ["Feature importances (permutation: error increase when shuffled)"]),
         tableOf(ens.importances, Object.keys(ens.importances[0]))

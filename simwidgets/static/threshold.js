@@ -124,6 +124,25 @@ function nearThreshold(scores, threshold, k) {
   below.sort((a, b) => scores[b] - scores[a]);
   return { above: above.slice(0, k), below: below.slice(0, k) };
 }
+function scoreRange(row, nullRow, threshold, full) {
+  if (full) return { low: -1, high: 1 };
+  let low = Infinity, high = -Infinity;
+  for (const values of [row, nullRow]) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) continue;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+  }
+  if (Number.isFinite(threshold)) {
+    low = Math.min(low, threshold);
+    high = Math.max(high, threshold);
+  }
+  if (!(high >= low)) return { low: -1, high: 1 };
+  const pad = Math.max(0.025, 0.05 * (high - low));
+  return { low: Math.max(-1, low - pad), high: Math.min(1, high + pad) };
+}
 
 // threshold.js
 var BINS = 60;
@@ -132,12 +151,18 @@ function render({ model, el: root }) {
   const select = el("select", { className: "sw-model" });
   const slider = el("input", { type: "range", className: "sw-threshold", min: "-1", max: "1", step: "0.005" });
   const readout = el("span", { className: "sw-readout" });
+  const full = el("input", { type: "checkbox", className: "sw-full-range" });
   const canvas = el("canvas", { className: "sw-hist", width: 640, height: 220 });
   const tip = el("div", { className: "sw-tip" });
   const stats = el("div", { className: "sw-stats" });
   const examples = el("div", { className: "sw-examples" });
   const container = el("div", { className: "simwidgets sw-threshold-tuner" }, [
-    el("div", { className: "sw-header" }, [el("label", {}, ["model ", select]), el("label", {}, ["threshold ", slider]), readout]),
+    el("div", { className: "sw-header" }, [
+      el("label", {}, ["model ", select]),
+      el("label", {}, ["threshold ", slider]),
+      readout,
+      el("label", { className: "sw-range-toggle", title: "the histogram spans -1 to 1 instead of the scores' own range" }, [full, " full range (-1 to 1)"])
+    ]),
     el("div", { className: "sw-heat-wrap" }, [canvas, tip]),
     stats,
     examples
@@ -145,6 +170,7 @@ function render({ model, el: root }) {
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
   let scores, nulls, labels, nPairs = 0, nNull = 0, renders = 0;
+  let axis = { low: -1, high: 1 };
   function load() {
     const s = decodeArray(model.get("scores"));
     const z = decodeArray(model.get("null_scores"));
@@ -164,7 +190,8 @@ function render({ model, el: root }) {
     const row = scores.subarray(m * nPairs, (m + 1) * nPairs);
     const nullRow = nulls.subarray(m * nNull, (m + 1) * nNull);
     const cut = model.get("label_cut");
-    const low = -1, high = 1;
+    axis = scoreRange(row, nullRow, threshold, full.checked);
+    const { low, high } = axis;
     const series = labels ? [
       { name: "similar (label \u2265 cut)", colour: "rgba(46,139,87,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] >= cut) },
       { name: "not similar", colour: "rgba(205,92,92,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] < cut) }
@@ -203,6 +230,10 @@ function render({ model, el: root }) {
     ctx.fillStyle = "#222";
     ctx.font = "11px sans-serif";
     ctx.fillText(`${series.map((s) => s.name).join(" / ")}; dashed: random pairs`, 6, 12);
+    ctx.fillText(low.toFixed(2), 2, h - 3);
+    ctx.fillText(high.toFixed(2), w - ctx.measureText(high.toFixed(2)).width - 2, h - 3);
+    canvas.dataset.low = String(low);
+    canvas.dataset.high = String(high);
     const c = countsAt(row, labels, threshold, cut);
     readout.textContent = threshold.toFixed(3);
     const items = [`kept ${c.kept} (${pct(c.kept / nPairs)})`, `removed ${c.removed}`];
@@ -225,7 +256,8 @@ function render({ model, el: root }) {
   const onHover = (event) => {
     const box = canvas.getBoundingClientRect();
     const bin = Math.min(BINS - 1, Math.max(0, Math.floor((event.clientX - box.left) / box.width * BINS)));
-    const low = -1 + 2 * bin / BINS, high = low + 2 / BINS;
+    const width = (axis.high - axis.low) / BINS;
+    const low = axis.low + bin * width, high = low + width;
     const m = model.get("model_index");
     const row = scores.subarray(m * nPairs, (m + 1) * nPairs);
     const cut = model.get("label_cut");
@@ -265,6 +297,7 @@ function render({ model, el: root }) {
   const on = listeners();
   on.dom(slider, "input", onInput);
   on.dom(select, "change", onSelect);
+  on.dom(full, "change", () => draw(Number(slider.value)));
   on.dom(canvas, "mousemove", onHover);
   on.dom(canvas, "mouseleave", onOut);
   on.model(model, "change:threshold", onThreshold);
