@@ -89,6 +89,10 @@ def test_threshold_python_threshold_hover_and_selects_model(notebook):
     assert nb.page.locator("input.sw-threshold").first.input_value() == "0.25"
     nb.page.locator("select.sw-model").first.select_option("1")
     _wait_python(nb, "w.model_name", "'tfidf-char'")
+    low, high = (float(canvas.get_attribute(f"data-{end}")) for end in ("low", "high"))
+    assert -1 < low and high <= 1  # the axis fits the scores, the random pairs and the threshold
+    nb.page.locator(".sw-threshold-tuner input.sw-full-range").first.check()  # widened to -1..1
+    nb.page.wait_for_function("(c) => c.dataset.low === '-1'", arg=canvas.element_handle())
     box = canvas.bounding_box()
     canvas.hover(position={"x": box["width"] * 0.99, "y": 100})
     tip = nb.page.locator(".sw-threshold-tuner .sw-tip").first
