@@ -34,7 +34,7 @@ def _():
 @app.cell
 def _(mo):
     number = mo.ui.number(start=0, stop=1, step=0.05, value=0, label="set the heatmap threshold from Python")
-    number
+    number  # noqa: B018 (marimo shows a cell's last expression)
     return (number,)
 
 
