@@ -136,20 +136,11 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _read_table(path: str, sep: str | None) -> pd.DataFrame:
-    file = Path(path).expanduser()
-    if file.is_dir() or file.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(file)
-    if not file.is_file():
-        raise FileNotFoundError(f"file not found: {file}")
-    default = "\t" if ".tsv" in [s.lower() for s in file.suffixes] else ","
-    return pd.read_csv(file, sep=sep or default, keep_default_na=False, na_values=[""])
-
-
 def cmd_threshold(args) -> int:
     from .evaluation import threshold_report
+    from .evaluation.datasets import read_table
 
-    frame = _read_table(args.file, args.sep)
+    frame = read_table(args.file, args.sep)
     for column in [args.score, args.label]:
         if column is not None and column not in frame:
             raise ValueError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")

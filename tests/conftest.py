@@ -97,3 +97,14 @@ def ulmfit_trained(tmp_path_factory, lee_texts):
     )
     model.learner.export(folder / "export.pkl")
     return {"model": model, "folder": folder}
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A one-worker, in-process Dask cluster for the batch tests of one module."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()

@@ -15,16 +15,6 @@ from simwidgets import score_pairs
 from simwidgets.batch import score_file
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 def _pairs(n=600, seed=0):
     rng = np.random.default_rng(seed)
     queries = ["star wars", "the matrix", "taylor swift songs", "zelda game", "frozen soundtrack"]

@@ -16,16 +16,6 @@ from simwidgets.batch import score_file
 from simwidgets.batch.records import plan_blocks
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 def _multiline_rows(n=120, seed=0):
     rng = np.random.default_rng(seed)
     texts = ["star wars", "line one\nline two", 'say "hi"\nthere', "a, b", '12" vinyl', "zelda\r\nlink", "x"]

@@ -288,15 +288,14 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
     digest = hashlib.blake2b(json.dumps(job, sort_keys=True).encode(), digest_size=8).hexdigest()
     if manifest.exists():
         old = json.loads(manifest.read_text())
-        written = any(out_dir.glob("part-*.parquet"))
-        if old.get("digest") != digest and not written:
+        if old.get("digest") != digest:
+            if any(out_dir.glob("part-*.parquet")):
+                raise ValueError(
+                    f"{out_dir} holds the output of a different job (other inputs, columns, models or "
+                    "partitioning); choose another output folder or delete it to start over"
+                )
             # the job failed before writing any part: start over with the corrected settings
             write_atomic(manifest, json.dumps({**job, "digest": digest}, indent=1).encode())
-        elif old.get("digest") != digest:
-            raise ValueError(
-                f"{out_dir} holds the output of a different job (other inputs, columns, models or "
-                "partitioning); choose another output folder or delete it to start over"
-            )
     else:
         leftovers = [p for p in out_dir.iterdir() if p.name != MANIFEST and not p.name.startswith(".")]
         if leftovers:

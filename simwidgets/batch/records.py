@@ -63,28 +63,23 @@ class RecordLayout:
         return None
 
 
-def scan_records(path: str | Path, sep: str = ",") -> RecordLayout:
-    """Scan a CSV file once and return its :class:`RecordLayout`."""
-    path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        return RecordLayout(0, 0)
-    delimiter = ord(sep)
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        multiline, unclosed = _quoted_spans_with_newlines(mm, size, delimiter)
-        layout = RecordLayout(0, size, multiline, unclosed)
-        layout.header_end = layout.record_end(mm, 0)
+def _scan(mm, size: int, sep: str) -> RecordLayout:
+    multiline, unclosed = _quoted_spans_with_newlines(mm, size, ord(sep))
+    layout = RecordLayout(0, size, multiline, unclosed)
+    layout.header_end = layout.record_end(mm, 0)
     return layout
 
 
 def plan_blocks(path: str | Path, blocksize: int, sep: str = ",") -> tuple[RecordLayout, list[tuple[int, int]]]:
-    """The file's layout and its data blocks ``(start, end)`` (after the header record):
-    each starts at a record start, ends at a record end, and holds about ``blocksize`` bytes.
-    Empty blocks are left out; a file with a header only gives no block."""
-    layout = scan_records(path, sep)
-    if layout.size == 0:
-        return layout, []
+    """Scan a CSV file once: its :class:`RecordLayout` and its data blocks ``(start, end)``
+    (after the header record), each starting at a record start, ending at a record end and
+    holding about ``blocksize`` bytes. Empty blocks are left out; a file with a header only
+    gives no block."""
+    size = Path(path).stat().st_size
+    if size == 0:
+        return RecordLayout(0, 0), []
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        layout = _scan(mm, size, sep)
         cuts = [layout.header_end]
         offset = layout.header_end + blocksize
         while offset < layout.size:

@@ -112,13 +112,13 @@ def score_partition(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SimwidgetsWarning)  # no truncation warning per partition
         columns = score_coded_pairs(codes, uniques, models, progress=False)
+    if ensemble:
+        columns.update(ensemble_columns(ensemble, columns, rows, left, right))
     if bad:
         why = np.array(list(bad.values()), dtype=object)
         for name, values in columns.items():
             if name.startswith("reason_"):
                 values[at] = why
-    if ensemble:
-        columns.update(ensemble_columns(ensemble, columns, rows, left, right, bad))
     if isinstance(rows, pa.Table):
         for name, values in columns.items():
             rows = rows.append_column(
@@ -135,7 +135,7 @@ def score_partition(
 _ENSEMBLES: dict = {}
 
 
-def ensemble_columns(path: str, columns: dict, rows, left: str, right: str, bad: dict) -> dict:
+def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> dict:
     """``score_ensemble`` and ``reason_ensemble``: a saved stacked model's prediction from
     the partition's score columns and pair features; NaN where no model scored the pair."""
     import pyarrow as pa
@@ -164,9 +164,6 @@ def ensemble_columns(path: str, columns: dict, rows, left: str, right: str, bad:
     prediction[none_scored] = np.nan
     reasons = np.full(len(frame), None, dtype=object)
     reasons[none_scored] = "no model scored this pair"
-    if bad:
-        at = np.fromiter(bad, dtype=np.int64, count=len(bad))
-        reasons[at] = np.array(list(bad.values()), dtype=object)
     return {"score_ensemble": prediction, "reason_ensemble": reasons}
 
 

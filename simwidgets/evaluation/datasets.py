@@ -112,6 +112,22 @@ def read_sick(path) -> pd.DataFrame:
     return pd.DataFrame({"left": frame["sentence_A"], "right": frame["sentence_B"], "score": score})
 
 
+def read_table(path, sep: str | None = None, dtype=None) -> pd.DataFrame:
+    """A table of the user's: Parquet (a file, or a folder of parts such as ``simwidgets
+    score`` writes), or CSV / TSV / any ``sep`` (default: a tab for ``.tsv``, else a comma)
+    with a header; empty fields are missing, nothing else is read as missing."""
+    file = Path(path).expanduser()
+    suffixes = [x.lower() for x in file.suffixes]
+    if file.is_dir() or (suffixes and suffixes[-1] in (".parquet", ".pq")):
+        if not file.exists():
+            raise FileNotFoundError(f"file not found: {file}")
+        return pd.read_parquet(file)
+    file = _path(file)
+    if sep is None:
+        sep = "\t" if ".tsv" in suffixes else ","
+    return pd.read_csv(file, sep=sep, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
 def read_columns(path, left: str, right: str, label: str, sep: str | None = None) -> pd.DataFrame:
     """Read a user's own labelled pairs: a CSV, TSV (or any ``sep``) or Parquet file with a
     header, taking the columns ``left``, ``right`` and ``label``.
@@ -124,13 +140,7 @@ def read_columns(path, left: str, right: str, label: str, sep: str | None = None
     >>> pairs = read_columns("labels.csv", "query", "result", "relevant")  # doctest: +SKIP
     """
     file = _path(path)
-    suffixes = [x.lower() for x in file.suffixes]
-    if suffixes and suffixes[-1] in (".parquet", ".pq"):
-        frame = pd.read_parquet(file)
-    else:
-        if sep is None:
-            sep = "\t" if ".tsv" in suffixes else ","
-        frame = pd.read_csv(file, sep=sep, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    frame = read_table(file, sep, dtype=str)
     missing = [c for c in (left, right, label) if c not in frame.columns]
     if missing:
         raise ValueError(f"column(s) {missing} not in {file.name}; its columns are {list(frame.columns)}")

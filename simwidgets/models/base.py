@@ -137,6 +137,7 @@ class Embedder:
         #: principal directions of the compared texts' vectors removed); None: as the model gives them.
         self.centre = centre
         self._centring = None
+        self._fitting = False  # True while the centring's corpus is embedded
         if centre is not None:
             from .centring import Centring
 
@@ -171,7 +172,7 @@ class Embedder:
         Called by the similarity and evaluation functions with every text they will embed,
         so that both sides of a comparison share one fit. A no-op for most models.
         """
-        if self._centring is not None and not self._centring.fitted and not getattr(self, "_fitting", False):
+        if self._centring is not None and not self._centring.fitted and not self._fitting:
             self.fit_centring(texts)
 
     def fit_centring(self, corpus, components: int | None = None) -> Embedder:

@@ -65,7 +65,7 @@ class Centring:
         return out
 
     def state(self) -> dict:
-        """Arrays to save beside a model (``numpy.savez``; read back with :meth:`from_state`)."""
+        """Arrays to save beside a model (read back with :meth:`from_state`)."""
         return {"mean": self.mean_, "directions": self.directions_}
 
     @classmethod
@@ -74,3 +74,14 @@ class Centring:
         out.mean_ = np.asarray(state["mean"], dtype=np.float64)
         out.directions_ = np.asarray(state["directions"], dtype=np.float64)
         return out
+
+    def save(self, path, pooling: str) -> None:
+        """Write the fitted arrays and the pooling they were fitted on (``numpy.savez``)."""
+        np.savez(path, pooling=np.array(pooling), **self.state())
+
+    @classmethod
+    def load(cls, path, pooling: str) -> Centring | None:
+        """A centring saved by :meth:`save`, read without pickle; None when it was fitted on
+        vectors of another pooling."""
+        with np.load(path, allow_pickle=False) as arrays:
+            return cls.from_state(arrays) if str(arrays["pooling"]) == pooling else None

@@ -97,8 +97,13 @@ class TfidfModel(Embedder):
             matrix = (placed @ rows).tocsr()
             empty = np.flatnonzero(np.diff(matrix.indptr) == 0)
             for i in empty[np.isin(empty, ok)].tolist():
-                out[i] = NO_TOKENS if not self._analyze(clean[i]) else "no terms in common with the TF-IDF vocabulary"
+                out[i] = self._empty_reason(self._analyze(clean[i]))
         return matrix, out
+
+    @staticmethod
+    def _empty_reason(terms) -> str:
+        """Why a text's TF-IDF row is all zeros: no terms at all, or none the fit knows."""
+        return NO_TOKENS if not terms else "no terms in common with the TF-IDF vocabulary"
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         matrix = self.vectorizer.transform(texts).toarray()
@@ -107,9 +112,7 @@ class TfidfModel(Embedder):
         for i, text in enumerate(texts):
             terms = self._analyze(text)
             unknown = tuple(t for t in terms if t not in vocab) if self.analyzer == "word" else ()
-            reason = NO_TOKENS if not terms else None
-            if reason is None and not matrix[i].any():
-                reason = "no terms in common with the TF-IDF vocabulary"
+            reason = self._empty_reason(terms) if not terms or not matrix[i].any() else None
             notes.append(Note(oov=unknown, n_tokens=len(terms), reason=reason))
         matrix[[n.reason is not None for n in notes]] = np.nan
         return matrix.astype(np.float32, copy=False), notes
