@@ -166,3 +166,13 @@ def test_a_script_without_a_main_guard_is_refused_at_once_with_the_fix(tmp_path)
     result = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "1"
+
+
+def test_repeated_header_names_are_made_distinct_as_pandas_does(tmp_path, client):
+    source = tmp_path / "dupes.csv"
+    source.write_text("query,result,note,note,note\ncat,dog,a,b,c\nzelda,link,d,e,f\n")
+    score_file(source, tmp_path / "out", "query", "result", ["glove-50d"], client=client, progress=False)
+    out = pd.read_parquet(tmp_path / "out")
+    whole = pd.read_csv(source, dtype=object)
+    assert list(out.columns[:5]) == list(whole.columns) == ["query", "result", "note", "note.1", "note.2"]
+    assert out["note.2"].tolist() == ["c", "f"]

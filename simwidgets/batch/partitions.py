@@ -198,10 +198,7 @@ def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    names = header_names(part.header, part.sep)
-    if len(set(names)) != len(names):
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"{part.path} repeats the column name(s) {repeated} in its header")
+    names = _unique_names(header_names(part.header, part.sep))
     found: list = []
 
     def invalid(row):
@@ -222,6 +219,20 @@ def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
     if found:
         table, bad = _keep_malformed(table, found, data, start, part, names, on_bad_rows)
     return _as_text(table), bad
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Repeated header names made distinct as pandas makes them: ``x``, ``x.1``, ``x.2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        candidate = name
+        while candidate in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+        seen.setdefault(candidate, 0)
+        out.append(candidate)
+    return out
 
 
 def _keep_malformed(table, found, data: bytes, start: int, part: Partition, names: list[str], on_bad_rows: str):
