@@ -147,16 +147,14 @@ def map_html(coords, labels, path: str | os.PathLike, *, colors=None, title: str
 def export_html(obj, path: str | os.PathLike, **options) -> Path:
     """Standalone HTML of a widget or of library results.
 
-    ``obj`` may be a :class:`~simwidgets.SimilarityHeatmap` or :class:`~simwidgets.EmbeddingMap`,
-    a square or rectangular similarity matrix (give ``row_labels`` and ``col_labels``), or an
+    ``obj`` may be anything with a ``to_html(path, **options)`` method (the
+    :class:`~simwidgets.SimilarityHeatmap` and :class:`~simwidgets.EmbeddingMap` widgets), a
+    square or rectangular similarity matrix (give ``row_labels`` and ``col_labels``), or an
     ``(n, 2)`` array of map coordinates (give ``labels``).
     """
-    from .widgets import EmbeddingMap, SimilarityHeatmap
-
-    if isinstance(obj, SimilarityHeatmap):
-        return obj.to_html(path)
-    if isinstance(obj, EmbeddingMap):
-        return obj.to_html(path)
+    to_html = getattr(obj, "to_html", None)
+    if callable(to_html):  # a widget (or anything else) that knows how to draw itself
+        return to_html(path, **options)
     array = np.asarray(obj)
     if array.ndim == 2 and array.shape[1] == 2 and "labels" in options:
         return map_html(array, options.pop("labels"), path, **options)

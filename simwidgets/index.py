@@ -8,12 +8,13 @@ indexes can be cached on disk so the build is paid once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+from .vectors import content_digest, unit_rows
 
 #: Above this many floats (rows x dim), ``kind="auto"`` builds an approximate index.
 EXACT_LIMIT = 60_000_000
@@ -23,12 +24,6 @@ def _faiss():
     import faiss
 
     return faiss
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    from .similarity import normalize_rows
-
-    return np.ascontiguousarray(np.nan_to_num(normalize_rows(x)), dtype=np.float32)
 
 
 class NeighbourIndex:
@@ -67,7 +62,7 @@ class NeighbourIndex:
     ):
         if kind not in ("auto", "exact", "ivf"):
             raise ValueError(f"kind must be 'auto', 'exact' or 'ivf', got {kind!r}")
-        self.vectors = _unit(vectors)
+        self.vectors = unit_rows(vectors)
         n, dim = self.vectors.shape
         self.kind = kind if kind != "auto" else ("exact" if n * dim <= EXACT_LIMIT else "ivf")
         self.recall, self.nprobe, self.k = 1.0, None, k
@@ -95,11 +90,7 @@ class NeighbourIndex:
     def _cache_path(self, cache_dir, params) -> Path | None:
         if cache_dir is None:
             return None
-        h = hashlib.blake2b(digest_size=16)
-        h.update(json.dumps(params, sort_keys=True).encode())
-        h.update(str(self.vectors.shape).encode())
-        h.update(self.vectors.tobytes())
-        return Path(cache_dir).expanduser() / f"ivf-{h.hexdigest()}.faiss"
+        return Path(cache_dir).expanduser() / f"ivf-{content_digest(self.vectors, params)}.faiss"
 
     def _build_ivf(self, target_recall: float, seed: int) -> None:
         faiss = _faiss()
@@ -136,7 +127,7 @@ class NeighbourIndex:
 
         Rows of ``-1`` (score ``-inf``) pad the answer when fewer than ``k`` rows exist.
         """
-        q = _unit(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
+        q = unit_rows(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
         if q.shape[1] != self.vectors.shape[1]:
             raise ValueError(f"queries have {q.shape[1]} dimensions, the index {self.vectors.shape[1]}")
         scores, rows = self.index.search(q, k)

@@ -9,25 +9,19 @@ how well the map keeps the original space's neighbourhoods.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-
-def _unit(vectors) -> np.ndarray:
-    from .similarity import normalize_rows
-
-    return np.ascontiguousarray(np.nan_to_num(normalize_rows(np.asarray(vectors, dtype=np.float32))))
+from .vectors import content_digest, unit_rows
 
 
 def pca_2d(vectors, seed: int = 0) -> np.ndarray:
     """First two principal components of the row-normalised vectors (instant first view)."""
     from sklearn.decomposition import PCA
 
-    unit = _unit(vectors)
+    unit = unit_rows(vectors)
     solver = "randomized" if min(unit.shape) > 50 else "full"
     return PCA(n_components=2, svd_solver=solver, random_state=seed).fit_transform(unit).astype(np.float32)
 
@@ -41,7 +35,7 @@ def knn(vectors, k: int, *, exact_limit: int | None = None) -> tuple[np.ndarray,
     from .index import EXACT_LIMIT, NeighbourIndex
 
     limit = EXACT_LIMIT if exact_limit is None else exact_limit
-    unit = _unit(vectors)
+    unit = unit_rows(vectors)
     kind = "exact" if unit.size <= limit else "ivf"
     index = NeighbourIndex(unit, kind, target_recall=0.95, k=k)
     sims, rows = index.search(unit, k)
@@ -53,11 +47,7 @@ def knn(vectors, k: int, *, exact_limit: int | None = None) -> tuple[np.ndarray,
 def _cache_file(cache_dir, unit: np.ndarray, params: dict) -> Path | None:
     if cache_dir is None:
         return None
-    h = hashlib.blake2b(digest_size=16)
-    h.update(json.dumps(params, sort_keys=True).encode())
-    h.update(str(unit.shape).encode())
-    h.update(unit.tobytes())
-    return Path(cache_dir).expanduser() / f"map-{h.hexdigest()}.npy"
+    return Path(cache_dir).expanduser() / f"map-{content_digest(unit, params)}.npy"
 
 
 def umap_2d(
@@ -85,7 +75,7 @@ def umap_2d(
     """
     import umap
 
-    unit = _unit(vectors)
+    unit = unit_rows(vectors)
     params = {"n_neighbors": n_neighbors, "n_epochs": n_epochs, "min_dist": min_dist, "seed": seed, "v": 1}
     path = _cache_file(cache_dir, unit, params)
     if path is not None and path.exists():
@@ -134,7 +124,7 @@ def trustworthiness(vectors, coords, *, k: int = 10, sample: int = 5000, seed: i
     from sklearn.manifold import trustworthiness as sk_trust
 
     rows = _sample(len(coords), sample, seed)
-    return float(sk_trust(_unit(vectors)[rows], np.asarray(coords)[rows], n_neighbors=k, metric="cosine"))
+    return float(sk_trust(unit_rows(vectors)[rows], np.asarray(coords)[rows], n_neighbors=k, metric="cosine"))
 
 
 def neighbour_overlap(vectors, coords, *, k: int = 10, sample: int = 2000, seed: int = 0) -> np.ndarray:
@@ -144,7 +134,7 @@ def neighbour_overlap(vectors, coords, *, k: int = 10, sample: int = 2000, seed:
     """
     from sklearn.neighbors import NearestNeighbors
 
-    unit = _unit(vectors)
+    unit = unit_rows(vectors)
     coords = np.asarray(coords, dtype=np.float32)
     rows = _sample(len(coords), sample, seed)
     original, _ = None, None

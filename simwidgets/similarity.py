@@ -8,16 +8,9 @@ import pandas as pd
 from .models import Embedder, load_model, load_models
 from .models.wordvectors import WordVectorModel
 from .texts import MISSING, as_text_list
+from .vectors import normalize_rows
 
 ZERO_VECTOR = "zero vector (nothing to compare)"
-
-
-def normalize_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length, as float32; zero rows stay zero and NaN rows stay NaN."""
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(norms > 0, x / np.where(norms > 0, norms, 1), x).astype(np.float32, copy=False)
 
 
 def cosine_matrix(x: np.ndarray, y: np.ndarray | None = None, block_size: int = 4096) -> np.ndarray:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .index import NeighbourIndex
+from .vectors import normalize_rows
+
 #: Token kinds, in the order widgets show them.
 KINDS = ("special", "continuation", "number", "punctuation", "word")
 
@@ -101,15 +104,11 @@ class Vocabulary:
     def unit_vectors(self) -> np.ndarray:
         """Row-normalised float32 copy of ``vectors`` (zero rows stay zero), computed once."""
         if self._unit is None:
-            from .similarity import normalize_rows
-
             self._unit = normalize_rows(self.vectors)
         return self._unit
 
     def neighbour_index(self, kind: str = "exact", **options):
         """A :class:`~simwidgets.index.NeighbourIndex` over the vectors, built once per kind."""
-        from .index import NeighbourIndex
-
         key = (kind, tuple(sorted(options.items())))
         if self._indexes is None:
             self._indexes = {}
