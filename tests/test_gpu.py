@@ -60,7 +60,7 @@ def test_gpu_vectors_match_fp32_on_cpu(minilm_dir, sentences, cpu_reference, dty
     from simwidgets.models.transformer import SentenceTransformerModel
 
     model = SentenceTransformerModel(minilm_dir, device="cuda", dtype=dtype)
-    assert model.pipeline is not None and model.pipeline.device.type == "cuda"
+    assert model.stream_encoder is not None and model.stream_encoder.device.type == "cuda"
     vectors = model.embed(sentences, progress=False)
     cosine = np.sum(vectors * cpu_reference, axis=1)
     print(f"{dtype}: min cosine {cosine.min():.6f}, mean {cosine.mean():.6f} over {len(sentences)} STS-B dev sentences")
@@ -72,7 +72,7 @@ def test_gpu_scores_of_labelled_pairs_match_the_cpu(minilm_dir, stsb_dev):
     from simwidgets.models.transformer import SentenceTransformerModel
 
     gpu = SentenceTransformerModel(minilm_dir, device="cuda")
-    cpu = SentenceTransformerModel(minilm_dir, device="cpu", pipeline=False)
+    cpu = SentenceTransformerModel(minilm_dir, device="cpu", streaming=False)
     a = np.sum(gpu.embed(stsb_dev["left"]) * gpu.embed(stsb_dev["right"]), axis=1)
     b = np.sum(cpu.embed(stsb_dev["left"]) * cpu.embed(stsb_dev["right"]), axis=1)
     assert np.abs(a - b).max() < 2e-3
@@ -95,7 +95,7 @@ def test_score_file_runs_one_worker_per_gpu(minilm_dir, stsb_dev, tmp_path):
     assert out["left"].tolist() == stsb_dev["left"].tolist()
     from simwidgets.models.transformer import SentenceTransformerModel
 
-    cpu = SentenceTransformerModel(minilm_dir, device="cpu", pipeline=False)
+    cpu = SentenceTransformerModel(minilm_dir, device="cpu", streaming=False)
     expected = np.sum(cpu.embed(stsb_dev["left"]) * cpu.embed(stsb_dev["right"]), axis=1)
     assert np.abs(out["score_minilm"].to_numpy() - expected).max() < 2e-3
     print(f"scored {summary.rows} pairs on {len(visible_gpus())} GPU worker(s)")

@@ -146,14 +146,14 @@ def test_streaming_encoder_on_cpu_matches_sentence_transformers(minilm_path, sts
     texts = stsb_sentences[:400]
     reference = SentenceTransformer(minilm_path, device="cpu").encode(texts, convert_to_numpy=True)
     model = SentenceTransformerModel(
-        minilm_path, device="cpu", pipeline=True, chunk_size=96, threads=2, token_budget=1024, row_steps=row_steps
+        minilm_path, device="cpu", streaming=True, chunk_size=96, threads=2, token_budget=1024, row_steps=row_steps
     )
-    assert model.pipeline is not None and model.pipeline.dtype == "float32"
+    assert model.stream_encoder is not None and model.stream_encoder.dtype == "float32"
     vectors = model.embed(texts, progress=False)
     cosine = np.sum(vectors * reference, axis=1) / np.linalg.norm(reference, axis=1)
     assert cosine.min() > 0.99999
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    profile = model.pipeline.profile.summary()
+    profile = model.stream_encoder.profile.summary()
     assert profile["texts"] == len(texts) and profile["batches"] > len(texts) // 96
     assert profile["padding_share"] < (0.3 if row_steps == 0 else 0.5)
     assert 0 < profile["uniform_texts"] < len(texts)  # both kinds of batch ran: with and without a mask
@@ -164,15 +164,15 @@ def test_tokenizer_processes_give_the_same_vectors_as_threads(minilm_path, stsb_
     from simwidgets.models.transformer import SentenceTransformerModel
 
     texts = stsb_sentences[:300] + ["word " * 300]
-    threads = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=64, processes=0)
-    procs = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=64, processes=2)
+    threads = SentenceTransformerModel(minilm_path, device="cpu", streaming=True, chunk_size=64, processes=0)
+    procs = SentenceTransformerModel(minilm_path, device="cpu", streaming=True, chunk_size=64, processes=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = threads.embed_report(texts, progress=False)
         b = procs.embed_report(texts, progress=False)
-    assert procs.pipeline._process_pool is not None  # the process path really ran
-    procs.pipeline.close()
-    assert procs.pipeline._process_pool is None
+    assert procs.stream_encoder._process_pool is not None  # the process path really ran
+    procs.stream_encoder.close()
+    assert procs.stream_encoder._process_pool is None
     np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-6)
     assert a.n_tokens.tolist() == b.n_tokens.tolist() and b.truncated.tolist() == [False] * 300 + [True]
 
@@ -181,8 +181,8 @@ def test_streaming_encoder_reports_tokens_and_truncation_like_the_standard_path(
     from simwidgets.models.transformer import SentenceTransformerModel
 
     texts = ["a short text", "word " * 400, "another one here", "  ", None, "a short text"]
-    plain = SentenceTransformerModel(minilm_path, device="cpu", pipeline=False)
-    fast = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=2)
+    plain = SentenceTransformerModel(minilm_path, device="cpu", streaming=False)
+    fast = SentenceTransformerModel(minilm_path, device="cpu", streaming=True, chunk_size=2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         a = plain.embed_report(texts, progress=False)
@@ -198,8 +198,24 @@ def test_streaming_encoder_reports_tokens_and_truncation_like_the_standard_path(
     assert np.isnan(b.vectors[[3, 4]]).all()
 
 
+def test_the_old_pipeline_option_still_works_with_a_future_warning(minilm_path):
+    from simwidgets.models import load_model
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    with pytest.warns(FutureWarning, match="use streaming="):
+        model = SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, chunk_size=8)
+    assert model.stream_encoder is not None
+    with pytest.warns(FutureWarning, match="stream_encoder"):
+        assert model.pipeline is model.stream_encoder
+    with pytest.warns(FutureWarning, match="use streaming="):
+        assert load_model("minilm?pipeline=false&device=cpu").stream_encoder is None
+    with pytest.raises(ValueError, match="give only streaming="):
+        SentenceTransformerModel(minilm_path, device="cpu", pipeline=True, streaming=False)
+    assert load_model("minilm?streaming=true&device=cpu&chunk_size=8").stream_encoder is not None
+
+
 def test_an_unusual_sentence_transformer_stack_is_refused_or_left_to_the_standard_path():
-    from simwidgets.models.pipeline import sentence_transformer_parts
+    from simwidgets.models.transformer import sentence_transformer_parts
 
     class Transformer:
         auto_model = "hf-model"

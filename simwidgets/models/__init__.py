@@ -105,7 +105,8 @@ PATH_FAMILIES = tuple(k.partition(":")[0] for k in KNOWN_SPECS if ":" in k)  # s
 _COMMON = {"name": str, "cache_dir": str, "memory_cache": int}
 _STREAM = {
     "device": "device",
-    "pipeline": bool,
+    "streaming": bool,
+    "pipeline": bool,  # the old name of streaming (deprecated)
     "dtype": ("float16", "bfloat16", "float32"),
     "token_budget": int,
     "chunk_size": int,

@@ -24,172 +24,22 @@ import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .bucketing import batch_height, pad_rows, plan_batches
 from .notes import Notes
+from .profiling import DeviceClock, Profile
+from .tokenization import (
+    Tokenized,
+    may_start_processes,
+    start_tokenizer_process,
+    tokenize,
+    tokenize_in_process,
+    tokenizer_backend,
+)
 
 POOLINGS = ("mean", "cls", "max")
-
-
-@dataclass
-class Tokenized:
-    """Token ids of a chunk of texts, stored end to end (``flat``) with per-text lengths."""
-
-    flat: np.ndarray
-    offsets: np.ndarray
-    lengths: np.ndarray
-    full_lengths: np.ndarray  # before truncation
-    seconds: float = 0.0
-
-    @property
-    def truncated(self) -> np.ndarray:
-        return self.full_lengths > self.lengths
-
-    @classmethod
-    def concat(cls, parts: list[Tokenized]) -> Tokenized:
-        if len(parts) == 1:
-            return parts[0]
-        shifts = np.cumsum([0] + [len(p.flat) for p in parts[:-1]])
-        return cls(
-            np.concatenate([p.flat for p in parts]),
-            np.concatenate([p.offsets + shift for p, shift in zip(parts, shifts)]),
-            np.concatenate([p.lengths for p in parts]),
-            np.concatenate([p.full_lengths for p in parts]),
-            sum(p.seconds for p in parts),
-        )
-
-
-def tokenizer_backend(tokenizer, max_tokens: int):
-    """Two copies of a fast tokenizer's Rust backend: one truncating at ``max_tokens``, one not.
-
-    Copies, so the user's tokenizer keeps its own padding and truncation settings.
-    """
-    from tokenizers import Tokenizer
-
-    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
-    if backend is None:
-        raise TypeError("the streaming encoder needs a fast (Rust) tokenizer")
-    cut = Tokenizer.from_str(backend.to_str())
-    cut.no_padding()
-    cut.enable_truncation(max_length=max_tokens)
-    whole = Tokenizer.from_str(backend.to_str())
-    whole.no_padding()
-    whole.no_truncation()
-    return cut, whole
-
-
-def tokenize(backends, texts: list[str]) -> Tokenized:
-    """Token ids of ``texts`` (special tokens included), truncated by the first backend."""
-    import itertools
-
-    start = time.perf_counter()
-    cut, whole = backends
-    encode = getattr(cut, "encode_batch_fast", cut.encode_batch)
-    encodings = encode(texts)
-    ids = [e.ids for e in encodings]
-    n = len(ids)
-    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
-    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum()))
-    offsets = np.zeros(n, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=offsets[1:])
-    full = lengths.copy()
-    overflowed = [i for i, e in enumerate(encodings) if e.overflowing]
-    if overflowed:  # count what truncation cut (rare: only texts over the limit)
-        again = getattr(whole, "encode_batch_fast", whole.encode_batch)([texts[i] for i in overflowed])
-        full[overflowed] = [len(e.ids) for e in again]
-    return Tokenized(flat, offsets, lengths, full, time.perf_counter() - start)
-
-
-_WORKER_BACKENDS = None
-
-
-def _start_tokenizer_process(cut_json: str, whole_json: str) -> None:
-    """Initialise a tokenizer process: one single-threaded Rust tokenizer pair."""
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # parallelism comes from the processes
-    from tokenizers import Tokenizer
-
-    global _WORKER_BACKENDS
-    _WORKER_BACKENDS = (Tokenizer.from_str(cut_json), Tokenizer.from_str(whole_json))
-
-
-def _tokenize_in_process(texts: list[str]) -> Tokenized:
-    return tokenize(_WORKER_BACKENDS, texts)
-
-
-def _may_start_processes() -> bool:
-    """Daemonic processes (Dask workers by default) may not have children."""
-    import multiprocessing
-
-    return not multiprocessing.current_process().daemon
-
-
-@dataclass
-class Profile:
-    """Seconds per stage of the last :meth:`StreamEncoder.encode` call.
-
-    Host stages (``tokenize`` summed over tokenizer threads, ``wait_tokens`` the main thread
-    idle for them, ``pad``, ``launch`` issuing device work, ``wait_device`` and ``gather``)
-    are wall-clock; device stages (``copy_in``, ``compute``, ``pool``, ``copy_out``) are
-    timed with CUDA events on a GPU and synchronously on a CPU.
-    """
-
-    seconds: dict = field(default_factory=dict)
-    texts: int = 0
-    tokens: int = 0
-    slots: int = 0
-    batches: int = 0
-    uniform_texts: int = 0
-    chunk_launch: list = field(default_factory=list)  # host seconds issuing each chunk's device work
-
-    def add(self, stage: str, seconds: float) -> None:
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
-
-    @property
-    def padding_share(self) -> float:
-        return 1.0 - self.tokens / self.slots if self.slots else 0.0
-
-    def summary(self) -> dict:
-        out = {k: round(v, 4) for k, v in self.seconds.items()}
-        out.update(texts=self.texts, tokens=self.tokens, batches=self.batches, uniform_texts=self.uniform_texts)
-        out["padding_share"] = round(self.padding_share, 4)
-        if self.chunk_launch:
-            launch = np.asarray(self.chunk_launch) * 1000
-            out["launch_ms_first_chunks"] = [round(float(x), 1) for x in launch[:3]]
-            out["launch_ms_median_chunk"] = round(float(np.median(launch)), 1)
-            out["launch_ms_last_chunk"] = round(float(launch[-1]), 1)
-        return out
-
-
-class _Clock:
-    """Device-side timing: CUDA events where there is a GPU, wall clock (after the work) otherwise."""
-
-    def __init__(self, torch, device):
-        self.torch = torch
-        self.cuda = device.type == "cuda"
-        self.marks: list = []
-
-    @contextmanager
-    def span(self, stage: str):
-        if self.cuda:
-            begin = self.torch.cuda.Event(enable_timing=True)
-            begin.record()
-            yield
-            end = self.torch.cuda.Event(enable_timing=True)
-            end.record()
-            self.marks.append((stage, begin, end))
-        else:
-            start = time.perf_counter()
-            yield
-            self.marks.append((stage, time.perf_counter() - start, None))
-
-    def collect(self, profile: Profile) -> None:
-        for stage, begin, end in self.marks:
-            profile.add(stage, begin.elapsed_time(end) / 1000 if end is not None else begin)
-        self.marks = []
 
 
 class StreamEncoder:
@@ -339,7 +189,7 @@ class StreamEncoder:
         summed = (keep[:, None, :].to(hidden.dtype) @ hidden).squeeze(1).float()
         return summed / lengths[:, None].clamp(min=1).float()
 
-    def _run_chunk(self, tok: Tokenized, slot: int, clock: _Clock):
+    def _run_chunk(self, tok: Tokenized, slot: int, clock: DeviceClock):
         """Enqueue one chunk's device work; return its vectors on the device, in chunk order."""
         import torch
         import torch.nn.functional as F
@@ -390,7 +240,7 @@ class StreamEncoder:
 
     # -- tokenized chunks, in order -----------------------------------------------------------
     def _process_pool_for(self, n: int):
-        if self.processes < 1 or n <= self.chunk_size or not _may_start_processes():
+        if self.processes < 1 or n <= self.chunk_size or not may_start_processes():
             return None
         if self._process_pool is None:
             import multiprocessing
@@ -400,7 +250,7 @@ class StreamEncoder:
             self._process_pool = ProcessPoolExecutor(
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),  # never fork a process that holds CUDA
-                initializer=_start_tokenizer_process,
+                initializer=start_tokenizer_process,
                 initargs=(cut.to_str(), whole.to_str()),
             )
         return self._process_pool
@@ -425,11 +275,11 @@ class StreamEncoder:
             ]
             ahead = deque()
             for k in range(min(2, len(plan))):
-                ahead.append([pool.submit(_tokenize_in_process, texts[a:b]) for a, b in plan[k]])
+                ahead.append([pool.submit(tokenize_in_process, texts[a:b]) for a, b in plan[k]])
             for k, begin in enumerate(starts):
                 futures = ahead.popleft()
                 if k + 2 < len(plan):
-                    ahead.append([pool.submit(_tokenize_in_process, texts[a:b]) for a, b in plan[k + 2]])
+                    ahead.append([pool.submit(tokenize_in_process, texts[a:b]) for a, b in plan[k + 2]])
                 t0 = time.perf_counter()
                 parts = [f.result() for f in futures]
                 self.profile.add("wait_tokens", time.perf_counter() - t0)
@@ -464,7 +314,7 @@ class StreamEncoder:
         if not n:
             return result, Notes.from_counts(n_tokens, truncated)
         on_gpu = self.device.type == "cuda"
-        clock = _Clock(torch, self.device)
+        clock = DeviceClock(torch, self.device)
         pending: deque = deque()  # (start, count, host buffer, event)
 
         def finish_one():
@@ -506,28 +356,3 @@ class StreamEncoder:
             finish_one()
         clock.collect(self.profile)
         return result, Notes.from_counts(n_tokens, truncated)
-
-
-def sentence_transformer_parts(st_model):
-    """``(hf_model, pooling, normalize)`` when a SentenceTransformer is the usual
-    Transformer -> Pooling -> (Normalize) stack the streaming encoder reproduces, else None."""
-    modules = list(st_model)
-    if len(modules) < 2 or type(modules[0]).__name__ != "Transformer" or type(modules[1]).__name__ != "Pooling":
-        return None
-    rest = [type(m).__name__ for m in modules[2:]]
-    if rest not in ([], ["Normalize"]):
-        return None
-    pooler = modules[1]
-    config = pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {}
-    if config.get("include_prompt", True) is False:
-        return None
-    if "pooling_mode" in config:  # sentence-transformers 6: one named mode
-        mode = config["pooling_mode"]
-        modes = [mode] if isinstance(mode, str) else list(mode)
-    else:  # earlier versions: one flag per mode
-        flags = {k[len("pooling_mode_") :]: v for k, v in config.items() if k.startswith("pooling_mode_") and v}
-        names = {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max"}
-        modes = [names.get(k, k) for k in flags]
-    if len(modes) != 1 or modes[0] not in POOLINGS:
-        return None
-    return modules[0].auto_model, modes[0], rest == ["Normalize"]

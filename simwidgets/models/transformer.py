@@ -9,6 +9,7 @@ import numpy as np
 
 from ..vocab import Vocabulary, token_kinds
 from .base import Embedder, Note
+from .streaming import POOLINGS
 
 HF_POOLINGS = ("mean", "cls")
 
@@ -37,6 +38,20 @@ def _check_source(path_or_name: str, family: str) -> str:
     if looks_like_path(path_or_name) and not path.exists():
         raise FileNotFoundError(f"{family} model folder not found: {path}")
     return str(path) if path.exists() else path_or_name
+
+
+def _renamed_option(old: str, old_value, new: str, new_value):
+    """The value of an option given under its new name or, with a ``FutureWarning``, its old one."""
+    if old_value is None:
+        return new_value
+    import warnings
+
+    if new_value is not None and new_value != old_value:
+        raise ValueError(
+            f"{old}= is the old name of {new}=; give only {new}= (got {old}={old_value}, {new}={new_value})"
+        )
+    warnings.warn(f"{old}= is deprecated and will be removed; use {new}= (same meaning)", FutureWarning, stacklevel=4)
+    return old_value
 
 
 @contextmanager
@@ -93,16 +108,17 @@ class SentenceTransformerModel(Embedder):
 
     On a GPU, models built the usual way (Transformer, Pooling, optional Normalize; MiniLM
     and most sentence encoders) run through the streaming encoder
-    (:class:`~simwidgets.models.pipeline.StreamEncoder`): parallel tokenization, length
-    buckets, fp16, pinned memory and asynchronous copies. ``pipeline=True`` uses it on a CPU
-    too; ``pipeline=False`` keeps sentence-transformers' own forward pass everywhere.
+    (:class:`~simwidgets.models.streaming.StreamEncoder`): parallel tokenization, length
+    buckets, fp16, pinned memory and asynchronous copies. ``streaming=True`` uses it on a CPU
+    too; ``streaming=False`` keeps sentence-transformers' own forward pass everywhere.
 
     Parameters
     ----------
     device
         ``"cuda"``, ``"cuda:N"`` or ``"cpu"`` (default: a GPU when present).
-    pipeline
-        Use the streaming encoder (default: on a GPU, where the model allows it).
+    streaming
+        Use the streaming encoder (default: on a GPU, where the model allows it). The old
+        name ``pipeline=`` still works for this release, with a ``FutureWarning``.
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
     token_budget, chunk_size, threads, multiple, processes, row_steps
@@ -118,7 +134,7 @@ class SentenceTransformerModel(Embedder):
         path_or_name: str,
         name: str | None = None,
         device: str | None = None,
-        pipeline: bool | None = None,
+        streaming: bool | None = None,
         dtype: str | None = None,
         token_budget: int | None = None,
         chunk_size: int | None = None,
@@ -126,10 +142,13 @@ class SentenceTransformerModel(Embedder):
         multiple: int | None = None,
         processes: int | None = None,
         row_steps: int | None = None,
+        pipeline: bool | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         from sentence_transformers import SentenceTransformer
+
+        streaming = _renamed_option("pipeline", pipeline, "streaming", streaming)
 
         source = _check_source(path_or_name, "sentence-transformers")
         self.device = pick_device(device)
@@ -149,21 +168,21 @@ class SentenceTransformerModel(Embedder):
         dim = get_dim()
         self._dim = int(dim) if dim else None
         self._vocab: Vocabulary | None = None
-        self.pipeline = None
-        wanted = pipeline if pipeline is not None else self.device.startswith("cuda")
+        self.stream_encoder = None
+        wanted = streaming if streaming is not None else self.device.startswith("cuda")
         if wanted:
-            from .pipeline import StreamEncoder, sentence_transformer_parts
+            from .streaming import StreamEncoder
 
             parts = sentence_transformer_parts(self.model)
             if parts is None:
-                if pipeline:
+                if streaming:
                     raise ValueError(
                         f"{self.name} is not a Transformer -> Pooling (mean, cls or max) -> Normalize stack; "
-                        "the streaming encoder cannot reproduce it (use pipeline=False)"
+                        "the streaming encoder cannot reproduce it (use streaming=False)"
                     )
             else:
                 hf_model, pooling, normalize = parts
-                self.pipeline = StreamEncoder(
+                self.stream_encoder = StreamEncoder(
                     hf_model,
                     self.model.tokenizer,
                     max_tokens=self.max_tokens,
@@ -181,17 +200,26 @@ class SentenceTransformerModel(Embedder):
                 self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
 
     @property
+    def pipeline(self):
+        """Deprecated name of :attr:`stream_encoder` (kept for this release)."""
+        import warnings
+
+        warnings.warn("SentenceTransformerModel.pipeline is now .stream_encoder", FutureWarning, stacklevel=2)
+        return self.stream_encoder
+
+    @property
     def identity(self) -> str:
-        precision = "" if self.pipeline is None or self.pipeline.dtype == "float32" else f":{self.pipeline.dtype}"
+        encoder = self.stream_encoder
+        precision = "" if encoder is None or encoder.dtype == "float32" else f":{encoder.dtype}"
         return f"st:{self.source}{precision}"
 
     def _embed_many(self, texts: list[str], progress: bool | None):
-        if self.pipeline is None or not texts:
+        if self.stream_encoder is None or not texts:
             return super()._embed_many(texts, progress)
         if self.lowercase:
             texts = [t.lower() for t in texts]
         with self._progress_bar(len(texts), progress) as bar:
-            vectors, notes = self.pipeline.encode(texts, bar)
+            vectors, notes = self.stream_encoder.encode(texts, bar)
         return self._check_vectors(vectors, len(texts)), notes
 
     def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
@@ -305,3 +333,28 @@ class HuggingFaceModel(Embedder):
         if self._vocab is None:
             self._vocab = vocabulary_from(self.tokenizer, self.model.get_input_embeddings().weight)
         return self._vocab
+
+
+def sentence_transformer_parts(st_model):
+    """``(hf_model, pooling, normalize)`` when a SentenceTransformer is the usual
+    Transformer -> Pooling -> (Normalize) stack the streaming encoder reproduces, else None."""
+    modules = list(st_model)
+    if len(modules) < 2 or type(modules[0]).__name__ != "Transformer" or type(modules[1]).__name__ != "Pooling":
+        return None
+    rest = [type(m).__name__ for m in modules[2:]]
+    if rest not in ([], ["Normalize"]):
+        return None
+    pooler = modules[1]
+    config = pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {}
+    if config.get("include_prompt", True) is False:
+        return None
+    if "pooling_mode" in config:  # sentence-transformers 6: one named mode
+        mode = config["pooling_mode"]
+        modes = [mode] if isinstance(mode, str) else list(mode)
+    else:  # earlier versions: one flag per mode
+        flags = {k[len("pooling_mode_") :]: v for k, v in config.items() if k.startswith("pooling_mode_") and v}
+        names = {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max"}
+        modes = [names.get(k, k) for k in flags]
+    if len(modes) != 1 or modes[0] not in POOLINGS:
+        return None
+    return modules[0].auto_model, modes[0], rest == ["Normalize"]
