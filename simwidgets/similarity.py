@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .models import Embedder, load_model, load_models
-from .models.wordvectors import WordVectorModel
-from .texts import MISSING, as_text_list
+from .texts import MISSING, as_text_list, clean_texts, deduplicate
 from .vectors import normalize_rows
 
 ZERO_VECTOR = "zero vector (nothing to compare)"
@@ -65,10 +64,7 @@ def _prepare(embedder: Embedder, texts: list) -> None:
     """Let a corpus-fitted model (TF-IDF, SIF) fit on the distinct valid texts, once."""
     if type(embedder).prepare is Embedder.prepare and getattr(embedder, "_centring", None) is None:
         return  # nothing to fit: skip the pass over the texts
-    from .models.base import _factorize
-    from .texts import clean_texts
-
-    clean = [t for t in clean_texts(_factorize(texts)[1])[0] if t is not None]
+    clean = [t for t in clean_texts(deduplicate(texts)[1])[0] if t is not None]
     if clean:
         embedder.prepare(clean)
 
@@ -112,11 +108,9 @@ def pair_score_columns(lefts: list, rights: list, models, *, progress: bool | No
     vectors (in chunks of ``chunk`` pairs, so memory stays bounded). Reasons are worked out
     per distinct combination of the two sides' reasons, not per pair.
     """
-    from .models.base import _factorize
-
     if len(lefts) != len(rights):
         raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
-    codes, uniques = _factorize(lefts + rights)
+    codes, uniques = deduplicate(lefts + rights)
     return score_coded_pairs(codes, uniques, models, progress=progress, chunk=chunk), len(uniques)
 
 
@@ -129,12 +123,12 @@ def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None
     left_rows, right_rows = rows[:n], rows[n:]
     columns: dict[str, np.ndarray] = {}
     for embedder in load_models(models):
-        if getattr(embedder, "scores_sparse", False):
+        if embedder.scores_sparse:
             columns.update(_sparse_pair_columns(embedder, uniques, left_rows, right_rows, chunk))
             continue
         _prepare(embedder, uniques)
-        distinct = embedder._distinct(uniques, progress)
-        embedder._warn_truncated(int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum()), 2 * n)
+        distinct = embedder.embed_distinct(uniques, progress)
+        embedder.warn_truncated(int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum()), 2 * n)
         unit = np.full((len(uniques) + 1, distinct.vectors.shape[1]), np.nan, dtype=np.float32)
         unit[:-1] = normalize_rows(distinct.vectors)
         unusable = ~(np.linalg.norm(distinct.vectors, axis=1) > 0)  # zero or NaN vectors
@@ -275,7 +269,7 @@ def _query_vector(embedder: Embedder, query, vocab) -> np.ndarray:
     if isinstance(query, np.ndarray):
         vector = query.astype(np.float32).ravel()
     elif isinstance(query, str):
-        if vocab is not None and not isinstance(embedder, WordVectorModel):
+        if vocab is not None and not embedder.texts_in_vocabulary_space:
             raise KeyError(
                 f"{query!r} is not a token of {embedder.name}'s vocabulary; search among texts "
                 "with among=[...], or pass a vector"

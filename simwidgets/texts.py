@@ -104,3 +104,37 @@ def as_text_list(values: object, what: str = "texts") -> list:
     if isinstance(values, Sequence) or isinstance(values, Iterable):
         return list(values)
     raise TypeError(f"{what} must be a list of texts, got {type(values).__name__}")
+
+
+def deduplicate(items: list) -> tuple[np.ndarray, list]:
+    """Each item's position in a list of the distinct items, and that list.
+
+    The first step from texts to scores: every model embeds each distinct text once.
+    Missing values (None, NaN, pd.NA) get code ``-1`` and are not in the list; unhashable
+    items (lists...) each get their own code.
+
+    >>> codes, uniques = deduplicate(["a cat", None, "a dog", "a cat"])
+    >>> codes.tolist(), uniques
+    ([0, -1, 1, 0], ['a cat', 'a dog'])
+    """
+    import pandas as pd
+
+    values = pd.Series(items, dtype=object) if items else pd.Series([], dtype=object)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), list(uniques)
+    except TypeError:  # unhashable items (lists...): each gets its own code
+        seen: dict = {}
+        codes = np.empty(len(items), dtype=np.int64)
+        uniques = []
+        for i, item in enumerate(items):
+            try:
+                key = ("h", item)
+                hash(key)
+            except TypeError:
+                key = ("id", i)
+            if key not in seen:
+                seen[key] = len(uniques)
+                uniques.append(item)
+            codes[i] = seen[key]
+        return codes, uniques

@@ -131,3 +131,47 @@ def test_memory_cache_takes_a_first_batch_larger_than_itself():
     hits, vectors, _ = cache.lookup(["t24", "t0", "t15"])
     assert hits.tolist() == [0, 2]
     np.testing.assert_array_equal(vectors[:, 0], [24, 15])
+
+
+def test_a_new_family_registered_once_works_everywhere_a_spec_does():
+    import numpy as np
+
+    from simwidgets import score_pairs
+    from simwidgets.models import KNOWN_SPECS, Embedder, check_spec, load_model, register_family
+    from simwidgets.models.loading import BUILDERS
+    from simwidgets.models.specs import OPTIONS
+
+    class Lengths(Embedder):
+        def __init__(self, path, name=None, scale: float = 1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.path, self.name, self.scale = path, name or "lengths", scale
+
+        def embed_batch(self, texts):
+            return np.array([[len(t) * self.scale, 1.0] for t in texts], dtype=np.float32), None
+
+    register_family("lengths:PATH", Lengths, "text lengths (a test family)", options={"scale": float})
+    try:
+        model = load_model("lengths:here?scale=2")
+        assert isinstance(model, Lengths) and model.scale == 2 and model.path == "here"
+        frame = score_pairs(["ab", None], ["abcd", "x"], models=["lengths:x?name=l"])
+        assert frame["score_l"].notna().tolist() == [True, False]
+        with pytest.raises(ValueError, match="did you mean 'scale'"):
+            check_spec("lengths:x?scal=2")
+        with pytest.raises(ValueError, match="exists already"):
+            register_family("lengths:PATH", Lengths, "again")
+    finally:
+        KNOWN_SPECS.pop("lengths:PATH"), OPTIONS.pop("lengths"), BUILDERS.pop("lengths")
+
+
+def test_a_family_written_for_the_old_private_hook_still_embeds():
+    import numpy as np
+
+    from simwidgets.models import Embedder
+
+    with pytest.warns(FutureWarning, match="embed_batch"):
+
+        class Old(Embedder):
+            def _embed_batch(self, texts):
+                return np.ones((len(texts), 3), dtype=np.float32), None
+
+    assert Old().embed(["a", "b"]).shape == (2, 3)

@@ -201,7 +201,7 @@ def test_tfidf_pair_scores_use_sparse_rows_and_equal_the_dense_definition(monkey
     def no_dense(self, texts):
         raise AssertionError("dense TF-IDF vectors were built for pair scores")
 
-    monkeypatch.setattr(TfidfModel, "_embed_batch", no_dense)
+    monkeypatch.setattr(TfidfModel, "embed_batch", no_dense)
     frame = sw.score_pairs(left, right, ["tfidf"])
     np.testing.assert_allclose(frame["score_tfidf"], expected, atol=1e-6)
     reasons = frame["reason_tfidf"].tolist()

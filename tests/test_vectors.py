@@ -1,15 +1,8 @@
 """The bottom floor's vector maths."""
 
-import doctest
-
 import numpy as np
 
-from simwidgets import vectors
 from simwidgets.vectors import content_digest, normalize_rows, unit_rows
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(vectors).failed == 0
 
 
 def test_normalize_rows_keeps_zero_and_nan_rows():

@@ -174,7 +174,7 @@ def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ..models.base import _factorize
+    from ..texts import deduplicate
 
     if isinstance(rows, pa.Table):
         both = [rows[left], rows[right]]
@@ -185,8 +185,8 @@ def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
             encoded = pc.dictionary_encode(texts.combine_chunks())
             codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
             return codes, encoded.dictionary.to_pylist()
-        return _factorize(rows[left].to_pylist() + rows[right].to_pylist())
-    return _factorize(rows[left].tolist() + rows[right].tolist())
+        return deduplicate(rows[left].to_pylist() + rows[right].to_pylist())
+    return deduplicate(rows[left].tolist() + rows[right].tolist())
 
 
 def _client(scheduler: str | None, workers: int | None, device: str | None = None):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..texts import MISSING, SimwidgetsWarning, as_text_list, clean_texts
+from ..texts import MISSING, SimwidgetsWarning, as_text_list, clean_texts, deduplicate
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
 from .notes import Note, Notes
@@ -107,7 +107,7 @@ class Distinct:
 
 
 class Embedder:
-    """Base class of every model: subclasses implement :meth:`_embed_batch`.
+    """Base class of every model: a family implements :meth:`embed_batch`.
 
     Public surface: ``name``, ``dim``, :meth:`embed`, :meth:`embed_report`,
     :meth:`vocabulary`. The base class validates texts (bad ones get NaN and a reason),
@@ -117,13 +117,31 @@ class Embedder:
 
     #: Short name used in column names (``score_<name>``).
     name: str = "model"
-    #: Texts per call to :meth:`_embed_batch`.
+    #: Texts per call to :meth:`embed_batch`.
     batch_size: int = 256
     #: Maximum tokens the model reads (longer texts are truncated and reported), or None.
     max_tokens: int | None = None
     #: Whether batches should hold texts of similar length (less padding); models whose cost
     #: does not depend on padding (static word vectors) take texts in the order given.
     sort_by_length: bool = True
+    #: Whether a text's vector lies in the same space as the vocabulary's vectors (word
+    #: vectors: a text is the mean of its words' rows), so any text can be a neighbour query.
+    #: False for encoders, whose vocabulary is an input embedding matrix.
+    texts_in_vocabulary_space: bool = False
+    #: Whether pairs are scored on sparse rows (:meth:`sparse_rows`) instead of dense vectors.
+    scores_sparse: bool = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_embed_batch" in cls.__dict__ and "embed_batch" not in cls.__dict__:
+            import warnings
+
+            warnings.warn(
+                f"{cls.__name__} overrides _embed_batch, the old name of the embed_batch hook; rename it",
+                FutureWarning,
+                stacklevel=2,
+            )
+            cls.embed_batch = cls.__dict__["_embed_batch"]
 
     def __init__(
         self,
@@ -161,8 +179,14 @@ class Embedder:
         return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
 
     # -- hooks for subclasses -------------------------------------------------------------
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note] | None]:
-        """Embed clean, non-empty texts; return float32 ``(len(texts), dim)`` and notes."""
+    def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note] | None]:
+        """Embed one batch of clean, distinct, non-empty texts: the hook a model family implements.
+
+        Return float32 ``(len(texts), dim)`` vectors and, per text, a :class:`Note` (tokens
+        read, out-of-vocabulary words, truncation, or a reason it could not be embedded), or
+        None when there is nothing to say. Everything else (validating texts, deduplication,
+        caching, batching by length, progress, NaN rows with reasons) is done by the base class.
+        """
         raise NotImplementedError
 
     def prepare(self, texts: list[str]) -> None:
@@ -219,10 +243,11 @@ class Embedder:
         """
         with _gc_paused():
             report = self._report(as_text_list(texts), progress)
-        self._warn_truncated(int(report.truncated.sum()), len(report.reasons))
+        self.warn_truncated(int(report.truncated.sum()), len(report.reasons))
         return report
 
-    def _warn_truncated(self, n_truncated: int, n_texts: int) -> None:
+    def warn_truncated(self, n_truncated: int, n_texts: int) -> None:
+        """Warn once that ``n_truncated`` of ``n_texts`` texts were cut at the model's token limit."""
         if n_truncated:
             warnings.warn(
                 f"{n_truncated} of {n_texts} texts were longer than {self.name}'s "
@@ -232,8 +257,8 @@ class Embedder:
             )
 
     def _report(self, items: list, progress: bool | None) -> EmbedReport:
-        codes, uniques = _factorize(items)
-        d = self._distinct(uniques, progress)
+        codes, uniques = deduplicate(items)
+        d = self.embed_distinct(uniques, progress)
         n_u = len(uniques)
         rows = np.where(codes < 0, n_u, codes)  # row n_u of the note columns: missing values
         missing = rows == n_u
@@ -246,9 +271,16 @@ class Embedder:
             vectors[missing] = np.nan
         return EmbedReport(vectors, d.reasons[rows].tolist(), d.oov[rows].tolist(), d.truncated[rows], d.n_tokens[rows])
 
-    def _distinct(self, uniques: list, progress: bool | None) -> Distinct:
-        """Vectors and notes of distinct, non-missing items (not yet validated), centred when
-        the model was asked to be (the cache keeps the model's own vectors)."""
+    def embed_distinct(self, uniques: list, progress: bool | None = None) -> Distinct:
+        """Vectors and notes of distinct, non-missing items, such as :func:`~simwidgets.texts.deduplicate`
+        returns: the step every score goes through.
+
+        Items are validated here (a bad one gets a NaN row and a reason), read from the caches
+        or embedded, and centred when the model was asked to be (the cache keeps the model's
+        own vectors). The note columns of the result have one extra row standing for a
+        missing text, so ``result.reasons[codes]`` with ``-1`` mapped to ``len(uniques)``
+        gives every input's reason in one gather.
+        """
         out = self._raw_distinct(uniques, progress)
         if self._centring is not None:
             if not self._centring.fitted:
@@ -368,7 +400,7 @@ class Embedder:
 
     def _embed_many(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         """Embed clean, distinct, uncached texts. Models with a faster whole-stream path
-        (the GPU pipeline) override this; the default calls :meth:`_embed_batch` per batch."""
+        (the GPU pipeline) override this; the default calls :meth:`embed_batch` per batch."""
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32), Notes.blank(0)
         # Sort by length so each batch holds texts of similar length (less padding).
@@ -385,7 +417,7 @@ class Embedder:
                 batch = (
                     [texts[i] for i in at.tolist()] if self.sort_by_length else texts[start : start + self.batch_size]
                 )
-                vecs, notes = self._embed_batch(batch)
+                vecs, notes = self.embed_batch(batch)
                 vecs = self._check_vectors(vecs, len(batch))
                 if out is None:
                     out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
@@ -411,28 +443,3 @@ def _gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _factorize(items: list) -> tuple[np.ndarray, list]:
-    """Codes per item into a list of distinct items; ``-1`` for None, NaN and pd.NA."""
-    import pandas as pd
-
-    values = pd.Series(items, dtype=object) if items else pd.Series([], dtype=object)
-    try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64), list(uniques)
-    except TypeError:  # unhashable items (lists...): each gets its own code
-        seen: dict = {}
-        codes = np.empty(len(items), dtype=np.int64)
-        uniques = []
-        for i, item in enumerate(items):
-            try:
-                key = ("h", item)
-                hash(key)
-            except TypeError:
-                key = ("id", i)
-            if key not in seen:
-                seen[key] = len(uniques)
-                uniques.append(item)
-            codes[i] = seen[key]
-        return codes, uniques

@@ -66,7 +66,7 @@ class Notes:
 
     @classmethod
     def coerce(cls, notes, n: int) -> Notes:
-        """What a model's ``_embed_batch`` returned (a list of Note, Notes or None) as Notes."""
+        """What a model's ``embed_batch`` returned (a list of Note, Notes or None) as Notes."""
         if notes is None:
             return cls.blank(n)
         if isinstance(notes, Notes):

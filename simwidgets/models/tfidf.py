@@ -1,4 +1,4 @@
-"""TF-IDF over words or character n-grams (scikit-learn), and models wrapping any callable."""
+"""TF-IDF over words or character n-grams (scikit-learn), scored on sparse rows."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class TfidfModel(Embedder):
         """Why a text's TF-IDF row is all zeros: no terms at all, or none the fit knows."""
         return NO_TOKENS if not terms else "no terms in common with the TF-IDF vocabulary"
 
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+    def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         matrix = self.vectorizer.transform(texts).toarray()
         vocab = self.vectorizer.vocabulary_
         notes = []
@@ -116,35 +116,3 @@ class TfidfModel(Embedder):
             notes.append(Note(oov=unknown, n_tokens=len(terms), reason=reason))
         matrix[[n.reason is not None for n in notes]] = np.nan
         return matrix.astype(np.float32, copy=False), notes
-
-
-class CallableModel(Embedder):
-    """Wrap any function from a list of texts to a 2-D array of vectors."""
-
-    def __init__(self, function, name: str | None = None, batch_size: int = 256, **kwargs):
-        super().__init__(**kwargs)
-        if not callable(function):
-            raise TypeError(f"expected a callable, got {type(function).__name__}")
-        self.function = function
-        self.name = name or getattr(function, "__name__", "callable")
-        if self.name == "<lambda>":
-            self.name = "callable"
-        self.batch_size = batch_size
-
-    @property
-    def identity(self) -> str:
-        """Name plus the function's module and qualified name: stable across sessions, so a
-        disk cache is found again. Give distinct ``name``s to distinct functions."""
-        fn = self.function
-        where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
-        return f"callable:{self.name}:{where}"
-
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, None]:
-        result = self.function(list(texts))
-        try:
-            vectors = np.asarray(result, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"model {self.name!r} must return a 2-D array of numbers, got {type(result).__name__}"
-            ) from exc
-        return vectors, None

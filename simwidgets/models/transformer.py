@@ -222,7 +222,7 @@ class SentenceTransformerModel(Embedder):
             vectors, notes = self.stream_encoder.encode(texts, bar)
         return self._check_vectors(vectors, len(texts)), notes
 
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+    def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         """Tokenize once (truncation read off the fast tokenizer), run the model's modules."""
         import torch
 
@@ -311,7 +311,7 @@ class HuggingFaceModel(Embedder):
     def identity(self) -> str:
         return f"hf:{self.source}:{self.pooling}:{self.layer}"
 
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+    def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         import torch
 
         notes = _token_notes(self.tokenizer, texts, self.max_tokens)

@@ -131,7 +131,7 @@ class ULMFiTModel(Embedder):
         """fastai's tokens for a text (spaCy words plus rule tokens such as ``xxmaj``)."""
         return list(self.tokenizer(text))
 
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
+    def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         import torch
 
         ids, notes = [], []

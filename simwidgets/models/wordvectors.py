@@ -75,6 +75,7 @@ class WordVectorModel(Embedder):
 
     batch_size = 16_384
     sort_by_length = False  # a text costs the same whatever the padding: no sorting
+    texts_in_vocabulary_space = True  # a text is the (weighted) mean of its words' rows
 
     def __init__(
         self,
@@ -226,7 +227,7 @@ class WordVectorModel(Embedder):
         pooled[n_found == 0] = np.nan
         return pooled, notes
 
-    def _embed_batch(self, texts: list[str]) -> tuple[np.ndarray, Notes]:
+    def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, Notes]:
         if self.pooling == "mean":
             return self._pooled(texts, weighted=False)
         pooled, notes = self._pooled(texts, weighted=True)

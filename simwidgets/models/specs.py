@@ -1,0 +1,174 @@
+"""The spec grammar: ``"family:target?option=value&..."``, which families exist and what options each takes.
+
+Nothing here loads a model; :func:`check_spec` refuses a bad spec before any work starts (the
+batch runner calls it on the client, before a worker loads anything).
+
+>>> parse_spec("hf:./bert?pooling=cls&layer=-2")
+('hf', './bert', {'pooling': 'cls', 'layer': -2})
+>>> check_spec("glove-50d?poolin=sif")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: unknown option 'poolin' in model spec 'glove-50d?poolin=sif' (did you mean 'pooling'?); ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+DEFAULT_MODEL = "minilm"
+
+#: What :func:`load_model` understands, for help texts and error messages.
+KNOWN_SPECS = {
+    "minilm": "bundled all-MiniLM-L6-v2 sentence encoder (default)",
+    "glove-50d": "bundled GloVe 6B 50-d word vectors",
+    "ulmfit-small": "small AWD-LSTM trained offline on gensim's Lee corpus (first use: ~10 s)",
+    "tfidf": "TF-IDF over words",
+    "tfidf-char": "TF-IDF over character n-grams",
+    "st:PATH_OR_NAME": "a sentence-transformers model",
+    "hf:PATH_OR_NAME": "a Hugging Face encoder (options: pooling=mean|cls, layer=N)",
+    "ulmfit:PATH": "a fastai ULMFiT model (weights+vocab folder; or export .pkl with trust=true)",
+    "glove:PATH": "GloVe vectors in text format",
+    "word2vec:PATH": "word2vec vectors, text or .bin",
+    "fasttext:PATH": "fastText vectors, .bin (with subwords) or .vec",
+}
+
+
+def _parse_value(raw: str):
+    low = raw.lower()
+    if low in ("none", "null", "off"):
+        return None
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def parse_spec(spec: str) -> tuple[str, str | None, dict]:
+    """Split ``"family:target?k=v&..."`` into ``(family, target, options)``."""
+    base, _, query = spec.partition("?")
+    options = {k: _parse_value(v) for k, v in parse_qsl(query, keep_blank_values=True)}
+    family, sep, target = base.partition(":")
+    if not sep:
+        return base.strip().lower(), None, options
+    return family.strip().lower(), target, options
+
+
+def unknown_spec(spec: str) -> ValueError:
+    known = "\n".join(f"  {k:<18} {v}" for k, v in KNOWN_SPECS.items())
+    return ValueError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
+
+
+def bundled_families() -> tuple[str, ...]:
+    """Families that need no path (``minilm``, ``glove-50d``...)."""
+    return tuple(k for k in KNOWN_SPECS if ":" not in k)
+
+
+def path_families() -> tuple[str, ...]:
+    """Families written ``family:PATH`` (``st``, ``hf``, ``glove``...)."""
+    return tuple(k.partition(":")[0] for k in KNOWN_SPECS if ":" in k)
+
+
+_COMMON = {"name": str, "cache_dir": str, "memory_cache": int}
+_STREAM = {
+    "device": "device",
+    "streaming": bool,
+    "pipeline": bool,  # the old name of streaming (deprecated)
+    "dtype": ("float16", "bfloat16", "float32"),
+    "token_budget": int,
+    "chunk_size": int,
+    "threads": int,
+    "multiple": int,
+    "processes": int,
+    "row_steps": int,
+    "centre": int,
+}
+_WORDS = {"pooling": ("mean", "sif"), "sif_a": float, "max_vocab": int}
+_ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int, "centre": int}
+#: The options each family takes (after ``?`` in a spec, or as keywords), with their values:
+#: a tuple of choices, a type, or ``"device"``.
+OPTIONS = {
+    "minilm": _STREAM,
+    "st": _STREAM,
+    "hf": {"pooling": ("mean", "cls"), "layer": int, "device": "device", "centre": int},
+    "glove-50d": _WORDS,
+    "glove": _WORDS,
+    "word2vec": _WORDS,
+    "fasttext": _WORDS,
+    "ulmfit-small": _ULMFIT,
+    "ulmfit": {**_ULMFIT, "trust": bool, "vocab": str},
+    "tfidf": {"max_features": int},
+    "tfidf-char": {"max_features": int},
+}
+
+
+def check_options(family: str, options: dict, spec: str = "") -> None:
+    """Refuse, loading nothing, an option a model family does not take or a value it cannot
+    use: ``glove-50d?poolin=sif`` and ``glove-50d?pooling=siff`` fail here, in one line."""
+    allowed = {**OPTIONS.get(family, {}), **_COMMON}
+    where = f" in model spec {spec!r}" if spec else ""
+    for key, value in options.items():
+        if key not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown option {key!r}{where}{hint}; {family} takes: {', '.join(sorted(allowed))}")
+        rule = allowed[key]
+        if isinstance(rule, tuple):
+            if value not in rule:
+                raise ValueError(f"{key}={value!r}{where} is not one of {', '.join(map(str, rule))}")
+        elif rule == "device":
+            if not (isinstance(value, str) and value.split(":")[0] in ("cpu", "cuda", "mps")):
+                raise ValueError(f"device={value!r}{where} is not cpu, cuda, cuda:N or mps")
+        elif rule is bool:
+            if value not in (True, False):  # 1 and 0 count, as in the spec string
+                raise ValueError(f"{key}={value!r}{where} must be true or false")
+        elif rule is int:
+            if key == "centre" and value in (None, "saved"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{key}={value!r}{where} must be a whole number")
+        elif rule is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{key}={value!r}{where} must be a number")
+        elif rule is str and value is not None and not isinstance(value, (str, Path)):
+            raise ValueError(f"{key}={value!r}{where} must be a text")
+
+
+def check_spec(spec, **options) -> None:
+    """Refuse at once, loading nothing, a spec string that cannot load: an unknown family, a
+    path family without its path, an option the family does not take or a value it cannot
+    use, a local path that does not exist (``st:``/``hf:`` may also name a model of the
+    Hugging Face hub), or a ULMFiT folder without its weights and vocabulary. Loading the
+    model checks the rest (a file's contents)."""
+    if not isinstance(spec, str):
+        return
+    family, target, spec_options = parse_spec(spec)
+    if target is None and family not in bundled_families() or target is not None and family not in path_families():
+        raise unknown_spec(spec)
+    check_options(family, {**spec_options, **options}, spec)
+    if target is None:
+        return
+    if not target:
+        raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+    from .transformer import looks_like_path
+
+    path = Path(target).expanduser()
+    if (family not in ("st", "hf") or looks_like_path(target)) and not path.exists():
+        raise FileNotFoundError(f"{family} model not found: {path} (from model spec {spec!r})")
+    if family == "ulmfit" and path.is_dir():
+        missing = [f for f in ("weights.pth", "vocab.json") if not (path / f).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"ULMFiT folder {path} lacks {' and '.join(missing)} (from model spec {spec!r}); "
+                "a folder written by simwidgets.save_ulmfit holds both"
+            )

@@ -1,0 +1,12 @@
+"""The runnable examples in the docstrings of the modules that need no model."""
+
+import doctest
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["simwidgets.vectors", "simwidgets.texts", "simwidgets.models.specs"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
