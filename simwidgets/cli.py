@@ -77,6 +77,10 @@ def _default_data_dir() -> Path:
         for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
             if candidate.is_dir():
                 return candidate
+    for base in [Path.cwd(), *Path.cwd().parents]:  # a clone of the repository ships the open sets
+        candidate = base / "tests" / "data"
+        if (candidate / "word-sim").is_dir() and (base / "simwidgets").is_dir():
+            return candidate
     return Path("shared/data")
 
 
@@ -219,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="metrics of models on a labelled pairs file",
         description="Spearman/Pearson (graded) or ROC-AUC etc. (binary) per model. "
         "With --standard: WS-353, SimLex-999 and STS-B dev from a data "
-        "folder (default: shared/data found above the current folder).",
+        "folder (default: shared/data found above the current folder, else a clone's tests/data).",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)")
     p.add_argument(

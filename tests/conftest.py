@@ -12,6 +12,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: The open sets the repository ships (word-sim, STS-B): always present, see tests/data/README.md.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 
 # A small English corpus that ships with gensim (so it is there wherever gensim is).
 SENTENCES = [
@@ -28,9 +30,17 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="session")
+def test_data() -> Path:
+    """``tests/data``: the word-similarity sets and STS-B train/dev, shipped with the repository."""
+    return TEST_DATA
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The evaluation data beside the clone (``../shared/data``), for the sets that may not be
+    redistributed (MRPC); tests that need it skip where it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared evaluation data not found at {SHARED_DATA}")
+        pytest.skip(f"the evaluation data folder is not beside the clone ({SHARED_DATA}); MRPC is not shipped")
     return SHARED_DATA
 
 

@@ -18,15 +18,15 @@ def test_neighbours_side_by_side(capsys, glove):
     assert "snake" in out and "glove-50d token" in out
 
 
-def test_evaluate_a_word_pair_file(capsys, shared_data, glove):
-    path = shared_data / "word-sim" / "EN-MC-30.txt"
+def test_evaluate_a_word_pair_file(capsys, test_data, glove):
+    path = test_data / "word-sim" / "EN-MC-30.txt"
     assert main(["evaluate", str(path), "-m", "glove-50d", "--bootstrap", "0"]) == 0
     out = capsys.readouterr().out
     assert "spearman" in out and "EN-MC-30.txt" in out
 
 
-def test_standard_benchmarks(capsys, shared_data, glove):
-    assert main(["evaluate", "--standard", str(shared_data), "-m", "glove-50d", "--bootstrap", "0"]) == 0
+def test_standard_benchmarks(capsys, test_data, glove):
+    assert main(["evaluate", "--standard", str(test_data), "-m", "glove-50d", "--bootstrap", "0"]) == 0
     out = capsys.readouterr().out
     assert "WS-353" in out and "SimLex-999" in out and "STS-B dev" in out
     assert "0.503" in out  # GloVe 6B-50d on WordSim-353

@@ -78,12 +78,12 @@ class LabServer:
         ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
-        shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "sts" / "stsb-en-dev.csv"
+        stsb_dev = Path(__file__).resolve().parents[1] / "data" / "sts" / "stsb-en-dev.csv"  # shipped
         env = {
             **os.environ,
             "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"),
             "HF_HUB_OFFLINE": "1",
-            "SW_STSB": str(shared),
+            "SW_STSB": str(stsb_dev),
         }
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(

@@ -19,8 +19,8 @@ from simwidgets.evaluation import best_thresholds, calibrate, evaluate_scores
 
 
 @pytest.mark.parametrize("name", ["EN-WS-353-ALL.txt", "EN-SIMLEX-999.txt", "EN-RG-65.txt", "EN-MC-30.txt"])
-def test_word_pairs_match_gensim_evaluate_word_pairs(shared_data, glove, name):
-    path = shared_data / "word-sim" / name
+def test_word_pairs_match_gensim_evaluate_word_pairs(test_data, glove, name):
+    path = test_data / "word-sim" / name
     pairs = read_word_pairs(path)
     ours = evaluate_pairs(pairs.left, pairs.right, pairs.score, models=[glove], n_boot=0)
     pearson, spearman, oov = glove.kv.evaluate_word_pairs(str(path), restrict_vocab=len(glove.kv.index_to_key))
@@ -29,9 +29,9 @@ def test_word_pairs_match_gensim_evaluate_word_pairs(shared_data, glove, name):
     assert ours.loc["glove-50d", "unscored_share"] * 100 == pytest.approx(oov, abs=1e-9)
 
 
-def test_same_oov_handling_as_gensim_with_a_restricted_vocabulary(shared_data):
+def test_same_oov_handling_as_gensim_with_a_restricted_vocabulary(test_data):
     """gensim's default restrict_vocab=300000 leaves one SimLex pair out: Spearman 0.263."""
-    path = shared_data / "word-sim" / "EN-SIMLEX-999.txt"
+    path = test_data / "word-sim" / "EN-SIMLEX-999.txt"
     pairs = read_word_pairs(path)
     model = load_model("glove-50d", max_vocab=300_000)
     ours = evaluate_pairs(pairs.left, pairs.right, pairs.score, models=[model], n_boot=0).iloc[0]
@@ -96,16 +96,19 @@ def test_binary_metrics_and_thresholds(glove):
     assert {"average_precision", "best_f1_threshold", "best_accuracy_threshold"} <= set(out.index)
 
 
-def test_readers_load_the_shared_data(shared_data):
-    ws = read_word_pairs(shared_data / "word-sim" / "EN-WS-353-ALL.txt")
+def test_readers_load_the_shipped_sets(test_data):
+    ws = read_word_pairs(test_data / "word-sim" / "EN-WS-353-ALL.txt")
     assert len(ws) == 353 and ws.iloc[0].tolist() == ["love", "sex", 6.77]
-    assert len(read_word_pairs(shared_data / "word-sim" / "EN-SIMLEX-999.txt")) == 999
-    sts = read_stsb(shared_data / "sts" / "stsb-en-dev.csv")
+    assert len(read_word_pairs(test_data / "word-sim" / "EN-SIMLEX-999.txt")) == 999
+    sts = read_stsb(test_data / "sts" / "stsb-en-dev.csv")
     assert len(sts) == 1500 and sts.score.between(0, 5).all()
+    assert len(load_pairs(test_data / "sts" / "stsb-en-train.csv")) == 5749
+
+
+def test_the_mrpc_reader_loads_the_paraphrase_corpus(shared_data):
     mrpc = read_mrpc(shared_data / "sts" / "msr-para-train.tsv")
     assert len(mrpc) == 3576 and set(mrpc.score.unique()) == {0, 1}
     assert '"the witness"' in mrpc.left.iloc[0]
-    assert len(load_pairs(shared_data / "sts" / "stsb-en-train.csv")) == 5749
 
 
 def test_malformed_word_pair_lines_name_the_line(tmp_path):
@@ -142,8 +145,8 @@ def test_isotonic_calibration_is_monotone():
     assert np.all(np.diff(out[:3]) >= 0)
 
 
-def test_stacked_models_report_lift_and_importances(shared_data, glove):
-    pairs = read_stsb(shared_data / "sts" / "stsb-en-dev.csv").iloc[:400]
+def test_stacked_models_report_lift_and_importances(test_data, glove):
+    pairs = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:400]
     scores = score_pairs(pairs.left, pairs.right, ["glove-50d", "tfidf"])
     forest = fit_ensemble(scores, pairs.score, kind="forest", cv=3, n_estimators=50)
     assert forest.task == "regression"

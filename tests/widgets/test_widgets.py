@@ -6,7 +6,7 @@ import pytest
 
 from simwidgets.widgets.base import STATIC, from_wire, to_wire
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -133,11 +133,11 @@ def test_threshold_tuner_counts_and_cleaned_rows(glove):
         ThresholdTuner(df, "q", "nope")
 
 
-def test_model_comparison_metrics_curves_disagreements_and_ensemble(shared_data, glove):
+def test_model_comparison_metrics_curves_disagreements_and_ensemble(test_data, glove):
     from simwidgets import ModelComparison
     from simwidgets.evaluation import read_stsb
 
-    df = read_stsb(shared_data / "sts" / "stsb-en-dev.csv").iloc[:200]
+    df = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:200]
     w = ModelComparison(df, "left", "right", "score", models=["glove-50d", "tfidf-char"], ensemble="linear")
     assert list(w.table().index) == ["glove-50d", "tfidf-char"]
     assert set(w.curves) == {"glove-50d", "tfidf-char"}
