@@ -57,7 +57,29 @@ def run_demo(folder: str | os.PathLike = "simwidgets-demo", port: int | None = N
     copied = copy_examples(folder)
     print(f"examples in {folder} ({len(copied)} copied, others kept as they were)", flush=True)
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    cmd = lab_command(folder, port, no_browser)
+    if os.name == "posix":
+        # Become JupyterLab: a SIGTERM (a service manager, a closing terminal) or Ctrl-C then
+        # reaches the server itself, which shuts down and frees its port; nothing is left behind.
+        os.chdir(folder)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(cmd[0], cmd, env)
+    return _run_forwarding_signals(cmd, folder, env)  # pragma: no cover - Windows
+
+
+def _run_forwarding_signals(cmd: list[str], folder: Path, env: dict) -> int:  # pragma: no cover - Windows
+    """Where a process cannot be replaced: run JupyterLab as a child and pass termination on."""
+    import signal
+
+    child = subprocess.Popen(cmd, cwd=folder, env=env)
+
+    def forward(signum, frame):
+        child.terminate()
+
+    signal.signal(signal.SIGTERM, forward)
     try:
-        return subprocess.call(lab_command(folder, port, no_browser), cwd=folder, env=env)
+        return child.wait()
     except KeyboardInterrupt:
-        return 0
+        child.terminate()
+        return child.wait()

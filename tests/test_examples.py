@@ -46,11 +46,7 @@ def _port():
         return s.getsockname()[1]
 
 
-def test_demo_copies_examples_and_serves_the_quickstart(tmp_path):
-    folder = tmp_path / "demo"
-    folder.mkdir()
-    (folder / "quickstart.ipynb").write_text("{}")  # an edited copy: must be kept
-    port = _port()
+def _start_demo(folder, port):
     env = {**os.environ, "JUPYTER_TOKEN": "t0ken", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "simwidgets", "demo", "--dir", str(folder), "--port", str(port), "--no-browser"],
@@ -59,18 +55,41 @@ def test_demo_copies_examples_and_serves_the_quickstart(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    deadline = time.time() + 120
+    while True:
+        try:
+            url = f"http://127.0.0.1:{port}/api/contents/bert_vocabulary.ipynb?token=t0ken"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return proc, json.loads(response.read())
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, 9)
+                log = proc.stdout.read().decode()[-3000:]
+                raise AssertionError("the demo server did not answer:\n" + log) from None
+            time.sleep(0.5)
+
+
+def _session_processes(sid: int) -> list[int]:
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if os.getsid(p.pid) == sid:
+                out.append(p.pid)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return out
+
+
+def test_demo_copies_examples_and_serves_the_quickstart(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "quickstart.ipynb").write_text("{}")  # an edited copy: must be kept
+    port = _port()
+    proc, model = _start_demo(folder, port)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                url = f"http://127.0.0.1:{port}/api/contents/bert_vocabulary.ipynb?token=t0ken"
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    model = json.loads(response.read())
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()
-                assert time.time() < deadline, "the demo server did not answer"
-                time.sleep(0.5)
         assert model["type"] == "notebook" and model["content"]["cells"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/tree/quickstart.ipynb?token=t0ken") as page:
             assert page.status == 200
@@ -79,3 +98,25 @@ def test_demo_copies_examples_and_serves_the_quickstart(tmp_path):
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+def test_sigterm_to_the_demo_stops_jupyterlab_and_frees_the_port(tmp_path):
+    """SIGTERM to the demo's own process only (as a service manager sends it, not to the
+    whole group): nothing of the session is left running and the port can be bound again."""
+    import signal
+    import socket
+
+    port = _port()
+    proc, _ = _start_demo(tmp_path / "demo", port)
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        deadline = time.time() + 30
+        while _session_processes(proc.pid) and time.time() < deadline:
+            time.sleep(0.2)
+        assert _session_processes(proc.pid) == [], "JupyterLab outlived the demo"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # the port is free again
+    finally:
+        for pid in _session_processes(proc.pid):
+            os.kill(pid, 9)
