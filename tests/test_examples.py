@@ -1,4 +1,5 @@
-"""The example notebooks run, and `simwidgets demo` serves them."""
+"""The example notebooks run (in the Binder environment, see ``example_env``), and
+`simwidgets demo` serves them."""
 
 import json
 import os
@@ -26,18 +27,24 @@ def test_examples_are_committed_without_outputs():
                 assert not cell.outputs and cell.execution_count is None, f"{name} has outputs"
 
 
+RUN = """
+import sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": "."}}).execute()
+errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+print("errors:", len(errors))
+for e in errors:
+    print(e.ename, e.evalue)
+"""
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_example_notebook_runs(name, tmp_path):
-    import nbformat
-    from nbclient import NotebookClient
-
-    from simwidgets.demo import copy_examples
-
-    copy_examples(tmp_path)  # run where the demo would: a copy, with data/ beside the notebooks
-    nb = nbformat.read(tmp_path / name, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+def test_example_notebook_runs(name, example_env):
+    python, folder = example_env
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{Path(python).parent}:{os.environ['PATH']}"}
+    result = subprocess.run([python, "-c", RUN, name], cwd=folder, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0 and "errors: 0" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def _port():
@@ -115,8 +122,10 @@ def test_sigterm_to_the_demo_stops_jupyterlab_and_frees_the_port(tmp_path):
         while _session_processes(proc.pid) and time.time() < deadline:
             time.sleep(0.2)
         assert _session_processes(proc.pid) == [], "JupyterLab outlived the demo"
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", port))  # the port is free again
+        with socket.socket() as s:  # the port is free again: a new server (which sets SO_REUSEADDR, as
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # Tornado does) can listen on it
+            s.bind(("127.0.0.1", port))
+            s.listen()
     finally:
         for pid in _session_processes(proc.pid):
             os.kill(pid, 9)
