@@ -170,6 +170,7 @@ def cmd_score(args) -> int:
         sep=args.sep,
         on_bad_rows=args.on_bad_rows,
         ensemble=args.ensemble,
+        text_columns=args.text_column,
         progress=not args.quiet,
     )
     print(summary)
@@ -262,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["keep", "fail"],
         default="keep",
         help="a row with a field too many or too few: keep it unscored with its reason (default), or stop",
+    )
+    p.add_argument(
+        "--text-column",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="keep this CSV column as text although it looks numeric (repeatable); other columns keep "
+        "the types inferred on the first block",
     )
     p.add_argument("--ensemble", metavar="PATH", help="add a saved stacked model's prediction (score_ensemble)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

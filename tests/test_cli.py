@@ -99,3 +99,15 @@ def test_ctrl_c_on_score_prints_one_line_saying_how_to_resume(tmp_path):
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert "interrupted; finished parts are kept: run the same command again to resume" in err
+
+
+def test_score_keeps_column_types_and_text_column_keeps_text(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame(
+        {"id": [1, 2, 3], "zip": ["007", "010", "123"], "query": ["cat", "dog", "frog"], "result": ["a"] * 3}
+    ).to_csv(tmp_path / "pairs.csv", index=False)
+    argv = ["score", str(tmp_path / "pairs.csv"), "-o", str(tmp_path / "out"), "--left", "query", "--right", "result"]
+    assert main([*argv, "-m", "glove-50d", "--workers", "1", "--text-column", "zip", "--quiet"]) == 0
+    out = pd.read_parquet(tmp_path / "out")
+    assert out["id"].tolist() == [1, 2, 3] and out["zip"].tolist() == ["007", "010", "123"]

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,10 +94,11 @@ class Partition:
     sep: str = ","
     multiline: bool = False  # CSV: the file has quoted fields holding line breaks
     compression: str | None = None  # CSV: gzip, zstd...: read whole, as one partition
+    types: tuple = ()  # CSV: (name, Arrow type) of each column that is not read as text
 
 
 def plan_partitions(
-    files: list[Path], left: str, right: str, blocksize: int, sep: str | None = None
+    files: list[Path], left: str, right: str, blocksize: int, sep: str | None = None, text_columns=()
 ) -> list[Partition]:
     """Deterministic partitions of the inputs, in input order, after checking the columns.
 
@@ -105,6 +106,10 @@ def plan_partitions(
     quoted field is not one) and cut into blocks of whole records of about ``blocksize``
     bytes, so no block ever starts inside a record. A compressed CSV file cannot be cut
     without reading all of it, so it is one partition. Parquet partitions are row groups.
+
+    The types of a CSV input's other columns (integers, floats, booleans, dates) are inferred
+    on its first block and kept in every block; ``left``, ``right``, ``text_columns`` and
+    columns with no value in the first block are text.
     """
     import pyarrow.parquet as pq
 
@@ -137,7 +142,42 @@ def plan_partitions(
         if missing:
             hint = "" if kind != "csv" or len(columns) != 1 else " (one column only: is the separator right? see --sep)"
             raise ValueError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}{hint}")
+        unknown = [c for c in text_columns if c not in columns]
+        if unknown:
+            raise ValueError(f"text column(s) {unknown} not in the input ({file.name}); its columns are {columns}")
+    if kind == "csv" and parts:
+        types = infer_types(parts[0], {left, right, *text_columns})
+        parts = [replace(p, types=types) for p in parts]
     return parts
+
+
+def infer_types(part: Partition, text: set) -> tuple:
+    """``(name, Arrow type)`` of each column outside ``text`` whose values in the partition
+    are all numbers, booleans or dates, as Arrow's CSV reader infers them."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = _unique_names(header_names(part.header, part.sep))
+    data = _block_bytes(part)[0]
+    table = pcsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pcsv.ReadOptions(use_threads=False, column_names=names),
+        parse_options=pcsv.ParseOptions(
+            delimiter=part.sep, newlines_in_values=part.multiline, invalid_row_handler=lambda row: "skip"
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.binary() for name in names if name in text},
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    kept = []
+    for field in table.schema:
+        t = field.type
+        if field.name in text or pa.types.is_null(t) or pa.types.is_string(t) or pa.types.is_binary(t):
+            continue
+        kept.append((field.name, t))
+    return tuple(kept)
 
 
 def _compressed_header(file: Path, compression: str) -> bytes:
@@ -178,18 +218,21 @@ def read_partition(part: Partition, on_bad_rows: str = "keep"):
             table = file.read_row_group(part.start) if file.num_row_groups else file.schema_arrow.empty_table()
         index = [c for c in table.column_names if re.fullmatch(r"__index_level_\d+__", c)]
         return table.drop_columns(index).replace_schema_metadata(None), {}
+    data, start = _block_bytes(part)
+    return _parse_csv(data, part, start, on_bad_rows)
+
+
+def _block_bytes(part: Partition) -> tuple[bytes, int]:
+    """A CSV partition's records (header excluded) and the offset of their first byte."""
     if part.compression:
         import fsspec
 
         with fsspec.open(part.path, "rb", compression=part.compression) as fh:
             data = b"".join(iter(lambda: fh.read(1 << 24), b""))[len(part.header) :]
-        start = len(part.header)  # offsets in the decompressed text
-    else:
-        with open(part.path, "rb") as fh:
-            fh.seek(part.start)
-            data = fh.read(part.length)
-        start = part.start  # file offset of data[0]
-    return _parse_csv(data, part, start, on_bad_rows)
+        return data, len(part.header)  # offsets in the decompressed text
+    with open(part.path, "rb") as fh:
+        fh.seek(part.start)
+        return fh.read(part.length), part.start  # file offset of data[0]
 
 
 def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
@@ -205,20 +248,36 @@ def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
         found.append((row.number, row.actual_columns, row.text))
         return "skip"
 
-    table = pcsv.read_csv(
-        pa.BufferReader(data),
-        read_options=pcsv.ReadOptions(use_threads=False, column_names=names),
-        parse_options=pcsv.ParseOptions(
-            delimiter=part.sep, newlines_in_values=part.multiline, invalid_row_handler=invalid
-        ),
-        convert_options=pcsv.ConvertOptions(
-            column_types={name: pa.binary() for name in names}, strings_can_be_null=True, null_values=[""]
-        ),
-    )
+    types = {name: pa.binary() for name in names}
+    types.update(dict(part.types))
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(use_threads=False, column_names=names),
+            parse_options=pcsv.ParseOptions(
+                delimiter=part.sep, newlines_in_values=part.multiline, invalid_row_handler=invalid
+            ),
+            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=[""]),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ValueError(_type_change(str(exc), names, part, start, len(data))) from None
     bad: dict[int, str] = {}
     if found:
         table, bad = _keep_malformed(table, found, data, start, part, names, on_bad_rows)
     return _as_text(table), bad
+
+
+def _type_change(message: str, names: list[str], part: Partition, start: int, length: int) -> str:
+    """Say which column of which block holds a value its first block's type cannot take."""
+    found = re.search(r"column #(\d+).*?conversion error to (\w+).*?: (.*)", message)
+    if not found:
+        return f"{part.path}, bytes {start:,}-{start + length:,}: {message}"
+    name = names[int(found.group(1))] if int(found.group(1)) < len(names) else f"#{found.group(1)}"
+    return (
+        f"column {name!r} is {found.group(2)} in the input's first block, but the block of {part.path} at bytes "
+        f"{start:,}-{start + length:,} has {found.group(3).strip()}; read it as text with "
+        f"--text-column {name} (score_file(..., text_columns=[{name!r}]))"
+    )
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -255,7 +314,15 @@ def _keep_malformed(table, found, data: bytes, start: int, part: Partition, name
         rows.append([f.encode("utf-8", "surrogateescape") if f != "" else None for f in fields[: len(names)]])
         rows[-1] += [None] * (len(names) - len(rows[-1]))
         bad[number - 1] = reason  # Arrow counts the block's records from 1
-    extra = pa.table({name: pa.array([r[i] for r in rows], type=pa.binary()) for i, name in enumerate(names)})
+    typed = dict(part.types)
+    extra = pa.table(
+        {
+            name: pa.array([r[i] for r in rows], type=pa.binary())
+            if name not in typed
+            else _typed_values([r[i] for r in rows], typed[name])
+            for i, name in enumerate(names)
+        }
+    )
     n = table.num_rows + len(rows)
     order = np.empty(n, dtype=np.int64)
     is_bad = np.zeros(n, dtype=bool)
@@ -266,13 +333,29 @@ def _keep_malformed(table, found, data: bytes, start: int, part: Partition, name
     return pa.concat_tables([table, extra]).take(pa.array(order)), bad
 
 
-def _as_text(table):
-    """Byte columns as text: Arrow strings when every value is valid UTF-8; otherwise a
-    pandas frame of objects, undecodable bytes kept as surrogates."""
+def _typed_values(fields: list, type_):
+    """A malformed row's fields of a typed column: each converted, or null where it cannot be."""
     import pyarrow as pa
 
+    out = []
+    for field in fields:
+        try:
+            out.append(pa.array([field.decode("utf-8", "replace")]).cast(type_)[0].as_py() if field else None)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            out.append(None)
+    return pa.array(out, type=type_)
+
+
+def _as_text(table):
+    """Byte columns as text: Arrow strings when every value is valid UTF-8; otherwise a
+    pandas frame of objects, undecodable bytes kept as surrogates. Typed columns stay as they are."""
+    import pyarrow as pa
+
+    def is_bytes(name):
+        return pa.types.is_binary(table.schema.field(name).type)
+
     try:
-        return pa.table({name: table[name].cast(pa.string()) for name in table.column_names})
+        return pa.table({n: table[n].cast(pa.string()) if is_bytes(n) else table[n] for n in table.column_names})
     except pa.ArrowInvalid:
         return pd.DataFrame(
             {
@@ -280,6 +363,8 @@ def _as_text(table):
                     [v.decode("utf-8", "surrogateescape") if v is not None else None for v in table[name].to_pylist()],
                     dtype=object,
                 )
+                if is_bytes(name)
+                else table[name].to_pandas()
                 for name in table.column_names
             }
         )

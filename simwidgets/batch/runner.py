@@ -219,6 +219,7 @@ def score_file(
     sep: str | None = None,
     on_bad_rows: str = "keep",
     ensemble=None,
+    text_columns=(),
     progress: bool = True,
     client=None,
 ) -> ScoreSummary:
@@ -255,6 +256,11 @@ def score_file(
     ensemble
         Path of a stacked model saved with :meth:`~simwidgets.EnsembleResult.save`: its
         prediction is added as ``score_ensemble`` (the job must score the models it needs).
+    text_columns
+        CSV columns to keep as text although they look like numbers, booleans or dates (zip
+        codes with leading zeros, say). The other columns keep the types inferred on the
+        input's first block: integers stay integers in the output; a later block with a value
+        that type cannot hold stops the job, naming the column, the block and this option.
     client
         An existing ``distributed.Client`` to use instead.
 
@@ -286,10 +292,13 @@ def score_file(
     blocksize = int(blocksize or default_blocksize(files))
     if blocksize < 1:
         raise ValueError(f"blocksize must be a positive number of bytes, got {blocksize}")
-    parts = plan_partitions(files, left, right, blocksize, sep)
+    text_columns = [text_columns] if isinstance(text_columns, str) else list(text_columns or ())
+    parts = plan_partitions(files, left, right, blocksize, sep, text_columns)
     job = signature(files, left, right, specs, blocksize)
     if sep:
         job["sep"] = sep
+    if text_columns:
+        job["text_columns"] = sorted(text_columns)
     if ensemble is not None:
         ensemble = Path(ensemble).expanduser().resolve()
         if not ensemble.is_file():

@@ -91,7 +91,7 @@ def test_malformed_rows_are_kept_in_place_and_reported(tmp_path, client):
     )
     summary = score_file(source, tmp_path / "out", "query", "result", ["glove-50d"], client=client, progress=False)
     out = pd.read_parquet(tmp_path / "out")
-    assert out["id"].tolist() == ["1", "2", "3", "4", "5"] and summary.rows == 5
+    assert out["id"].tolist() == [1, 2, 3, 4, 5] and summary.rows == 5  # integers stay integers
     reasons = out["reason_glove-50d"].tolist()
     assert reasons[1] == "malformed row: 4 fields where the header has 3, at byte 26"
     assert reasons[2] == "malformed row: 2 fields where the header has 3, at byte 45"
@@ -176,3 +176,83 @@ def test_repeated_header_names_are_made_distinct_as_pandas_does(tmp_path, client
     whole = pd.read_csv(source, dtype=object)
     assert list(out.columns[:5]) == list(whole.columns) == ["query", "result", "note", "note.1", "note.2"]
     assert out["note.2"].tolist() == ["c", "f"]
+
+
+def test_other_columns_keep_their_types_in_every_block(tmp_path, client):
+    """int, float, bool, empty and date-like columns come back as the input's types, in every
+    block (small blocks: many partitions), with a malformed row's fields converted too."""
+    import datetime
+
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "query": [f"the cat {i}" for i in range(n)],
+            "result": ["a dog"] * n,
+            "price": np.arange(n) / 4,
+            "flag": [i % 2 == 0 for i in range(n)],
+            "empty": [None] * n,
+            "day": [f"2024-01-{1 + i % 28:02d}" for i in range(n)],
+            "zip": [f"{i:05d}" for i in range(n)],
+        }
+    )
+    source = tmp_path / "pairs.csv"
+    text = frame.to_csv(index=False)
+    text = text.replace("\n5,the cat 5,a dog,", "\n5,the cat 5,a dog,extra,", 1)  # one malformed row
+    source.write_text(text)
+    out = tmp_path / "out"
+    summary = score_file(
+        source,
+        out,
+        "query",
+        "result",
+        ["glove-50d"],
+        blocksize=2_000,
+        text_columns=["zip"],
+        client=client,
+        progress=False,
+    )
+    assert summary.partitions > 5 and summary.malformed == 1
+    back = pd.read_parquet(out)
+    assert len(back) == n and back["id"].tolist() == list(range(n))
+    import pyarrow.dataset as ds
+
+    schema = ds.dataset(out).schema  # one schema across every part
+    assert [str(schema.field(c).type) for c in ("id", "price", "flag", "day", "zip", "empty")] == [
+        "int64",
+        "double",
+        "bool",
+        "date32[day]",
+        "string",
+        "string",
+    ]
+    assert back["id"].dtype == np.int64 and back["price"].dtype == np.float64
+    assert back["price"].iloc[7] == 7 / 4 and back["flag"].iloc[3] is False and back["flag"].iloc[4] is True
+    assert back["flag"].iloc[5] is None  # the malformed row's shifted field is not a boolean
+    assert back["empty"].drop(index=5).isna().all()  # row 5 is malformed: its fields are shifted
+    assert isinstance(back["day"].iloc[0], datetime.date) and back["day"].iloc[30] == datetime.date(2024, 1, 3)
+    assert back["zip"].iloc[7] == "00007"  # kept as text: leading zeros stay
+    assert back["query"].iloc[5] == "the cat 5" and back["reason_glove-50d"].iloc[5].startswith("malformed row")
+
+
+def test_a_later_block_that_breaks_a_column_type_names_the_column_block_and_fix(tmp_path, client):
+    rows = ["id,query,result"] + [f"{i},a cat,a dog" for i in range(200)] + ["n/a,a cat,a dog"]
+    source = tmp_path / "pairs.csv"
+    source.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"column 'id' is int64 in the input's first block.*--text-column id"):
+        score_file(
+            source, tmp_path / "out", "query", "result", ["glove-50d"], blocksize=500, client=client, progress=False
+        )
+    summary = score_file(
+        source,
+        tmp_path / "out2",
+        "query",
+        "result",
+        ["glove-50d"],
+        blocksize=500,
+        text_columns=["id"],
+        client=client,
+        progress=False,
+    )
+    back = pd.read_parquet(tmp_path / "out2")
+    assert summary.rows == 201 and back["id"].iloc[-1] == "n/a" and back["id"].iloc[0] == "0"
