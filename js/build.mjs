@@ -1,4 +1,4 @@
-// Bundle each widget entry (one ESM file per widget, no runtime imports) into simwidgets/static/.
+// Bundle each widget entry (one minified ESM file per widget, no runtime imports) into simwidgets/static/.
 import { build } from "esbuild";
 import { copyFileSync, existsSync } from "node:fs";
 
@@ -10,7 +10,7 @@ await build({
   bundle: true,
   format: "esm",
   target: "es2020",
-  minify: false,
+  minify: true,
   legalComments: "none",
   logLevel: "warning",
 });

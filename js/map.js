@@ -3,6 +3,7 @@ import { decodeArray } from "./lib/arrays.js";
 import { category, css, viridis } from "./lib/colors.js";
 import { el, listeners, showTip, throttle } from "./lib/dom.js";
 import { pointRenderer } from "./lib/points.js";
+import { rpc } from "./lib/rpc.js";
 import { buildGrid, inBox, nearest } from "./lib/spatial.js";
 
 /**
@@ -177,8 +178,8 @@ function render({ model, el: root }) {
     } else if (!drag.moved) {
       const p = toData(x, y);
       const i = nearest(grid, xy, p.x, p.y, 6 / view.scale);
-      if (i >= 0) model.send({ type: "neighbours", index: i, k: 10 });
-      else { lines = null; draw(); }
+      if (i >= 0) askNeighbours(i);
+      else { calls.cancelLatest(); lines = null; draw(); }
     }
     drag = null;
   };
@@ -195,12 +196,28 @@ function render({ model, el: root }) {
   const onLeave = () => { tip.style.display = "none"; };
   const onSearch = () => { findMatches(); draw(); model.set("search", search.value); sendSearch(); };
   const sendSearch = throttle(() => model.save_changes(), 300);
-  const onMessage = (msg) => {
-    if (msg && msg.type === "neighbours") {
-      lines = { index: msg.index, neighbours: msg.neighbours };
-      overlay.dataset.lines = String(msg.neighbours.length);
-      draw();
-    }
+  // Neighbours come from Python; only the answer to the latest click is drawn (a late answer
+  // to an earlier click is dropped), and an error is shown instead of waiting for ever.
+  const calls = rpc(model);
+  const askNeighbours = (i) => {
+    const reply = calls.request("neighbours", { index: i, k: 10 });
+    const id = calls.latest;
+    reply.then(
+      (answer) => {
+        if (id !== calls.latest) return;
+        lines = { index: answer.index, neighbours: answer.neighbours };
+        overlay.dataset.lines = String(answer.neighbours.length);
+        delete overlay.dataset.error;
+        draw();
+      },
+      (error) => {
+        if (id !== calls.latest) return;
+        lines = null;
+        overlay.dataset.error = String(error.message);
+        showTip(tip, `neighbours failed: ${error.message}`, 8, 8);
+        draw();
+      },
+    );
   };
   const onCoords = () => load(true);
   const onColors = () => { renderer.setData(xy, colours()); draw(); };
@@ -211,13 +228,13 @@ function render({ model, el: root }) {
   on.dom(overlay, "wheel", onWheel, { passive: false });
   on.dom(overlay, "mouseleave", onLeave);
   on.dom(search, "input", onSearch);
-  on.model(model, "msg:custom", onMessage);
   on.model(model, "change:coords", onCoords);
   on.model(model, "change:colors", onColors);
   on.model(model, "change:status", draw);
   load(true);
   return () => {
     on.dispose();
+    calls.dispose();
     sendSelection.cancel();
     sendSearch.cancel();
     clearTimeout(settle);

@@ -187,3 +187,35 @@ test("liftText says more error when the stacked model is worse", () => {
   assert.equal(liftText(0.15, "minilm"), "15.0% less error than minilm");
   assert.equal(liftText(-0.13, "minilm"), "13.0% more error than minilm (worse than the best single model)");
 });
+
+test("rpc pairs replies with requests by id, rejects errors and stale answers find nobody", async () => {
+  const { rpc } = await import("../lib/rpc.js");
+  const handlers = new Set();
+  const sent = [];
+  const model = {
+    send: (m) => sent.push(m),
+    on: (name, fn) => name === "msg:custom" && handlers.add(fn),
+    off: (name, fn) => handlers.delete(fn),
+  };
+  const reply = (m) => handlers.forEach((fn) => fn(m));
+  const calls = rpc(model, { timeout: 200 });
+  const first = calls.request("neighbours", { index: 1 });
+  const second = calls.request("neighbours", { index: 2 });
+  assert.deepEqual(sent.map((m) => [m.type, m.id, m.method, m.params.index]), [
+    ["rpc-request", 1, "neighbours", 1],
+    ["rpc-request", 2, "neighbours", 2],
+  ]);
+  assert.equal(calls.latest, 2);
+  reply({ type: "rpc-reply", id: 2, ok: false, error: "IndexError: no such point" }); // answers arrive out of order
+  reply({ type: "rpc-reply", id: 1, ok: true, result: { index: 1, neighbours: [4, 5] } });
+  assert.deepEqual(await first, { index: 1, neighbours: [4, 5] });
+  await assert.rejects(second, /IndexError: no such point/);
+  reply({ type: "rpc-reply", id: 1, ok: true, result: "late duplicate" }); // nobody waits: ignored
+  calls.cancelLatest();
+  assert.equal(calls.latest, 3);
+  await assert.rejects(calls.request("neighbours", {}), /no answer from Python in 0.2 s/);
+  const open = calls.request("neighbours", {});
+  calls.dispose();
+  await assert.rejects(open, /closed/);
+  assert.equal(handlers.size, 0);
+});

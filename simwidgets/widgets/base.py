@@ -52,7 +52,11 @@ ARRAY = {"to_json": to_wire, "from_json": from_wire}
 
 
 class Widget(anywidget.AnyWidget):
-    """Base of the simwidgets widgets: unknown keyword arguments are an error, not ignored."""
+    """Base of the simwidgets widgets: unknown keyword arguments are an error, not ignored,
+    and the browser's requests (``js/lib/rpc.js``) are answered by id, errors included."""
+
+    #: Requests the browser may make: request name -> name of the method that answers it.
+    _rpc_methods: dict[str, str] = {}
 
     def __init__(self, **kwargs):
         unknown = sorted(k for k in kwargs if not self.has_trait(k) and not k.startswith("_"))
@@ -60,6 +64,26 @@ class Widget(anywidget.AnyWidget):
             known = sorted(n for n in self.trait_names(sync=True) if not n.startswith("_"))
             raise TypeError(f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}")
         super().__init__(**kwargs)
+        if self._rpc_methods:
+            self.on_msg(self._answer_request)
+
+    def _answer_request(self, widget, content, buffers) -> None:
+        """Answer one ``rpc-request`` with an ``rpc-reply`` of the same id: its result, or the
+        error it raised (the browser shows it instead of waiting)."""
+        if not isinstance(content, dict) or content.get("type") != "rpc-request":
+            return
+        name = content.get("method")
+        try:
+            method = self._rpc_methods.get(name)
+            if method is None:
+                raise ValueError(f"unknown request {name!r}; this widget answers {sorted(self._rpc_methods)}")
+            params = content.get("params") or {}
+            if not isinstance(params, dict):
+                raise TypeError(f"request parameters must be an object, got {type(params).__name__}")
+            reply = {"ok": True, "result": getattr(self, method)(**params)}
+        except Exception as exc:  # every failure goes back to the browser, keyed by the request id
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        self.send({"type": "rpc-reply", "id": content.get("id"), **reply})
 
 
 def bundle(name: str) -> Path:

@@ -52,6 +52,15 @@ class ModelComparison(Widget):
     disagreements = t.List(t.Dict(), help="pairs where the two scatter models disagree most").tag(sync=True)
     ensemble = t.Dict(help="stacked model: table, lift, best_single, importances").tag(sync=True)
 
+    @t.validate("x_model", "y_model")
+    def _check_axis_model(self, proposal):
+        value, names = proposal["value"], self.model_names
+        if not 0 <= value < max(len(names), 1):
+            raise t.TraitError(
+                f"{proposal['trait'].name} must be from 0 to {len(names) - 1} (models {names}), got {value}"
+            )
+        return value
+
     def __init__(
         self,
         pairs_df: pd.DataFrame,

@@ -54,7 +54,7 @@ class EmbeddingMap(Widget):
     colors = t.Any(None, help="uint8 (n,) colour codes: categories, or 0-255 for a continuous scale").tag(
         sync=True, **ARRAY
     )
-    color_mode = t.Unicode("category", help="'category' or 'continuous'").tag(sync=True)
+    color_mode = t.Enum(("category", "continuous"), "category", help="'category' or 'continuous'").tag(sync=True)
     legend = t.List(t.Unicode(), help="category names, by colour code").tag(sync=True)
     labels = t.List(t.Unicode(), help="point labels, row-aligned with coords").tag(sync=True)
     method_shown = t.Unicode("pca", help="projection on screen: 'pca' or 'umap'").tag(sync=True)
@@ -107,7 +107,6 @@ class EmbeddingMap(Widget):
             method_shown="pca",
             **kwargs,
         )
-        self.on_msg(self._on_message)
         self._thread = None
         if method == "umap":
             self.status = "PCA shown; UMAP running…"
@@ -170,12 +169,15 @@ class EmbeddingMap(Widget):
         _, rows = self._index.search(self._vectors[row], k + 1)
         return [int(r) for r in rows[0] if r >= 0 and r != row][:k]
 
-    def _on_message(self, widget, content, buffers) -> None:
-        if isinstance(content, dict) and content.get("type") == "neighbours":
-            row = int(content["index"])
-            self.send(
-                {"type": "neighbours", "index": row, "neighbours": self.neighbours_of(row, int(content.get("k", 10)))}
-            )
+    _rpc_methods = {"neighbours": "_neighbours_request"}
+
+    def _neighbours_request(self, index, k=10) -> dict:
+        """The browser's click on a point: its neighbours, or a clear error for a bad request."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self._vectors):
+            raise IndexError(f"point {index!r} is not on this map of {len(self._vectors)} points")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
+            raise ValueError(f"k must be a whole number from 1 to 1000, got {k!r}")
+        return {"index": index, "neighbours": self.neighbours_of(index, k)}
 
     def to_html(self, path):
         """A self-contained HTML file (Bokeh, offline) with hover and search."""

@@ -64,6 +64,7 @@ class SimilarityHeatmap(Widget):
     value_range = t.List(t.Float(), default_value=[-1.0, 1.0], help="colour scale [low, high]").tag(sync=True)
     diverging = t.Bool(False, help="diverging colours around 0 (difference of two models)").tag(sync=True)
     selected = t.List(t.List(t.Int()), help="[row, col] cells pinned by clicking, in input order").tag(sync=True)
+    order = t.Enum(("input", "cluster"), "input", help="row and column order: as given, or clustered")
 
     def __init__(self, texts, texts_b=None, model="minilm", threshold=None, order="input", compare=None, **kwargs):
         if order not in ("input", "cluster"):
@@ -85,30 +86,70 @@ class SimilarityHeatmap(Widget):
             diverging = False
             finite = drawn[np.isfinite(drawn)]
             value_range = [float(min(0.0, finite.min())) if finite.size else 0.0, 1.0]
-        self._rows, self._cols = rows, cols
-        row_order = cluster_order(drawn if a is None else a) if order == "cluster" else np.arange(len(rows))
-        if texts_b is None:
+        self._rows, self._cols, self._square = rows, cols, texts_b is None
+        self._drawn, self._a = drawn, a
+        self._matrices = {m.name: (mat if mat is not None else drawn) for m, mat in zip(models, (a, b))}
+        self._row_order = self._col_order = None
+        arranged = self._arranged(order, drawn, a, b)
+        super().__init__(
+            **arranged,
+            model_names=[m.name for m in models],
+            threshold=threshold,
+            value_range=kwargs.pop("value_range", value_range),
+            diverging=diverging,
+            order=order,
+            **kwargs,
+        )
+        self.observe(self._reorder, names=["order"])
+
+    def _arranged(self, order: str, drawn, a, b) -> dict:
+        """The drawn matrices and labels in ``order`` (and the orders kept for selected_pairs)."""
+        base = drawn if a is None else a
+        n_rows, n_cols = base.shape
+        row_order = cluster_order(base) if order == "cluster" else np.arange(n_rows)
+        if self._square:
             col_order = row_order
         else:
-            col_order = cluster_order((drawn if a is None else a).T) if order == "cluster" else np.arange(len(cols))
+            col_order = cluster_order(base.T) if order == "cluster" else np.arange(n_cols)
         self._row_order, self._col_order = row_order, col_order
-        self._matrices = {m.name: (mat if mat is not None else drawn) for m, mat in zip(models, (a, b))}
 
         def arrange(m):
             return None if m is None else np.ascontiguousarray(m[np.ix_(row_order, col_order)], dtype=np.float32)
 
-        super().__init__(
-            matrix=arrange(drawn),
-            detail_a=arrange(a),
-            detail_b=arrange(b),
-            row_labels=[_label(rows[i]) for i in row_order],
-            col_labels=[_label(cols[j]) for j in col_order],
-            model_names=[m.name for m in models],
-            threshold=threshold,
-            value_range=value_range,
-            diverging=diverging,
-            **kwargs,
-        )
+        return {
+            "matrix": arrange(drawn),
+            "detail_a": arrange(a),
+            "detail_b": arrange(b),
+            "row_labels": [_label(self._rows[i]) for i in row_order],
+            "col_labels": [_label(self._cols[j]) for j in col_order],
+        }
+
+    def _reorder(self, change) -> None:
+        names = list(self._matrices)
+        b = self._matrices[names[1]] if len(names) > 1 else None
+        arranged = self._arranged(change["new"], self._drawn, self._a, b)
+        with self.hold_sync():
+            for name, value in arranged.items():
+                setattr(self, name, value)
+            self.selected = []  # pinned cells were positions in the old order
+
+    # -- values checked on every assignment, as at construction ---------------------------
+    @t.validate("threshold")
+    def _check_threshold(self, proposal):
+        value = proposal["value"]
+        if value is None:
+            return value
+        limit = 2.0 if self.diverging else 1.0  # a difference of two cosines lies in [-2, 2]
+        if not np.isfinite(value) or not -limit <= value <= limit:
+            raise t.TraitError(f"threshold must be from {-limit:g} to {limit:g} (a cosine) or None, got {value}")
+        return value
+
+    @t.validate("value_range")
+    def _check_value_range(self, proposal):
+        value = proposal["value"]
+        if len(value) != 2 or not all(np.isfinite(v) for v in value) or not value[0] < value[1]:
+            raise t.TraitError(f"value_range must be [low, high] with low < high, got {list(value)}")
+        return value
 
     def to_html(self, path) -> Path:
         """A self-contained HTML file (Bokeh, offline) with hover and a working threshold slider."""

@@ -31,6 +31,12 @@ class NeighbourExplorer(Widget):
     overlap = t.List(t.List(t.Float()), help="Jaccard overlap of the neighbour sets, model x model").tag(sync=True)
     busy = t.Bool(False, help="True while the kernel searches").tag(sync=True)
 
+    @t.validate("k")
+    def _check_k(self, proposal):
+        if not 1 <= proposal["value"] <= 1000:
+            raise t.TraitError(f"k must be from 1 to 1000 neighbours, got {proposal['value']}")
+        return proposal["value"]
+
     def __init__(self, models=("glove-50d", "minilm"), query: str = "", k: int = 10, among=None, **kwargs):
         self._models = load_models(list(models))
         self._among = among

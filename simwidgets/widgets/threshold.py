@@ -62,6 +62,20 @@ class ThresholdTuner(Widget):
     right_texts = t.List(t.Unicode(), help="right texts").tag(sync=True)
     threshold = t.Float(0.5, help="pairs scoring >= threshold are kept").tag(sync=True)
 
+    @t.validate("threshold", "label_cut")
+    def _check_finite(self, proposal):
+        value = proposal["value"]
+        if not np.isfinite(value):
+            raise t.TraitError(f"{proposal['trait'].name} must be a finite number, got {value}")
+        return value
+
+    @t.validate("model_index")
+    def _check_model_index(self, proposal):
+        value, names = proposal["value"], self.model_names
+        if not 0 <= value < max(len(names), 1):
+            raise t.TraitError(f"model_index must be from 0 to {len(names) - 1} (models {names}), got {value}")
+        return value
+
     def __init__(
         self,
         pairs_df: pd.DataFrame,

@@ -56,6 +56,12 @@ def test_hover_click_neighbours_and_box_selection(notebook):
     assert tip.text_content() != ""
     nb.page.mouse.click(sx, sy)
     nb.page.wait_for_function("(o) => Number(o.dataset.lines || 0) === 10", arg=overlay.element_handle())
+    # a failure in Python comes back as an error reply for that click: shown, not waited on
+    nb.python("def broken(row, k=10):\n    raise RuntimeError('index gone')\nm.neighbours_of = broken")
+    nb.page.mouse.click(sx, sy)
+    nb.page.wait_for_function(
+        "(o) => (o.dataset.error || '').includes('RuntimeError: index gone')", arg=overlay.element_handle()
+    )
     # shift-drag a box over the whole map selects every point, and Python sees it
     nb.page.keyboard.down("Shift")
     nb.page.mouse.move(box["x"] + 2, box["y"] + 2)

@@ -89,6 +89,14 @@ def test_bundles_are_built_from_the_sources(tmp_path):
         assert committed.read_bytes() == built.read_bytes(), f"{built.name} is stale: run make js"
 
 
+def test_shipped_bundles_are_minified_and_marked_as_generated():
+    for bundle in STATIC.glob("*.js"):
+        text = bundle.read_text()
+        assert text.count("\n") < 20 and "@typedef" not in text, f"{bundle.name} is not minified"
+    attributes = (ROOT / ".gitattributes").read_text()
+    assert "simwidgets/static/*.js linguist-generated=true" in attributes
+
+
 def test_neighbour_explorer_overlap_and_errors(glove, minilm):
     from simwidgets import NeighbourExplorer
 
@@ -190,3 +198,77 @@ def test_embedding_map_colours_selection_neighbours_and_umap(glove, tmp_path):
         EmbeddingMap(np.zeros((3, 2)), labels=["a"], method="pca")
     with pytest.raises(ValueError, match="method"):
         EmbeddingMap("glove-50d", method="tsne")
+
+
+def test_values_are_checked_at_construction_and_on_every_assignment(glove):
+    import traitlets
+
+    from simwidgets import SimilarityHeatmap
+
+    texts = ["a cat", "a kitten", "stock prices"]
+    with pytest.raises(traitlets.TraitError, match="threshold must be from -1 to 1"):
+        SimilarityHeatmap(texts, model=glove, threshold=7)
+    heatmap = SimilarityHeatmap(texts, model=glove, threshold=0.5)
+    with pytest.raises(traitlets.TraitError, match="threshold must be from -1 to 1"):
+        heatmap.threshold = 7
+    with pytest.raises(traitlets.TraitError, match="'nonsense'"):
+        heatmap.order = "nonsense"
+    with pytest.raises(traitlets.TraitError, match="low < high"):
+        heatmap.value_range = [1.0, 0.0]
+    with pytest.raises(traitlets.TraitError, match="low < high"):
+        SimilarityHeatmap(texts, model=glove, value_range=[1.0, -1.0])
+    assert heatmap.threshold == 0.5 and heatmap.order == "input"
+    heatmap.threshold = None  # None: nothing masked
+    diff = SimilarityHeatmap(texts, compare=(glove, "tfidf"), threshold=-1.5)  # differences lie in [-2, 2]
+    assert diff.threshold == -1.5
+
+
+def test_changing_the_order_rearranges_rows_labels_and_pinned_pairs(glove):
+    from simwidgets import SimilarityHeatmap
+
+    texts = ["a cat", "stock prices", "a kitten", "the market fell"]
+    heatmap = SimilarityHeatmap(texts, model=glove)
+    heatmap.selected = [[0, 1]]
+    heatmap.order = "cluster"
+    assert sorted(heatmap.row_labels) == sorted(texts) and heatmap.row_labels != texts
+    assert heatmap.selected == []  # positions of the old order are dropped
+    i, j = heatmap.row_labels.index("a cat"), heatmap.col_labels.index("a kitten")
+    heatmap.selected = [[i, j]]
+    pair = heatmap.selected_pairs.iloc[0]
+    assert (pair.left, pair.right) == ("a cat", "a kitten")
+    assert heatmap.matrix[i, j] == pytest.approx(pair["score_glove-50d"])
+
+
+def test_map_neighbour_requests_are_answered_by_id_with_errors(glove):
+    from simwidgets import EmbeddingMap
+
+    m = EmbeddingMap(glove, method="pca", max_points=300)
+    sent = []
+    m.send = sent.append
+    m._handle_custom_msg({"type": "rpc-request", "id": 7, "method": "neighbours", "params": {"index": 3, "k": 4}}, [])
+    m._handle_custom_msg({"type": "rpc-request", "id": 8, "method": "neighbours", "params": {"index": 10**6}}, [])
+    m._handle_custom_msg({"type": "rpc-request", "id": 9, "method": "delete_everything", "params": {}}, [])
+    m._handle_custom_msg({"type": "something else"}, [])
+    assert [r["id"] for r in sent] == [7, 8, 9] and all(r["type"] == "rpc-reply" for r in sent)
+    assert (
+        sent[0]["ok"] and sent[0]["result"]["index"] == 3 and sent[0]["result"]["neighbours"] == m.neighbours_of(3, 4)
+    )
+    assert not sent[1]["ok"] and "point 1000000 is not on this map of 300 points" in sent[1]["error"]
+    assert not sent[2]["ok"] and "unknown request 'delete_everything'" in sent[2]["error"]
+
+
+def test_other_widgets_check_their_values_on_assignment(glove):
+    import pandas as pd
+    import traitlets
+
+    from simwidgets import NeighbourExplorer, ThresholdTuner
+
+    explorer = NeighbourExplorer(models=[glove], query="frog", k=3)
+    with pytest.raises(traitlets.TraitError, match="k must be from 1 to 1000"):
+        explorer.k = 0
+    pairs = pd.DataFrame({"a": ["a cat", "a dog", "stocks"], "b": ["a kitten", "a puppy", "a frog"], "y": [1, 1, 0]})
+    tuner = ThresholdTuner(pairs, "a", "b", label="y", models=[glove], n_null=50)
+    with pytest.raises(traitlets.TraitError, match="finite"):
+        tuner.threshold = float("nan")
+    with pytest.raises(traitlets.TraitError, match="model_index must be from 0 to 0"):
+        tuner.model_index = 3
