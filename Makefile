@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM ?= false
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test]"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[all,test]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -53,6 +53,9 @@ def lab_command(folder: Path, port: int | None, no_browser: bool) -> list[str]:
 
 def run_demo(folder: str | os.PathLike = "simwidgets-demo", port: int | None = None, no_browser: bool = False) -> int:
     """Copy the examples into ``folder`` and run JupyterLab there until it is stopped."""
+    from .extras import require
+
+    require("jupyterlab", "simwidgets demo")
     folder = Path(folder).expanduser().resolve()
     copied = copy_examples(folder)
     print(f"examples in {folder} ({len(copied)} copied, others kept as they were)", flush=True)

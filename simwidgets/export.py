@@ -13,6 +13,22 @@ from pathlib import Path
 import numpy as np
 
 
+def _bokeh() -> None:
+    from .extras import require
+
+    require("bokeh", "HTML export")
+
+
+def _matplotlib():
+    from .extras import require
+
+    matplotlib = require("matplotlib", "PNG export")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _save(layout, path, title: str) -> Path:
     from bokeh.embed import file_html
     from bokeh.resources import INLINE
@@ -34,6 +50,7 @@ def heatmap_html(
     diverging: bool = False,
 ) -> Path:
     """Write a heatmap with hover and a live threshold slider to a self-contained HTML file."""
+    _bokeh()
     from bokeh.layouts import column
     from bokeh.models import CustomJS, CustomJSHover, HoverTool, LinearColorMapper, Slider
     from bokeh.palettes import RdBu11, Viridis256
@@ -88,6 +105,7 @@ def heatmap_html(
 
 def map_html(coords, labels, path: str | os.PathLike, *, colors=None, title: str = "embedding map") -> Path:
     """Write a scatter map with hover and a search box to a self-contained HTML file."""
+    _bokeh()
     from bokeh.layouts import column
     from bokeh.models import ColumnDataSource, CustomJS, HoverTool, TextInput
     from bokeh.plotting import figure
@@ -165,10 +183,7 @@ def export_html(obj, path: str | os.PathLike, **options) -> Path:
 
 def heatmap_png(matrix, path, *, threshold=None, value_range=(0.0, 1.0), diverging=False, title="") -> Path:
     """The heatmap as drawn (cells below the threshold grey), saved with matplotlib."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _matplotlib()
 
     values = np.asarray(matrix, dtype=np.float32)
     cmap = plt.get_cmap("RdBu_r" if diverging else "viridis").with_extremes(bad="#e6e6e6")
@@ -184,10 +199,7 @@ def heatmap_png(matrix, path, *, threshold=None, value_range=(0.0, 1.0), divergi
 
 def map_png(coords, path, *, colors=None, title="") -> Path:
     """The map's points saved with matplotlib."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _matplotlib()
 
     coords = np.asarray(coords, dtype=np.float32)
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)

@@ -20,10 +20,43 @@ from .vectors import content_digest, unit_rows
 EXACT_LIMIT = 60_000_000
 
 
-def _faiss():
-    import faiss
+def _faiss(feature: str = "approximate neighbour search (IVF)"):
+    from .extras import require
 
-    return faiss
+    return require("faiss", feature)
+
+
+def _has_faiss() -> bool:
+    try:
+        _faiss()
+    except ImportError:
+        return False
+    return True
+
+
+class _ExactNumpy:
+    """Exact inner-product search in numpy, for installs without faiss (the ``[scale]`` extra)."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = vectors
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.vectors)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        rows = np.full((len(queries), k), -1, dtype=np.int64)
+        take = min(k, n)
+        for start in range(0, len(queries), 1024):
+            block = queries[start : start + 1024] @ self.vectors.T
+            top = (
+                np.argpartition(-block, take - 1, axis=1)[:, :take]
+                if take < n
+                else np.tile(np.arange(n), (len(block), 1))
+            )
+            top_scores = np.take_along_axis(block, top, axis=1)
+            order = np.lexsort((top, -top_scores), axis=1)  # by score, ties by row, as faiss
+            rows[start : start + len(block), :take] = np.take_along_axis(top, order, axis=1)
+            scores[start : start + len(block), :take] = np.take_along_axis(top_scores, order, axis=1)
+        return scores, rows
 
 
 class NeighbourIndex:
@@ -66,11 +99,14 @@ class NeighbourIndex:
         n, dim = self.vectors.shape
         self.kind = kind if kind != "auto" else ("exact" if n * dim <= EXACT_LIMIT else "ivf")
         self.recall, self.nprobe, self.k = 1.0, None, k
-        faiss = _faiss()
         if self.kind == "exact":
-            self.index = faiss.IndexFlatIP(dim)
-            self.index.add(self.vectors)
+            if _has_faiss():
+                self.index = _faiss().IndexFlatIP(dim)
+                self.index.add(self.vectors)
+            else:
+                self.index = _ExactNumpy(self.vectors)
             return
+        faiss = _faiss(f"approximate neighbour search (IVF, {n:,} x {dim} vectors)")
         params = {"kind": "ivf", "target_recall": target_recall, "k": k, "seed": seed, "v": 1}
         path = self._cache_path(cache_dir, params)
         if path is not None and path.exists():

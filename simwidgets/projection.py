@@ -73,7 +73,9 @@ def umap_2d(
     cache_dir
         Where finished maps are kept, keyed by the vectors and the parameters.
     """
-    import umap
+    from .extras import require
+
+    umap = require("umap", "UMAP maps")
 
     unit = unit_rows(vectors)
     params = {"n_neighbors": n_neighbors, "n_epochs": n_epochs, "min_dist": min_dist, "seed": seed, "v": 1}

@@ -6,7 +6,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["simwidgets.vectors", "simwidgets.texts", "simwidgets.models.specs"])
+@pytest.mark.parametrize(
+    "module", ["simwidgets.vectors", "simwidgets.texts", "simwidgets.models.specs", "simwidgets.extras"]
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0

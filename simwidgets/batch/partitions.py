@@ -181,8 +181,9 @@ def infer_types(part: Partition, text: set) -> tuple:
 
 
 def _compressed_header(file: Path, compression: str) -> bytes:
-    import fsspec
+    from ..extras import missing, require
 
+    fsspec = require("fsspec", "compressed CSV input")
     try:
         with fsspec.open(str(file), "rb", compression=compression) as fh:
             head = b""
@@ -193,7 +194,9 @@ def _compressed_header(file: Path, compression: str) -> bytes:
                 head += chunk
             return head[: head.index(b"\n") + 1] if b"\n" in head else head
     except ImportError as exc:  # zstd needs the zstandard package
-        raise ImportError(f"reading {file.name} needs {exc.name or 'a decompressor'}: pip install zstandard") from exc
+        if (exc.name or "").split(".")[0] == "zstandard":
+            raise missing("zstandard", f"reading {file.name}") from exc
+        raise ImportError(f"reading {file.name} needs {exc.name or 'a decompressor'}, which is not installed") from exc
 
 
 def header_names(header: bytes, sep: str = ",") -> list[str]:

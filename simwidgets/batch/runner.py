@@ -271,6 +271,9 @@ def score_file(
     Every input column is kept; per model, ``score_<name>`` and ``reason_<name>`` are added.
     Reading the output folder (``pandas.read_parquet(output)``) gives the input's rows in order.
     """
+    from ..extras import require
+
+    require("distributed", "score_file (Dask)")
     from distributed import as_completed
     from tqdm.auto import tqdm
 

@@ -34,9 +34,9 @@ class UntrustedFileError(ValueError):
 
 
 def _fastai_text():
-    import fastai.text.all as fastai_text
+    from ..extras import require
 
-    return fastai_text
+    return require("fastai.text.all", "ULMFiT")
 
 
 def _encoder_state(state: dict) -> dict:

