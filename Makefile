@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo walkthrough test lint bench js chromium
+.PHONY: install demo walkthrough test test-fast lint bench js chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,19 @@ js/node_modules: js/package.json
 	cd js && npm install --no-audit --no-fund
 	touch js/node_modules
 
+# Everything: lint, JS unit tests, the library, every example in the Binder reproduction and
+# the widgets in real JupyterLab, Notebook 7 and marimo (Chromium). The slowest tests are
+# listed at the end.
 test: install chromium js/node_modules
 	$(PY) -m ruff check simwidgets tests
 	node --test js/test/
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
+
+# The library alone (no browser, no notebooks, no Binder environment): a few minutes.
+test-fast: install
+	$(PY) -m ruff check simwidgets tests
+	$(PY) -m pytest --durations=10 --ignore=tests/browser --ignore=tests/test_binder.py \
+		--deselect tests/test_examples.py::test_example_notebook_runs
 
 # Rebuild the widgets' JS bundles into simwidgets/static/ (committed, so installs need no Node).
 js: js/node_modules
