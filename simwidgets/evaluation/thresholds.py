@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import _as_gold, gold_kind
+from .metrics import as_gold, gold_kind
 
 
 def threshold_report(scores, gold=None, thresholds=(0.5,), *, good: float | None = None) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def threshold_report(scores, gold=None, thresholds=(0.5,), *, good: float | None
         raise ValueError("give at least one threshold")
     labels = None
     if gold is not None:
-        labels = _as_gold(gold, len(values))
+        labels = as_gold(gold, len(values))
         if good is None:
             if gold_kind(labels) != "binary":
                 found = np.unique(labels[~np.isnan(labels)])

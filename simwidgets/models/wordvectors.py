@@ -28,6 +28,16 @@ POOLINGS = ("mean", "sif")
 _TOKEN_OR_END = re.compile(_TOKEN.pattern + "|\x00")
 
 
+def word_tokens(text: str) -> list[str]:
+    """The words of a text as every word-vector model here reads them (letters and digits,
+    with inner apostrophes, hyphens and dots): train on these to look them up the same way.
+
+    >>> word_tokens("Rock'n'roll isn't dead - e.g. 3.5 stars!")
+    ["Rock'n'roll", "isn't", 'dead', 'e.g', '3.5', 'stars']
+    """
+    return _TOKEN.findall(text)
+
+
 def tokens_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The word tokens (letters, digits and inner apostrophes, hyphens or dots) of many texts
     at once: ``(owner, codes, words)`` with, per token, the text

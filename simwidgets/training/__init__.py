@@ -1,0 +1,15 @@
+"""Training on the user's own labels and texts.
+
+* :func:`fine_tune` - a sentence encoder (MiniLM, any sentence-transformers or Hugging Face
+  encoder) fine-tuned on labelled pairs with sentence-transformers' trainer and losses;
+* :func:`train_word_vectors` - fastText or word2vec vectors from a corpus, with gensim.
+
+Each returns a :class:`TrainedModel` whose ``spec`` every API takes, saved under the cache
+folder by a hash of what made it (the same call again loads it) or in ``output_dir``.
+"""
+
+from .encoder import OBJECTIVES, fine_tune
+from .result import TrainedModel
+from .word_vectors import train_word_vectors
+
+__all__ = ["OBJECTIVES", "TrainedModel", "fine_tune", "train_word_vectors"]

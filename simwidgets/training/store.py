@@ -1,0 +1,102 @@
+"""Where trained models live: named by what made them, written whole or not at all.
+
+A model trained without ``output_dir`` goes under the cache folder, named by a hash of its
+base, data and settings, so the same cell run again loads it instead of training again. A
+folder is complete only when it holds :data:`DONE` (written last, inside a temporary folder
+that is renamed into place), so an interrupted run never leaves a folder that loads as a
+finished model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+#: The file that marks a finished model folder, with what made it.
+DONE = "simwidgets-training.json"
+
+
+def cache_root(cache_dir=None) -> Path:
+    """``cache_dir``, else ``$SIMWIDGETS_CACHE_DIR``, else ``~/.cache/simwidgets``; models go in ``trained/``."""
+    if cache_dir is None:
+        cache_dir = (
+            os.environ.get("SIMWIDGETS_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "simwidgets"
+        )
+    return Path(cache_dir).expanduser() / "trained"
+
+
+def job_key(kind: str, base: str, texts: list[list[str]], arrays: list, settings: dict) -> str:
+    """A hex digest of a training job: its kind, base, every text and label, and the settings."""
+    h = hashlib.blake2b(digest_size=12)
+    h.update(json.dumps({"kind": kind, "base": base, "settings": settings}, sort_keys=True, default=str).encode())
+    for column in texts:
+        h.update(str(len(column)).encode())
+        for text in column:
+            h.update(text.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+    for array in arrays:
+        if array is not None:
+            h.update(memoryview(array.tobytes()))
+    return h.hexdigest()
+
+
+def finished(folder: Path) -> dict | None:
+    """What made a finished model folder (its :data:`DONE` record), or None."""
+    marker = Path(folder) / DONE
+    if not marker.is_file():
+        return None
+    try:
+        return json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def check_target(folder: Path, key: str, overwrite: bool) -> None:
+    """Refuse a folder that holds something other than this job's finished model."""
+    folder = Path(folder)
+    if not folder.exists() or overwrite:
+        return
+    record = finished(folder)
+    if record is not None and record.get("key") == key:
+        return
+    if folder.is_dir() and not any(folder.iterdir()):
+        return
+    what = "another training job's model" if record is not None else "files that are not a model trained here"
+    raise FileExistsError(f"{folder} holds {what}; choose another output_dir or pass overwrite=True")
+
+
+class Staging:
+    """A temporary folder beside ``target``, renamed to it when the model is complete.
+
+    >>> with Staging(Path("out")) as tmp:  # doctest: +SKIP
+    ...     save_model(tmp); write_done(tmp, record)
+    """
+
+    def __init__(self, target: Path):
+        self.target = Path(target)
+        self.tmp = self.target.parent / f".{self.target.name}.tmp-{uuid.uuid4().hex[:8]}"
+
+    def __enter__(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir()
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        if self.target.exists():  # overwrite=True, or an unfinished leftover: replace it
+            old = self.target.parent / f".{self.target.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(self.target, old)
+            os.replace(self.tmp, self.target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.tmp, self.target)
+
+
+def write_done(folder: Path, record: dict) -> None:
+    (Path(folder) / DONE).write_text(json.dumps(record, indent=1, default=str))

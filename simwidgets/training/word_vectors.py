@@ -1,0 +1,162 @@
+"""Word vectors from your own corpus, with gensim: fastText (subwords) or word2vec.
+
+fastText builds a vector for any word from its character n-grams, so the misspellings, slang
+and rare titles of user-written text get vectors too (word2vec leaves them out of vocabulary).
+
+>>> trained = train_word_vectors(log.query.tolist() + log.result.tolist(), kind="fasttext")  # doctest: +SKIP
+>>> sw.neighbours("guitarr", model=trained.spec)        # a misspelling still has neighbours  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..models.wordvectors import word_tokens
+from ..texts import as_text_list, clean_texts
+from .result import TrainedModel
+from .store import Staging, cache_root, check_target, finished, job_key, write_done
+
+KINDS = ("fasttext", "word2vec")
+#: File each kind is saved as, inside its folder (gensim's formats, read back by load_model).
+FILES = {"fasttext": "vectors.bin", "word2vec": "vectors.bin"}
+
+
+def _progress_callback(epochs: int, show: bool):
+    from gensim.models.callbacks import CallbackAny2Vec
+    from tqdm.auto import tqdm
+
+    class Bar(CallbackAny2Vec):
+        def __init__(self):
+            self.bar = tqdm(total=epochs, desc="training word vectors", unit="epoch", disable=not show)
+            self.losses: list[float] = []
+
+        def on_epoch_end(self, model):
+            self.bar.update(1)
+
+        def on_train_end(self, model):
+            self.bar.close()
+
+    return Bar()
+
+
+def train_word_vectors(
+    texts,
+    kind: str = "fasttext",
+    *,
+    dim: int = 100,
+    epochs: int = 5,
+    min_count: int = 2,
+    window: int = 5,
+    min_n: int = 3,
+    max_n: int = 6,
+    seed: int = 0,
+    workers: int | None = None,
+    output_dir=None,
+    overwrite: bool = False,
+    cache_dir=None,
+    progress: bool = True,
+) -> TrainedModel:
+    """Train fastText or word2vec vectors on ``texts`` with gensim.
+
+    Parameters
+    ----------
+    texts
+        The corpus: a list or Series of texts (queries, results, documents). Missing and empty
+        texts are skipped and counted in ``.dropped``.
+    kind
+        ``"fasttext"`` (default: subword n-grams ``min_n``-``max_n`` give vectors to unseen
+        words) or ``"word2vec"``.
+    dim, epochs, min_count, window, seed, workers
+        gensim's settings (``vector_size``, ``epochs``...). ``workers=1`` with a fixed seed is
+        reproducible; more workers are faster.
+    output_dir, overwrite, cache_dir
+        As for :func:`~simwidgets.fine_tune`: by default the model goes under the cache folder,
+        named by a hash of the corpus and settings, and the same call again loads it.
+
+    Returns
+    -------
+    TrainedModel
+        ``.spec`` is ``"fasttext:PATH"`` or ``"word2vec:PATH"`` (gensim's binary formats), and
+        ``.history`` holds the corpus size and vocabulary.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    raw = as_text_list(texts, "texts")
+    clean, reasons = clean_texts(raw)
+    dropped: dict[str, int] = {}
+    for text, why in zip(clean, reasons):
+        if text is None:
+            dropped[why] = dropped.get(why, 0) + 1
+    sentences = [[w.lower() for w in word_tokens(t)] for t in clean if t is not None]
+    sentences = [s for s in sentences if s]
+    n_tokens = sum(map(len, sentences))
+    if len(sentences) < 2 or n_tokens < 10:
+        raise ValueError(
+            f"train_word_vectors needs a corpus of some size; got {len(sentences)} texts, {n_tokens} words"
+        )
+    from collections import Counter
+
+    counts = Counter(w for s in sentences for w in s)
+    if not any(c >= min_count for c in counts.values()):
+        raise ValueError(f"no word occurs {min_count} times or more in {n_tokens} words: lower min_count")
+    settings = {"dim": dim, "epochs": epochs, "min_count": min_count, "window": window, "seed": seed}
+    if kind == "fasttext":
+        settings.update(min_n=min_n, max_n=max_n)
+    key = job_key(kind, "gensim", [[" ".join(s) for s in sentences]], [], settings)
+    target = Path(output_dir).expanduser() if output_dir is not None else cache_root(cache_dir) / f"{kind}-{key}"
+    check_target(target, key, overwrite)
+    spec = f"{kind}:{(target / FILES[kind]).resolve()}"
+    record = finished(target)
+    if record is not None and record.get("key") == key and not overwrite:
+        return _result(spec, target, record, kind, reused=True)
+
+    from gensim.models import FastText, Word2Vec
+
+    start = time.perf_counter()
+    common = dict(
+        vector_size=dim,
+        window=window,
+        min_count=min_count,
+        epochs=epochs,
+        seed=seed,
+        workers=workers or 1,
+        callbacks=[_progress_callback(epochs, progress)],
+    )
+    if kind == "fasttext":
+        model = FastText(sentences, min_n=min_n, max_n=max_n, **common)
+    else:
+        model = Word2Vec(sentences, **common)
+    seconds = time.perf_counter() - start
+    with Staging(target) as tmp:
+        if kind == "fasttext":
+            from gensim.models.fasttext import save_facebook_model
+
+            save_facebook_model(model, str(tmp / FILES[kind]))
+        else:
+            model.wv.save_word2vec_format(str(tmp / FILES[kind]), binary=True)
+        record = {
+            "key": key,
+            "kind": kind,
+            "settings": {**settings, "objective": kind},
+            "dropped": dropped,
+            "seconds": seconds,
+            "history": [{"epochs": epochs, "texts": len(sentences), "words": n_tokens, "vocabulary": len(model.wv)}],
+        }
+        write_done(tmp, record)
+    return _result(spec, target, record, kind, reused=False)
+
+
+def _result(spec: str, target: Path, record: dict, kind: str, reused: bool) -> TrainedModel:
+    return TrainedModel(
+        spec=spec,
+        path=target,
+        history=pd.DataFrame(record.get("history") or []),
+        report=None,
+        objective=kind,
+        dropped=record.get("dropped", {}),
+        reused=reused,
+        seconds=float(record.get("seconds", 0.0)),
+    )
