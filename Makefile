@@ -42,7 +42,7 @@ js/node_modules: js/package.json
 test: install chromium js/node_modules
 	$(PY) -m ruff check simwidgets tests
 	node --test js/test/
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
 
 # The library alone (no browser, no notebooks, no Binder environment): a few minutes.
 test-fast: install
