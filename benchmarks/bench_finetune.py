@@ -119,6 +119,8 @@ def main() -> None:
         seconds_plain=min(plain_s),
         seconds_ours=min(ours_s),
         time_ratio=min(ours_s) / min(plain_s),
+        seconds_plain_rounds=[round(x, 2) for x in plain_s],
+        seconds_ours_rounds=[round(x, 2) for x in ours_s],
     )
     record("finetune_vs_sentence_transformers", figures)
 

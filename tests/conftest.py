@@ -32,6 +32,19 @@ SENTENCES = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Groups for ``pytest -n 2 --dist loadgroup`` (make test): every browser test in one
+    worker (one JupyterLab, one Chromium), the Binder examples in one (one environment), and
+    each other module whole in one worker, so its module-scoped fixtures are built once."""
+    browser = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        group = "browser" if browser in Path(item.fspath).parents else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def test_data() -> Path:
     """``tests/data``: the word-similarity sets and STS-B train/dev, shipped with the repository."""

@@ -149,3 +149,30 @@ def test_several_gpus_score_with_one_worker_on_each_card(minilm_dir, stsb_dev, t
     out = pd.read_parquet(tmp_path / "out")
     assert out["left"].tolist() == pairs["left"].tolist() and out["score_minilm"].notna().all()
     print(f"{summary.rows} pairs on {len(gpus)} GPUs: peak memory per card {sorted(memory.values())}")
+
+
+def test_fine_tune_trains_on_the_gpu(minilm_dir, stsb_dev, tmp_path):
+    """fine_tune with device="cuda": trained on the card, a report on held-out pairs, and the
+    trained spec scores pairs like any model (the full-size comparison with plain
+    sentence-transformers is benchmarks/bench_finetune.py)."""
+    pytest.importorskip("datasets")
+    from simwidgets import fine_tune, score_pairs
+
+    pairs = stsb_dev.iloc[:256]
+    trained = fine_tune(
+        f"st:{minilm_dir}",
+        pairs.left,
+        pairs.right,
+        pairs.score,
+        epochs=1,
+        validation=0.25,
+        output_dir=tmp_path / "ft",
+        progress=False,
+        device="cuda",
+    )
+    assert trained.report.loc["after", "pairs"] == 64 and trained.history["epoch"].tolist() == [1]
+    assert np.isfinite(trained.history["train_loss"]).all()
+    model = trained.model
+    assert str(next(model.model.parameters()).device).startswith("cuda")
+    scored = score_pairs(pairs.left[:10], pairs.right[:10], models=[trained.spec])
+    assert scored.filter(like="score_").notna().all().all()

@@ -28,12 +28,9 @@ def pytest_collection_modifyitems(config, items):
             import playwright  # noqa: F401
         except ImportError:
             missing = "playwright is not installed"
-    for item in items:
-        if here in Path(item.fspath).parents:
-            # with pytest-xdist (make test), every browser test runs in one worker: one
-            # JupyterLab server and one Chromium for all of them
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            if missing and not os.environ.get("CI"):
+    if missing and not os.environ.get("CI"):
+        for item in items:
+            if here in Path(item.fspath).parents:
                 item.add_marker(pytest.mark.skip(reason=missing))
 
 
