@@ -28,7 +28,7 @@ def test_the_five_widgets_draw_in_notebook_7(lab_server, chromium):
     nb = new_notebook(cells=[new_code_cell(c) for c in CELLS], metadata={"kernelspec": kernelspec})
     nbformat.write(nb, Path(lab_server.root) / name)
     context = chromium.new_context(viewport={"width": 1300, "height": 1200})
-    context.set_default_timeout(90_000)
+    context.set_default_timeout(180_000)  # a kernel start and five widgets, on a busy 2-core machine
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(f"{e} @ {e.stack}"))
