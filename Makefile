@@ -47,7 +47,7 @@ test: install chromium js/node_modules
 # The library alone (no browser, no notebooks, no Binder environment): a few minutes.
 test-fast: install
 	$(PY) -m ruff check simwidgets tests
-	$(PY) -m pytest --durations=10 --ignore=tests/browser --ignore=tests/test_binder.py \
+	$(PY) -m pytest -n 2 --durations=10 --ignore=tests/browser --ignore=tests/test_binder.py \
 		--deselect tests/test_examples.py::test_example_notebook_runs
 
 # Rebuild the widgets' JS bundles into simwidgets/static/ (committed, so installs need no Node).
