@@ -37,12 +37,12 @@ js/node_modules: js/package.json
 	touch js/node_modules
 
 # Everything: lint, JS unit tests, the library, every example in the Binder reproduction and
-# the widgets in real JupyterLab, Notebook 7 and marimo (Chromium). The slowest tests are
-# listed at the end.
+# the widgets in real JupyterLab, Notebook 7 and marimo (Chromium), in two pytest-xdist
+# workers (each builds its own session fixtures). The slowest tests are listed at the end.
 test: install chromium js/node_modules
 	$(PY) -m ruff check simwidgets tests
 	node --test js/test/
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=15
+	$(PY) -m pytest -n 2 --durations=15
 
 # The library alone (no browser, no notebooks, no Binder environment): a few minutes.
 test-fast: install

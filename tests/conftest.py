@@ -32,18 +32,6 @@ SENTENCES = [
 ]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Groups for ``pytest -n 2 --dist loadgroup`` (make test): every browser test in one
-    worker (one JupyterLab, one Chromium) and the Binder examples in one (one environment,
-    marked in their modules); the other tests go to whichever worker is free (grouping each
-    module whole balanced the two workers worse: measured 10:38 against 10:02)."""
-    browser = Path(__file__).resolve().parent / "browser"
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None and browser in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @pytest.fixture(scope="session")
 def test_data() -> Path:
     """``tests/data``: the word-similarity sets and STS-B train/dev, shipped with the repository."""

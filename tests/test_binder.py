@@ -9,10 +9,7 @@ import subprocess
 
 import pytest
 
-pytestmark = [
-    pytest.mark.skipif(os.environ.get("SIMWIDGETS_SKIP_BINDER") == "1", reason="SIMWIDGETS_SKIP_BINDER=1"),
-    pytest.mark.xdist_group("examples"),  # one Binder environment per session, in one worker
-]
+pytestmark = pytest.mark.skipif(os.environ.get("SIMWIDGETS_SKIP_BINDER") == "1", reason="SIMWIDGETS_SKIP_BINDER=1")
 
 
 def test_binder_environment_has_the_package_its_bundles_and_jupyterlab(example_env):

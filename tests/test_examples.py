@@ -14,7 +14,6 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NOTEBOOKS = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
-pytestmark = pytest.mark.xdist_group("examples")  # one Binder environment per session, in one worker
 
 
 def test_examples_are_committed_without_outputs():

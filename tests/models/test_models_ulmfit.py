@@ -4,9 +4,6 @@ import pytest
 from simwidgets import UntrustedFileError, load_model, load_ulmfit
 from simwidgets.texts import ALL_OOV
 
-# one worker trains the session's ULMFiT fixture (make test runs two): ~40 s of CPU once, not twice
-pytestmark = pytest.mark.xdist_group("ulmfit")
-
 TEXTS = ["The government said on Tuesday it would act.", "Fire crews fought the blaze", "a qzxv"]
 
 
