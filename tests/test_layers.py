@@ -45,7 +45,7 @@ def _module_name(path: Path) -> list[str]:
 def _imports(path: Path):
     """(line, target module parts) of every import of the package's own modules in ``path``."""
     parts = _module_name(path)
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    package = parts[:-1]  # the package a relative import starts from (for __init__ too)
     tree = ast.parse(path.read_text(), str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):

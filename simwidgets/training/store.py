@@ -21,12 +21,11 @@ DONE = "simwidgets-training.json"
 
 
 def cache_root(cache_dir=None) -> Path:
-    """``cache_dir``, else ``$SIMWIDGETS_CACHE_DIR``, else ``~/.cache/simwidgets``; models go in ``trained/``."""
-    if cache_dir is None:
-        cache_dir = (
-            os.environ.get("SIMWIDGETS_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "simwidgets"
-        )
-    return Path(cache_dir).expanduser() / "trained"
+    """``cache_dir``, else the package's cache folder (:func:`~simwidgets.models.ulmfit.default_cache_dir`:
+    ``$SIMWIDGETS_CACHE_DIR`` or ``~/.cache/simwidgets``); models go in ``trained/``."""
+    from ..models.ulmfit import default_cache_dir
+
+    return (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / "trained"
 
 
 def job_key(kind: str, base: str, texts: list[list[str]], arrays: list, settings: dict) -> str:

@@ -89,7 +89,6 @@ class SimilarityHeatmap(Widget):
         self._rows, self._cols, self._square = rows, cols, texts_b is None
         self._drawn, self._a = drawn, a
         self._matrices = {m.name: (mat if mat is not None else drawn) for m, mat in zip(models, (a, b))}
-        self._row_order = self._col_order = None
         arranged = self._arranged(order, drawn, a, b)
         super().__init__(
             **arranged,
