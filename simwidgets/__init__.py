@@ -45,6 +45,8 @@ _EXPORTS = {
     "TrainedModel": ".training",
     "fine_tune": ".training",
     "train_word_vectors": ".training",
+    "train_cross_encoder": ".training",
+    "NoVectorsError": ".models",
     "normalize_rows": ".vectors",
     "EmbeddingMap": ".widgets",
     "ModelComparison": ".widgets",
@@ -107,7 +109,9 @@ __all__ = [
     "threshold_report",
     "train_ulmfit",
     "train_word_vectors",
+    "train_cross_encoder",
     "TrainedModel",
+    "NoVectorsError",
     "__version__",
 ]
 

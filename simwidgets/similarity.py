@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .models import Embedder, load_model, load_models
+from .models import Embedder, load_model, load_models, refuse_pair_scorer
 from .texts import MISSING, as_text_list, clean_texts, deduplicate
 from .vectors import normalize_rows
 
@@ -52,6 +52,7 @@ def similarity_matrix(a, b=None, model="minilm", *, block_size: int = 4096, prog
     (3, 3)
     """
     embedder = load_model(model)
+    refuse_pair_scorer(embedder, "a similarity matrix")
     texts_a = as_text_list(a, "a")
     texts_b = None if b is None else as_text_list(b, "b")
     _prepare(embedder, texts_a + (texts_b or []))
@@ -123,6 +124,9 @@ def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None
     left_rows, right_rows = rows[:n], rows[n:]
     columns: dict[str, np.ndarray] = {}
     for embedder in load_models(models):
+        if embedder.scores_pairs:
+            columns.update(_cross_pair_columns(embedder, uniques, left_rows, right_rows, progress))
+            continue
         if embedder.scores_sparse:
             columns.update(_sparse_pair_columns(embedder, uniques, left_rows, right_rows, chunk))
             continue
@@ -145,6 +149,27 @@ def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None
         columns[f"score_{embedder.name}"] = scores
         columns[f"reason_{embedder.name}"] = reasons
     return columns
+
+
+def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress) -> dict:
+    """Pair scores of a pair scorer (a cross-encoder): each distinct pair of usable texts is
+    scored once, in the model's batches, and the scores gathered back to every row."""
+    clean, why = clean_texts(uniques)
+    clean.append(None)
+    reasons = np.array([*why, MISSING], dtype=object)
+    usable = np.array([c is not None for c in clean], dtype=bool)
+    width = np.int64(len(clean))
+    pair_codes, keys = pd.factorize(left_rows.astype(np.int64) * width + right_rows)
+    lk, rk = np.divmod(np.asarray(keys, dtype=np.int64), width)
+    todo = np.flatnonzero(usable[lk] & usable[rk])
+    lefts, rights = [clean[i] for i in lk[todo].tolist()], [clean[i] for i in rk[todo].tolist()]
+    model.warn_truncated(model.count_truncated(lefts, rights), len(todo), "distinct pairs")
+    distinct = np.full(len(keys), np.nan, dtype=np.float32)
+    distinct[todo] = model.score_batch(lefts, rights, progress=progress)
+    scores = distinct[pair_codes]
+    pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, np.zeros(len(left_rows), dtype=bool))
+    scores[~scored] = np.nan
+    return {f"score_{model.name}": scores, f"reason_{model.name}": pair_reasons}
 
 
 def _sparse_pair_columns(embedder, uniques: list, left_rows, right_rows, chunk: int) -> dict:
@@ -240,6 +265,7 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None, approximate: b
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     embedder = load_model(model)
+    refuse_pair_scorer(embedder, "neighbours")
     if among is not None:
         texts = as_text_list(among, "among")
         _prepare(embedder, texts + ([query] if isinstance(query, str) else []))

@@ -10,6 +10,7 @@ Specs (options may follow a ``?``, e.g. ``"glove-50d?pooling=sif"``,
 ``"tfidf"``               TF-IDF over words (``"tfidf-char"``: character n-grams)
 ``"st:PATH_OR_NAME"``     any sentence-transformers model
 ``"hf:PATH_OR_NAME"``     any Hugging Face BERT-family encoder (``pooling``, ``layer``)
+``"ce:PATH_OR_NAME"``     a cross-encoder: scores pairs in [0, 1], has no vectors
 ``"ulmfit:PATH"``         fastai ULMFiT: weights+vocab folder, or an export with ``trust``
 ``"glove:PATH"``          GloVe text file; also ``"word2vec:PATH"``, ``"fasttext:PATH"``
 a callable                any function from a list of texts to a 2-D array
@@ -18,6 +19,7 @@ a callable                any function from a list of texts to a 2-D array
 
 from .base import Distinct, Embedder, EmbedReport, Note
 from .callable import CallableModel
+from .cross_encoder import CrossEncoderModel, NoVectorsError, refuse_pair_scorer
 from .loading import load_model, load_models, register_family
 from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, check_options, check_spec, parse_spec
 from .tfidf import TfidfModel
@@ -43,6 +45,9 @@ __all__ = [
     "WordVectorModel",
     "TfidfModel",
     "CallableModel",
+    "CrossEncoderModel",
+    "NoVectorsError",
+    "refuse_pair_scorer",
     "load_bundled_glove",
     "load_word_vectors",
     "load_ulmfit",

@@ -130,6 +130,9 @@ class Embedder:
     texts_in_vocabulary_space: bool = False
     #: Whether pairs are scored on sparse rows (:meth:`sparse_rows`) instead of dense vectors.
     scores_sparse: bool = False
+    #: Whether the model scores pairs and has no vectors (a cross-encoder:
+    #: :class:`~simwidgets.models.cross_encoder.CrossEncoderModel`).
+    scores_pairs: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -246,11 +249,11 @@ class Embedder:
         self.warn_truncated(int(report.truncated.sum()), len(report.reasons))
         return report
 
-    def warn_truncated(self, n_truncated: int, n_texts: int) -> None:
-        """Warn once that ``n_truncated`` of ``n_texts`` texts were cut at the model's token limit."""
+    def warn_truncated(self, n_truncated: int, n_texts: int, what: str = "texts") -> None:
+        """Warn once that ``n_truncated`` of ``n_texts`` texts (or pairs) were cut at the model's token limit."""
         if n_truncated:
             warnings.warn(
-                f"{n_truncated} of {n_texts} texts were longer than {self.name}'s "
+                f"{n_truncated} of {n_texts} {what} were longer than {self.name}'s "
                 f"limit of {self.max_tokens} tokens and were truncated",
                 SimwidgetsWarning,
                 stacklevel=4,

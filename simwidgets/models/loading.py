@@ -68,6 +68,12 @@ def _hugging_face(target, **options) -> Embedder:
     return HuggingFaceModel(target, **options)
 
 
+def _cross_encoder(target, **options) -> Embedder:
+    from .cross_encoder import CrossEncoderModel
+
+    return CrossEncoderModel(target, **options)
+
+
 def _word_vectors(family: str):
     return lambda target, **options: load_word_vectors(target, family, **options)
 
@@ -82,6 +88,7 @@ BUILDERS: dict[str, Callable[..., Embedder]] = {
     "tfidf-char": _tfidf("char"),
     "st": _sentence_transformer,
     "hf": _hugging_face,
+    "ce": _cross_encoder,
     "ulmfit": lambda target, **options: load_ulmfit(target, **options),
     "glove": _word_vectors("glove"),
     "word2vec": _word_vectors("word2vec"),

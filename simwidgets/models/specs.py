@@ -27,6 +27,7 @@ KNOWN_SPECS = {
     "tfidf-char": "TF-IDF over character n-grams",
     "st:PATH_OR_NAME": "a sentence-transformers model",
     "hf:PATH_OR_NAME": "a Hugging Face encoder (options: pooling=mean|cls, layer=N)",
+    "ce:PATH_OR_NAME": "a sentence-transformers cross-encoder: scores pairs in [0, 1], no vectors",
     "ulmfit:PATH": "a fastai ULMFiT model (weights+vocab folder; or export .pkl with trust=true)",
     "glove:PATH": "GloVe vectors in text format",
     "word2vec:PATH": "word2vec vectors, text or .bin",
@@ -99,6 +100,7 @@ OPTIONS = {
     "minilm": _STREAM,
     "st": _STREAM,
     "hf": {"pooling": ("mean", "cls"), "layer": int, "device": "device", "centre": int},
+    "ce": {"device": "device", "batch_size": int, "max_tokens": int, "dtype": ("float16", "bfloat16", "float32")},
     "glove-50d": _WORDS,
     "glove": _WORDS,
     "word2vec": _WORDS,
@@ -163,7 +165,7 @@ def check_spec(spec, **options) -> None:
     from .transformer import looks_like_path
 
     path = Path(target).expanduser()
-    if (family not in ("st", "hf") or looks_like_path(target)) and not path.exists():
+    if (family not in ("st", "hf", "ce") or looks_like_path(target)) and not path.exists():
         raise FileNotFoundError(f"{family} model not found: {path} (from model spec {spec!r})")
     if family == "ulmfit" and path.is_dir():
         missing = [f for f in ("weights.pth", "vocab.json") if not (path / f).is_file()]

@@ -2,14 +2,17 @@
 
 * :func:`fine_tune` - a sentence encoder (MiniLM, any sentence-transformers or Hugging Face
   encoder) fine-tuned on labelled pairs with sentence-transformers' trainer and losses;
+* :func:`train_cross_encoder` - a cross-encoder (a pair scorer, ``ce:PATH``) trained on
+  labelled pairs with sentence-transformers' ``CrossEncoderTrainer``;
 * :func:`train_word_vectors` - fastText or word2vec vectors from a corpus, with gensim.
 
 Each returns a :class:`TrainedModel` whose ``spec`` every API takes, saved under the cache
 folder by a hash of what made it (the same call again loads it) or in ``output_dir``.
 """
 
+from .cross_encoder import train_cross_encoder
 from .encoder import OBJECTIVES, fine_tune
 from .result import TrainedModel
 from .word_vectors import train_word_vectors
 
-__all__ = ["OBJECTIVES", "TrainedModel", "fine_tune", "train_word_vectors"]
+__all__ = ["OBJECTIVES", "TrainedModel", "fine_tune", "train_cross_encoder", "train_word_vectors"]

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from ..extras import require
 from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, cache_root, check_target, finished, job_key, write_done
+from .store import Staging, job_key, locate, write_done
+from .trainer_args import arguments, require_training
+from .trainer_args import history as read_history
 
 #: Objectives: the sentence-transformers loss each names, and the gold it needs.
 OBJECTIVES = {
@@ -41,8 +41,7 @@ _NOT_ENCODERS = {
 
 def _st_modules():
     """sentence-transformers' losses and evaluators (their home moved in version 6)."""
-    require("datasets", "fine-tuning")
-    require("accelerate", "fine-tuning")
+    require_training()
     try:
         from sentence_transformers.sentence_transformer import evaluation, losses
     except ImportError:  # sentence-transformers 3 to 5
@@ -101,23 +100,6 @@ def _evaluator(evaluation, held: Pairs | None):
         return evaluation.BinaryClassificationEvaluator(held.left, held.right, labels, name="validation"), "cosine_ap"
     scores = held.gold.tolist()
     return evaluation.EmbeddingSimilarityEvaluator(held.left, held.right, scores, name="validation"), "spearman_cosine"
-
-
-def _history(log_history: list[dict], metric: str | None) -> pd.DataFrame:
-    """One row per epoch from the trainer's log: training loss and the validation metric."""
-    rows: dict[int, dict] = {}
-    for entry in log_history:
-        epoch = entry.get("epoch")
-        if epoch is None:
-            continue
-        row = rows.setdefault(int(round(epoch)), {"epoch": int(round(epoch))})
-        if "loss" in entry:
-            row["train_loss"] = float(entry["loss"])
-        if metric is not None:
-            key = f"eval_validation_{metric}"
-            if key in entry:
-                row[f"validation_{metric}"] = float(entry[key])
-    return pd.DataFrame(sorted(rows.values(), key=lambda r: r["epoch"]))
 
 
 def fine_tune(
@@ -207,12 +189,10 @@ def fine_tune(
         [train.gold, *held_arrays],
         settings,
     )
-    target = Path(output_dir).expanduser() if output_dir is not None else cache_root(cache_dir) / f"st-{key}"
-    check_target(target, key, overwrite)
-    record = finished(target)
+    target, record = locate("st", key, output_dir, cache_dir, overwrite)
     spec = f"st:{target.resolve()}"
-    if record is not None and record.get("key") == key and not overwrite:
-        return _result(spec, target, record, reused=True)
+    if record is not None:
+        return TrainedModel.from_record(spec, target, record, reused=True)
 
     losses, evaluation = _st_modules()
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
@@ -226,29 +206,23 @@ def fine_tune(
     loss = getattr(losses, OBJECTIVES[chosen][0])(model)
     evaluator, metric = _evaluator(evaluation, held)
     with Staging(target) as tmp:
-        args = Arguments(
-            output_dir=str(tmp / "checkpoints"),
-            num_train_epochs=epochs,
-            per_device_train_batch_size=batch_size,
-            per_device_eval_batch_size=max(batch_size, 64),
+        args = arguments(
+            Arguments,
+            tmp,
+            epochs=epochs,
+            batch_size=batch_size,
             learning_rate=learning_rate,
             warmup_ratio=warmup_ratio,
             seed=seed,
-            data_seed=seed,
-            eval_strategy="epoch" if evaluator is not None else "no",
-            logging_strategy="epoch",
-            save_strategy="no",
-            report_to="none",
-            disable_tqdm=not progress,
-            use_cpu=not device.startswith("cuda"),
-            fp16=False,
-            bf16=False,
+            evaluate=evaluator is not None,
+            progress=progress,
+            device=device,
         )
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=_dataset(train, chosen), loss=loss, evaluator=evaluator
         )
         trainer.train()
-        history = _history(trainer.state.log_history, metric)
+        history = read_history(trainer.state.log_history, metric)
         model.save(str(tmp))
         seconds = time.perf_counter() - start
         report = None
@@ -276,21 +250,4 @@ def fine_tune(
 
         shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
         write_done(tmp, record)
-    return _result(spec, target, record, reused=False)
-
-
-def _result(spec: str, target: Path, record: dict, reused: bool) -> TrainedModel:
-    report = record.get("report")
-    if report is not None:
-        report = pd.DataFrame(report)
-        report = report.set_index(report.columns[0])
-    return TrainedModel(
-        spec=spec,
-        path=target,
-        history=pd.DataFrame(record.get("history") or []),
-        report=report,
-        objective=record["settings"]["objective"],
-        dropped=record.get("dropped", {}),
-        reused=reused,
-        seconds=float(record.get("seconds", 0.0)),
-    )
+    return TrainedModel.from_record(spec, target, record, reused=False)

@@ -41,6 +41,24 @@ class TrainedModel:
     reused: bool = False
     seconds: float = 0.0
 
+    @classmethod
+    def from_record(cls, spec: str, path: Path, record: dict, reused: bool) -> TrainedModel:
+        """The result of a finished job, from the record saved beside its model."""
+        report = record.get("report")
+        if report is not None:
+            report = pd.DataFrame(report)
+            report = report.set_index(report.columns[0])
+        return cls(
+            spec=spec,
+            path=Path(path),
+            history=pd.DataFrame(record.get("history") or []),
+            report=report,
+            objective=record["settings"]["objective"],
+            dropped=record.get("dropped", {}),
+            reused=reused,
+            seconds=float(record.get("seconds", 0.0)),
+        )
+
     @property
     def model(self):
         """The trained model, loaded (once) as an :class:`~simwidgets.Embedder`."""

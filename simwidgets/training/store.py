@@ -68,6 +68,17 @@ def check_target(folder: Path, key: str, overwrite: bool) -> None:
     raise FileExistsError(f"{folder} holds {what}; choose another output_dir or pass overwrite=True")
 
 
+def locate(prefix: str, key: str, output_dir=None, cache_dir=None, overwrite: bool = False) -> tuple[Path, dict | None]:
+    """Where a job's model goes (``output_dir``, else ``<cache>/trained/<prefix>-<key>``) and,
+    when that folder already holds this very job's finished model, its record (reuse it)."""
+    target = Path(output_dir).expanduser() if output_dir is not None else cache_root(cache_dir) / f"{prefix}-{key}"
+    check_target(target, key, overwrite)
+    record = finished(target)
+    if record is not None and record.get("key") == key and not overwrite:
+        return target, record
+    return target, None
+
+
 class Staging:
     """A temporary folder beside ``target``, renamed to it when the model is complete.
 

@@ -10,14 +10,11 @@ and rare titles of user-written text get vectors too (word2vec leaves them out o
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
-import pandas as pd
 
 from ..models.wordvectors import word_tokens
 from ..texts import as_text_list, clean_texts
 from .result import TrainedModel
-from .store import Staging, cache_root, check_target, finished, job_key, write_done
+from .store import Staging, job_key, locate, write_done
 
 KINDS = ("fasttext", "word2vec")
 #: File each kind is saved as, inside its folder (gensim's formats, read back by load_model).
@@ -106,12 +103,10 @@ def train_word_vectors(
     if kind == "fasttext":
         settings.update(min_n=min_n, max_n=max_n)
     key = job_key(kind, "gensim", [[" ".join(s) for s in sentences]], [], settings)
-    target = Path(output_dir).expanduser() if output_dir is not None else cache_root(cache_dir) / f"{kind}-{key}"
-    check_target(target, key, overwrite)
+    target, record = locate(kind, key, output_dir, cache_dir, overwrite)
     spec = f"{kind}:{(target / FILES[kind]).resolve()}"
-    record = finished(target)
-    if record is not None and record.get("key") == key and not overwrite:
-        return _result(spec, target, record, kind, reused=True)
+    if record is not None:
+        return TrainedModel.from_record(spec, target, record, reused=True)
 
     from gensim.models import FastText, Word2Vec
 
@@ -146,17 +141,4 @@ def train_word_vectors(
             "history": [{"epochs": epochs, "texts": len(sentences), "words": n_tokens, "vocabulary": len(model.wv)}],
         }
         write_done(tmp, record)
-    return _result(spec, target, record, kind, reused=False)
-
-
-def _result(spec: str, target: Path, record: dict, kind: str, reused: bool) -> TrainedModel:
-    return TrainedModel(
-        spec=spec,
-        path=target,
-        history=pd.DataFrame(record.get("history") or []),
-        report=None,
-        objective=kind,
-        dropped=record.get("dropped", {}),
-        reused=reused,
-        seconds=float(record.get("seconds", 0.0)),
-    )
+    return TrainedModel.from_record(spec, target, record, reused=False)

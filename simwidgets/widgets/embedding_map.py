@@ -9,7 +9,7 @@ import pandas as pd
 import traitlets as t
 
 from ..index import NeighbourIndex
-from ..models import Embedder, load_model
+from ..models import Embedder, load_model, refuse_pair_scorer
 from ..projection import neighbour_overlap, pca_2d, umap_2d
 from .base import ARRAY, STYLE, Widget, bundle
 
@@ -77,7 +77,9 @@ class EmbeddingMap(Widget):
             raise ValueError(f"method must be 'umap' or 'pca', got {method!r}")
         kinds = ranks = None
         if isinstance(model_or_vectors, (str, Embedder)) or callable(model_or_vectors):
-            vocab = load_model(model_or_vectors).vocabulary()
+            model = load_model(model_or_vectors)
+            refuse_pair_scorer(model, "a map")
+            vocab = model.vocabulary()
             if max_points:
                 vocab = vocab.subset(slice(0, max_points))
             vectors, default_labels = vocab.vectors, list(vocab.tokens)

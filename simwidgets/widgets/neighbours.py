@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traitlets as t
 
-from ..models import load_models
+from ..models import load_models, refuse_pair_scorer
 from ..similarity import neighbours
 from .base import STYLE, Widget, bundle
 
@@ -39,6 +39,8 @@ class NeighbourExplorer(Widget):
 
     def __init__(self, models=("glove-50d", "minilm"), query: str = "", k: int = 10, among=None, **kwargs):
         self._models = load_models(list(models))
+        for model in self._models:
+            refuse_pair_scorer(model, "neighbours")
         self._among = among
         super().__init__(model_names=[m.name for m in self._models], k=k, **kwargs)
         self.observe(self._search, names=["query", "k"])

@@ -1,8 +1,6 @@
 """NeighbourExplorer and ThresholdTuner in a real JupyterLab."""
 
 
-
-
 def test_neighbour_explorer_query_typed_in_the_browser(notebook):
     nb = notebook(["from simwidgets import NeighbourExplorer\nw = NeighbourExplorer(['glove-50d', 'minilm'], k=5)\nw"])
     box = nb.page.locator("input.sw-query").first

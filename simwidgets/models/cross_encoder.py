@@ -1,0 +1,141 @@
+"""Cross-encoders: models that read both texts of a pair at once and give one score, no vectors.
+
+A cross-encoder (``ce:PATH_OR_NAME``, a sentence-transformers ``CrossEncoder`` with one
+output) is a pair scorer: :func:`~simwidgets.score_pairs`, :func:`~simwidgets.evaluate_pairs`,
+:func:`~simwidgets.fit_ensemble`, the threshold tuner, the model comparison and
+:func:`~simwidgets.score_file` take it like any model, scoring each distinct pair once. It
+has no vectors, so a similarity matrix, neighbours and a map refuse it with
+:class:`NoVectorsError`. Scores lie in [0, 1]: the sigmoid of the model's logit (the
+probability a model trained with binary cross-entropy gives that the pair matches).
+
+>>> model = load_model("ce:./my-cross-encoder")                  # doctest: +SKIP
+>>> score_pairs(["a cat"], ["a kitten"], models=[model])          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .base import Embedder
+
+
+class NoVectorsError(TypeError):
+    """Raised when something that needs vectors (a matrix, neighbours, a map) is given a pair scorer."""
+
+
+def refuse_pair_scorer(model: Embedder, what: str) -> None:
+    """Raise :class:`NoVectorsError` naming ``what`` was asked when ``model`` only scores pairs."""
+    if model.scores_pairs:
+        raise NoVectorsError(
+            f"{model.name} is a cross-encoder: it scores pairs and has no vectors, so it cannot give {what}. "
+            "Use it with score_pairs, evaluate_pairs, fit_ensemble, ThresholdTuner, ModelComparison or "
+            "score_file; for vectors use a sentence encoder (e.g. 'minilm' or a fine_tune result)"
+        )
+
+
+class CrossEncoderModel(Embedder):
+    """A sentence-transformers cross-encoder with one output, as a pair scorer.
+
+    Parameters
+    ----------
+    path_or_name
+        A folder saved by :func:`~simwidgets.train_cross_encoder` (or by sentence-transformers'
+        ``CrossEncoder.save``), or a hub name available offline.
+    device
+        ``"cuda"``, ``"cuda:N"`` or ``"cpu"`` (default: a GPU when present).
+    batch_size
+        Pairs per forward pass (default 32 on a CPU, 256 on a GPU).
+    max_tokens
+        Longest input read, both texts together (default: the model's own); longer pairs are
+        truncated and counted in a warning.
+    dtype
+        ``"float32"`` (default on a CPU) or ``"float16"`` / ``"bfloat16"`` (default on a GPU:
+        ``float16``).
+    """
+
+    scores_pairs = True
+    sort_by_length = False
+
+    def __init__(
+        self,
+        path_or_name,
+        name: str | None = None,
+        *,
+        device: str | None = None,
+        batch_size: int | None = None,
+        max_tokens: int | None = None,
+        dtype: str | None = None,
+        progress_every: int = 4096,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        from .transformer import _check_source, _quiet_loading, pick_device
+
+        source = _check_source(path_or_name, "cross-encoder")
+        self.source = source
+        self.device = pick_device(device)
+        on_gpu = self.device.startswith("cuda")
+        self.batch_size = batch_size or (256 if on_gpu else 32)
+        self.dtype = dtype or ("float16" if on_gpu else "float32")
+        self.progress_every = progress_every
+        from sentence_transformers import CrossEncoder
+
+        with _quiet_loading():
+            self.model = CrossEncoder(source, device=self.device, max_length=max_tokens)
+        if self.model.num_labels != 1:
+            raise ValueError(
+                f"{source} is a cross-encoder with {self.model.num_labels} outputs (a classifier); simwidgets "
+                "scores pairs with one-output cross-encoders (one similarity score per pair)"
+            )
+        if self.dtype != "float32":
+            import torch
+
+            self.model.to(getattr(torch, self.dtype))
+        self.model.eval()
+        # max_seq_length since sentence-transformers 6.1; max_length before
+        self.max_tokens = getattr(self.model, "max_seq_length", None) or self.model.max_length
+        self.name = name or f"ce:{Path(source.rstrip('/')).name}"
+
+    @property
+    def identity(self) -> str:
+        return f"CrossEncoderModel:{self.source}:{self.dtype}"
+
+    def __repr__(self) -> str:
+        return f"<CrossEncoderModel {self.name!r} ({self.source}, {self.device})>"
+
+    # -- what a pair scorer does ----------------------------------------------------------
+    def score_batch(self, lefts: list[str], rights: list[str], *, progress: bool | None = None) -> np.ndarray:
+        """Scores in [0, 1] of clean, non-empty pairs (float32), ``progress`` bar over them."""
+        n = len(lefts)
+        out = np.empty(n, dtype=np.float32)
+        with self._progress_bar(n, progress) as bar:
+            bar.set_description(f"scoring pairs with {self.name}")
+            bar.unit = "pair"
+            for start in range(0, n, self.progress_every):
+                stop = min(n, start + self.progress_every)
+                pairs = list(zip(lefts[start:stop], rights[start:stop]))
+                scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
+                out[start:stop] = np.asarray(scores, dtype=np.float32).reshape(-1)
+                bar.update(stop - start)
+        return out
+
+    def count_truncated(self, lefts: list[str], rights: list[str]) -> int:
+        """How many pairs are longer than :attr:`max_tokens` (both texts and special tokens)."""
+        if not lefts or self.max_tokens is None:
+            return 0
+        lengths = self.model.tokenizer(
+            lefts, rights, truncation=False, return_length=True, return_attention_mask=False, verbose=False
+        )["length"]
+        return int(sum(length > self.max_tokens for length in lengths))
+
+    # -- what it cannot do ----------------------------------------------------------------
+    def embed_report(self, texts, *, progress: bool | None = None):
+        refuse_pair_scorer(self, "vectors of single texts")
+
+    def embed_distinct(self, uniques: list, progress: bool | None = None):
+        refuse_pair_scorer(self, "vectors of single texts")
+
+    def vocabulary(self):
+        refuse_pair_scorer(self, "a vocabulary to map or search")

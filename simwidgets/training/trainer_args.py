@@ -1,0 +1,68 @@
+"""What the sentence-transformers trainers of :mod:`simwidgets.training` share: their
+arguments (no checkpoints kept, one log line and one evaluation per epoch, no reporting
+services) and the per-epoch history read back from their logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..extras import require
+
+
+def require_training() -> None:
+    """The packages sentence-transformers' trainers need beyond inference (extra ``[train]``)."""
+    require("datasets", "fine-tuning")
+    require("accelerate", "fine-tuning")
+
+
+def arguments(
+    cls,
+    folder: Path,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    warmup_ratio: float,
+    seed: int,
+    evaluate: bool,
+    progress: bool,
+    device: str,
+):
+    """``cls`` (a sentence-transformers ``...TrainingArguments``) with the settings every job here uses."""
+    return cls(
+        output_dir=str(Path(folder) / "checkpoints"),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=max(batch_size, 64),
+        learning_rate=learning_rate,
+        warmup_ratio=warmup_ratio,
+        seed=seed,
+        data_seed=seed,
+        eval_strategy="epoch" if evaluate else "no",
+        logging_strategy="epoch",
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=not progress,
+        use_cpu=not device.startswith("cuda"),
+        fp16=False,
+        bf16=False,
+    )
+
+
+def history(log_history: list[dict], metric: str | None) -> pd.DataFrame:
+    """One row per epoch from a trainer's log: training loss and the validation metric."""
+    rows: dict[int, dict] = {}
+    for entry in log_history:
+        epoch = entry.get("epoch")
+        if epoch is None:
+            continue
+        row = rows.setdefault(int(round(epoch)), {"epoch": int(round(epoch))})
+        if "loss" in entry:
+            row["train_loss"] = float(entry["loss"])
+        if metric is not None:
+            key = f"eval_validation_{metric}"
+            if key in entry:
+                row[f"validation_{metric}"] = float(entry[key])
+    return pd.DataFrame(sorted(rows.values(), key=lambda r: r["epoch"]))

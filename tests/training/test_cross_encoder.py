@@ -1,0 +1,152 @@
+"""Cross-encoders: trained on the user's pairs, a pair scorer every pair API takes, refused where vectors are needed."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("datasets", reason="training needs the [train] extra (datasets, accelerate)")
+pytest.importorskip("accelerate", reason="training needs the [train] extra (datasets, accelerate)")
+
+import simwidgets as sw  # noqa: E402
+from simwidgets import NoVectorsError, load_model, score_pairs, train_cross_encoder  # noqa: E402
+from simwidgets.evaluation import read_stsb  # noqa: E402
+from simwidgets.training.store import DONE  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sts(test_data) -> pd.DataFrame:
+    return read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[:48].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def trained(sts, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ce") / "model"
+    return train_cross_encoder(
+        "minilm",
+        sts.left,
+        sts.right,
+        sts.score,
+        epochs=1,
+        max_tokens=64,
+        validation=0.25,
+        output_dir=out,
+        progress=False,
+        device="cpu",
+    )
+
+
+def test_train_cross_encoder_returns_a_ce_spec_history_and_report(trained, sts):
+    assert trained.spec.startswith("ce:") and (trained.path / DONE).is_file()
+    assert trained.objective == "bce" and not trained.reused
+    assert trained.history["epoch"].tolist() == [1]
+    assert {"train_loss", "validation_spearman"} <= set(trained.history.columns)
+    assert list(trained.report.index) == ["before", "after"]
+    assert trained.report.loc["after", "pairs"] == 12  # a quarter of 48 held out
+    # the validation metric the trainer logged is the report's Spearman of the trained model
+    assert trained.history["validation_spearman"].iloc[-1] == pytest.approx(
+        trained.report.loc["after", "spearman"], abs=1e-3
+    )
+
+
+def test_the_same_call_again_loads_the_model(trained, sts):
+    again = train_cross_encoder(
+        "minilm",
+        sts.left,
+        sts.right,
+        sts.score,
+        epochs=1,
+        max_tokens=64,
+        validation=0.25,
+        output_dir=trained.path,
+        progress=False,
+        device="cpu",
+    )
+    assert again.reused and again.spec == trained.spec
+
+
+def test_pairs_are_scored_in_0_1_each_distinct_pair_once_bad_rows_nan_with_reason(trained, monkeypatch):
+    model = load_model(trained.spec)
+    calls = []
+    original = type(model).score_batch
+
+    def counting(self, lefts, rights, **kwargs):
+        calls.append(len(lefts))
+        return original(self, lefts, rights, **kwargs)
+
+    monkeypatch.setattr(type(model), "score_batch", counting)
+    left = ["a cat sits", "a cat sits", None, "", "a dog", "a kitten sits"]
+    right = ["a kitten sits", "a kitten sits", "x", "y", "a dog runs", "a cat sits"]
+    frame = score_pairs(left, right, models=[model])
+    scores, reasons = frame[f"score_{model.name}"], frame[f"reason_{model.name}"]
+    assert calls == [3]  # (a cat, a kitten) once; the swapped pair is a different input
+    assert scores[[0, 1, 4, 5]].between(0, 1).all() and scores[0] == scores[1]
+    assert scores[[2, 3]].isna().all()
+    assert reasons[2] == "left: missing text (None or NaN)" and reasons[3].startswith("left: empty")
+    assert reasons[[0, 1, 4, 5]].isna().all()
+    # the scores are sentence-transformers' own: the sigmoid of the logit
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    plain = CrossEncoder(str(trained.path), device="cpu").predict([("a dog", "a dog runs")])
+    assert scores[4] == pytest.approx(float(plain[0]), abs=1e-5)
+
+
+def test_long_pairs_are_truncated_with_a_warning(trained):
+    model = load_model(trained.spec)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        score_pairs(["word " * 200], ["short"], models=[model])
+    assert any("distinct pairs were longer" in str(w.message) for w in caught)
+
+
+def test_what_needs_vectors_refuses_a_cross_encoder_clearly(trained):
+    for call in (
+        lambda: sw.similarity_matrix(["a cat", "a dog"], model=trained.spec),
+        lambda: sw.neighbours("cat", model=trained.spec),
+        lambda: sw.neighbours("cat", model=trained.spec, among=["a dog"]),
+        lambda: sw.EmbeddingMap(trained.spec),
+        lambda: sw.NeighbourExplorer(models=[trained.spec]),
+        lambda: sw.SimilarityHeatmap(["a", "b"], model=trained.spec),
+        lambda: load_model(trained.spec).embed(["a cat"]),
+    ):
+        with pytest.raises(NoVectorsError, match="cross-encoder: it scores pairs and has no vectors"):
+            call()
+
+
+def test_every_pair_api_takes_it(trained, sts, tmp_path, client):
+    name = load_model(trained.spec).name
+    pairs = sts.iloc[:24]
+    table = sw.evaluate_pairs(pairs.left, pairs.right, pairs.score, models=["glove-50d", trained.spec], n_boot=50)
+    assert set(table.index) == {"glove-50d", name} and table.loc[name, "pairs"] == 24
+    scored = score_pairs(pairs.left, pairs.right, models=["glove-50d", trained.spec])
+    result = sw.fit_ensemble(scored, pairs.score.to_numpy(), cv=3, n_estimators=20)
+    assert f"score_{name}" in result.score_columns
+    tuner = sw.ThresholdTuner(pairs, "left", "right", label="score", models=[trained.spec], n_null=10)
+    assert tuner.model_names == [name] and np.isfinite(np.asarray(tuner.scores)).all()
+    comparison = sw.ModelComparison(pairs, "left", "right", "score", models=["glove-50d", trained.spec], ensemble=None)
+    assert comparison.model_names == ["glove-50d", name]
+    pairs.rename(columns={"left": "query", "right": "result"}).to_csv(tmp_path / "pairs.csv", index=False)
+    summary = sw.score_file(
+        tmp_path / "pairs.csv", tmp_path / "out", "query", "result", [trained.spec], client=client, progress=False
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    assert summary.rows == 24
+    np.testing.assert_allclose(out[f"score_{name}"], scored[f"score_{name}"], atol=1e-5)
+
+
+def test_bad_bases_and_input_are_refused(sts, tmp_path):
+    with pytest.raises(ValueError, match="train_word_vectors"):
+        train_cross_encoder("glove-50d", sts.left, sts.right, sts.score, output_dir=tmp_path / "a")
+    with pytest.raises(ValueError, match="at least 8"):
+        train_cross_encoder("minilm", sts.left[:5], sts.right[:5], sts.score[:5], output_dir=tmp_path / "b")
+    with pytest.raises(TypeError, match="gold labels"):
+        train_cross_encoder("minilm", sts.left, sts.right)
+    with pytest.raises(FileNotFoundError):
+        train_cross_encoder("ce:./no-such-folder", sts.left, sts.right, sts.score, output_dir=tmp_path / "c")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        train_cross_encoder("minilm", sts.left, sts.right, sts.score, output_dir=tmp_path / "d")
