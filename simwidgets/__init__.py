@@ -47,6 +47,7 @@ _EXPORTS = {
     "train_word_vectors": ".training",
     "train_cross_encoder": ".training",
     "NoVectorsError": ".models",
+    "PairFunction": ".models",
     "normalize_rows": ".vectors",
     "EmbeddingMap": ".widgets",
     "ModelComparison": ".widgets",
@@ -112,6 +113,7 @@ __all__ = [
     "train_cross_encoder",
     "TrainedModel",
     "NoVectorsError",
+    "PairFunction",
     "__version__",
 ]
 

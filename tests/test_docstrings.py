@@ -7,7 +7,14 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["simwidgets.vectors", "simwidgets.texts", "simwidgets.models.specs", "simwidgets.extras"]
+    "module",
+    [
+        "simwidgets.vectors",
+        "simwidgets.texts",
+        "simwidgets.models.specs",
+        "simwidgets.extras",
+        "simwidgets.models.pair_scorer",
+    ],
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))

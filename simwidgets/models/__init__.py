@@ -19,8 +19,9 @@ a callable                any function from a list of texts to a 2-D array
 
 from .base import Distinct, Embedder, EmbedReport, Note
 from .callable import CallableModel
-from .cross_encoder import CrossEncoderModel, NoVectorsError, refuse_pair_scorer
+from .cross_encoder import CrossEncoderModel
 from .loading import load_model, load_models, register_family
+from .pair_scorer import NoVectorsError, PairFunction, PairScorer, refuse_pair_scorer
 from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, check_options, check_spec, parse_spec
 from .tfidf import TfidfModel
 from .ulmfit import ULMFiTModel, UntrustedFileError, load_ulmfit, save_ulmfit, train_ulmfit
@@ -47,6 +48,8 @@ __all__ = [
     "CallableModel",
     "CrossEncoderModel",
     "NoVectorsError",
+    "PairFunction",
+    "PairScorer",
     "refuse_pair_scorer",
     "load_bundled_glove",
     "load_word_vectors",

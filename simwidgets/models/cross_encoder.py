@@ -5,7 +5,7 @@ output) is a pair scorer: :func:`~simwidgets.score_pairs`, :func:`~simwidgets.ev
 :func:`~simwidgets.fit_ensemble`, the threshold tuner, the model comparison and
 :func:`~simwidgets.score_file` take it like any model, scoring each distinct pair once. It
 has no vectors, so a similarity matrix, neighbours and a map refuse it with
-:class:`NoVectorsError`. Scores lie in [0, 1]: the sigmoid of the model's logit (the
+:class:`~simwidgets.models.pair_scorer.NoVectorsError`. Scores lie in [0, 1]: the sigmoid of the model's logit (the
 probability a model trained with binary cross-entropy gives that the pair matches).
 
 >>> model = load_model("ce:./my-cross-encoder")                  # doctest: +SKIP
@@ -18,24 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Embedder
+from .pair_scorer import PairScorer
 
 
-class NoVectorsError(TypeError):
-    """Raised when something that needs vectors (a matrix, neighbours, a map) is given a pair scorer."""
-
-
-def refuse_pair_scorer(model: Embedder, what: str) -> None:
-    """Raise :class:`NoVectorsError` naming ``what`` was asked when ``model`` only scores pairs."""
-    if model.scores_pairs:
-        raise NoVectorsError(
-            f"{model.name} is a cross-encoder: it scores pairs and has no vectors, so it cannot give {what}. "
-            "Use it with score_pairs, evaluate_pairs, fit_ensemble, ThresholdTuner, ModelComparison or "
-            "score_file; for vectors use a sentence encoder (e.g. 'minilm' or a fine_tune result)"
-        )
-
-
-class CrossEncoderModel(Embedder):
+class CrossEncoderModel(PairScorer):
     """A sentence-transformers cross-encoder with one output, as a pair scorer.
 
     Parameters
@@ -55,8 +41,7 @@ class CrossEncoderModel(Embedder):
         ``float16``).
     """
 
-    scores_pairs = True
-    sort_by_length = False
+    is_cross_encoder = True
 
     def __init__(
         self,
@@ -105,7 +90,6 @@ class CrossEncoderModel(Embedder):
     def __repr__(self) -> str:
         return f"<CrossEncoderModel {self.name!r} ({self.source}, {self.device})>"
 
-    # -- what a pair scorer does ----------------------------------------------------------
     def score_batch(self, lefts: list[str], rights: list[str], *, progress: bool | None = None) -> np.ndarray:
         """Scores in [0, 1] of clean, non-empty pairs (float32), ``progress`` bar over them."""
         n = len(lefts)
@@ -129,13 +113,3 @@ class CrossEncoderModel(Embedder):
             lefts, rights, truncation=False, return_length=True, return_attention_mask=False, verbose=False
         )["length"]
         return int(sum(length > self.max_tokens for length in lengths))
-
-    # -- what it cannot do ----------------------------------------------------------------
-    def embed_report(self, texts, *, progress: bool | None = None):
-        refuse_pair_scorer(self, "vectors of single texts")
-
-    def embed_distinct(self, uniques: list, progress: bool | None = None):
-        refuse_pair_scorer(self, "vectors of single texts")
-
-    def vocabulary(self):
-        refuse_pair_scorer(self, "a vocabulary to map or search")

@@ -1,0 +1,81 @@
+"""Pair scorers: models that score a pair of texts directly and have no vectors.
+
+A pair scorer (a cross-encoder, or any function of two lists of texts) goes wherever pairs
+are scored: :func:`~simwidgets.score_pairs`, :func:`~simwidgets.evaluate_pairs`,
+:func:`~simwidgets.fit_ensemble`, the threshold tuner, the model comparison,
+:func:`~simwidgets.score_file`. Each distinct pair of usable texts is scored once. What needs
+vectors (a similarity matrix, neighbours, a map) refuses it with :class:`NoVectorsError`.
+
+>>> overlap = PairFunction(lambda a, b: [len(set(x.split()) & set(y.split())) / 5 for x, y in zip(a, b)],
+...                        name="overlap")
+>>> overlap.score_batch(["a red car"], ["a red bus"]).tolist()
+[0.4000000059604645]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Embedder
+
+
+class NoVectorsError(TypeError):
+    """Raised when something that needs vectors (a matrix, neighbours, a map) is given a pair scorer."""
+
+
+def refuse_pair_scorer(model: Embedder, what: str) -> None:
+    """Raise :class:`NoVectorsError` naming ``what`` was asked when ``model`` only scores pairs."""
+    if model.scores_pairs:
+        kind = "a cross-encoder" if getattr(model, "is_cross_encoder", False) else "a pair scorer"
+        raise NoVectorsError(
+            f"{model.name} is {kind}: it scores pairs and has no vectors, so it cannot give {what}. "
+            "Use it with score_pairs, evaluate_pairs, fit_ensemble, ThresholdTuner, ModelComparison or "
+            "score_file; for vectors use a sentence encoder (e.g. 'minilm' or a fine_tune result)"
+        )
+
+
+class PairScorer(Embedder):
+    """Base class of pair scorers: a family implements :meth:`score_batch`."""
+
+    scores_pairs = True
+    sort_by_length = False
+
+    def score_batch(self, lefts: list[str], rights: list[str], *, progress: bool | None = None) -> np.ndarray:
+        """float32 scores of clean, non-empty pairs (``lefts[i]`` with ``rights[i]``)."""
+        raise NotImplementedError
+
+    def count_truncated(self, lefts: list[str], rights: list[str]) -> int:
+        """How many of these pairs are longer than the model reads (0 when it reads everything)."""
+        return 0
+
+    def embed_report(self, texts, *, progress: bool | None = None):
+        refuse_pair_scorer(self, "vectors of single texts")
+
+    def embed_distinct(self, uniques: list, progress: bool | None = None):
+        refuse_pair_scorer(self, "vectors of single texts")
+
+    def vocabulary(self):
+        refuse_pair_scorer(self, "a vocabulary to map or search")
+
+
+class PairFunction(PairScorer):
+    """Any function ``f(lefts, rights) -> scores`` (one number per pair) as a pair scorer."""
+
+    def __init__(self, function, name: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"expected a callable, got {type(function).__name__}")
+        self.function = function
+        self.name = name or getattr(function, "__name__", "pair-function")
+        if self.name == "<lambda>":
+            self.name = "pair-function"
+
+    def score_batch(self, lefts, rights, *, progress=None) -> np.ndarray:
+        result = self.function(list(lefts), list(rights))
+        try:
+            scores = np.asarray(result, dtype=np.float32).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"pair scorer {self.name!r} must return one number per pair") from exc
+        if len(scores) != len(lefts):
+            raise ValueError(f"pair scorer {self.name!r} returned {len(scores)} scores for {len(lefts)} pairs")
+        return scores
