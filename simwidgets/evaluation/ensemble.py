@@ -219,7 +219,10 @@ class EnsembleResult:
         )
 
 
-def _estimator(kind: str, task: str, seed: int, n_estimators: int):
+def stacked_estimator(kind: str, task: str, seed: int, n_estimators: int):
+    """The unfitted scikit-learn pipeline of a stacked model: median imputation (with
+    missing-value indicators), then a random forest (``"forest"``) or scaled ridge / logistic
+    regression (``"linear"``), for ``task`` ``"regression"`` or ``"classification"``."""
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -305,9 +308,9 @@ def fit_ensemble(
 
     rows = []
     for column in score_cols:  # each model alone, through a linear/logistic fit of its score
-        pred, _ = cross_predict(_estimator("linear", task, seed, n_estimators), [column])
+        pred, _ = cross_predict(stacked_estimator("linear", task, seed, n_estimators), [column])
         rows.append(_row(column[len("score_") :], pred, y, task))
-    ensemble = _estimator(kind, task, seed, n_estimators)
+    ensemble = stacked_estimator(kind, task, seed, n_estimators)
     pred, perm = cross_predict(ensemble, list(X.columns))
     rows.append(_row(f"ensemble ({kind})", pred, y, task))
     table = pd.DataFrame(rows).set_index("model")

@@ -6,13 +6,32 @@
   labelled pairs with sentence-transformers' ``CrossEncoderTrainer``;
 * :func:`train_word_vectors` - fastText or word2vec vectors from a corpus, with gensim.
 
-Each returns a :class:`TrainedModel` whose ``spec`` every API takes, saved under the cache
+* :func:`cross_validate` - off-the-shelf models, trainers (:class:`FineTune`,
+  :class:`CrossEncoderTrainer`, :class:`WordVectorTrainer`) and stacked models judged in the
+  same folds, each trainer fitted on the training folds only.
+
+Each training function returns a :class:`TrainedModel` whose ``spec`` every API takes, saved under the cache
 folder by a hash of what made it (the same call again loads it) or in ``output_dir``.
 """
 
+from .candidates import CrossEncoderTrainer, FineTune, StackedTrainer, Trainer, WordVectorTrainer
 from .cross_encoder import train_cross_encoder
+from .cross_validation import CrossValidation, cross_validate
 from .encoder import OBJECTIVES, fine_tune
 from .result import TrainedModel
 from .word_vectors import train_word_vectors
 
-__all__ = ["OBJECTIVES", "TrainedModel", "fine_tune", "train_cross_encoder", "train_word_vectors"]
+__all__ = [
+    "OBJECTIVES",
+    "CrossEncoderTrainer",
+    "CrossValidation",
+    "FineTune",
+    "StackedTrainer",
+    "TrainedModel",
+    "Trainer",
+    "WordVectorTrainer",
+    "cross_validate",
+    "fine_tune",
+    "train_cross_encoder",
+    "train_word_vectors",
+]

@@ -1,0 +1,121 @@
+"""Trainers: recipes that make a model from labelled pairs, for :func:`~simwidgets.cross_validate`
+and :class:`~simwidgets.ModelComparison` to fit on each training fold and judge on its held-out fold.
+
+>>> candidates = ["minilm", FineTune("minilm", epochs=4), CrossEncoderTrainer("minilm"),
+...               WordVectorTrainer("fasttext"), "ensemble:forest"]     # doctest: +SKIP
+
+A trainer of your own is any object with a ``name`` and ``fit(left, right, gold, *, seed,
+gold_range, progress)`` returning a model (a spec string, an embedder or a pair scorer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Trainer:
+    """Base class of trainers: :meth:`fit` makes a model from training pairs."""
+
+    name = "trained"
+
+    def fit(self, left: list, right: list, gold: np.ndarray, *, seed: int = 0, gold_range=None, progress=False):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class FineTune(Trainer):
+    """:func:`~simwidgets.fine_tune` of ``base`` on each training fold (no inner validation split).
+
+    >>> FineTune("minilm", epochs=4).name
+    'minilm fine-tuned'
+    """
+
+    def __init__(self, base: str = "minilm", *, name: str | None = None, **options):
+        self.base, self.options = base, options
+        self.name = name or f"{base} fine-tuned"
+
+    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        from .encoder import fine_tune
+
+        options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
+        return fine_tune(self.base, left, right, gold, **options).spec
+
+
+class CrossEncoderTrainer(Trainer):
+    """:func:`~simwidgets.train_cross_encoder` from ``base`` on each training fold.
+
+    >>> CrossEncoderTrainer("minilm", epochs=4).name
+    'minilm cross-encoder'
+    """
+
+    def __init__(self, base: str = "minilm", *, name: str | None = None, **options):
+        self.base, self.options = base, options
+        self.name = name or f"{base} cross-encoder"
+
+    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        from .cross_encoder import train_cross_encoder
+
+        options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
+        return train_cross_encoder(self.base, left, right, gold, **options).spec
+
+
+class WordVectorTrainer(Trainer):
+    """:func:`~simwidgets.train_word_vectors` on the texts of each training fold, or on a
+    ``corpus`` of unlabelled texts you give (labels are never used: no leakage either way).
+
+    >>> WordVectorTrainer("fasttext").name
+    'fasttext trained'
+    """
+
+    def __init__(self, kind: str = "fasttext", *, corpus=None, name: str | None = None, **options):
+        self.kind, self.corpus, self.options = kind, corpus, options
+        self.name = name or f"{kind} trained"
+
+    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        from .word_vectors import train_word_vectors
+
+        texts = list(left) + list(right) if self.corpus is None else self.corpus
+        options = {"progress": progress, "seed": seed, **self.options}
+        return train_word_vectors(texts, kind=self.kind, **options).spec
+
+
+class StackedTrainer(Trainer):
+    """A stacked model (``"ensemble:forest"`` or ``"ensemble:linear"``) over the off-the-shelf
+    candidates' scores and pair features, fitted on each training fold.
+
+    >>> StackedTrainer("forest").name
+    'ensemble (forest)'
+    """
+
+    stacks = True
+
+    def __init__(self, kind: str = "forest", *, name: str | None = None, n_estimators: int = 300):
+        if kind not in ("forest", "linear"):
+            raise ValueError(f"a stacked model is 'ensemble:forest' or 'ensemble:linear', got kind {kind!r}")
+        self.kind, self.n_estimators = kind, n_estimators
+        self.name = name or f"ensemble ({kind})"
+
+    def fit_predict(self, train_features, train_gold, test_features, *, task: str, seed: int = 0) -> np.ndarray:
+        """Fit on the training fold's features, predict the held-out fold's."""
+        from ..evaluation.ensemble import stacked_estimator
+
+        model = stacked_estimator(self.kind, task, seed, self.n_estimators)
+        y = train_gold.astype(np.int64) if task == "classification" else train_gold
+        model.fit(train_features, y)
+        if task == "classification":
+            return model.predict_proba(test_features)[:, 1]
+        return model.predict(test_features)
+
+
+def as_candidate(candidate):
+    """A trainer as it is; ``"ensemble:forest"`` / ``"ensemble:linear"`` as a :class:`StackedTrainer`;
+    anything else (a spec, an embedder, a callable) is an off-the-shelf model."""
+    if isinstance(candidate, str) and candidate.startswith("ensemble:"):
+        return StackedTrainer(candidate.partition(":")[2])
+    return candidate
+
+
+def is_trainer(candidate) -> bool:
+    return isinstance(candidate, Trainer) or (hasattr(candidate, "fit") and hasattr(candidate, "name"))

@@ -1,0 +1,234 @@
+"""Every number out of sample: off-the-shelf models, trained models and stacked models judged
+in the same folds, each trained model fitted on the training folds only.
+
+>>> result = sw.cross_validate(["minilm", "glove-50d", sw.FineTune("minilm", epochs=4),
+...                             sw.CrossEncoderTrainer("minilm"), "ensemble:forest"],
+...                            df.query, df.result, df.grade, folds=5)          # doctest: +SKIP
+>>> result.table        # mean, 95% interval, paired difference against the best off-the-shelf model  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..evaluation.folds import pair_folds
+from ..evaluation.metrics import as_gold, gold_kind
+from ..evaluation.paired import METRICS, fold_metrics, interval, paired_bootstrap
+from ..models import load_model
+from ..similarity import score_pairs
+from ..texts import as_text_list
+from .candidates import as_candidate, is_trainer
+
+
+@dataclass
+class CrossValidation:
+    """What :func:`cross_validate` returns.
+
+    Attributes
+    ----------
+    table
+        One row per candidate: ``type`` (off the shelf, trained, stacked), each metric's mean
+        over the folds with its 95% interval (``*_low``, ``*_high``: a bootstrap of the pairs
+        within each fold), and against ``reference`` (the best off-the-shelf model): the paired
+        difference of the first metric (``diff``, ``diff_low``, ``diff_high``, on the same
+        resamples) and ``p_better``, the share of resamples where the candidate is ahead.
+    folds
+        Each candidate's metrics on each held-out fold.
+    scores
+        Every pair with its ``fold`` and, per candidate, ``score_<candidate>``: the score of a
+        model that never saw the pair's label.
+    """
+
+    table: pd.DataFrame
+    folds: pd.DataFrame
+    scores: pd.DataFrame
+    kind: str
+    reference: str | None
+    metric: str
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
+    def __str__(self) -> str:
+        return self.table.to_string(float_format=lambda v: f"{v:.4f}")
+
+
+def cross_validate(
+    candidates,
+    left,
+    right,
+    gold,
+    *,
+    folds: int = 5,
+    groups=None,
+    seed: int = 0,
+    n_boot: int = 1000,
+    kind: str = "auto",
+    progress: bool = True,
+) -> CrossValidation:
+    """Judge models and trainers on the same folds, so no pair is scored by a model that saw its label.
+
+    Parameters
+    ----------
+    candidates
+        Model specs, embedders or callables (scored as they are), trainers
+        (:class:`~simwidgets.FineTune`, :class:`~simwidgets.CrossEncoderTrainer`,
+        :class:`~simwidgets.WordVectorTrainer`, or your own: anything with ``name`` and
+        ``fit``), and ``"ensemble:forest"`` / ``"ensemble:linear"``: a stacked model over the
+        off-the-shelf candidates' scores, fitted on each training fold.
+    left, right, gold
+        The labelled pairs; pairs with NaN gold are left out (and counted in the table).
+    folds, seed
+        ``folds``-fold cross-validation, shuffled with ``seed`` (stratified by gold value when
+        each value is common enough).
+    groups
+        A key per pair (e.g. the query): pairs sharing a key stay in one fold. By default the
+        key is the pair itself, so copies of a pair labelled twice share a fold.
+    n_boot
+        Bootstrap resamples for the intervals and paired differences.
+
+    Returns
+    -------
+    CrossValidation
+        ``.table`` (one row per candidate), ``.folds``, ``.scores``.
+    """
+    lefts, rights = as_text_list(left, "left"), as_text_list(right, "right")
+    if len(lefts) != len(rights):
+        raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
+    labels = as_gold(gold, len(lefts))
+    kind = gold_kind(labels) if kind == "auto" else kind
+    if kind not in METRICS:
+        raise ValueError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
+    items = [as_candidate(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
+    if not items:
+        raise ValueError("no candidates given")
+    if groups is None:  # a pair labelled twice is one pair: both copies share a fold
+        groups = [f"{a}\x00{b}" for a, b in zip(lefts, rights)]
+    fold = pair_folds(labels, folds, seed=seed, groups=groups)
+    finite = labels[~np.isnan(labels)]
+    gold_range = (float(finite.min()), float(finite.max()))
+
+    shelf = [c for c in items if not is_trainer(c)]
+    trainers = [c for c in items if is_trainer(c) and not getattr(c, "stacks", False)]
+    stacked = [c for c in items if getattr(c, "stacks", False)]
+    if stacked and not shelf:
+        raise ValueError("a stacked model ('ensemble:...') stacks the off-the-shelf candidates: give at least one")
+    names: dict[int, str] = {}
+    columns: dict[str, np.ndarray] = {}
+    types: dict[str, str] = {}
+    if shelf:
+        models = [load_model(c) for c in shelf]
+        frame = score_pairs(lefts, rights, models, progress=progress)
+        for c, m in zip(shelf, models):
+            names[id(c)] = m.name
+            columns[m.name] = frame[f"score_{m.name}"].to_numpy(np.float64)
+            types[m.name] = "off the shelf"
+    from tqdm.auto import tqdm
+
+    jobs = (len(trainers) + len(stacked)) * folds
+    with tqdm(total=jobs, desc="cross-validating", unit="fit", disable=not progress or not jobs) as bar:
+        for trainer in trainers:
+            out = np.full(len(lefts), np.nan)
+            for k in range(folds):
+                bar.set_postfix_str(f"{trainer.name}, fold {k + 1}/{folds}")
+                train, test = np.flatnonzero((fold != k) & (fold >= 0)), np.flatnonzero(fold == k)
+                model = trainer.fit(
+                    [lefts[i] for i in train],
+                    [rights[i] for i in train],
+                    labels[train],
+                    seed=seed,
+                    gold_range=gold_range,
+                    progress=False,
+                )
+                scored = score_pairs([lefts[i] for i in test], [rights[i] for i in test], [model], progress=False)
+                out[test] = scored.filter(like="score_").iloc[:, 0].to_numpy(np.float64)
+                bar.update(1)
+            columns[_unique(trainer.name, columns)] = out
+            types[list(columns)[-1]] = "trained"
+        for model in stacked:
+            columns[_unique(model.name, columns)] = _stack(
+                model,
+                columns,
+                [n for n in columns if types.get(n) == "off the shelf"],
+                lefts,
+                rights,
+                labels,
+                fold,
+                folds,
+                kind,
+                seed,
+                bar,
+            )
+            types[list(columns)[-1]] = "stacked"
+
+    candidates_names = list(columns)
+    matrix = np.stack([columns[n] for n in candidates_names])
+    metric_names = METRICS[kind]
+    per_fold = fold_metrics(matrix, labels, fold, kind)
+    boot = paired_bootstrap(matrix, labels, fold, kind, n_boot=n_boot, seed=seed) if n_boot else None
+    shelf_names = [n for n in candidates_names if types[n] == "off the shelf"]
+    means = np.nanmean(per_fold, axis=1) if per_fold.size else per_fold
+    primary = metric_names[0]
+    rows = []
+    reference = None
+    if shelf_names:
+        reference = max(shelf_names, key=lambda n: np.nan_to_num(means[candidates_names.index(n), 0], nan=-np.inf))
+    for i, name in enumerate(candidates_names):
+        labelled = fold >= 0
+        row = {
+            "candidate": name,
+            "type": types[name],
+            "pairs": int(labelled.sum()),
+            "unscored_share": float(np.isnan(matrix[i][labelled]).mean()),
+        }
+        for j, metric in enumerate(metric_names):
+            row[metric] = float(means[i, j])
+            low, high = interval(boot[:, i, j]) if boot is not None else (np.nan, np.nan)
+            row[f"{metric}_low"], row[f"{metric}_high"] = float(low), float(high)
+        if reference is not None:
+            r = candidates_names.index(reference)
+            row["diff"] = float(means[i, 0] - means[r, 0])
+            if boot is not None and i != r:
+                d = boot[:, i, 0] - boot[:, r, 0]
+                low, high = interval(d)
+                row["diff_low"], row["diff_high"] = float(low), float(high)
+                row["p_better"] = float(np.mean(d[np.isfinite(d)] > 0)) if np.isfinite(d).any() else np.nan
+            else:
+                row["diff_low"] = row["diff_high"] = row["p_better"] = np.nan
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("candidate")
+    fold_rows = [
+        {"candidate": name, "fold": k, **{m: float(per_fold[i, k, j]) for j, m in enumerate(metric_names)}}
+        for i, name in enumerate(candidates_names)
+        for k in range(folds)
+    ]
+    scores = pd.DataFrame({"left": lefts, "right": rights, "gold": labels, "fold": fold})
+    for name in candidates_names:
+        scores[f"score_{name}"] = columns[name]
+    return CrossValidation(table, pd.DataFrame(fold_rows), scores, kind, reference, primary)
+
+
+def _unique(name: str, taken) -> str:
+    out, n = name, 2
+    while out in taken:
+        out, n = f"{name} ({n})", n + 1
+    return out
+
+
+def _stack(model, columns, shelf_names, lefts, rights, labels, fold, folds, kind, seed, bar) -> np.ndarray:
+    """Out-of-fold predictions of a stacked model over the off-the-shelf scores and pair features."""
+    from ..evaluation.ensemble import pair_features
+
+    features = pd.DataFrame({f"score_{n}": columns[n] for n in shelf_names})
+    features = pd.concat([features, pair_features(lefts, rights, "glove-50d")], axis=1)
+    task = "classification" if kind == "binary" else "regression"
+    out = np.full(len(lefts), np.nan)
+    for k in range(folds):
+        bar.set_postfix_str(f"{model.name}, fold {k + 1}/{folds}")
+        train, test = np.flatnonzero((fold != k) & (fold >= 0)), np.flatnonzero(fold == k)
+        out[test] = model.fit_predict(features.iloc[train], labels[train], features.iloc[test], task=task, seed=seed)
+        bar.update(1)
+    return out
