@@ -10,6 +10,7 @@ from ..evaluation import evaluate_scores, fit_ensemble
 from ..evaluation.metrics import gold_kind
 from ..models import load_models
 from ..similarity import score_pairs
+from ..training.candidates import as_candidate, is_trainer
 from .base import ARRAY, STYLE, Widget, bundle
 
 
@@ -28,9 +29,17 @@ class ModelComparison(Widget):
     pairs_df, left, right, label
         Labelled pairs: graded labels are binarised at ``label_cut`` for the curves only.
     models
-        Model specs (at least one; two or more for the scatter and the ensemble).
+        Model specs (at least one; two or more for the scatter and the ensemble), and trainers
+        (:class:`~simwidgets.FineTune`, :class:`~simwidgets.CrossEncoderTrainer`,
+        :class:`~simwidgets.WordVectorTrainer`, ``"ensemble:forest"``). With a trainer among
+        them every candidate is judged by :func:`~simwidgets.cross_validate` in ``folds``
+        folds (a progress bar shows the training): each pair's score comes from a model that
+        never saw its label, and the table adds each candidate's ``type``, its fold-mean
+        metric and the paired difference against the best off-the-shelf model.
     ensemble
         ``"forest"``, ``"linear"`` or None (no stacked model).
+    folds
+        Folds of cross-validation when trainers are compared.
 
     Examples
     --------
@@ -70,6 +79,8 @@ class ModelComparison(Widget):
         models=("minilm", "glove-50d"),
         ensemble: str | None = "forest",
         label_cut: float | None = None,
+        folds: int = 5,
+        progress: bool = True,
         **kwargs,
     ):
         from sklearn.metrics import precision_recall_curve, roc_curve
@@ -77,24 +88,44 @@ class ModelComparison(Widget):
         missing = [c for c in (left, right, label) if c not in pairs_df]
         if missing:
             raise KeyError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
-        embedders = load_models(list(models))
-        scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
         gold = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float64)
+        candidates = list(models) if isinstance(models, (list, tuple)) else [models]
+        self.cross_validation = None
+        if any(is_trainer(as_candidate(c)) for c in candidates):
+            from ..training import cross_validate
+
+            result = cross_validate(
+                candidates, pairs_df[left], pairs_df[right], gold, folds=folds, n_boot=200, progress=progress
+            )
+            self.cross_validation = result
+            names = list(result.table.index)
+            scored = result.scores.drop(columns=["gold", "fold"])
+        else:
+            embedders = load_models(candidates)
+            names = [m.name for m in embedders]
+            scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
         table = evaluate_scores(scored, gold, n_boot=200)
+        if self.cross_validation is not None:
+            cv = self.cross_validation
+            extra = cv.table[["type", cv.metric, "diff", "p_better"]].rename(
+                columns={cv.metric: f"fold_mean_{cv.metric}"}
+            )
+            table = table.join(extra)
+            table.insert(0, "type", table.pop("type"))
         if label_cut is None:
             label_cut = 0.5 if gold_kind(gold) == "binary" else float(np.nanmin(gold) + np.nanmax(gold)) / 2
         positive = gold >= label_cut
         curves = {}
-        for m in embedders:
-            s = scored[f"score_{m.name}"].to_numpy(np.float64)
+        for name in names:
+            s = scored[f"score_{name}"].to_numpy(np.float64)
             ok = ~np.isnan(s) & ~np.isnan(gold)
             if len(np.unique(positive[ok])) < 2:
                 continue
             fpr, tpr, _ = roc_curve(positive[ok], s[ok])
             precision, recall, _ = precision_recall_curve(positive[ok], s[ok])
-            curves[m.name] = {"roc": _thin(fpr, tpr), "pr": _thin(recall[::-1], precision[::-1])}
+            curves[name] = {"roc": _thin(fpr, tpr), "pr": _thin(recall[::-1], precision[::-1])}
         stacked = {}
-        if ensemble and len(embedders) >= 2:
+        if ensemble and len(names) >= 2:
             result = fit_ensemble(scored, gold, kind=ensemble, cv=5, n_estimators=200)
             stacked = {
                 "kind": ensemble,
@@ -105,15 +136,15 @@ class ModelComparison(Widget):
             }
             self.ensemble_result = result
         self._frame, self._scored, self._left, self._right = pairs_df, scored, left, right
-        matrix = np.stack([scored[f"score_{m.name}"].to_numpy(np.float32) for m in embedders])
+        matrix = np.stack([scored[f"score_{name}"].to_numpy(np.float32) for name in names])
         super().__init__(
-            model_names=[m.name for m in embedders],
+            model_names=names,
             metrics=_records(table.reset_index()),
             curves=curves,
             scores=matrix,
             labels=gold.astype(np.float32),
             x_model=0,
-            y_model=min(1, len(embedders) - 1),
+            y_model=min(1, len(names) - 1),
             ensemble=stacked,
             left_texts=[str(v) for v in pairs_df[left]],
             right_texts=[str(v) for v in pairs_df[right]],

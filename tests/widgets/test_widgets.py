@@ -272,3 +272,24 @@ def test_other_widgets_check_their_values_on_assignment(glove):
         tuner.threshold = float("nan")
     with pytest.raises(traitlets.TraitError, match="model_index must be from 0 to 0"):
         tuner.model_index = 3
+
+
+def test_model_comparison_takes_trainers_and_judges_every_candidate_out_of_fold(
+    test_data, glove, tmp_path, monkeypatch
+):
+    from simwidgets import ModelComparison, WordVectorTrainer
+    from simwidgets.evaluation import read_stsb
+
+    monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))
+    df = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:120]
+    trainer = WordVectorTrainer("fasttext", dim=16, epochs=2, min_count=1)
+    w = ModelComparison(
+        df, "left", "right", "score", models=["glove-50d", trainer, "ensemble:forest"], folds=3, progress=False
+    )
+    table = w.table()
+    assert list(table.index) == ["glove-50d", "fasttext trained", "ensemble (forest)"]
+    assert table["type"].tolist() == ["off the shelf", "trained", "stacked"]
+    assert {"fold_mean_spearman", "diff", "p_better"} <= set(table.columns)
+    assert w.cross_validation.reference == "glove-50d" and w.scores.shape == (3, 120)
+    np.testing.assert_allclose(w.scores[1], w.cross_validation.scores["score_fasttext trained"], rtol=1e-6)
+    assert len(list((tmp_path / "trained").glob("fasttext-*"))) == 3  # one model per training fold
