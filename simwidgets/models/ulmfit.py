@@ -64,6 +64,11 @@ def _encoder_from_state(state: dict):
     return encoder
 
 
+def copy_encoder(encoder):
+    """A new AWD-LSTM with the same weights (``copy.deepcopy`` fails on its weight-dropout tensors)."""
+    return _encoder_from_state({k: v.detach().clone() for k, v in encoder.state_dict().items()})
+
+
 class ULMFiTModel(Embedder):
     """Sentence vectors from a fastai AWD-LSTM encoder.
 

@@ -60,10 +60,10 @@ def base_source(base) -> tuple[str, str]:
             "own texts with sw.train_word_vectors(texts, kind='fasttext'), or combine several models' scores "
             "with sw.fit_ensemble(scores, gold)"
         )
-    if family.startswith("ulmfit"):
-        raise NotImplementedError(
-            "fine-tuning ULMFiT on pairs (a siamese AWD-LSTM) is not available yet; fine-tune a sentence "
-            "encoder ('minilm', 'st:PATH', 'hf:PATH'), or train ULMFiT on your texts with sw.train_ulmfit"
+    if family == "ce":
+        raise ValueError(
+            f"{base!r} is a cross-encoder, which scores pairs and has no sentence vectors to fine-tune: "
+            "train it further with sw.train_cross_encoder(base, ...)"
         )
     if options:
         raise ValueError(f"give the base without options, got {base!r}")
@@ -111,7 +111,7 @@ def fine_tune(
     objective: str = "auto",
     epochs: int = 1,
     batch_size: int = 16,
-    learning_rate: float = 2e-5,
+    learning_rate: float | None = None,
     warmup_ratio: float = 0.1,
     validation=0.1,
     gold_range=None,
@@ -128,7 +128,9 @@ def fine_tune(
     ----------
     base
         ``"minilm"`` (the bundled all-MiniLM-L6-v2), ``"st:PATH_OR_NAME"`` or ``"hf:PATH_OR_NAME"``
-        (a plain Hugging Face encoder gets mean pooling).
+        (a plain Hugging Face encoder gets mean pooling); or ``"ulmfit-small"`` /
+        ``"ulmfit:PATH"``: the AWD-LSTM encoder trained as a siamese model with fastai
+        (concat pooling, cosine objective; see :mod:`simwidgets.training.ulmfit_pairs`).
     left, right, gold
         The pairs and their labels (graded, e.g. 0 / 0.5 / 1 or 0-5; or binary). ``gold=None``:
         every pair is a positive example (multiple-negatives ranking).
@@ -137,7 +139,8 @@ def fine_tune(
         ranking for positives only; or ``"cosent"``, ``"angle"``, ``"cosine"``,
         ``"online_contrastive"``, ``"mnrl"``.
     epochs, batch_size, learning_rate, warmup_ratio, seed
-        sentence-transformers' training arguments (linear schedule, warm-up share).
+        sentence-transformers' training arguments (linear schedule, warm-up share);
+        ``learning_rate`` defaults to 2e-5 (3e-3 for ULMFiT, the peak of fastai's one-cycle schedule).
     validation
         A share of the pairs held out at random (default 0.1), or ``(left, right, gold)`` pairs,
         or 0 for none. The report and each epoch's validation metric are computed on them.
@@ -158,7 +161,29 @@ def fine_tune(
     """
     if left is None or right is None:
         raise TypeError("fine_tune needs left and right texts (and gold labels, or gold=None for positive pairs)")
+    if isinstance(base, str) and parse_spec(base)[0].startswith("ulmfit"):
+        from .ulmfit_pairs import fine_tune_ulmfit
+
+        return fine_tune_ulmfit(
+            base,
+            left,
+            right,
+            gold,
+            objective=objective,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            validation=validation,
+            gold_range=gold_range,
+            output_dir=output_dir,
+            overwrite=overwrite,
+            cache_dir=cache_dir,
+            seed=seed,
+            device=device,
+            progress=progress,
+        )
     label, source = base_source(base)
+    learning_rate = 2e-5 if learning_rate is None else learning_rate
     pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
     train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
     chosen = AUTO[pairs.kind] if objective == "auto" else objective

@@ -141,8 +141,8 @@ def test_bad_input_is_refused_or_dropped_and_counted(sts, tmp_path):
         fine_tune("glove-50d", sts.left, sts.right, sts.score)
     with pytest.raises(ValueError, match="train_word_vectors"):
         fine_tune("tfidf", sts.left, sts.right, sts.score)
-    with pytest.raises(NotImplementedError, match="ULMFiT"):
-        fine_tune("ulmfit-small", sts.left, sts.right, sts.score)
+    with pytest.raises(ValueError, match="a cross-encoder"):
+        fine_tune("ce:./somewhere", sts.left, sts.right, sts.score)
     left, gold = sts.left[:24].tolist(), sts.score[:24].tolist()
     left[0], left[1], gold[2] = None, "   ", float("nan")
     result = fine_tune(
