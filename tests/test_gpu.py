@@ -176,3 +176,39 @@ def test_fine_tune_trains_on_the_gpu(minilm_dir, stsb_dev, tmp_path):
     assert str(next(model.model.parameters()).device).startswith("cuda")
     scored = score_pairs(pairs.left[:10], pairs.right[:10], models=[trained.spec])
     assert scored.filter(like="score_").notna().all().all()
+
+
+def test_a_cross_encoder_trains_and_scores_on_the_gpu(minilm_dir, stsb_dev, tmp_path):
+    """train_cross_encoder with device="cuda", then its spec scores pairs on the card (float16)
+    as on the CPU (float32), in score_pairs and in score_file --device cuda, each distinct pair once."""
+    pytest.importorskip("datasets")
+    pytest.importorskip("distributed")
+    import torch
+
+    from simwidgets import load_model, score_file, score_pairs, train_cross_encoder
+
+    pairs = stsb_dev.iloc[:256]
+    trained = train_cross_encoder(
+        f"st:{minilm_dir}",
+        pairs.left,
+        pairs.right,
+        pairs.score,
+        epochs=1,
+        validation=0.25,
+        output_dir=tmp_path / "ce",
+        progress=False,
+        device="cuda",
+    )
+    assert trained.spec.startswith("ce:") and trained.report.loc["after", "pairs"] == 64
+    gpu = load_model(trained.spec, device="cuda")
+    cpu = load_model(trained.spec, device="cpu", name="cpu")
+    assert next(gpu.model.parameters()).dtype == torch.float16
+    frame = score_pairs(pairs.left, pairs.right, models=[gpu, cpu])
+    np.testing.assert_allclose(frame[f"score_{gpu.name}"], frame["score_cpu"], atol=5e-3)
+    pairs.rename(columns={"left": "query", "right": "result"}).to_csv(tmp_path / "pairs.csv", index=False)
+    summary = score_file(
+        tmp_path / "pairs.csv", tmp_path / "out", "query", "result", [trained.spec], device="cuda", progress=False
+    )
+    out = pd.read_parquet(tmp_path / "out")
+    assert summary.rows == 256
+    np.testing.assert_allclose(out[f"score_{gpu.name}"], frame["score_cpu"], atol=5e-3)

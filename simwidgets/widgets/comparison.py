@@ -38,8 +38,9 @@ class ModelComparison(Widget):
         metric and the paired difference against the best off-the-shelf model.
     ensemble
         ``"forest"``, ``"linear"`` or None (no stacked model).
-    folds
-        Folds of cross-validation when trainers are compared.
+    folds, groups
+        Folds of cross-validation when trainers are compared, and a key per pair (e.g. the
+        query column's values) whose pairs stay in one fold (see :func:`~simwidgets.cross_validate`).
 
     Examples
     --------
@@ -80,6 +81,7 @@ class ModelComparison(Widget):
         ensemble: str | None = "forest",
         label_cut: float | None = None,
         folds: int = 5,
+        groups=None,
         progress: bool = True,
         **kwargs,
     ):
@@ -95,7 +97,14 @@ class ModelComparison(Widget):
             from ..training import cross_validate
 
             result = cross_validate(
-                candidates, pairs_df[left], pairs_df[right], gold, folds=folds, n_boot=200, progress=progress
+                candidates,
+                pairs_df[left],
+                pairs_df[right],
+                gold,
+                folds=folds,
+                groups=groups,
+                n_boot=200,
+                progress=progress,
             )
             self.cross_validation = result
             names = list(result.table.index)
