@@ -42,7 +42,13 @@ for e in errors:
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_example_notebook_runs(name, example_env):
     python, folder = example_env
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{Path(python).parent}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PATH": f"{Path(python).parent}:{os.environ['PATH']}",
+        "SIMWIDGETS_EXAMPLES_QUICK": "1",  # the training examples' small settings
+        "SIMWIDGETS_CACHE_DIR": str(Path(folder) / ".simwidgets-cache"),  # trained models stay in the test's folder
+    }
     result = subprocess.run([python, "-c", RUN, name], cwd=folder, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0 and "errors: 0" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
 
