@@ -10,6 +10,7 @@
 
 Usage: python benchmarks/bench_training.py [--train-pairs N] [--epochs 1] [--ulmfit-epochs 8]
        [--mrpc PATH] [--mrpc-pairs N] [--folds 5] [--base minilm|st:PATH] [--device cuda]
+       [--kinds bi,ce,ulmfit,fasttext,mrpc]
 (on these 2 CPU cores: --train-pairs 400 --mrpc-pairs 300; on a GPU: everything)
 """
 
@@ -94,30 +95,16 @@ def sts_section(opts, device: str, base: str, figures: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         common = dict(validation=0, gold_range=(0, 5), progress=False, device=device)
-        start = time.perf_counter()
-        bi = sw.fine_tune(
-            base, train.left, train.right, train.score, epochs=opts.epochs, output_dir=tmp / "bi", **common
-        )
-        figures["sts_fine_tuned_seconds"] = time.perf_counter() - start
-        figures["sts_fine_tuned"] = dev_spearman(dev, sw.load_model(bi.spec, device=device))
-
-        figures["sts_plain_cross_encoder_seconds"] = plain_cross_encoder(
-            source, train, opts.epochs, tmp / "plain", device
-        )
-        plain = sw.load_model(f"ce:{tmp / 'plain' / 'model'}", device=device, dtype="float32", name="plain")
-        figures["sts_plain_cross_encoder"] = dev_spearman(dev, plain)
-        start = time.perf_counter()
-        ce = sw.train_cross_encoder(
-            base, train.left, train.right, train.score, epochs=opts.epochs, output_dir=tmp / "ce", **common
-        )
-        figures["sts_cross_encoder_seconds"] = time.perf_counter() - start
-        figures["sts_cross_encoder"] = dev_spearman(dev, sw.load_model(ce.spec, device=device, dtype="float32"))
-        figures["sts_cross_encoder_difference"] = figures["sts_cross_encoder"] - figures["sts_plain_cross_encoder"]
-        figures["sts_cross_encoder_time_ratio"] = (
-            figures["sts_cross_encoder_seconds"] / figures["sts_plain_cross_encoder_seconds"]
-        )
-
-        if have_fastai:
+        if "bi" in opts.kinds:
+            start = time.perf_counter()
+            bi = sw.fine_tune(
+                base, train.left, train.right, train.score, epochs=opts.epochs, output_dir=tmp / "bi", **common
+            )
+            figures["sts_fine_tuned_seconds"] = time.perf_counter() - start
+            figures["sts_fine_tuned"] = dev_spearman(dev, sw.load_model(bi.spec, device=device))
+        if "ce" in opts.kinds:
+            cross_encoders(opts, source, base, train, dev, tmp, device, common, figures)
+        if "ulmfit" in opts.kinds and have_fastai:
             start = time.perf_counter()
             ulm = sw.fine_tune(
                 "ulmfit-small",
@@ -131,16 +118,30 @@ def sts_section(opts, device: str, base: str, figures: dict) -> None:
             figures["sts_ulmfit_siamese_epochs"] = opts.ulmfit_epochs
             figures["sts_ulmfit_siamese_seconds"] = time.perf_counter() - start
             figures["sts_ulmfit_siamese"] = dev_spearman(dev, sw.load_model(ulm.spec))
+        if "fasttext" in opts.kinds and have_words:
+            start = time.perf_counter()
+            words = sw.train_word_vectors(
+                list(train.left) + list(train.right), kind="fasttext", output_dir=tmp / "ft", progress=False, workers=4
+            )
+            figures["sts_fasttext_trained_seconds"] = time.perf_counter() - start
+            figures["sts_fasttext_trained"] = dev_spearman(dev, sw.load_model(words.spec))
 
-        if not have_words:
-            print("gensim or the bundled GloVe is not installed: no word-vector rows")
-            return
-        start = time.perf_counter()
-        words = sw.train_word_vectors(
-            list(train.left) + list(train.right), kind="fasttext", output_dir=tmp / "ft", progress=False, workers=4
-        )
-        figures["sts_fasttext_trained_seconds"] = time.perf_counter() - start
-        figures["sts_fasttext_trained"] = dev_spearman(dev, sw.load_model(words.spec))
+
+def cross_encoders(opts, source, base, train, dev, tmp: Path, device: str, common: dict, figures: dict) -> None:
+    """Ours and plain sentence-transformers' cross-encoder, same data and settings, same run."""
+    figures["sts_plain_cross_encoder_seconds"] = plain_cross_encoder(source, train, opts.epochs, tmp / "plain", device)
+    plain = sw.load_model(f"ce:{tmp / 'plain' / 'model'}", device=device, dtype="float32", name="plain")
+    figures["sts_plain_cross_encoder"] = dev_spearman(dev, plain)
+    start = time.perf_counter()
+    ce = sw.train_cross_encoder(
+        base, train.left, train.right, train.score, epochs=opts.epochs, output_dir=tmp / "ce", **common
+    )
+    figures["sts_cross_encoder_seconds"] = time.perf_counter() - start
+    figures["sts_cross_encoder"] = dev_spearman(dev, sw.load_model(ce.spec, device=device, dtype="float32"))
+    figures["sts_cross_encoder_difference"] = figures["sts_cross_encoder"] - figures["sts_plain_cross_encoder"]
+    figures["sts_cross_encoder_time_ratio"] = (
+        figures["sts_cross_encoder_seconds"] / figures["sts_plain_cross_encoder_seconds"]
+    )
 
 
 def mrpc_section(opts, device: str, base: str, figures: dict) -> None:
@@ -189,15 +190,17 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--base", default="minilm")
     parser.add_argument("--device", default=None)
-    parser.add_argument("--skip-sts", action="store_true")
+    parser.add_argument("--kinds", default="bi,ce,ulmfit,fasttext,mrpc", help="rows to measure (comma list)")
     opts = parser.parse_args()
     import torch
 
     device = opts.device or ("cuda" if torch.cuda.is_available() else "cpu")
     figures = {"device": device, "base": opts.base}
-    if not opts.skip_sts:
+    opts.kinds = set(opts.kinds.split(","))
+    if opts.kinds - {"mrpc"}:
         sts_section(opts, device, opts.base, figures)
-    mrpc_section(opts, device, opts.base, figures)
+    if "mrpc" in opts.kinds:
+        mrpc_section(opts, device, opts.base, figures)
     record("training_before_after", figures)
 
 
