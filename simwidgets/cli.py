@@ -88,6 +88,15 @@ def cmd_evaluate(args) -> int:
     from .evaluation import evaluate_pairs, load_pairs, standard_benchmarks
 
     models = args.model or (["minilm", "glove-50d", "tfidf"] if args.standard else ["minilm"])
+    if args.sts_dir:
+        from .evaluation import evaluate_sts_dir
+
+        if args.file or args.standard:
+            raise ValueError("give either --sts-dir DIR, or a pairs FILE / --standard, not both")
+        table = evaluate_sts_dir(args.sts_dir, models)
+        print("Spearman of cosine scores, pooled over each set's test pairs (MTEB prints these x 100)\n")
+        _print(table)
+        return 0
     if args.standard:
         data_dir = Path(args.file) if args.file else _default_data_dir()
         files = standard_benchmarks(data_dir)
@@ -235,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", help="your own file: column of the human label (0/1, or graded)")
     p.add_argument("--sep", help="your own CSV file's separator (default: tab for .tsv, else comma)")
     p.add_argument("--standard", action="store_true", help="run the standard benchmarks")
+    p.add_argument(
+        "--sts-dir",
+        metavar="DIR",
+        help="SemEval STS 2012-2016 test files (YEAR/NAME.test.tsv or YEAR.NAME.test.tsv) and SICK*.txt "
+        "in DIR: each set's Spearman, pooled over its pairs as MTEB reports them",
+    )
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (0: none)")
     p.set_defaults(func=cmd_evaluate)

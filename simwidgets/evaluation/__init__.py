@@ -4,6 +4,7 @@ from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, ra
 from .datasets import load_pairs, read_columns, read_mrpc, read_sick, read_stsb, read_word_pairs, standard_benchmarks
 from .ensemble import EnsembleResult, fit_ensemble, pair_features
 from .metrics import best_thresholds, evaluate_pairs, evaluate_scores
+from .sts_sets import evaluate_sts_dir, read_sts_tsv
 from .thresholds import threshold_report
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "calibrate",
     "evaluate_pairs",
     "evaluate_scores",
+    "evaluate_sts_dir",
     "fit_ensemble",
     "load_pairs",
     "pair_features",
@@ -22,6 +24,7 @@ __all__ = [
     "read_mrpc",
     "read_sick",
     "read_stsb",
+    "read_sts_tsv",
     "read_word_pairs",
     "standard_benchmarks",
     "threshold_report",
