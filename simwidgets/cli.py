@@ -139,8 +139,8 @@ def cmd_evaluate(args) -> int:
         )
     else:
         _print(result.set_index(["benchmark", "model"]))
-        if "best_f1_keeps_all" in result and result["best_f1_keeps_all"].fillna(False).astype(bool).any():
-            keep_all = result[result["best_f1_keeps_all"].fillna(False).astype(bool)]
+        if "f1_keeps_all" in result and result["f1_keeps_all"].fillna(False).astype(bool).any():
+            keep_all = result[result["f1_keeps_all"].fillna(False).astype(bool)]
             print(
                 f"\nnote: the best-F1 threshold of {', '.join(keep_all['model'])} keeps every pair: its F1 is the "
                 f"'keep all' F1 ({keep_all['keep_all_f1'].iloc[0]:.3f}, {keep_all['positive_share'].iloc[0]:.0%} "

@@ -30,10 +30,10 @@ def test_binary_results_give_the_base_rate_and_flag_a_keep_all_threshold(glove):
     left, right = ["cat", "dog", "car", "sun", "tree"], ["dog", "cat", "bus", "moon", "leaf"]
     table = sw.evaluate_pairs(left, right, [1, 1, 0, 1, 1], ["glove-50d"], n_boot=0).iloc[0]
     assert table["positive_share"] == 0.8 and table["keep_all_f1"] == pytest.approx(2 * 0.8 / 1.8)
-    assert 0 < table["best_f1_kept_share"] <= 1
-    assert table["best_f1_keeps_all"] == (table["best_f1_kept_share"] == 1.0)
-    if table["best_f1_keeps_all"]:
-        assert table["best_f1"] == pytest.approx(table["keep_all_f1"])
+    assert 0 < table["f1_kept_share"] <= 1
+    assert table["f1_keeps_all"] == (table["f1_kept_share"] == 1.0)
+    if table["f1_keeps_all"]:
+        assert table["in_sample_best_f1"] == pytest.approx(table["keep_all_f1"])
 
 
 def test_threshold_report_counts_and_metrics():

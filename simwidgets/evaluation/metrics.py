@@ -111,8 +111,34 @@ def best_thresholds(scores: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
+def _thresholds(x: np.ndarray, y: np.ndarray, *, cv: int, seed: int, n_boot: int) -> dict:
+    """Best-F1 and best-accuracy thresholds: chosen out of sample where each class has ``cv``
+    pairs (else NaN out-of-sample figures), and the in-sample figures under their own names."""
+    from .threshold_choice import choose_threshold
+
+    inside = best_thresholds(x, y.astype(np.int64))
+    row = {f"in_sample_{k}": v for k, v in inside.items()}
+    for objective in ("f1", "accuracy"):
+        try:
+            choice = choose_threshold(x, y, objective, cv=cv, seed=seed, n_boot=n_boot)
+        except ValueError:  # too few pairs of one kind for the folds
+            row.update({objective: np.nan, f"{objective}_low": np.nan, f"{objective}_high": np.nan})
+            row[f"{objective}_threshold"] = inside[f"best_{objective}_threshold"]
+            continue
+        table = choice.table.loc[objective]
+        row[objective], row[f"{objective}_low"], row[f"{objective}_high"] = (
+            float(table["out_of_sample"]),
+            float(table["low"]),
+            float(table["high"]),
+        )
+        row[f"{objective}_threshold"] = choice.threshold
+    row["f1_kept_share"] = float((x >= row["f1_threshold"]).mean())
+    row["f1_keeps_all"] = bool(row["f1_kept_share"] >= 1.0)
+    return row
+
+
 def evaluate_scores(
-    scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: int = 1000, seed: int = 0
+    scores: pd.DataFrame, gold, *, kind: str = "auto", n_boot: int = 1000, seed: int = 0, cv: int = 5
 ) -> pd.DataFrame:
     """Metrics of every ``score_<model>`` column of ``scores`` against ``gold``.
 
@@ -121,11 +147,16 @@ def evaluate_scores(
     counted in ``unscored_share`` (share of the labelled pairs).
 
     Graded gold: ``spearman`` and ``pearson`` with bootstrap 95% intervals (``*_low``,
-    ``*_high``). Binary gold: ``roc_auc``, ``average_precision``, best-F1 and best-accuracy
-    thresholds and values, and the base rate beside them: ``positive_share`` (share of
-    similar pairs), ``keep_all_f1`` (the F1 of keeping every pair, which a best-F1
-    threshold must beat to mean anything), ``best_f1_kept_share`` and ``best_f1_keeps_all``
-    (the best-F1 threshold keeps every pair: it is no better than no threshold).
+    ``*_high``). Binary gold: ``roc_auc``, ``average_precision``, and thresholds chosen **out
+    of sample** (:func:`~simwidgets.choose_threshold`, ``cv`` folds): ``f1_threshold`` (the
+    best-F1 threshold on all pairs, the one to use) with ``f1`` (what thresholds chosen on
+    training folds scored on the held-out folds) and its interval ``f1_low`` / ``f1_high``;
+    the same for ``accuracy``. The flattering in-sample figures stay, named so:
+    ``in_sample_best_f1``, ``in_sample_best_f1_threshold``, ``in_sample_best_accuracy``,
+    ``in_sample_best_accuracy_threshold``. Beside them the base rate: ``positive_share``
+    (share of similar pairs), ``keep_all_f1`` (the F1 of keeping every pair, which a
+    threshold must beat to mean anything), ``f1_kept_share`` and ``f1_keeps_all`` (the
+    best-F1 threshold keeps every pair: it is no better than no threshold).
 
     Gold labels must be numbers (text labels such as "similar" are refused with the values
     found and how to map them); ``kind="binary"`` needs labels 0 and 1.
@@ -173,9 +204,7 @@ def evaluate_scores(
             row["positive_share"] = float(y.mean()) if len(y) else np.nan
             row["keep_all_f1"] = float(2 * y.mean() / (1 + y.mean())) if len(y) and y.mean() > 0 else 0.0
             if both:
-                row.update(best_thresholds(x, y.astype(np.int64)))
-                row["best_f1_kept_share"] = float((x >= row["best_f1_threshold"]).mean())
-                row["best_f1_keeps_all"] = bool(row["best_f1_kept_share"] >= 1.0)
+                row.update(_thresholds(x, y, cv=cv, seed=seed, n_boot=n_boot))
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")
 
@@ -190,6 +219,8 @@ def evaluate_pairs(
     n_boot: int = 1000,
     seed: int = 0,
     progress: bool | None = None,
+    by=None,
+    bins: int = 4,
 ) -> pd.DataFrame:
     """Score labelled pairs with each model and measure agreement with the labels.
 
@@ -205,13 +236,20 @@ def evaluate_pairs(
         ``"auto"`` (binary when labels are only 0/1), ``"graded"`` or ``"binary"``.
     n_boot
         Bootstrap resamples for the 95% intervals (0 to skip).
+    by
+        Metrics per slice as well as overall: ``"length"`` (``bins`` bins of the pair's word
+        count), ``"oov"`` (bins of the share of words outside GloVe's vocabulary), a function
+        ``f(lefts, rights)`` giving one label per pair, or the labels themselves (a column,
+        e.g. ``df.genre``). See :mod:`simwidgets.evaluation.slices`.
 
     Returns
     -------
     pandas.DataFrame
         One row per model (see :func:`evaluate_scores` for the columns). For word pairs with
         a word-vector model, pairs with an unknown word are skipped, as gensim's
-        ``evaluate_word_pairs`` does, and their share is ``unscored_share``.
+        ``evaluate_word_pairs`` does, and their share is ``unscored_share``. With ``by``: one
+        row per slice and model (index ``slice``, ``model``), the pooled rows first as slice
+        ``"all"``; every slice is measured on the same kind of gold as the whole.
 
     Examples
     --------
@@ -219,4 +257,19 @@ def evaluate_pairs(
     >>> evaluate_pairs(pairs.left, pairs.right, pairs.score, models=["glove-50d"])  # doctest: +SKIP
     """
     scores = score_pairs(left, right, models, progress=progress)
-    return evaluate_scores(scores, gold, kind=kind, n_boot=n_boot, seed=seed)
+    if by is None:
+        return evaluate_scores(scores, gold, kind=kind, n_boot=n_boot, seed=seed)
+    from .slices import slice_labels
+
+    labels = as_gold(gold, len(scores))
+    kind = gold_kind(labels) if kind == "auto" else kind
+    groups = slice_labels(by, scores["left"].tolist(), scores["right"].tolist(), bins=bins)
+    tables = [evaluate_scores(scores, labels, kind=kind, n_boot=n_boot, seed=seed).assign(slice="all")]
+    for name in groups.categories:
+        rows = np.flatnonzero(np.asarray(groups == name))
+        if np.isnan(labels[rows]).all():
+            continue  # nothing labelled in this slice
+        part = scores.iloc[rows].reset_index(drop=True)
+        tables.append(evaluate_scores(part, labels[rows], kind=kind, n_boot=n_boot, seed=seed).assign(slice=name))
+    table = pd.concat(tables).reset_index()
+    return table.set_index(["slice", "model"])

@@ -93,7 +93,23 @@ def test_binary_metrics_and_thresholds(glove):
     frame = pd.DataFrame({"score_m": scores})
     out = evaluate_scores(frame, labels).iloc[0]
     assert out["roc_auc"] == pytest.approx(8 / 9)  # 8 of 9 positive-negative pairs ordered right
-    assert {"average_precision", "best_f1_threshold", "best_accuracy_threshold"} <= set(out.index)
+    assert {"average_precision", "f1_threshold", "accuracy_threshold", "in_sample_best_f1_threshold"} <= set(out.index)
+    assert out["in_sample_best_f1"] == pytest.approx(6 / 7) and out["in_sample_best_f1_threshold"] == pytest.approx(0.4)
+    assert np.isnan(out["f1"])  # 3 pairs of each kind: too few for 5 folds, so no out-of-sample figure
+
+
+def test_evaluate_pairs_reports_thresholds_chosen_out_of_sample(test_data):
+    from simwidgets import choose_threshold, evaluate_pairs, score_pairs
+
+    df = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:300]
+    similar = (df.score >= 3).astype(int)
+    row = evaluate_pairs(df.left, df.right, similar, models=["glove-50d"], n_boot=200).iloc[0]
+    scores = score_pairs(df.left, df.right, ["glove-50d"])["score_glove-50d"]
+    choice = choose_threshold(scores, similar, "f1", n_boot=200)
+    assert row["f1_threshold"] == choice.threshold == row["in_sample_best_f1_threshold"]
+    assert row["f1"] == pytest.approx(choice.table.loc["f1", "out_of_sample"])
+    assert row["f1_low"] <= row["f1"] <= row["f1_high"]
+    assert row["f1"] <= row["in_sample_best_f1"]  # the in-sample figure flatters
 
 
 def test_readers_load_the_shipped_sets(test_data):
