@@ -2,7 +2,7 @@
 import { build } from "esbuild";
 import { copyFileSync, existsSync } from "node:fs";
 
-const entries = ["heatmap", "neighbours", "threshold", "map", "comparison"].filter((n) => existsSync(`${n}.js`));
+const entries = ["heatmap", "neighbours", "threshold", "map", "comparison", "labeler"].filter((n) => existsSync(`${n}.js`));
 const out = process.argv[2] || "../simwidgets/static";
 await build({
   entryPoints: entries.map((n) => `${n}.js`),

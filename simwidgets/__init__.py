@@ -66,6 +66,7 @@ _EXPORTS = {
     "NeighbourExplorer": ".widgets",
     "SimilarityHeatmap": ".widgets",
     "ThresholdTuner": ".widgets",
+    "PairLabeler": ".widgets",
 }
 
 
@@ -96,6 +97,7 @@ __all__ = [
     "NeighbourExplorer",
     "SimilarityHeatmap",
     "ThresholdTuner",
+    "PairLabeler",
     "SimwidgetsWarning",
     "UntrustedFileError",
     "Vocabulary",

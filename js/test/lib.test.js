@@ -219,3 +219,26 @@ test("rpc pairs replies with requests by id, rejects errors and stale answers fi
   await assert.rejects(open, /closed/);
   assert.equal(handlers.size, 0);
 });
+
+test("the labeller's keys map to labels, skip and undo; other keys do nothing", async () => {
+  const { actionOf } = await import("../lib/labeler.js");
+  const choices = [
+    { value: 0, name: "0", key: "0" },
+    { value: 0.5, name: "0.5", key: "5" },
+    { value: 1, name: "1", key: "1" },
+  ];
+  assert.deepEqual(actionOf("5", choices, "s", ["u", "Backspace"]), { method: "label", params: { value: 0.5 } });
+  assert.deepEqual(actionOf("s", choices, "s", ["u", "Backspace"]), { method: "skip", params: {} });
+  assert.deepEqual(actionOf("Backspace", choices, "s", ["u", "Backspace"]), { method: "undo", params: {} });
+  assert.equal(actionOf("x", choices, "s", ["u", "Backspace"]), null);
+});
+
+test("the labeller's progress line gives the margin and the labels still needed", async () => {
+  const { progressText } = await import("../lib/labeler.js");
+  const line = progressText({
+    labelled: 40, random: 20, total: 376, remaining: 336, similar_share: 0.25, margin: 0.19,
+    confidence: 0.95, target_margin: 0.03, more_needed: 780, path: "labels.csv",
+  });
+  assert.equal(line, "40 labelled (20 in the random stratum) of 376 · similar share 25.0% ± 19.0% at 95% · 780 more random labels for ± 3.0%");
+  assert.match(progressText({ labelled: 0, random: 0, total: 5, similar_share: null, margin: null, confidence: 0.99, target_margin: 0.05, more_needed: 0 }), /± 5.0% reached/);
+});

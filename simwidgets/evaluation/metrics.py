@@ -221,6 +221,7 @@ def evaluate_pairs(
     progress: bool | None = None,
     by=None,
     bins: int = 4,
+    stratum=None,
 ) -> pd.DataFrame:
     """Score labelled pairs with each model and measure agreement with the labels.
 
@@ -241,6 +242,11 @@ def evaluate_pairs(
         count), ``"oov"`` (bins of the share of words outside GloVe's vocabulary), a function
         ``f(lefts, rights)`` giving one label per pair, or the labels themselves (a column,
         e.g. ``df.genre``). See :mod:`simwidgets.evaluation.slices`.
+    stratum
+        One value per pair, ``"random"`` for labels of a random sample (a
+        :class:`~simwidgets.PairLabeler` file's ``stratum`` column): metrics use those pairs
+        only, since actively chosen pairs are not a sample of the data, and the table's
+        ``sample`` column says how many of the labels that is.
 
     Returns
     -------
@@ -256,6 +262,29 @@ def evaluate_pairs(
     >>> pairs = read_word_pairs("EN-WS-353-ALL.txt")  # doctest: +SKIP
     >>> evaluate_pairs(pairs.left, pairs.right, pairs.score, models=["glove-50d"])  # doctest: +SKIP
     """
+    if stratum is not None:
+        strata = np.asarray(list(stratum), dtype=object)
+        lefts, rights = list(left), list(right)
+        if len(strata) != len(lefts):
+            raise ValueError(f"stratum has {len(strata)} values for {len(lefts)} pairs")
+        keep = np.flatnonzero(strata == "random")
+        if not len(keep):
+            raise ValueError("no pair of the random stratum: label some with strategy='random' (or 'mixed')")
+        golds = as_gold(gold, len(lefts))
+        table = evaluate_pairs(
+            [lefts[i] for i in keep],
+            [rights[i] for i in keep],
+            golds[keep],
+            models,
+            kind=kind,
+            n_boot=n_boot,
+            seed=seed,
+            progress=progress,
+            by=None if by is None else _take(by, keep),
+            bins=bins,
+        )
+        table["sample"] = f"random stratum: {len(keep)} of {len(lefts)} labels"
+        return table
     scores = score_pairs(left, right, models, progress=progress)
     if by is None:
         return evaluate_scores(scores, gold, kind=kind, n_boot=n_boot, seed=seed)
@@ -273,3 +302,11 @@ def evaluate_pairs(
         tables.append(evaluate_scores(part, labels[rows], kind=kind, n_boot=n_boot, seed=seed).assign(slice=name))
     table = pd.concat(tables).reset_index()
     return table.set_index(["slice", "model"])
+
+
+def _take(by, rows):
+    """``by`` for a subset of the pairs (labels or columns are subset; names and functions kept)."""
+    if isinstance(by, str) or callable(by):
+        return by
+    values = list(by)
+    return [values[i] for i in rows]

@@ -3,7 +3,8 @@
 from .comparison import ModelComparison
 from .embedding_map import EmbeddingMap
 from .heatmap import SimilarityHeatmap
+from .labeler import PairLabeler
 from .neighbours import NeighbourExplorer
 from .threshold import ThresholdTuner
 
-__all__ = ["EmbeddingMap", "ModelComparison", "NeighbourExplorer", "SimilarityHeatmap", "ThresholdTuner"]
+__all__ = ["EmbeddingMap", "ModelComparison", "NeighbourExplorer", "PairLabeler", "SimilarityHeatmap", "ThresholdTuner"]

@@ -1,0 +1,193 @@
+"""Getting labels worth having: which pair to label next, a label file that loses nothing, and
+how many labels a margin of error needs. The library behind :class:`~simwidgets.PairLabeler`.
+
+Strategies pick the next unlabelled pair:
+
+* ``"random"`` - a stratified random sample (strata: bins of the first model's score); every
+  pair has the same chance, so metrics on this *random stratum* are unbiased estimates;
+* ``"uncertain"`` - the pair closest to the threshold of the chosen model;
+* ``"disagree"`` - the largest spread of the models' calibrated scores (percentile ranks);
+* ``"diverse"`` - the pair farthest, in embedding space, from every pair labelled so far;
+* ``"mixed"`` - random every other label, the active strategies in turn between.
+
+Active strategies choose pairs because they are hard or unusual, so their labels are not a
+sample of the data: estimates use the random stratum only (all labels may train a model).
+
+>>> margin_of_error(0.5, 1000)            # a proportion's 95% margin from 1,000 random labels
+0.031
+>>> labels_needed(0.5, 0.03, confidence=0.99)   # our user's "99% confidence, plus or minus 3%"
+1844
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+STRATEGIES = ("uncertain", "disagree", "diverse", "random", "mixed")
+#: What "mixed" does, label after label.
+MIXED = ("random", "uncertain", "random", "disagree", "random", "diverse")
+COLUMNS = ["row", "left", "right", "label", "strategy", "stratum", "time"]
+
+
+def _z(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def margin_of_error(p: float, n: int, confidence: float = 0.95, population: int | None = None) -> float:
+    """Half-width of the normal-approximation interval of a proportion ``p`` from ``n`` random
+    labels (with the finite-population correction when ``population`` is given), rounded to 3 places."""
+    if n <= 0:
+        return float("nan")
+    margin = _z(confidence) * math.sqrt(max(p * (1 - p), 0.0) / n)
+    if population and population > 1:
+        margin *= math.sqrt(max(population - n, 0) / (population - 1))
+    return round(margin, 3)
+
+
+def labels_needed(p: float, margin: float, confidence: float = 0.95, population: int | None = None) -> int:
+    """Random labels needed for a proportion near ``p`` to reach ``margin`` at ``confidence``
+    (``p = 0.5`` when nothing is known yet: the most labels any ``p`` can need)."""
+    if not 0 < margin < 1:
+        raise ValueError(f"margin must be between 0 and 1, got {margin!r}")
+    n0 = _z(confidence) ** 2 * p * (1 - p) / margin**2
+    if population:
+        n0 = n0 / (1 + (n0 - 1) / population)
+    return int(math.ceil(n0))
+
+
+class LabelStore:
+    """Labels appended to a CSV file the moment they are given (flushed and synced), so a
+    kernel crash or a closed tab loses nothing; opening the same path resumes."""
+
+    def __init__(self, path):
+        self.path = Path(path).expanduser()
+        self.rows: list[dict] = []
+        if self.path.exists() and self.path.stat().st_size:
+            frame = pd.read_csv(self.path, dtype={"left": str, "right": str}, keep_default_na=False, na_values=[""])
+            missing = [c for c in ("left", "right", "label") if c not in frame.columns]
+            if missing:
+                raise ValueError(f"{self.path} is not a label file written here: it lacks the columns {missing}")
+            for record in frame.to_dict("records"):
+                self.rows.append({c: record.get(c) for c in COLUMNS})
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._rewrite()
+
+    def _rewrite(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(self.rows)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def append(self, row: int, left: str, right: str, label: float, strategy: str, stratum: str) -> dict:
+        record = {
+            "row": row,
+            "left": left,
+            "right": right,
+            "label": label,
+            "strategy": strategy,
+            "stratum": stratum,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        with open(self.path, "a", newline="", encoding="utf-8") as fh:
+            csv.DictWriter(fh, fieldnames=COLUMNS).writerow(record)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.rows.append(record)
+        return record
+
+    def undo(self) -> dict | None:
+        """Remove the last label (the file is rewritten whole, atomically)."""
+        if not self.rows:
+            return None
+        last = self.rows.pop()
+        self._rewrite()
+        return last
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def labelled_keys(self) -> set[tuple[str, str]]:
+        return {(str(r["left"]), str(r["right"])) for r in self.rows}
+
+
+class PairQueue:
+    """Picks the next pair to label by strategy, among pairs not labelled or skipped yet.
+
+    ``scores`` is ``(models, pairs)`` (NaN where a model cannot score); ``vectors`` is one row per
+    pair (both texts' unit vectors joined) or None; ``threshold`` is the chosen model's.
+    """
+
+    def __init__(
+        self, scores: np.ndarray, vectors: np.ndarray | None, *, threshold: float, model: int = 0, seed: int = 0
+    ):
+        self.scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+        self.vectors = vectors
+        self.threshold = float(threshold)
+        self.model = model
+        n = self.scores.shape[1]
+        self.open = np.ones(n, dtype=bool)
+        rng = np.random.default_rng(seed)
+        # stratified random order: 5 strata of the first model's score, each shuffled, interleaved
+        # by position within its stratum, so any prefix is spread over the strata in proportion
+        first = np.nan_to_num(self.scores[0], nan=-np.inf)
+        ranks = pd.Series(first).rank(method="first").to_numpy() - 1
+        strata = np.minimum((ranks * 5 // max(n, 1)).astype(int), 4)
+        position = np.empty(n)
+        for s in range(5):
+            members = np.flatnonzero(strata == s)
+            position[members] = (rng.permutation(len(members)) + rng.random(len(members))) / max(len(members), 1)
+        self.random_order = list(np.argsort(position, kind="stable"))
+        ranks = np.vstack([pd.Series(row).rank(pct=True).to_numpy() for row in self.scores])
+        self.spread = np.nan_to_num(np.nanmax(ranks, axis=0) - np.nanmin(ranks, axis=0), nan=0.0)
+        self.chosen: list[int] = []
+
+    def close(self, row: int) -> None:
+        self.open[row] = False
+
+    def reopen(self, row: int) -> None:
+        self.open[row] = True
+
+    def next(self, strategy: str, labelled_rows: list[int]) -> int | None:
+        """The row to label next under ``strategy``, or None when every pair is done."""
+        rows = np.flatnonzero(self.open)
+        if not len(rows):
+            return None
+        if strategy == "random":
+            while self.random_order and not self.open[self.random_order[0]]:
+                self.random_order.pop(0)
+            return int(self.random_order[0]) if self.random_order else int(rows[0])
+        if strategy == "uncertain":
+            distance = np.abs(self.scores[self.model, rows] - self.threshold)
+            return int(rows[np.argmin(np.nan_to_num(distance, nan=np.inf))])
+        if strategy == "disagree":
+            return int(rows[np.argmax(self.spread[rows])])
+        if strategy == "diverse":
+            space = self.vectors if self.vectors is not None else np.nan_to_num(self.scores.T)
+            if not labelled_rows:
+                centre = space.mean(axis=0)
+                return int(rows[np.argmax(np.linalg.norm(space[rows] - centre, axis=1))])
+            seen = space[np.asarray(labelled_rows[-2000:], dtype=np.int64)]
+            candidates = space[rows]
+            norms = (candidates**2).sum(axis=1)
+            distance = np.full(len(rows), np.inf)
+            for start in range(0, len(seen), 256):  # squared distances by dot products: memory rows x 256
+                block = seen[start : start + 256]
+                d2 = norms[:, None] + (block**2).sum(axis=1)[None, :] - 2 * candidates @ block.T
+                distance = np.minimum(distance, d2.min(axis=1))
+            return int(rows[np.argmax(distance)])
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
