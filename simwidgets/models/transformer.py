@@ -56,14 +56,24 @@ def _renamed_option(old: str, old_value, new: str, new_value):
 
 @contextmanager
 def _quiet_loading():
-    """Hide transformers' per-load "Loading weights" bar (one model load is not long work)."""
+    """Hide transformers' per-load "Loading weights" bar and load reports (one model load is
+    not long work, and a new head's "newly initialized" weights are what training starts from)."""
+    import logging
+
     from transformers.utils import logging as hf_logging
 
     was_enabled = hf_logging.is_progress_bar_enabled()
+    level = hf_logging.get_verbosity()
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    st_logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
+        hf_logging.set_verbosity(level)
+        st_logger.setLevel(st_level)
         if was_enabled:
             hf_logging.enable_progress_bar()
 

@@ -19,7 +19,7 @@ from .encoder import base_source
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
 from .store import Staging, job_key, locate, write_done
-from .trainer_args import arguments, require_training
+from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
 #: The loss: binary cross-entropy on gold rescaled to 0-1 (soft targets for graded gold).
@@ -148,6 +148,7 @@ def train_cross_encoder(
             loss=BinaryCrossEntropyLoss(model),
             evaluator=evaluator,
         )
+        quiet(trainer, progress)
         trainer.train()
         history = read_history(trainer.state.log_history, "spearman" if evaluator is not None else None)
         model.save(str(tmp))

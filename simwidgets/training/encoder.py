@@ -16,7 +16,7 @@ from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
 from .store import Staging, job_key, locate, write_done
-from .trainer_args import arguments, require_training
+from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
 #: Objectives: the sentence-transformers loss each names, and the gold it needs.
@@ -223,11 +223,12 @@ def fine_tune(
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
     from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
 
-    from ..models.transformer import pick_device
+    from ..models.transformer import _quiet_loading, pick_device
 
     device = pick_device(device)
     start = time.perf_counter()
-    model = SentenceTransformer(source, device=device)
+    with _quiet_loading():
+        model = SentenceTransformer(source, device=device)
     loss = getattr(losses, OBJECTIVES[chosen][0])(model)
     evaluator, metric = _evaluator(evaluation, held)
     with Staging(target) as tmp:
@@ -246,6 +247,7 @@ def fine_tune(
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=_dataset(train, chosen), loss=loss, evaluator=evaluator
         )
+        quiet(trainer, progress)
         trainer.train()
         history = read_history(trainer.state.log_history, metric)
         model.save(str(tmp))

@@ -31,13 +31,22 @@ def arguments(
     device: str,
 ):
     """``cls`` (a sentence-transformers ``...TrainingArguments``) with the settings every job here uses."""
+    import inspect
+
+    from transformers import TrainingArguments
+
+    # transformers 5 takes the warm-up share as a float warmup_steps; 4 as warmup_ratio
+    if "warmup_ratio" in inspect.signature(TrainingArguments).parameters:
+        warmup = {"warmup_ratio": warmup_ratio}
+    else:
+        warmup = {"warmup_steps": float(warmup_ratio)}
     return cls(
         output_dir=str(Path(folder) / "checkpoints"),
         num_train_epochs=epochs,
         per_device_train_batch_size=batch_size,
         per_device_eval_batch_size=max(batch_size, 64),
         learning_rate=learning_rate,
-        warmup_ratio=warmup_ratio,
+        **warmup,
         seed=seed,
         data_seed=seed,
         eval_strategy="epoch" if evaluate else "no",
@@ -49,6 +58,14 @@ def arguments(
         fp16=False,
         bf16=False,
     )
+
+
+def quiet(trainer, progress: bool) -> None:
+    """Without ``progress``, no per-epoch log lines printed either (the history keeps them)."""
+    if not progress:
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
 
 
 def history(log_history: list[dict], metric: str | None) -> pd.DataFrame:
