@@ -1,7 +1,7 @@
 // ThresholdTuner: histograms by label, a null distribution, and live counts at a threshold.
 import { decodeArray } from "./lib/arrays.js";
 import { el, listeners, showTip, throttle } from "./lib/dom.js";
-import { countsAt, histogram, nearThreshold, scoreRange } from "./lib/threshold.js";
+import { choiceText, countsAt, histogram, nearThreshold, scoreRange } from "./lib/threshold.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.threshold.ThresholdTuner).
@@ -15,6 +15,7 @@ import { countsAt, histogram, nearThreshold, scoreRange } from "./lib/threshold.
  * @property {string[]} left_texts
  * @property {string[]} right_texts
  * @property {number} threshold
+ * @property {any[]} choices  per model: thresholds in and out of sample (empty without labels)
  */
 
 const BINS = 60;
@@ -30,10 +31,13 @@ function render({ model, el: root }) {
   const tip = el("div", { className: "sw-tip" });
   const stats = el("div", { className: "sw-stats" });
   const examples = el("div", { className: "sw-examples" });
+  const chosen = el("span", { className: "sw-choice-text" });
+  const useChosen = el("button", { className: "sw-use-choice" }, ["use the out-of-sample threshold"]);
+  const choice = el("div", { className: "sw-choice" }, [chosen, " ", useChosen]);
   const container = el("div", { className: "simwidgets sw-threshold-tuner" }, [
     el("div", { className: "sw-header" }, [el("label", {}, ["model ", select]), el("label", {}, ["threshold ", slider]), readout,
       el("label", { className: "sw-range-toggle", title: "the histogram spans -1 to 1 instead of the scores' own range" }, [full, " full range (-1 to 1)"])]),
-    el("div", { className: "sw-heat-wrap" }, [canvas, tip]), stats, examples,
+    el("div", { className: "sw-heat-wrap" }, [canvas, tip]), stats, choice, examples,
   ]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
@@ -104,6 +108,10 @@ function render({ model, el: root }) {
     const items = [`kept ${c.kept} (${pct(c.kept / nPairs)})`, `removed ${c.removed}`];
     if (labels) items.push(`precision ${pct(c.precision)}`, `recall ${pct(c.recall)}`, `F1 ${Number.isFinite(c.f1) ? c.f1.toFixed(3) : "n/a"}`);
     stats.replaceChildren(...items.map((text) => el("span", { className: "sw-stat" }, [text])));
+    const modelChoice = (model.get("choices") || [])[m];
+    chosen.textContent = choiceText(modelChoice);
+    choice.style.display = modelChoice ? "" : "none";
+    useChosen.style.display = modelChoice && !modelChoice.why ? "" : "none";
     const near = nearThreshold(row, threshold, 4);
     const left = model.get("left_texts"), right = model.get("right_texts");
     const line = (i) => el("li", {}, [`${row[i].toFixed(3)}  ${left[i]}  ↔  ${right[i]}` + (labels ? `  (label ${labels[i]})` : "")]);
@@ -139,6 +147,13 @@ function render({ model, el: root }) {
     showTip(tip, text, event.clientX - box.left, event.clientY - box.top);
   };
   const onOut = () => { tip.style.display = "none"; };
+  const onUseChosen = () => {
+    const c = (model.get("choices") || [])[model.get("model_index")];
+    if (!c || c.why) return;
+    model.set("threshold", c.threshold);
+    model.save_changes();
+    onThreshold();
+  };
   const send = throttle(() => {
     model.set("threshold", Number(slider.value));
     model.save_changes();
@@ -153,6 +168,7 @@ function render({ model, el: root }) {
   on.dom(full, "change", () => draw(Number(slider.value)));
   on.dom(canvas, "mousemove", onHover);
   on.dom(canvas, "mouseleave", onOut);
+  on.dom(useChosen, "click", onUseChosen);
   on.model(model, "change:threshold", onThreshold);
   on.model(model, "change:model_index", onIndex);
   on.model(model, "change:scores", load);

@@ -101,3 +101,21 @@ export function liftText(lift, best) {
   const pct = (100 * Math.abs(lift)).toFixed(1);
   return lift >= 0 ? `${pct}% less error than ${best}` : `${pct}% more error than ${best} (worse than the best single model)`;
 }
+
+/**
+ * The out-of-sample line of a model's threshold choice (the Python side's `choices[i]`).
+ * @param {any} choice
+ * @returns {string}
+ */
+export function choiceText(choice) {
+  if (!choice) return "";
+  if (choice.why) return `no out-of-sample threshold: ${choice.why}`;
+  const f = (v) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
+  const ci = ([v, lo, hi]) => `${f(v)} [${f(lo)}, ${f(hi)}]`;
+  return (
+    `in sample (flatters): best F1 ${f(choice.in_sample_f1)} at ${f(choice.in_sample_threshold)} · ` +
+    `out of sample (${choice.objective}, chosen on ${choice.folds - 1} of ${choice.folds} folds): ` +
+    `F1 ${ci(choice.f1)}, precision ${ci(choice.precision)}, recall ${ci(choice.recall)}, ` +
+    `kept ${ci(choice.kept_share)} at ${f(choice.threshold)}`
+  );
+}

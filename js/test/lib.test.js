@@ -242,3 +242,13 @@ test("the labeller's progress line gives the margin and the labels still needed"
   assert.equal(line, "40 labelled (20 in the random stratum) of 376 · similar share 25.0% ± 19.0% at 95% · 780 more random labels for ± 3.0%");
   assert.match(progressText({ labelled: 0, random: 0, total: 5, similar_share: null, margin: null, confidence: 0.99, target_margin: 0.05, more_needed: 0 }), /± 5.0% reached/);
 });
+
+test("the tuner's out-of-sample line shows both thresholds and the intervals", async () => {
+  const { choiceText } = await import("../lib/threshold.js");
+  const line = choiceText({
+    objective: "f1", threshold: 0.61, in_sample_threshold: 0.61, in_sample_f1: 0.72, folds: 5,
+    f1: [0.68, 0.62, 0.74], precision: [0.7, 0.6, 0.8], recall: [0.66, 0.55, 0.77], kept_share: [0.4, 0.35, 0.45],
+  });
+  assert.match(line, /^in sample \(flatters\): best F1 0.720 at 0.610 · out of sample \(f1, chosen on 4 of 5 folds\): F1 0.680 \[0.620, 0.740\]/);
+  assert.equal(choiceText({ why: "too few" }), "no out-of-sample threshold: too few");
+});

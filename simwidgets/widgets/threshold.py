@@ -42,6 +42,12 @@ class ThresholdTuner(Widget):
     ensemble
         A fitted :class:`~simwidgets.EnsembleResult`: its predictions for the pairs (from
         their ``score_*`` columns, or from ``models``) are shown as one more row.
+    objective, cv
+        With labels, each model's threshold is also chosen out of sample
+        (:func:`~simwidgets.choose_threshold`: on ``cv - 1`` folds, judged on the held-out one)
+        for ``objective``; the tuner shows it beside the flattering in-sample best, with the
+        held-out precision, recall and F1 and their intervals, and a button that moves the
+        slider to it.
 
     Examples
     --------
@@ -61,6 +67,11 @@ class ThresholdTuner(Widget):
     left_texts = t.List(t.Unicode(), help="left texts (for the pairs near the threshold)").tag(sync=True)
     right_texts = t.List(t.Unicode(), help="right texts").tag(sync=True)
     threshold = t.Float(0.5, help="pairs scoring >= threshold are kept").tag(sync=True)
+    choices = t.List(
+        t.Dict(),
+        help="per model: the best-F1 threshold in sample and chosen out of sample (choose_threshold), "
+        "with held-out precision, recall, F1 and kept share and their intervals; {why} when it cannot be",
+    ).tag(sync=True)
 
     @t.validate("threshold", "label_cut")
     def _check_finite(self, proposal):
@@ -87,6 +98,8 @@ class ThresholdTuner(Widget):
         n_null: int = 2000,
         score_columns=None,
         ensemble=None,
+        objective: str = "f1",
+        cv: int = 5,
         **kwargs,
     ):
         if not isinstance(pairs_df, pd.DataFrame):
@@ -127,6 +140,7 @@ class ThresholdTuner(Widget):
                 finite = labels[np.isfinite(labels)]
                 label_cut = float((finite.min() + finite.max()) / 2) if finite.size else 0.5
         self._scored = scored
+        choices = [] if labels is None else [_choice(row, labels, label_cut, objective, cv) for row in matrix]
         finite_scores = matrix[0][np.isfinite(matrix[0])]
         start = float(np.median(finite_scores)) if finite_scores.size else 0.5
         super().__init__(
@@ -138,6 +152,7 @@ class ThresholdTuner(Widget):
             left_texts=[_text(v) for v in pairs_df[left]],
             right_texts=[_text(v) for v in pairs_df[right]],
             threshold=round(start, 2),
+            choices=choices,
             **kwargs,
         )
 
@@ -156,6 +171,37 @@ class ThresholdTuner(Widget):
         """Rows whose score under the selected model is >= :attr:`threshold` (NaN scores are removed)."""
         keep = np.nan_to_num(self.scores[self.model_index], nan=-np.inf) >= self.threshold
         return self.scored()[keep]
+
+
+def _choice(scores: np.ndarray, labels: np.ndarray, label_cut: float, objective: str, cv: int) -> dict:
+    """One model's threshold, in sample and out of sample, as the browser shows it."""
+    from ..evaluation.metrics import best_thresholds
+    from ..evaluation.threshold_choice import choose_threshold
+
+    ok = np.isfinite(scores) & np.isfinite(labels)
+    positive = labels[ok] >= label_cut
+    try:
+        choice = choose_threshold(scores[ok], positive.astype(np.float64), objective, cv=cv, n_boot=500)
+    except ValueError as exc:
+        return {"why": str(exc)}
+    inside = best_thresholds(scores[ok].astype(np.float64), positive.astype(np.int64))
+    table = choice.table
+
+    def cell(metric):
+        row = table.loc[metric]
+        return [float(row["out_of_sample"]), float(row["low"]), float(row["high"])]
+
+    return {
+        "objective": objective,
+        "threshold": float(choice.threshold),
+        "in_sample_threshold": float(inside["best_f1_threshold"]),
+        "in_sample_f1": float(inside["best_f1"]),
+        "f1": cell("f1"),
+        "precision": cell("precision"),
+        "recall": cell("recall"),
+        "kept_share": cell("kept_share"),
+        "folds": cv,
+    }
 
 
 def _text(value) -> str:

@@ -293,3 +293,21 @@ def test_model_comparison_takes_trainers_and_judges_every_candidate_out_of_fold(
     assert w.cross_validation.reference == "glove-50d" and w.scores.shape == (3, 120)
     np.testing.assert_allclose(w.scores[1], w.cross_validation.scores["score_fasttext trained"], rtol=1e-6)
     assert len(list((tmp_path / "trained").glob("fasttext-*"))) == 3  # one model per training fold
+
+
+def test_threshold_tuner_shows_the_threshold_chosen_out_of_sample_beside_the_in_sample_best(test_data, glove):
+    from simwidgets import ThresholdTuner, choose_threshold, score_pairs
+    from simwidgets.evaluation import read_stsb
+
+    df = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:200]
+    tuner = ThresholdTuner(df, "left", "right", label="score", models=["glove-50d"], label_cut=3, n_null=20)
+    choice = tuner.choices[0]
+    scores = score_pairs(df.left, df.right, ["glove-50d"])["score_glove-50d"]
+    expected = choose_threshold(scores, (df.score >= 3).astype(float), "f1", n_boot=500)
+    assert choice["threshold"] == pytest.approx(expected.threshold, abs=1e-6)
+    assert choice["f1"][0] == pytest.approx(expected.table.loc["f1", "out_of_sample"])
+    assert choice["f1"][1] <= choice["f1"][0] <= choice["f1"][2] and choice["in_sample_f1"] >= choice["f1"][0]
+    unlabelled = ThresholdTuner(df, "left", "right", models=["glove-50d"], n_null=20)
+    assert unlabelled.choices == []
+    few = ThresholdTuner(df.iloc[:8], "left", "right", label="score", models=["glove-50d"], label_cut=3, n_null=20)
+    assert "why" in few.choices[0]
