@@ -16,6 +16,11 @@ import { liftText } from "./lib/threshold.js";
  * @property {number} y_model
  * @property {{left: string, right: string, x: number|null, y: number|null, label: number|null}[]} disagreements
  * @property {{kind?: string, table?: Object[], lift?: number, best_single?: string, importances?: Object[]}} ensemble
+ * @property {{model_a: string, model_b: string, metric: string, diff: number, diff_low: number, diff_high: number,
+ *   p_a_better: number, real: boolean}[]} differences
+ * @property {{metric?: string, names?: string[], tables?: Record<string, Object[]>, best?: Record<string, string>,
+ *   changes?: string[]}} slices
+ * @property {string} slice_name
  */
 
 const fmt = (v) => (typeof v === "number" && Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)) : v ?? "");
@@ -25,6 +30,17 @@ function tableOf(records, columns) {
   t.append(el("tr", {}, columns.map((c) => el("th", {}, [c]))));
   for (const r of records) t.append(el("tr", {}, columns.map((c) => el("td", {}, [String(fmt(r[c]))]))));
   return t;
+}
+
+/** The paired differences as table rows, each marked real or not (pure: unit-tested). @param {any[]} rows */
+export function differenceRows(rows) {
+  return rows.map((r) => ({
+    "models": `${r.model_a} − ${r.model_b}`,
+    [r.metric]: r.diff,
+    "95% interval": `[${fmt(r.diff_low)}, ${fmt(r.diff_high)}]`,
+    "P(first better)": r.p_a_better,
+    "difference": r.real ? "real" : "not shown (interval includes 0)",
+  }));
 }
 
 /** Axes and curves on a canvas; `series` are {name, colour, points: [x, y][]} in [0, 1]. */
@@ -53,6 +69,10 @@ function plotCurves(canvas, series, xLabel, yLabel) {
 /** @param {{model: any, el: HTMLElement}} ctx */
 function render({ model, el: root }) {
   const metrics = el("div", { className: "sw-metrics" });
+  const sliceSel = el("select", { className: "sw-slice" });
+  const sliceBar = el("div", { className: "sw-header" }, [el("label", {}, ["slice ", sliceSel])]);
+  const sliceNote = el("div", { className: "sw-status sw-slice-note" });
+  const paired = el("div", { className: "sw-paired" });
   const roc = el("canvas", { className: "sw-roc", width: 300, height: 260 });
   const pr = el("canvas", { className: "sw-pr", width: 300, height: 260 });
   const xSel = el("select", {}), ySel = el("select", {});
@@ -62,7 +82,10 @@ function render({ model, el: root }) {
   const disagree = el("div", { className: "sw-disagree" });
   const stacked = el("div", { className: "sw-ensemble" });
   const container = el("div", { className: "simwidgets sw-comparison" }, [
+    sliceBar,
     metrics,
+    sliceNote,
+    paired,
     el("div", { className: "sw-row" }, [roc, pr]),
     el("div", { className: "sw-header" }, [el("label", {}, ["x ", xSel]), el("label", {}, ["y ", ySel])]),
     el("div", { className: "sw-row" }, [el("div", { className: "sw-heat-wrap" }, [scatter, tip]), disagree]),
@@ -70,8 +93,33 @@ function render({ model, el: root }) {
   ]);
   root.appendChild(container);
 
+  function drawSlices() {
+    const slices = model.get("slices") || {};
+    const names = slices.names || [];
+    sliceBar.style.display = names.length > 1 ? "" : "none";
+    sliceSel.replaceChildren(...names.map((n) => el("option", { value: n }, [n])));
+    sliceSel.value = names.includes(model.get("slice_name")) ? model.get("slice_name") : "all";
+    const changes = slices.changes || [];
+    sliceNote.textContent = !names.length ? "" : changes.length
+      ? `The best model (by ${slices.metric}) is not ${slices.best.all} in: ${changes.map((c) => `${c} (${slices.best[c]})`).join("; ")}`
+      : `${slices.best.all} is the best model (by ${slices.metric}) in every slice`;
+  }
+
+  function drawPaired() {
+    const rows = model.get("differences") || [];
+    if (!rows.length) { paired.replaceChildren(); return; }
+    const shown = differenceRows(rows);
+    paired.replaceChildren(
+      el("div", {}, ["Paired differences (same resamples of the pairs for every model)"]),
+      tableOf(shown, Object.keys(shown[0])),
+    );
+    paired.querySelectorAll("tr").forEach((tr, i) => { if (i > 0 && rows[i - 1].real) tr.classList.add("sw-real"); });
+  }
+
   function drawMetrics() {
-    const records = model.get("metrics");
+    const slices = model.get("slices") || {};
+    const name = model.get("slice_name");
+    const records = name !== "all" && slices.tables && slices.tables[name] ? slices.tables[name] : model.get("metrics");
     const columns = records.length ? Object.keys(records[0]).filter((c) => !c.endsWith("_low") && !c.endsWith("_high")) : [];
     metrics.replaceChildren(tableOf(records, columns));
     const curves = model.get("curves");
@@ -153,15 +201,22 @@ function render({ model, el: root }) {
     showTip(tip, text, event.clientX - box.left, event.clientY - box.top);
   };
   const onOut = () => { tip.style.display = "none"; };
+  const onSlice = () => { model.set("slice_name", sliceSel.value); model.save_changes(); };
   const onX = () => { model.set("x_model", Number(xSel.value)); model.save_changes(); };
   const onY = () => { model.set("y_model", Number(ySel.value)); model.save_changes(); };
   const on = listeners();
+  on.dom(sliceSel, "change", onSlice);
   on.dom(xSel, "change", onX);
   on.dom(ySel, "change", onY);
   on.dom(scatter, "mousemove", onHover);
   on.dom(scatter, "mouseleave", onOut);
   on.model(model, "change:disagreements", drawScatter);
   on.model(model, "change:metrics", drawMetrics);
+  on.model(model, "change:slice_name", () => { sliceSel.value = model.get("slice_name"); drawMetrics(); });
+  on.model(model, "change:differences", drawPaired);
+  on.model(model, "change:slices", () => { drawSlices(); drawMetrics(); });
+  drawSlices();
+  drawPaired();
   drawMetrics();
   drawScatter();
   return () => {

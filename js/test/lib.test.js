@@ -252,3 +252,14 @@ test("the tuner's out-of-sample line shows both thresholds and the intervals", a
   assert.match(line, /^in sample \(flatters\): best F1 0.720 at 0.610 · out of sample \(f1, chosen on 4 of 5 folds\): F1 0.680 \[0.620, 0.740\]/);
   assert.equal(choiceText({ why: "too few" }), "no out-of-sample threshold: too few");
 });
+
+test("the comparison marks a paired difference real only when its interval excludes zero", async () => {
+  const { differenceRows } = await import("../comparison.js");
+  const rows = differenceRows([
+    { model_a: "a", model_b: "b", metric: "spearman", diff: 0.05, diff_low: 0.01, diff_high: 0.09, p_a_better: 0.99, real: true },
+    { model_a: "a", model_b: "c", metric: "spearman", diff: 0.01, diff_low: -0.02, diff_high: 0.04, p_a_better: 0.7, real: false },
+  ]);
+  assert.equal(rows[0].difference, "real");
+  assert.equal(rows[1].difference, "not shown (interval includes 0)");
+  assert.equal(rows[0]["95% interval"], "[0.010, 0.090]");
+});

@@ -38,6 +38,13 @@ class ModelComparison(Widget):
         metric and the paired difference against the best off-the-shelf model.
     ensemble
         ``"forest"``, ``"linear"`` or None (no stacked model).
+    by
+        Metrics per slice too (:func:`~simwidgets.evaluate_pairs`'s ``by``: ``"length"``,
+        ``"oov"``, a column's values or a function): the table gets a slice selector and the
+        slices where the best model is not the overall best are listed.
+    n_boot
+        Resamples of the paired comparison (:func:`~simwidgets.compare_models`), which marks
+        the differences between models that are real (their 95% interval excludes zero).
     folds, groups
         Folds of cross-validation when trainers are compared, and a key per pair (e.g. the
         query column's values) whose pairs stay in one fold (see :func:`~simwidgets.cross_validate`).
@@ -61,6 +68,13 @@ class ModelComparison(Widget):
     y_model = t.Int(1, help="model on the scatter's y axis").tag(sync=True)
     disagreements = t.List(t.Dict(), help="pairs where the two scatter models disagree most").tag(sync=True)
     ensemble = t.Dict(help="stacked model: table, lift, best_single, importances").tag(sync=True)
+    differences = t.List(
+        t.Dict(), help="paired differences of every pair of models (compare_models), marked real or not"
+    ).tag(sync=True)
+    slices = t.Dict(help="per slice: metrics records and the best model; the slices where the best model changes").tag(
+        sync=True
+    )
+    slice_name = t.Unicode("all", help="the slice whose metrics the table shows").tag(sync=True)
 
     @t.validate("x_model", "y_model")
     def _check_axis_model(self, proposal):
@@ -82,6 +96,8 @@ class ModelComparison(Widget):
         label_cut: float | None = None,
         folds: int = 5,
         groups=None,
+        by=None,
+        n_boot: int = 1000,
         progress: bool = True,
         **kwargs,
     ):
@@ -146,6 +162,14 @@ class ModelComparison(Widget):
             self.ensemble_result = result
         self._frame, self._scored, self._left, self._right = pairs_df, scored, left, right
         matrix = np.stack([scored[f"score_{name}"].to_numpy(np.float32) for name in names])
+        differences = []
+        if len(names) >= 2:
+            from ..evaluation import compare_models
+
+            paired = compare_models(scored, gold, n_boot=n_boot)
+            primary = paired["metric"].iloc[0]
+            differences = _records(paired[paired["metric"] == primary])
+        slices = {} if by is None else _slices(scored, gold, by, names)
         super().__init__(
             model_names=names,
             metrics=_records(table.reset_index()),
@@ -155,6 +179,8 @@ class ModelComparison(Widget):
             x_model=0,
             y_model=min(1, len(names) - 1),
             ensemble=stacked,
+            differences=differences,
+            slices=slices,
             left_texts=[str(v) for v in pairs_df[left]],
             right_texts=[str(v) for v in pairs_df[right]],
             **kwargs,
@@ -183,6 +209,33 @@ class ModelComparison(Widget):
     def table(self) -> pd.DataFrame:
         """The metrics table as a DataFrame."""
         return pd.DataFrame(self.metrics).set_index("model")
+
+    def paired(self) -> pd.DataFrame:
+        """The paired differences between models (:func:`~simwidgets.compare_models`)."""
+        return pd.DataFrame(self.differences)
+
+
+def _slices(scored: pd.DataFrame, gold: np.ndarray, by, names: list[str]) -> dict:
+    """Metrics per slice, each slice's best model and the slices where it differs from the overall best."""
+    from ..evaluation.metrics import evaluate_scores, gold_kind
+    from ..evaluation.slices import slice_labels
+
+    kind = gold_kind(gold)
+    metric = "spearman" if kind == "graded" else "roc_auc"
+    groups = slice_labels(by, scored["left"].tolist(), scored["right"].tolist())
+    tables, best = {}, {}
+    parts = [("all", np.arange(len(scored)))]
+    parts += [(str(n), np.flatnonzero(np.asarray(groups == n))) for n in groups.categories]
+    for name, rows in parts:
+        if np.isnan(gold[rows]).all():
+            continue
+        table = evaluate_scores(scored.iloc[rows].reset_index(drop=True), gold[rows], kind=kind, n_boot=0)
+        tables[name] = _records(table.reset_index())
+        values = table[metric]
+        best[name] = str(values.idxmax()) if values.notna().any() else None
+    overall = best.get("all")
+    changes = [n for n, b in best.items() if n != "all" and b is not None and b != overall]
+    return {"metric": metric, "names": list(tables), "tables": tables, "best": best, "changes": changes}
 
 
 def _num(v) -> float | None:

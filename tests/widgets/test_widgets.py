@@ -311,3 +311,21 @@ def test_threshold_tuner_shows_the_threshold_chosen_out_of_sample_beside_the_in_
     assert unlabelled.choices == []
     few = ThresholdTuner(df.iloc[:8], "left", "right", label="score", models=["glove-50d"], label_cut=3, n_null=20)
     assert "why" in few.choices[0]
+
+
+def test_model_comparison_marks_real_differences_and_shows_slices(test_data, glove):
+    from simwidgets import ModelComparison, compare_models, score_pairs
+    from simwidgets.evaluation import read_stsb
+
+    df = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:200]
+    w = ModelComparison(df, "left", "right", "score", models=["glove-50d", "tfidf"], ensemble=None, by="length")
+    expected = compare_models(score_pairs(df.left, df.right, ["glove-50d", "tfidf"]), df.score.to_numpy())
+    assert len(w.differences) == 1 and w.differences[0]["metric"] == "spearman"
+    assert w.differences[0]["real"] == bool(expected.iloc[0]["real"])
+    assert w.differences[0]["diff"] == pytest.approx(expected.iloc[0]["diff"])
+    slices = w.slices
+    assert slices["names"][0] == "all" and len(slices["names"]) == 5 and slices["metric"] == "spearman"
+    table = slices["tables"][slices["names"][1]]
+    assert {r["model"] for r in table} == {"glove-50d", "tfidf"}
+    assert all(slices["best"][n] != slices["best"]["all"] for n in slices["changes"])
+    w.slice_name = slices["names"][1]  # the browser's slice selector sets this
