@@ -48,7 +48,12 @@ class PairLabeler(Widget):
     threshold
         The chosen model's threshold for ``"uncertain"`` (default: its median score).
     model
-        Which model's threshold ``"uncertain"`` uses (name or position, default the first).
+        Which model's threshold ``"uncertain"`` uses (name or position, default the first;
+        ``"ensemble"`` with ``ensemble``).
+    ensemble
+        A fitted :class:`~simwidgets.EnsembleResult`: its prediction for each pair is shown
+        as one more score (named ``ensemble``) and ``model="ensemble"`` makes ``"uncertain"``
+        pick the pairs the stacked model is least sure of.
     label_cut
         A label at or above it counts as similar (default: the middle of ``labels``).
 
@@ -98,6 +103,7 @@ class PairLabeler(Widget):
         confidence: float = 0.95,
         target_margin: float = 0.03,
         seed: int = 0,
+        ensemble=None,
         **kwargs,
     ):
         missing = [c for c in (left, right) if c not in df]
@@ -121,6 +127,12 @@ class PairLabeler(Widget):
         scored = score_pairs(self._frame[left], self._frame[right], embedders)
         matrix = np.stack([scored[f"score_{m.name}"].to_numpy(np.float64) for m in embedders])
         names = [m.name for m in embedders]
+        if ensemble is not None:
+            frame = self._frame
+            source = scored if all(c in scored for c in ensemble.score_columns) else frame
+            predicted = np.asarray(ensemble.predict(source, left=frame[left], right=frame[right]), dtype=np.float64)
+            matrix = np.vstack([matrix, predicted[None, :]])
+            names.append("ensemble")
         index = names.index(model) if isinstance(model, str) else int(model)
         if not 0 <= index < len(names):
             raise ValueError(f"model must name one of {names} (or be its position), got {model!r}")

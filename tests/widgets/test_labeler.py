@@ -122,3 +122,22 @@ def test_bad_arguments_are_clear(log, tmp_path):
     w = sw.PairLabeler(log, "query", "result", models=["tfidf"], labels=(0, 1), path=tmp_path / "c.csv")
     with pytest.raises(ValueError, match="not one of the labels"):
         w.label(0.5)
+
+
+def test_uncertain_can_follow_the_stacked_model(log, tmp_path):
+    scores = sw.score_pairs(log["query"], log["result"], ["glove-50d", "tfidf"])
+    stack = sw.fit_ensemble(scores, log.score, kind="linear", cv=3)
+    w = sw.PairLabeler(
+        log,
+        "query",
+        "result",
+        models=["glove-50d", "tfidf"],
+        path=tmp_path / "e.csv",
+        ensemble=stack,
+        model="ensemble",
+        strategy="uncertain",
+        threshold=2.5,
+    )
+    predicted = stack.predict(scores)
+    assert w.model_names == ["glove-50d", "tfidf", "ensemble"]
+    assert w.pair["row"] == int(np.argmin(np.abs(predicted - 2.5)))
