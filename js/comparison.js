@@ -75,7 +75,7 @@ function render({ model, el: root }) {
   const paired = el("div", { className: "sw-paired" });
   const roc = el("canvas", { className: "sw-roc", width: 300, height: 260 });
   const pr = el("canvas", { className: "sw-pr", width: 300, height: 260 });
-  const xSel = el("select", {}), ySel = el("select", {});
+  const xSel = el("select", { className: "sw-x-model" }), ySel = el("select", { className: "sw-y-model" });
   const scatter = el("canvas", { className: "sw-scatter", width: 300, height: 260 });
   const tip = el("div", { className: "sw-tip" });
   let positions = [];

@@ -115,7 +115,7 @@ def test_comparison_python_axes_browser_select_hover_and_xss(notebook):
     scatter.wait_for(state="visible")
     nb.python("w.x_model, w.y_model = 1, 0")
     nb.page.wait_for_function("(c) => c.dataset.x === '1' && c.dataset.y === '0'", arg=scatter.element_handle())
-    nb.page.locator(".sw-comparison select").first.select_option("0")
+    nb.page.locator(".sw-comparison select.sw-x-model").first.select_option("0")
     _wait_python(nb, "w.x_model", "0")
     # hover the point of pair 0 (the payload): its position comes from the same scales as the drawing
     pos = nb.python(
