@@ -165,7 +165,7 @@ def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress) -
     lefts, rights = [clean[i] for i in lk[todo].tolist()], [clean[i] for i in rk[todo].tolist()]
     model.warn_truncated(model.count_truncated(lefts, rights), len(todo), "distinct pairs")
     distinct = np.full(len(keys), np.nan, dtype=np.float32)
-    distinct[todo] = model.score_batch(lefts, rights, progress=progress)
+    distinct[todo] = model.score_distinct(lefts, rights, progress=progress)
     scores = distinct[pair_codes]
     pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, np.zeros(len(left_rows), dtype=bool))
     scores[~scored] = np.nan

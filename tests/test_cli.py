@@ -87,7 +87,18 @@ def test_ctrl_c_on_score_prints_one_line_saying_how_to_resume(tmp_path):
         {"query": [" ".join(w) for w in words[rng.integers(0, 10, (n, 3))]], "result": words[rng.integers(0, 10, n)]}
     ).to_csv(tmp_path / "pairs.csv", index=False)
     argv = [sys.executable, "-m", "simwidgets", "score", str(tmp_path / "pairs.csv"), "-o", str(tmp_path / "out")]
-    argv += ["--left", "query", "--right", "result", "-m", "glove-50d", "--workers", "1", "--blocksize", "100000"]
+    argv += [
+        "--left",
+        "query",
+        "--right",
+        "result",
+        "-m",
+        "glove-50d",
+        "--workers",
+        "1",
+        "--blocksize",
+        "20000",
+    ]  # ~460 parts: seconds of work left at the signal
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
     )

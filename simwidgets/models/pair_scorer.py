@@ -48,6 +48,31 @@ class PairScorer(Embedder):
         """How many of these pairs are longer than the model reads (0 when it reads everything)."""
         return 0
 
+    def score_distinct(self, lefts: list[str], rights: list[str], *, progress: bool | None = None) -> np.ndarray:
+        """:meth:`score_batch` of distinct pairs, each scored once per process: pairs scored
+        before (by an earlier call, or an earlier partition of a batch job on this worker)
+        come from a memory cache of up to ``memory_cache`` pairs."""
+        cache = self.__dict__.setdefault("_pair_cache", {})
+        out = np.empty(len(lefts), dtype=np.float32)
+        todo = []
+        for i, key in enumerate(zip(lefts, rights)):
+            hit = cache.get(key)
+            if hit is None:
+                todo.append(i)
+            else:
+                out[i] = hit
+        if todo:
+            new = self.score_batch([lefts[i] for i in todo], [rights[i] for i in todo], progress=progress)
+            out[todo] = new
+            limit = max(0, int(self._memory_limit))
+            for i, value in zip(todo, new.tolist()):
+                if len(cache) >= limit:
+                    if not limit:
+                        break
+                    cache.pop(next(iter(cache)))  # the oldest pair makes room
+                cache[(lefts[i], rights[i])] = value
+        return out
+
     def embed_report(self, texts, *, progress: bool | None = None):
         refuse_pair_scorer(self, "vectors of single texts")
 

@@ -83,6 +83,8 @@ def test_pairs_are_scored_in_0_1_each_distinct_pair_once_bad_rows_nan_with_reaso
     frame = score_pairs(left, right, models=[model])
     scores, reasons = frame[f"score_{model.name}"], frame[f"reason_{model.name}"]
     assert calls == [3]  # (a cat, a kitten) once; the swapped pair is a different input
+    score_pairs(left[::-1], right[::-1], models=[model])
+    assert calls == [3]  # scored before: from the model's memory cache (a batch job's later partitions too)
     assert scores[[0, 1, 4, 5]].between(0, 1).all() and scores[0] == scores[1]
     assert scores[[2, 3]].isna().all()
     assert reasons[2] == "left: missing text (None or NaN)" and reasons[3].startswith("left: empty")
