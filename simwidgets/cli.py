@@ -321,9 +321,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interruptible() -> None:
+    """Ctrl-C (SIGINT) stops a scoring job with its one-line message even when the process was
+    started with SIGINT ignored (as a parent may leave it), where Python would not raise
+    KeyboardInterrupt at all."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "score":
+        _interruptible()
     try:
         return args.func(args)
     except KeyboardInterrupt:

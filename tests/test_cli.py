@@ -100,7 +100,14 @@ def test_ctrl_c_on_score_prints_one_line_saying_how_to_resume(tmp_path):
         "20000",
     ]  # ~460 parts: seconds of work left at the signal
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        # started with SIGINT ignored, as some parents leave it (a test runner's worker, a shell's
+        # background job): Ctrl-C must still stop the job with its message
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     deadline = time.time() + 60
     while time.time() < deadline and not list((tmp_path / "out").glob("part-*.parquet")):
