@@ -25,40 +25,51 @@ class Trainer:
         return f"<{type(self).__name__} {self.name!r}>"
 
 
-class FineTune(Trainer):
+class _PairTrainer(Trainer):
+    """A training function of this package run on each training fold with its options."""
+
+    suffix = "trained"
+
+    def __init__(self, base: str = "minilm", *, name: str | None = None, **options):
+        self.base, self.options = base, options
+        self.name = name or f"{base} {self.suffix}"
+
+    def _train(self):
+        raise NotImplementedError
+
+    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
+        return self._train()(self.base, left, right, gold, **options).spec
+
+
+class FineTune(_PairTrainer):
     """:func:`~simwidgets.fine_tune` of ``base`` on each training fold (no inner validation split).
 
     >>> FineTune("minilm", epochs=4).name
     'minilm fine-tuned'
     """
 
-    def __init__(self, base: str = "minilm", *, name: str | None = None, **options):
-        self.base, self.options = base, options
-        self.name = name or f"{base} fine-tuned"
+    suffix = "fine-tuned"
 
-    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+    def _train(self):
         from .encoder import fine_tune
 
-        options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
-        return fine_tune(self.base, left, right, gold, **options).spec
+        return fine_tune
 
 
-class CrossEncoderTrainer(Trainer):
+class CrossEncoderTrainer(_PairTrainer):
     """:func:`~simwidgets.train_cross_encoder` from ``base`` on each training fold.
 
     >>> CrossEncoderTrainer("minilm", epochs=4).name
     'minilm cross-encoder'
     """
 
-    def __init__(self, base: str = "minilm", *, name: str | None = None, **options):
-        self.base, self.options = base, options
-        self.name = name or f"{base} cross-encoder"
+    suffix = "cross-encoder"
 
-    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+    def _train(self):
         from .cross_encoder import train_cross_encoder
 
-        options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
-        return train_cross_encoder(self.base, left, right, gold, **options).spec
+        return train_cross_encoder
 
 
 class WordVectorTrainer(Trainer):
