@@ -14,6 +14,12 @@ import pytest
         "simwidgets.models.specs",
         "simwidgets.extras",
         "simwidgets.models.pair_scorer",
+        "simwidgets.evaluation.folds",
+        "simwidgets.evaluation.paired",
+        "simwidgets.evaluation.slices",
+        "simwidgets.evaluation.cleaning",
+        "simwidgets.evaluation.labelling",
+        "simwidgets.training.candidates",
     ],
 )
 def test_docstring_examples_run(module):
