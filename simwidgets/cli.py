@@ -186,6 +186,29 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_cluster(args) -> int:
+    import time
+
+    from .batch.cluster import start_cluster
+
+    start = time.perf_counter()
+    cluster, client = start_cluster(
+        device=args.device, workers=args.workers, port=args.port, preload=args.preload or []
+    )
+    address = client.scheduler.address
+    workers = len(client.scheduler_info()["workers"])
+    loaded = f", {', '.join(args.preload)} loaded on each" if args.preload else ""
+    print(f"simwidgets cluster: {workers} worker(s){loaded}, ready in {time.perf_counter() - start:.1f} s")
+    print(f"scheduler: {address}")
+    print(f"score on it: simwidgets score INPUT -o OUT ... --scheduler {address}; Ctrl-C stops it", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        client.close()
+        cluster.close()
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -316,6 +339,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser(
+        "cluster",
+        help="start a local Dask cluster that score jobs reuse (--scheduler), models kept loaded",
+        description="Start a local Dask cluster (CPU workers, or one worker per GPU with --device cuda), "
+        "load --preload models on every worker, print the scheduler address and wait until Ctrl-C. "
+        "Jobs run on it with `simwidgets score ... --scheduler ADDRESS` skip the workers' start-up "
+        "and model loads.",
+    )
+    p.add_argument("--device", help="cuda: one worker per GPU; default: CPU workers")
+    p.add_argument("--workers", type=int, help="number of workers (default: one per core, or per GPU)")
+    p.add_argument("--port", type=int, default=8786, help="scheduler port (default 8786; 0: any free port)")
+    p.add_argument("--preload", action="append", metavar="MODEL", help="model spec to load on every worker")
+    p.set_defaults(func=cmd_cluster)
+
     p = sub.add_parser("models", help="list the model specs")
     p.set_defaults(func=cmd_models)
     return parser
@@ -335,11 +372,14 @@ def _interruptible() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "score":
+    if args.command in ("score", "cluster"):
         _interruptible()
     try:
         return args.func(args)
     except KeyboardInterrupt:
+        if args.command == "cluster":
+            print("\nsimwidgets cluster: stopped", file=sys.stderr)
+            return 0
         if args.command == "score":
             print(
                 "\nsimwidgets score: interrupted; finished parts are kept: run the same command again to resume",

@@ -41,7 +41,9 @@ def worker_specs(gpus: list[str], threads_per_worker: int = 1) -> dict:
     }
 
 
-def gpu_cluster(gpus: list[str] | None = None, n_workers: int | None = None, threads_per_worker: int = 1):
+def gpu_cluster(
+    gpus: list[str] | None = None, n_workers: int | None = None, threads_per_worker: int = 1, scheduler_port: int = 0
+):
     """A local Dask cluster with one worker per GPU (``gpus`` or all visible ones).
 
     ``n_workers`` caps the number of GPUs used. Raises ``RuntimeError`` when no GPU is visible.
@@ -58,10 +60,11 @@ def gpu_cluster(gpus: list[str] | None = None, n_workers: int | None = None, thr
     except ImportError:
         from distributed import Scheduler, SpecCluster
 
-        scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
+        scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0", "port": scheduler_port}}
         return SpecCluster(workers=worker_specs(gpus, threads_per_worker), scheduler=scheduler, silence_logs=50)
     return LocalCUDACluster(
         CUDA_VISIBLE_DEVICES=",".join(gpus),
+        scheduler_port=scheduler_port,
         threads_per_worker=threads_per_worker,
         dashboard_address=":0",
         silence_logs=50,
