@@ -97,9 +97,9 @@ def paired_bootstrap(
     rng = np.random.default_rng(seed)
     folds = int(fold.max()) + 1
     total = np.zeros((n_boot, len(scores), len(METRICS[kind])))
-    chunk = 200
     for k in range(folds):
         rows = np.flatnonzero(fold == k)
+        chunk = max(1, min(200, 20_000_000 // max(len(rows), 1)))  # resamples at a time: memory bounded
         for start in range(0, n_boot, chunk):
             take = rows[rng.integers(0, len(rows), size=(min(chunk, n_boot - start), len(rows)))]
             y = gold[take]

@@ -168,8 +168,9 @@ def choose_threshold(
     low = high = np.full(len(METRICS), np.nan)
     if n_boot:
         draws = []
-        for start in range(0, n_boot, 200):
-            idx = rng.integers(0, len(x), size=(min(200, n_boot - start), len(x)))
+        step = max(1, min(200, 20_000_000 // max(len(x), 1)))  # resamples at a time: memory bounded
+        for start in range(0, n_boot, step):
+            idx = rng.integers(0, len(x), size=(min(step, n_boot - start), len(x)))
             draws.append(decision_metrics(kept[idx], positive[idx]))
         from .paired import interval
 
