@@ -98,6 +98,15 @@ def test_the_table_has_intervals_and_paired_differences_against_the_best_off_the
     assert result.folds.iloc[0]["spearman"] == pytest.approx(stats.spearmanr(fold0["score_glove-50d"], fold0.gold)[0])
 
 
+def test_a_loaded_model_with_its_own_fit_is_a_model_not_a_trainer(sts):
+    from simwidgets.models import TfidfModel
+
+    model = TfidfModel()
+    model.name = "tf"
+    result = sw.cross_validate([model], sts.left, sts.right, sts.score, n_boot=0, progress=False)
+    assert result.table.loc["tf", "type"] == "off the shelf"
+
+
 def test_binary_gold_gets_auc_and_average_precision(sts):
     binary = (sts.score >= 2.5).astype(int)
     result = sw.cross_validate(["tfidf", "glove-50d"], sts.left, sts.right, binary, folds=3, n_boot=100, progress=False)
