@@ -18,7 +18,7 @@ from ..models.specs import parse_spec
 from .encoder import base_source
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, job_key, locate, write_done
+from .store import Staging, locate, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -101,8 +101,7 @@ def train_cross_encoder(
         "seed": seed,
         "gold_range": gold_range,
     }
-    texts = [train.left, train.right] + ([] if held is None else [held.left, held.right])
-    key = job_key("ce", f"{label}|{source}", texts, [train.gold, None if held is None else held.gold], settings)
+    key = pair_job_key("ce", f"{label}|{source}", train, held, settings)
     target, record = locate("ce", key, output_dir, cache_dir, overwrite)
     spec = f"ce:{target.resolve()}"
     if record is not None:
@@ -156,18 +155,19 @@ def train_cross_encoder(
         report = None
         if held is not None:
             report = _report(held, source, from_cross_encoder, str(tmp), device)
-        record = {
-            "key": key,
-            "kind": "ce",
-            "base": label,
-            "source": source,
-            "settings": settings,
-            "pairs": {"train": len(train), "validation": 0 if held is None else len(held)},
-            "dropped": pairs.dropped,
-            "seconds": seconds,
-            "history": history.to_dict(orient="records"),
-            "report": None if report is None else report.reset_index().to_dict(orient="records"),
-        }
+        record = pair_record(
+            key,
+            "ce",
+            label,
+            settings,
+            pairs,
+            train,
+            held,
+            seconds=seconds,
+            history=history.to_dict(orient="records"),
+            report=report,
+            source=source,
+        )
         shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
         write_done(tmp, record)
     return TrainedModel.from_record(spec, target, record, reused=False)

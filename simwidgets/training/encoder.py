@@ -15,7 +15,7 @@ import numpy as np
 from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, job_key, locate, write_done
+from .store import Staging, locate, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -206,14 +206,7 @@ def fine_tune(
         "seed": seed,
         "gold_range": gold_range,
     }
-    held_arrays = [] if held is None else [held.gold]
-    key = job_key(
-        "st",
-        f"{label}|{source}",
-        [train.left, train.right] + ([] if held is None else [held.left, held.right]),
-        [train.gold, *held_arrays],
-        settings,
-    )
+    key = pair_job_key("st", f"{label}|{source}", train, held, settings)
     target, record = locate("st", key, output_dir, cache_dir, overwrite)
     spec = f"st:{target.resolve()}"
     if record is not None:
@@ -260,19 +253,20 @@ def fine_tune(
             before = SentenceTransformerModel(source, name="before", device=device)
             after = SentenceTransformerModel(str(tmp), name="after", device=device)
             report = evaluate_pairs(held.left, held.right, held.gold, models=[before, after], n_boot=200)
-        record = {
-            "key": key,
-            "kind": "st",
-            "base": label,
-            "source": source,
-            "settings": settings,
-            "spec_folder": str(target),
-            "pairs": {"train": len(train), "validation": 0 if held is None else len(held)},
-            "dropped": pairs.dropped,
-            "seconds": seconds,
-            "history": history.to_dict(orient="records"),
-            "report": None if report is None else report.reset_index().to_dict(orient="records"),
-        }
+        record = pair_record(
+            key,
+            "st",
+            label,
+            settings,
+            pairs,
+            train,
+            held,
+            seconds=seconds,
+            history=history.to_dict(orient="records"),
+            report=report,
+            source=source,
+            spec_folder=str(target),
+        )
         import shutil
 
         shutil.rmtree(tmp / "checkpoints", ignore_errors=True)

@@ -43,6 +43,30 @@ def job_key(kind: str, base: str, texts: list[list[str]], arrays: list, settings
     return h.hexdigest()
 
 
+def pair_job_key(kind: str, base: str, train, held, settings: dict) -> str:
+    """:func:`job_key` of a job trained on ``train`` pairs and judged on ``held`` ones (or None)."""
+    texts = [train.left, train.right] + ([] if held is None else [held.left, held.right])
+    return job_key(kind, base, texts, [train.gold, None if held is None else held.gold], settings)
+
+
+def pair_record(
+    key: str, kind: str, base: str, settings: dict, pairs, train, held, *, seconds, history, report, **extra
+):
+    """What a finished pair-training job saves beside its model (read back by ``TrainedModel.from_record``)."""
+    return {
+        "key": key,
+        "kind": kind,
+        "base": base,
+        **extra,
+        "settings": settings,
+        "pairs": {"train": len(train), "validation": 0 if held is None else len(held)},
+        "dropped": pairs.dropped,
+        "seconds": seconds,
+        "history": history,
+        "report": None if report is None else report.reset_index().to_dict(orient="records"),
+    }
+
+
 def finished(folder: Path) -> dict | None:
     """What made a finished model folder (its :data:`DONE` record), or None."""
     marker = Path(folder) / DONE

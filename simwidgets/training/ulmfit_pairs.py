@@ -13,12 +13,11 @@ is saved the safe way (``weights.pth`` + ``vocab.json``, no pickle) and reloads 
 
 from __future__ import annotations
 
-import shutil
 import time
 
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, job_key, locate, write_done
+from .store import Staging, locate, pair_job_key, pair_record, write_done
 
 POOLING = "concat"
 
@@ -31,7 +30,7 @@ def _ids(model, texts: list[str], max_tokens: int) -> list[list[int]]:
     return out
 
 
-def _siamese_module(encoder, pad: int):
+def _siamese_module(encoder):
     """A torch module: ``(left ids, left lengths, right ids, right lengths) -> cosine``."""
     import torch
     from torch import nn
@@ -136,10 +135,7 @@ def fine_tune_ulmfit(
         "seed": seed,
         "gold_range": gold_range,
     }
-    texts = [train.left, train.right] + ([] if held is None else [held.left, held.right])
-    key = job_key(
-        "ulmfit", f"{base}|{base_model.identity}", texts, [train.gold, None if held is None else held.gold], settings
-    )
+    key = pair_job_key("ulmfit", f"{base}|{base_model.identity}", train, held, settings)
     target_dir, record = locate("ulmfit", key, output_dir, cache_dir, overwrite)
     spec = f"ulmfit:{target_dir.resolve()}?pooling={POOLING}"
     if record is not None:
@@ -166,7 +162,7 @@ def fine_tune_ulmfit(
         lefts, rights = _ids(base_model, part.left, max_tokens), _ids(base_model, part.right, max_tokens)
         ids[name] = list(zip(lefts, rights, part.gold.tolist()))
     dls = _loaders(ids["train"], ids["valid"], batch_size, base_model.pad, seed, torch.device(device))
-    module = _siamese_module(encoder, base_model.pad)
+    module = _siamese_module(encoder)
 
     def loss(cosine, gold):
         return torch.nn.functional.mse_loss(cosine, gold)
@@ -189,18 +185,9 @@ def fine_tune_ulmfit(
         report = None
         if held is not None:
             report = _report(base, held, trained)
-        record = {
-            "key": key,
-            "kind": "ulmfit",
-            "base": base,
-            "settings": settings,
-            "pairs": {"train": len(train), "validation": 0 if held is None else len(held)},
-            "dropped": pairs.dropped,
-            "seconds": seconds,
-            "history": rows,
-            "report": None if report is None else report.reset_index().to_dict(orient="records"),
-        }
-        shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
+        record = pair_record(
+            key, "ulmfit", base, settings, pairs, train, held, seconds=seconds, history=rows, report=report
+        )
         write_done(tmp, record)
     return TrainedModel.from_record(spec, target_dir, record, reused=False)
 
