@@ -109,7 +109,19 @@ class CrossEncoderModel(PairScorer):
         """How many pairs are longer than :attr:`max_tokens` (both texts and special tokens)."""
         if not lefts or self.max_tokens is None:
             return 0
+        # a character gives at most 4 tokens (byte-level BPE; WordPiece gives at most 1) and a pair
+        # a few special ones: pairs shorter than that bound cannot be cut, so only the rest are
+        # tokenized a second time (predict tokenizes them all again)
+        limit = (self.max_tokens - 8) // 4
+        long = [i for i, (a, b) in enumerate(zip(lefts, rights)) if len(a) + len(b) > limit]
+        if not long:
+            return 0
         lengths = self.model.tokenizer(
-            lefts, rights, truncation=False, return_length=True, return_attention_mask=False, verbose=False
+            [lefts[i] for i in long],
+            [rights[i] for i in long],
+            truncation=False,
+            return_length=True,
+            return_attention_mask=False,
+            verbose=False,
         )["length"]
         return int(sum(length > self.max_tokens for length in lengths))
