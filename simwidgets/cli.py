@@ -163,6 +163,23 @@ def cmd_threshold(args) -> int:
     return 0
 
 
+def _worker_options(p) -> None:
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="CPU: threads of the local worker (processes with --processes; default: one per core); "
+        "GPU: cards to use (default: all)",
+    )
+    p.add_argument(
+        "--threads", type=int, help="partitions scored at once per worker (default: one per core; 4 per GPU)"
+    )
+    p.add_argument(
+        "--processes",
+        action="store_true",
+        help="one process per worker instead of threads of this one (for a model whose code holds Python's GIL)",
+    )
+
+
 def cmd_score(args) -> int:
     from .batch import score_file
 
@@ -181,6 +198,8 @@ def cmd_score(args) -> int:
         ensemble=args.ensemble,
         text_columns=args.text_column,
         progress=not args.quiet,
+        threads=args.threads,
+        processes=True if args.processes else None,
     )
     print(summary)
     return 0
@@ -193,7 +212,12 @@ def cmd_cluster(args) -> int:
 
     start = time.perf_counter()
     cluster, client = start_cluster(
-        device=args.device, workers=args.workers, port=args.port, preload=args.preload or []
+        device=args.device,
+        workers=args.workers,
+        port=args.port,
+        preload=args.preload or [],
+        threads=args.threads,
+        processes=True if args.processes else None,
     )
     address = client.scheduler.address
     workers = len(client.scheduler_info()["workers"])
@@ -290,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--right", required=True, help="column of the second text")
     p.add_argument("-m", "--model", action="append", help=_models_help())
     p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
-    p.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    _worker_options(p)
     p.add_argument(
         "--blocksize", type=int, default=None, help="CSV bytes per partition (default: input size / 32, 1-16 MB)"
     )
@@ -348,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and model loads.",
     )
     p.add_argument("--device", help="cuda: one worker per GPU; default: CPU workers")
-    p.add_argument("--workers", type=int, help="number of workers (default: one per core, or per GPU)")
+    _worker_options(p)
     p.add_argument("--port", type=int, default=8786, help="scheduler port (default 8786; 0: any free port)")
     p.add_argument("--preload", action="append", metavar="MODEL", help="model spec to load on every worker")
     p.set_defaults(func=cmd_cluster)

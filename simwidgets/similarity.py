@@ -67,7 +67,8 @@ def _prepare(embedder: Embedder, texts: list) -> None:
         return  # nothing to fit: skip the pass over the texts
     clean = [t for t in clean_texts(deduplicate(texts)[1])[0] if t is not None]
     if clean:
-        embedder.prepare(clean)
+        with embedder.compute_lock():  # threads of a batch job fit once, not each its own
+            embedder.prepare(clean)
 
 
 def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None) -> pd.DataFrame:
@@ -115,24 +116,29 @@ def pair_score_columns(lefts: list, rights: list, models, *, progress: bool | No
     return score_coded_pairs(codes, uniques, models, progress=progress, chunk=chunk), len(uniques)
 
 
-def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None, chunk: int = 65_536) -> dict:
+def score_coded_pairs(
+    codes: np.ndarray, uniques: list, models, *, progress=None, chunk: int = 65_536, warn: bool = True
+) -> dict:
     """:func:`pair_score_columns` for texts already factorized: ``codes`` holds ``2n``
     positions in ``uniques`` (``-1`` for a missing text), the ``n`` left texts then the
-    ``n`` right ones."""
+    ``n`` right ones. ``warn=False``: no truncation warning (a batch job counts truncation
+    in its output instead of warning once per partition)."""
     n = len(codes) // 2
     rows = np.where(codes < 0, len(uniques), codes)  # len(uniques) stands for a missing text
     left_rows, right_rows = rows[:n], rows[n:]
     columns: dict[str, np.ndarray] = {}
     for embedder in load_models(models):
         if embedder.scores_pairs:
-            columns.update(_cross_pair_columns(embedder, uniques, left_rows, right_rows, progress))
+            columns.update(_cross_pair_columns(embedder, uniques, left_rows, right_rows, progress, warn))
             continue
         if embedder.scores_sparse:
             columns.update(_sparse_pair_columns(embedder, uniques, left_rows, right_rows, chunk))
             continue
         _prepare(embedder, uniques)
         distinct = embedder.embed_distinct(uniques, progress)
-        embedder.warn_truncated(int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum()), 2 * n)
+        if warn:
+            cut = int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum())
+            embedder.warn_truncated(cut, 2 * n)
         unit = np.full((len(uniques) + 1, distinct.vectors.shape[1]), np.nan, dtype=np.float32)
         unit[:-1] = normalize_rows(distinct.vectors)
         unusable = ~(np.linalg.norm(distinct.vectors, axis=1) > 0)  # zero or NaN vectors
@@ -151,7 +157,7 @@ def score_coded_pairs(codes: np.ndarray, uniques: list, models, *, progress=None
     return columns
 
 
-def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress) -> dict:
+def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress, warn: bool = True) -> dict:
     """Pair scores of a pair scorer (a cross-encoder): each distinct pair of usable texts is
     scored once, in the model's batches, and the scores gathered back to every row."""
     clean, why = clean_texts(uniques)
@@ -163,7 +169,8 @@ def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress) -
     lk, rk = np.divmod(np.asarray(keys, dtype=np.int64), width)
     todo = np.flatnonzero(usable[lk] & usable[rk])
     lefts, rights = [clean[i] for i in lk[todo].tolist()], [clean[i] for i in rk[todo].tolist()]
-    model.warn_truncated(model.count_truncated(lefts, rights), len(todo), "distinct pairs")
+    if warn:
+        model.warn_truncated(model.count_truncated(lefts, rights), len(todo), "distinct pairs")
     distinct = np.full(len(keys), np.nan, dtype=np.float32)
     distinct[todo] = model.score_distinct(lefts, rights, progress=progress)
     scores = distinct[pair_codes]

@@ -28,33 +28,97 @@ def loaded_models() -> list[str]:
     return sorted(str(key[0]) for key in _LOADED)
 
 
-def start_cluster(
-    *, device: str | None = None, workers: int | None = None, port: int = 8786, preload=(), host: str = "127.0.0.1"
+#: Partitions one GPU worker scores at once: while one is on the card, others are read,
+#: deduplicated, looked up and written (Arrow, numpy and the card release the GIL).
+GPU_THREADS = 4
+
+
+def uses_processes(device: str | None, processes: bool | None, n_gpus: int = 1) -> bool:
+    """Whether a local cluster runs its workers as processes: asked for, or needed (one
+    process per card when several GPUs are used; a process can use one as ``cuda:0``)."""
+    on_gpu = bool(device and device.startswith("cuda"))
+    if processes is None:
+        return on_gpu and n_gpus > 1
+    if not processes and on_gpu and n_gpus > 1:
+        raise ValueError(
+            f"{n_gpus} GPUs need one worker process each: leave processes unset (or True), or use one GPU (workers=1)"
+        )
+    return bool(processes)
+
+
+def local_cluster(
+    *,
+    device: str | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    processes: bool | None = None,
+    port: int = 0,
+    host: str | None = None,
+    reachable: bool = False,
 ):
-    """Start the cluster and return ``(cluster, client)``; models in ``preload`` are loaded on every worker."""
-    from distributed import Client, LocalCluster
+    """A local Dask cluster for scoring jobs (``reachable``: over TCP, for other processes' jobs).
+
+    By default its one worker runs in this process, with ``threads`` threads (CPU: one per
+    core, or ``workers``; GPU: :data:`GPU_THREADS`): nothing starts, models already loaded
+    here are used, and every thread shares one embedding cache, so a text repeated across
+    partitions is embedded once per job. Models take turns (see
+    :meth:`~simwidgets.models.Embedder.compute_lock`); reading, deduplicating, cache hits,
+    scoring and writing run in parallel. ``processes=True`` gives ``workers`` processes of
+    one thread each (for a model whose own code holds Python's GIL, on many cores); several
+    GPUs always get one process per card.
+    """
+    from distributed import LocalCluster
+
+    cores = os.cpu_count() or 1
+    on_gpu = bool(device and device.startswith("cuda"))
+    common = {"dashboard_address": ":0", "silence_logs": 50, "scheduler_port": port}
+    if host:
+        common["host"] = host
+    if reachable:
+        common["protocol"] = "tcp://"  # a worker in this process is otherwise reached in-process only
+    if on_gpu:
+        from .gpus import gpu_cluster, visible_gpus
+
+        gpus = visible_gpus()
+        if not gpus:
+            raise RuntimeError("no GPU is visible (CUDA_VISIBLE_DEVICES / torch.cuda): score with --device cpu")
+        gpus = gpus[:workers] if workers else gpus
+        per_gpu = int(threads or GPU_THREADS)
+        if uses_processes(device, processes, len(gpus)):
+            return gpu_cluster(gpus=gpus, threads_per_worker=per_gpu, scheduler_port=port)
+        return LocalCluster(n_workers=1, threads_per_worker=per_gpu, processes=False, **common)
+    if uses_processes(device, processes):
+        return LocalCluster(n_workers=workers or cores, threads_per_worker=int(threads or 1), processes=True, **common)
+    return LocalCluster(n_workers=1, threads_per_worker=int(threads or workers or cores), processes=False, **common)
+
+
+def start_cluster(
+    *,
+    device: str | None = None,
+    workers: int | None = None,
+    port: int = 8786,
+    preload=(),
+    host: str = "127.0.0.1",
+    threads: int | None = None,
+    processes: bool | None = None,
+):
+    """Start the cluster and return ``(cluster, client)``; models in ``preload`` are loaded on every worker.
+
+    Workers are threads of this process by default (see :func:`local_cluster`); jobs reach
+    them through the scheduler's address.
+    """
+    from distributed import Client
 
     from ..models.specs import check_spec
 
     specs = list(preload)
+    options = {"device": device} if device else {}
     for spec in specs:
-        check_spec(spec)  # a bad spec fails here, before any worker starts
-    if device and device.startswith("cuda"):
-        from .gpus import gpu_cluster
-
-        cluster = gpu_cluster(n_workers=workers, scheduler_port=port)
-    else:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            host=host,
-            scheduler_port=port,
-            dashboard_address=":0",
-            silence_logs=50,
-        )
+        check_spec(spec, **options)  # a bad spec fails here, before any worker starts
+    cluster = local_cluster(
+        device=device, workers=workers, threads=threads, processes=processes, port=port, host=host, reachable=True
+    )
     client = Client(cluster)
     if specs:
-        options = {"device": device} if device else {}
         client.run(_load_on_worker, specs, options)
     return cluster, client

@@ -93,13 +93,10 @@ def score_partition(
     worker loads a model once and reuses its embedding cache for every partition it scores,
     so a text repeated across partitions is embedded once per worker.
     """
-    import warnings
-
     import pyarrow as pa
 
     from ..models import load_model
     from ..similarity import score_coded_pairs
-    from ..texts import SimwidgetsWarning
 
     models = [load_model(spec, **options) for spec in specs]
     _set_threads(threads)
@@ -109,9 +106,8 @@ def score_partition(
         at = np.fromiter(bad, dtype=np.int64, count=len(bad))
         codes = codes.copy()
         codes[at] = codes[at + len(codes) // 2] = -1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SimwidgetsWarning)  # no truncation warning per partition
-        columns = score_coded_pairs(codes, uniques, models, progress=False)
+    # no truncation warning per partition (warnings' filters are process-wide: not for threads)
+    columns = score_coded_pairs(codes, uniques, models, progress=False, warn=False)
     if ensemble:
         columns.update(ensemble_columns(ensemble, columns, rows, left, right))
     if bad:
@@ -189,19 +185,14 @@ def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
     return deduplicate(rows[left].tolist() + rows[right].tolist())
 
 
-def _client(scheduler: str | None, workers: int | None, device: str | None = None):
-    from distributed import Client, LocalCluster
+def _client(scheduler: str | None, workers: int | None, device: str | None = None, threads=None, processes=None):
+    from distributed import Client
+
+    from .cluster import local_cluster
 
     if scheduler:
         return Client(scheduler), None
-    if device and device.startswith("cuda"):
-        from .gpus import gpu_cluster
-
-        cluster = gpu_cluster(n_workers=workers)
-        return Client(cluster), cluster
-    n = workers or os.cpu_count() or 1
-    # silence_logs: a task's error reaches the user once, raised by the client, not logged by workers too
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50)
+    cluster = local_cluster(device=device, workers=workers, threads=threads, processes=processes)
     return Client(cluster), cluster
 
 
@@ -222,6 +213,8 @@ def score_file(
     text_columns=(),
     progress: bool = True,
     client=None,
+    threads: int | None = None,
+    processes: bool | None = None,
 ) -> ScoreSummary:
     """Score every pair of a CSV/Parquet input with each model, on Dask, into a Parquet folder.
 
@@ -238,7 +231,10 @@ def score_file(
         Model specs (strings: they are loaded again on each worker).
     scheduler
         Address of an existing Dask scheduler (``tcp://host:8786``); default: a local cluster
-        with ``workers`` processes (default: one per core).
+        whose worker runs in this process (see ``processes``).
+    workers
+        CPU: threads of the local worker (default: one per core), or processes with
+        ``processes=True``; GPU: how many of the visible cards to use (default: all).
     blocksize
         Bytes of CSV per partition (default: the input's size over 32, between 1 MB and 16 MB;
         Parquet partitions follow row groups).
@@ -263,10 +259,19 @@ def score_file(
         that type cannot hold stops the job, naming the column, the block and this option.
     client
         An existing ``distributed.Client`` to use instead.
+    threads
+        Partitions scored at once per worker (default: one per core on a CPU, 4 per GPU).
+    processes
+        ``None`` (default): the local worker is threads of this process, so nothing starts
+        and every thread shares the models and their embedding cache (a text repeated
+        across partitions is embedded once); models take turns, while reading, cache hits,
+        scoring and writing run in parallel. With several GPUs, one process per card.
+        ``True``: ``workers`` processes of one thread each, for a model whose own code holds
+        Python's GIL (a plain Python callable) on a machine with many cores.
 
-    Worker processes start by importing your script again: when you call this from a
-    script, put the call under ``if __name__ == "__main__":`` (a call that is not is
-    refused at once, with that fix).
+    Worker processes (``processes=True``, several GPUs, and the GPU's tokenizer processes)
+    start by importing your script again: when you call this from a script, put the call
+    under ``if __name__ == "__main__":`` (a call that is not is refused at once, with that fix).
 
     Every input column is kept; per model, ``score_<name>`` and ``reason_<name>`` are added.
     Reading the output folder (``pandas.read_parquet(output)``) gives the input's rows in order.
@@ -310,20 +315,28 @@ def score_file(
         ensemble = str(ensemble)
     done = prepare_output(out_dir, job, len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
-    if client is None and scheduler is None and todo:
+    from .cluster import uses_processes
+    from .gpus import visible_gpus
+
+    on_gpu = bool(device and device.startswith("cuda"))
+    n_gpus = len(visible_gpus()[:workers] if workers else visible_gpus()) if on_gpu else 1
+    if client is None and scheduler is None and todo and (on_gpu or uses_processes(device, processes, n_gpus)):
         check_main_guard()
     start = time.perf_counter()
     own_client = client is None
     cluster = None
     if client is None and todo:
-        client, cluster = _client(scheduler, workers, device)
+        client, cluster = _client(scheduler, workers, device, threads, processes)
     dashboard = getattr(client, "dashboard_link", None) if client is not None else None
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)
     try:
         if todo:
-            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-            threads = max(1, (os.cpu_count() or 1) // n_workers) if cluster is not None else None
+            # torch threads per worker process; a worker in this process leaves torch as it is
+            worker_info = client.scheduler_info().get("workers", {})
+            n_workers = max(1, len(worker_info) or 1)
+            own_processes = cluster is not None and uses_processes(device, processes, n_gpus)
+            torch_threads = max(1, (os.cpu_count() or 1) // n_workers) if own_processes else None
             # A spec that passed check_spec but cannot load (a broken file, a bad option, two
             # models with one name) fails in the first task, and its error is raised here.
             futures = [
@@ -336,7 +349,7 @@ def score_file(
                     right,
                     specs,
                     options,
-                    threads,
+                    torch_threads,
                     on_bad_rows,
                     ensemble,
                     pure=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from ..texts import MISSING, SimwidgetsWarning, as_text_list, clean_texts, dedup
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
 from .notes import Note, Notes
+
+_LOCK_GUARD = threading.Lock()
 
 __all__ = ["Embedder", "EmbedReport", "Note", "Notes"]
 
@@ -102,7 +105,7 @@ class Distinct:
         if notes.oov is not None:
             self.oov[at] = notes.oov
         if notes.reasons is not None:
-            failed = np.fromiter((r is not None for r in notes.reasons), dtype=bool, count=len(at))
+            failed = np.not_equal(notes.reasons, None)
             self.reasons[at[failed]] = notes.reasons[failed]
 
 
@@ -180,6 +183,21 @@ class Embedder:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
+
+    def compute_lock(self) -> threading.RLock:
+        """The lock held while this model embeds (or fits): a model is never run by two
+        threads at once, while everything around it (reading, deduplicating, cache hits,
+        scoring, writing) runs in parallel, as in a batch job's threaded workers."""
+        lock = self.__dict__.get("_compute_lock")
+        if lock is None:
+            with _LOCK_GUARD:
+                lock = self.__dict__.setdefault("_compute_lock", threading.RLock())
+        return lock
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_compute_lock", None)  # locks do not pickle; a copy gets its own
+        return state
 
     # -- hooks for subclasses -------------------------------------------------------------
     def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note] | None]:
@@ -287,7 +305,9 @@ class Embedder:
         out = self._raw_distinct(uniques, progress)
         if self._centring is not None:
             if not self._centring.fitted:
-                self._centring.fit(out.vectors)  # the first texts embedded (or a clear error)
+                with self.compute_lock():  # one fit, even when threads arrive together
+                    if not self._centring.fitted:
+                        self._centring.fit(out.vectors)  # the first texts embedded (or a clear error)
             out.vectors = self._centring.transform(out.vectors)
         return out
 
@@ -349,6 +369,12 @@ class Embedder:
         """Vectors and notes of distinct texts: memory cache, then disk cache, then the model."""
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32), Notes.blank(0)
+        # Under the lock, the memory cache is read again: texts another thread embedded
+        # while this one waited are hits, so a text is embedded once per process.
+        with self.compute_lock():
+            return self._embed_unique_locked(texts, progress)
+
+    def _embed_unique_locked(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         self.prepare(texts)
         memory, disk = self._cache()
         hits, hit_vectors, hit_notes = memory.lookup(texts)

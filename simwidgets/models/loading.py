@@ -21,6 +21,7 @@ A new family is one builder and one line::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from .base import Embedder
@@ -31,6 +32,7 @@ from .ulmfit import load_ulmfit
 from .wordvectors import load_bundled_glove, load_word_vectors
 
 _LOADED: dict[tuple, Embedder] = {}
+_LOADING = threading.RLock()  # threads asking for one model at once load it once
 
 
 def _minilm(target, **options) -> Embedder:
@@ -171,15 +173,21 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
         key = None  # fitted on the texts of each comparison: never shared between calls
     if key is not None and key in _LOADED:
         return _LOADED[key]
+    if key is None:
+        return _build_checked(family, target, merged, spec)
+    with _LOADING:
+        if key not in _LOADED:
+            _LOADED[key] = _build_checked(family, target, merged, spec)
+        return _LOADED[key]
+
+
+def _build_checked(family: str, target, options: dict, spec: str) -> Embedder:
     try:
-        model = _build(family, target, merged, spec)
+        return _build(family, target, options, spec)
     except TypeError as exc:
         if "unexpected keyword" in str(exc):
-            raise TypeError(f"model {spec!r} does not take option(s) {sorted(merged)}: {exc}") from exc
+            raise TypeError(f"model {spec!r} does not take option(s) {sorted(options)}: {exc}") from exc
         raise
-    if key is not None:
-        _LOADED[key] = model
-    return model
 
 
 def load_models(specs) -> list[Embedder]:

@@ -51,7 +51,12 @@ class PairScorer(Embedder):
     def score_distinct(self, lefts: list[str], rights: list[str], *, progress: bool | None = None) -> np.ndarray:
         """:meth:`score_batch` of distinct pairs, each scored once per process: pairs scored
         before (by an earlier call, or an earlier partition of a batch job on this worker)
-        come from a memory cache of up to ``memory_cache`` pairs."""
+        come from a memory cache of up to ``memory_cache`` pairs. Threads take turns (the
+        model runs in one at a time, and a pair another thread scored meanwhile is a hit)."""
+        with self.compute_lock():
+            return self._score_distinct_locked(lefts, rights, progress)
+
+    def _score_distinct_locked(self, lefts: list[str], rights: list[str], progress: bool | None) -> np.ndarray:
         cache = self.__dict__.setdefault("_pair_cache", {})
         out = np.empty(len(lefts), dtype=np.float32)
         todo = []

@@ -356,3 +356,97 @@ def test_malformed_csv_stops_the_job_saying_where_when_asked(tmp_path, client):
     source.write_text("query,result\ncat,dog\nzelda,link,extra\n")
     with pytest.raises(ValueError, match=r"ragged.csv: malformed row: 3 fields where the header has 2, at byte 21"):
         score_file(source, tmp_path / "out", "query", "result", ["glove-50d"], on_bad_rows="fail", client=client)
+
+
+class _Counting:
+    """A model family for the threaded-worker test: counts each text it embeds and the
+    most calls it was in at once."""
+
+    seen: dict = {}
+    active = peak = 0
+
+    @classmethod
+    def build(cls, target=None, **options):
+        import threading
+
+        from simwidgets.models import Embedder
+
+        guard = threading.Lock()
+
+        class Counting(Embedder):
+            name = "counting"
+            sort_by_length = False
+
+            def embed_batch(self, texts):
+                with guard:
+                    cls.active += 1
+                    cls.peak = max(cls.peak, cls.active)
+                time.sleep(0.02)  # long enough for another thread to arrive meanwhile
+                for text in texts:
+                    cls.seen[text] = cls.seen.get(text, 0) + 1
+                vectors = np.array([[len(t), t.count(" ") + 1.0, 1.0] for t in texts], dtype=np.float32)
+                with guard:
+                    cls.active -= 1
+                return vectors, None
+
+        return Counting(**options)
+
+
+def test_threads_of_one_process_share_the_model_and_score_like_processes(tmp_path):
+    """The default local worker is threads of this process: partitions run at once, the model
+    runs in one of them at a time, each distinct text is embedded once per job (one shared
+    cache), and the output equals score_pairs and a job on worker processes."""
+    from simwidgets.models import register_family
+
+    register_family("counting-test", _Counting.build, "counts embedded texts (a test family)")
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(300)]
+    texts = [" ".join(rng.choice(words, rng.integers(1, 4))) for _ in range(400)]
+    frame = pd.DataFrame({"query": [texts[i] for i in rng.zipf(1.3, 6000) % 400], "result": rng.choice(texts, 6000)})
+    frame.loc[7, "query"] = ""  # a bad row keeps its reason
+    frame.to_csv(tmp_path / "pairs.csv", index=False)
+    summary = score_file(
+        tmp_path / "pairs.csv",
+        tmp_path / "out",
+        "query",
+        "result",
+        ["counting-test"],
+        workers=4,
+        blocksize=4_000,
+        progress=False,
+    )
+    assert summary.partitions > 8
+    out = pd.read_parquet(tmp_path / "out")
+    expected = score_pairs(out["query"], out["result"], [_Counting.build()])
+    assert len(out) == len(frame) and out["result"].tolist() == frame["result"].tolist()
+    assert out["query"].fillna("").tolist() == frame["query"].tolist()
+    np.testing.assert_allclose(out["score_counting"], expected["score_counting"], rtol=1e-6)
+    assert out["reason_counting"][7] == expected["reason_counting"][7] and out["reason_counting"][7]
+    distinct = set(frame["query"]) | set(frame["result"])
+    assert set(_Counting.seen) == distinct - {""}
+    assert max(_Counting.seen.values()) == 2  # once by the job, once by score_pairs' own model
+    assert _Counting.peak == 1  # the model never ran in two threads at once
+
+    threaded = score_file(
+        tmp_path / "pairs.csv",
+        tmp_path / "t",
+        "query",
+        "result",
+        ["glove-50d"],
+        workers=2,
+        blocksize=4_000,
+        progress=False,
+    )
+    processes = score_file(
+        tmp_path / "pairs.csv",
+        tmp_path / "p",
+        "query",
+        "result",
+        ["glove-50d"],
+        workers=2,
+        blocksize=4_000,
+        processes=True,
+        progress=False,
+    )
+    assert threaded.rows == processes.rows == len(frame) and threaded.reasons == processes.reasons
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t"), pd.read_parquet(tmp_path / "p"))

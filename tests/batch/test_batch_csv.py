@@ -4,6 +4,7 @@ kept in place, separators, compressed files, reruns after a failed start, main g
 import csv
 import gzip
 import io
+import shutil
 import subprocess
 import sys
 
@@ -151,9 +152,19 @@ def test_a_job_that_failed_before_any_part_reruns_with_corrected_settings(tmp_pa
 
 
 def test_a_script_without_a_main_guard_is_refused_at_once_with_the_fix(tmp_path):
+    """Worker processes import the script again: without a guard that would start the job in
+    each of them. Threads of the script's own process (the default) import nothing."""
     (tmp_path / "pairs.csv").write_text("query,result\ncat,dog\n")
     args = f"{str(tmp_path / 'pairs.csv')!r}, {str(tmp_path / 'out')!r}, 'query', 'result', ['glove-50d']"
-    call = f"summary = score_file({args}, workers=1, progress=False)"
+    threaded = tmp_path / "threaded.py"
+    threaded.write_text(
+        f"from simwidgets import score_file\nprint(score_file({args}, workers=2, progress=False).rows)\n"
+    )
+    result = subprocess.run([sys.executable, str(threaded)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "1"
+    shutil.rmtree(tmp_path / "out")
+    call = f"summary = score_file({args}, workers=1, processes=True, progress=False)"
     bare = tmp_path / "bare.py"
     bare.write_text(f"from simwidgets import score_file\n{call}\n")
     result = subprocess.run([sys.executable, str(bare)], capture_output=True, text=True, timeout=120)
