@@ -125,7 +125,9 @@ def score_partition(
         for name, values in columns.items():
             rows[name] = pd.Series(values, dtype=values.dtype)
     write_part(rows, Path(out_dir), index)
-    return {"index": index, "rows": len(codes) // 2, "texts": len(uniques)}
+    counts = count_part(columns)
+    counts["rows"] = len(codes) // 2
+    return {"index": index, "rows": len(codes) // 2, "texts": len(uniques), "counts": counts}
 
 
 _ENSEMBLES: dict = {}
@@ -330,6 +332,7 @@ def score_file(
     dashboard = getattr(client, "dashboard_link", None) if client is not None else None
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)
+    counted: dict[int, dict] = {}
     try:
         if todo:
             # torch threads per worker process; a worker in this process leaves torch as it is
@@ -361,6 +364,7 @@ def score_file(
             with bar:
                 for future in as_completed(futures):
                     result = future.result()
+                    counted[result["index"]] = result["counts"]
                     rows += result["rows"]
                     texts += result["texts"]
                     elapsed = time.perf_counter() - start
@@ -371,7 +375,7 @@ def score_file(
             client.close()
         if cluster is not None:
             cluster.close()
-    return summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard)
+    return summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard, counted)
 
 
 def check_main_guard() -> None:
@@ -406,31 +410,53 @@ def check_main_guard() -> None:
     )
 
 
-def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboard=None) -> ScoreSummary:
-    """Count rows and missing-score reasons over a finished output folder."""
+def count_part(columns: dict) -> dict:
+    """One partition's counts for the job summary, from its ``score_``/``reason_`` columns
+    (arrays, or a table read back): rows, scored rows and rows per reason per model, and
+    malformed rows (a malformed row's reason, without its byte offset, is counted once per
+    field count)."""
+    counts: dict = {"rows": 0, "scored": {}, "reasons": {}, "malformed": 0}
+    first_reason = True
+    for column, values in columns.items():
+        values = np.asarray(values)
+        counts["rows"] = len(values)
+        if column.startswith("score_"):
+            counts["scored"][column[len("score_") :]] = int(np.count_nonzero(~pd.isna(values)))
+        elif column.startswith("reason_"):
+            reasons = pd.Series(values[~pd.isna(values)], dtype=object)  # few: most rows are scored
+            malformed = reasons.str.startswith(MALFORMED)
+            if malformed.any():
+                reasons = reasons.where(~malformed, reasons.str.split(", at byte").str[0])
+                if first_reason:
+                    counts["malformed"] = int(malformed.sum())
+            first_reason = False
+            counts["reasons"][column[len("reason_") :]] = {str(k): int(v) for k, v in reasons.value_counts().items()}
+    return counts
+
+
+def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboard=None, counted=None) -> ScoreSummary:
+    """Add up the partitions' counts: ``counted`` maps a partition index to what its task
+    returned (:func:`count_part`); the others (resumed) are read from their files."""
     import pyarrow.parquet as pq
 
+    counted = counted or {}
     summary = ScoreSummary(out_dir, 0, n_parts, resumed, seconds, dashboard=dashboard)
     for i in range(n_parts):
-        path = out_dir / PART.format(i)
-        if not path.exists():
-            raise RuntimeError(f"partition {i} is missing from {out_dir}: rerun the same command to finish")
-        columns = [c for c in pq.read_schema(path).names if c.startswith(("score_", "reason_"))]
-        table = pd.read_parquet(path, columns=columns)
-        summary.rows += len(table)
-        for column in columns:
-            if column.startswith("score_"):
-                name = column[len("score_") :]
-                summary.scored[name] = summary.scored.get(name, 0) + int(table[column].notna().sum())
-            else:
-                name = column[len("reason_") :]
-                counts = summary.reasons.setdefault(name, {})
-                reasons = table[column].dropna()
-                malformed = reasons.str.startswith(MALFORMED)
-                if malformed.any():  # one line per field count, not one per byte offset
-                    reasons = reasons.where(~malformed, reasons.str.split(", at byte").str[0])
-                    if column == next(c for c in columns if c.startswith("reason_")):
-                        summary.malformed += int(malformed.sum())
-                for reason, count in reasons.value_counts().items():
-                    counts[reason] = counts.get(reason, 0) + int(count)
+        counts = counted.get(i)
+        if counts is None:
+            path = out_dir / PART.format(i)
+            if not path.exists():
+                raise RuntimeError(f"partition {i} is missing from {out_dir}: rerun the same command to finish")
+            columns = [c for c in pq.read_schema(path).names if c.startswith(("score_", "reason_"))]
+            table = pd.read_parquet(path, columns=columns)
+            counts = count_part({c: table[c].to_numpy() for c in columns})
+            counts["rows"] = len(table)
+        summary.rows += counts["rows"]
+        summary.malformed += counts["malformed"]
+        for name, n in counts["scored"].items():
+            summary.scored[name] = summary.scored.get(name, 0) + n
+        for name, reasons in counts["reasons"].items():
+            total = summary.reasons.setdefault(name, {})
+            for reason, n in reasons.items():
+                total[reason] = total.get(reason, 0) + n
     return summary

@@ -449,4 +449,8 @@ def test_threads_of_one_process_share_the_model_and_score_like_processes(tmp_pat
         progress=False,
     )
     assert threaded.rows == processes.rows == len(frame) and threaded.reasons == processes.reasons
+    from simwidgets.batch.runner import summarize  # counts from the tasks equal counts read back
+
+    again = summarize(tmp_path / "t", threaded.partitions, threaded.partitions, 0.0)
+    assert (again.rows, again.scored, again.reasons) == (threaded.rows, threaded.scored, threaded.reasons)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t"), pd.read_parquet(tmp_path / "p"))
