@@ -74,40 +74,81 @@ def encode_profile(st, texts: list[str], batch_size: int) -> dict:
     return {f"{k}_share": round(v / total, 3) for k, v in stages.items()} | {"texts_per_s": len(texts) / total}
 
 
-def score_log(log, model_dir: str) -> dict:
-    """``score_file(..., device="cuda")`` on the search log: one GPU worker, then one per GPU."""
+CLI_RUN = """
+import json, resource, sys, time
+start = time.perf_counter()
+from simwidgets.cli import main
+code = main(sys.argv[1:])
+seconds = time.perf_counter() - start
+torch = sys.modules.get("torch")
+card = torch.cuda.max_memory_allocated() if torch is not None and torch.cuda.is_available() else 0
+rss = [resource.getrusage(w).ru_maxrss * 1024 for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+print("CLI_FIGURES " + json.dumps({"seconds": seconds, "host_peak_bytes": max(rss), "card_peak_bytes": card}))
+sys.exit(code)
+"""
+
+
+def cli_score(source: Path, out: Path, spec: str, *extra: str) -> dict:
+    """``simwidgets score --device cuda`` in a fresh Python, timed from outside: start-up,
+    imports, model load and the job, with the process's peak host and card memory."""
+    import subprocess
+
+    argv = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-m", spec,
+            "--device", "cuda", "-q", *extra]
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CLI_RUN, *argv], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    wall = time.perf_counter() - start
+    if done.returncode:
+        raise RuntimeError(done.stdout[-2000:] + done.stderr[-4000:])
+    line = next(x for x in done.stdout.splitlines() if x.startswith("CLI_FIGURES "))
+    return {"wall_seconds": wall, **json.loads(line[len("CLI_FIGURES "):])}
+
+
+def score_log(log, model_dir: str, threads=(4, 8)) -> dict:
+    """``simwidgets score --device cuda`` on the search log, end to end in a fresh process
+    (start-up included), with the default local worker (threads of that process) and with
+    ``--processes`` (a worker process per GPU, the default before); then jobs on a running
+    in-process cluster whose worker holds the model: the first finds an empty embedding cache,
+    the second every text cached. Per GPU count when the host has several."""
     import tempfile
 
+    from distributed import Client
+
     from simwidgets.batch import score_file
+    from simwidgets.batch.cluster import _load_on_worker, local_cluster
     from simwidgets.batch.gpus import visible_gpus
 
     n_gpus = len(visible_gpus())
-    figures = {"score_gpus": n_gpus}
+    spec = f"st:{model_dir}?name=minilm"
+    figures = {"score_gpus": n_gpus, "score_rows": len(log)}
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "log.parquet"
         log.to_parquet(source, index=False, row_group_size=125_000)
-        for workers in sorted({1, n_gpus}):
-            seconds, summary = timed(
-                lambda workers=workers: score_file(
-                    source,
-                    Path(tmp) / f"out-{workers}",
-                    "query",
-                    "result",
-                    [f"st:{model_dir}?name=minilm"],
-                    device="cuda",
-                    workers=workers,
-                    progress=False,
-                )
-            )
-            key = "score" if workers == 1 else f"score_{workers}_gpus"
-            figures[f"{key}_rows"] = summary.rows
-            figures[f"{key}_pairs_per_s"] = summary.rows / seconds
-            figures[f"{key}_seconds_with_cluster_start"] = seconds
-            print(f"  score_file on {workers} GPU worker(s): {summary.rows / seconds:,.0f} pairs/s", flush=True)
-    if n_gpus > 1:
-        figures["score_speedup_all_gpus_vs_one"] = (
-            figures[f"score_{n_gpus}_gpus_pairs_per_s"] / figures["score_pairs_per_s"]
-        )
+        for label, extra in (("threads", ()), ("processes", ("--processes",))):
+            run = cli_score(source, Path(tmp) / f"out-cli-{label}", spec, *extra)
+            key = f"score_cli_{label}"
+            figures[f"{key}_seconds"] = run["wall_seconds"]
+            figures[f"{key}_pairs_per_s"] = len(log) / run["wall_seconds"]
+            figures[f"{key}_host_peak_gib"] = run["host_peak_bytes"] / 2**30
+            figures[f"{key}_card_peak_gib"] = run["card_peak_bytes"] / 2**30
+            print(f"  simwidgets score --device cuda ({label}), start-up included: "
+                  f"{len(log) / run['wall_seconds']:,.0f} pairs/s", flush=True)
+        for n_threads in threads:
+            with local_cluster(device="cuda", threads=n_threads, workers=1) as cluster, Client(cluster) as client:
+                client.run(_load_on_worker, [spec], {"device": "cuda"})
+                for job in ("first", "second"):
+                    seconds, summary = timed(
+                        lambda job=job: score_file(source, Path(tmp) / f"out-{n_threads}-{job}", "query", "result",
+                                                   [spec], device="cuda", client=client, progress=False)
+                    )
+                    key = f"score_running_{n_threads}_threads_{job}_job"
+                    figures[f"{key}_pairs_per_s"] = summary.rows / seconds
+                    print(f"  running cluster, {n_threads} threads, {job} job: "
+                          f"{summary.rows / seconds:,.0f} pairs/s", flush=True)
+            from simwidgets.models.loading import _LOADED
+
+            _LOADED.clear()  # the next cluster loads (and caches) afresh
     return figures
 
 
@@ -119,7 +160,10 @@ def main() -> None:
     parser.add_argument("--log-pairs", type=int, default=1_000_000)
     parser.add_argument("--warmup", type=int, default=100_000, help="texts embedded before timing")
     parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
-    parser.add_argument("--score-only", action="store_true", help="only the Dask scoring job (on 1 and on all GPUs)")
+    parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
+    parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
+    parser.add_argument("--score-threads", default="4,8", help="threads of the running cluster's GPU worker")
+    parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
     args = parser.parse_args()
 
     import numpy as np
@@ -151,8 +195,10 @@ def main() -> None:
     }
     print(f"on {card}: {len(distinct):,} distinct texts, search log of {len(log_texts):,} texts", flush=True)
 
+    score_threads = tuple(int(t) for t in args.score_threads.split(","))
+    score_source = log if not args.score_pairs else search_log(args.score_pairs, words=words)
     if args.score_only:
-        results.update(score_log(log, model_dir))
+        results.update(score_log(score_source, model_dir, score_threads))
         record("gpu_minilm_score", results)
         if os.environ.get("OUT"):
             Path(os.environ["OUT"], "gpu-score.json").write_text(json.dumps(results, indent=1))
@@ -211,10 +257,21 @@ def main() -> None:
     seconds, _ = timed(lambda: model.embed(distinct, progress=False))
     results["simwidgets_second_pass_texts_per_s"] = len(distinct) / seconds
     results["simwidgets_second_pass_profile"] = model.stream_encoder.profile.summary()
-    threads = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=0)
-    seconds, _ = timed(lambda: threads.embed(distinct, progress=False))
+    results["tokenizer_processes"] = model.stream_encoder.processes
+    tokenizer_threads = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=0)
+    seconds, _ = timed(lambda: tokenizer_threads.embed(distinct, progress=False))
     results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
-    threads = None
+    tokenizer_threads = None
+    for count in [int(c) for c in args.also_processes.split(",") if c]:
+        other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=count)
+        other.embed([f"{base[i % len(base)]} [v{i}]" for i in range(args.warmup)], progress=False)
+        other._caches.clear()
+        seconds, _ = timed(lambda other=other: other.embed(distinct, progress=False))
+        results[f"simwidgets_{count}_tokenizer_processes_texts_per_s"] = len(distinct) / seconds
+        results[f"simwidgets_{count}_tokenizer_processes_profile"] = other.stream_encoder.profile.summary()
+        print(f"  first pass, {count} tokenizer processes: {len(distinct) / seconds:,.0f} texts/s", flush=True)
+        other.stream_encoder.close()
+        other = None
     model._caches.clear()
     seconds, _ = timed(lambda: model.embed(log_texts, progress=False))
     results["log_simwidgets_texts_per_s"] = len(log_texts) / seconds
@@ -231,7 +288,7 @@ def main() -> None:
     torch.cuda.empty_cache()
 
     if not args.skip_score:
-        results.update(score_log(log, model_dir))
+        results.update(score_log(score_source, model_dir, score_threads))
 
     record("gpu_minilm", results)
     if os.environ.get("OUT"):

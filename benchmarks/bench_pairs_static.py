@@ -1,11 +1,12 @@
 """Pair scoring with static vectors (GloVe-50d, mean pooling) on a 1,000,000-pair Zipf log.
 
 Baseline, in the same run: the plain Python loop over pairs with numpy that a user writes
-first. Also: the same job with 1 and with 2 local Dask workers (scaling), each starting its
-own cluster, on an already-running 2-worker cluster whose workers hold the model, and the
-10,000,000-pair log end to end with 1 and 2 workers (the same distinct texts ten times over:
-start-up and the cold embedding cache weigh ten times less). A 2,000-pair job runs first, so
-every timed job starts from the same warm process.
+first. Also: the same job with 1 and with 2 threads of the default local worker (scaling),
+with 2 worker processes (``processes=True``, the default before threads), on an
+already-running 2-process cluster whose workers hold the model, and the 10,000,000-pair log
+end to end (the same distinct texts ten times over: start-up and the cold embedding cache
+weigh ten times less). A 2,000-pair job runs first, so every timed job starts from the same
+warm process; each threaded job starts with an empty embedding cache.
 """
 
 from __future__ import annotations
@@ -37,15 +38,17 @@ def loop_baseline(frame: pd.DataFrame, n: int = 50_000) -> float:
     return n / (time.perf_counter() - start)
 
 
-def simwidgets_run(path, workers: int, client=None, label: str = "") -> tuple[float, int]:
+def simwidgets_run(path, workers: int, client=None, label: str = "", processes=None) -> tuple[float, int]:
     """Pairs per second of one job: its own local cluster of ``workers``, or ``client``'s."""
+    from simwidgets import load_model
     from simwidgets.batch import score_file
 
+    load_model("glove-50d")._caches.clear()  # every job starts with a cold embedding cache
     out = DATA / f"out-static{label}-{workers}"
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     summary = score_file(path, out, "query", "result", ["glove-50d"], workers=workers, progress=False,
-                         blocksize=8_000_000, client=client)
+                         blocksize=8_000_000, client=client, processes=processes)
     return summary.rows / (time.perf_counter() - start), summary.rows
 
 
@@ -83,12 +86,14 @@ def main(n_pairs: int = 1_000_000, at_scale: int = 10_000_000) -> None:
     warm_up(path)  # one-time imports of the first job in a process, paid before any timed job
     one, rows = simwidgets_run(path, 1)
     two, _ = simwidgets_run(path, 2)
+    two_processes, _ = simwidgets_run(path, 2, label="-processes", processes=True)
     running = running_cluster_run(path, 2)
-    large_one = large = None
+    large_one = large = large_processes = None
     large_rows = 0
     if at_scale:
         large_one, large_rows = simwidgets_run(search_log_csv(at_scale), 1, label="-large")
         large, _ = simwidgets_run(search_log_csv(at_scale), 2, label="-large")
+        large_processes, _ = simwidgets_run(search_log_csv(at_scale), 2, label="-large-processes", processes=True)
     record("pairs_static", {
         "pairs": rows,
         "loop_pairs_per_s": loop,
@@ -96,6 +101,8 @@ def main(n_pairs: int = 1_000_000, at_scale: int = 10_000_000) -> None:
         "simwidgets_2_workers_pairs_per_s": two,
         "ratio_vs_loop": two / loop,
         "speedup_2_vs_1_workers": two / one,
+        "simwidgets_2_processes_pairs_per_s": two_processes,
+        "processes_ratio_vs_loop": two_processes / loop,
         "running_cluster_2_workers_pairs_per_s": running,
         "running_cluster_ratio_vs_loop": running / loop,
         "large_pairs": large_rows,
@@ -103,6 +110,8 @@ def main(n_pairs: int = 1_000_000, at_scale: int = 10_000_000) -> None:
         "large_2_workers_pairs_per_s": large,
         "large_speedup_2_vs_1_workers": large / large_one if large else None,
         "large_ratio_vs_loop": large / loop if large else None,
+        "large_2_processes_pairs_per_s": large_processes,
+        "large_processes_ratio_vs_loop": large_processes / loop if large else None,
     })
 
 

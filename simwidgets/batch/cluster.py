@@ -17,8 +17,9 @@ import os
 
 def _load_on_worker(specs: list[str], options: dict) -> list[str]:
     from simwidgets.models import load_model
+    from simwidgets.models.specs import device_options
 
-    return [load_model(spec, **options).name for spec in specs]
+    return [load_model(spec, **device_options(spec, options.get("device"))).name for spec in specs]
 
 
 def loaded_models() -> list[str]:
@@ -109,12 +110,12 @@ def start_cluster(
     """
     from distributed import Client
 
-    from ..models.specs import check_spec
+    from ..models.specs import check_spec, device_options
 
     specs = list(preload)
     options = {"device": device} if device else {}
     for spec in specs:
-        check_spec(spec, **options)  # a bad spec fails here, before any worker starts
+        check_spec(spec, **device_options(spec, device))  # a bad spec fails here, before any worker starts
     cluster = local_cluster(
         device=device, workers=workers, threads=threads, processes=processes, port=port, host=host, reachable=True
     )

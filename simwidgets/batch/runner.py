@@ -98,7 +98,9 @@ def score_partition(
     from ..models import load_model
     from ..similarity import score_coded_pairs
 
-    models = [load_model(spec, **options) for spec in specs]
+    from ..models.specs import device_options
+
+    models = [load_model(spec, **device_options(spec, options.get("device"))) for spec in specs]
     _set_threads(threads)
     rows, bad = read_partition(part, on_bad_rows)
     codes, uniques = text_codes(rows, left, right)
@@ -294,9 +296,11 @@ def score_file(
     # and, on a GPU host, memory on the first card).
     if on_bad_rows not in ("keep", "fail"):
         raise ValueError(f"on_bad_rows must be 'keep' or 'fail', got {on_bad_rows!r}")
+    from ..models.specs import device_options
+
     options = {"device": device} if device else {}
     for spec in specs:
-        check_spec(spec, **options)
+        check_spec(spec, **device_options(spec, device))
     files = expand_inputs(input)
     out_dir = Path(output).expanduser()
     blocksize = int(blocksize or default_blocksize(files))

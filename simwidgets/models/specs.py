@@ -146,6 +146,20 @@ def check_options(family: str, options: dict, spec: str = "") -> None:
             raise ValueError(f"{key}={value!r}{where} must be a text")
 
 
+def device_options(spec: str, device: str | None) -> dict:
+    """``{"device": device}`` for a spec whose family runs on a device (transformers,
+    cross-encoders), ``{}`` for one that does not (word vectors, TF-IDF): a job's
+    ``--device cuda`` applies to the models it can apply to.
+
+    >>> device_options("minilm", "cuda"), device_options("glove-50d", "cuda")
+    ({'device': 'cuda'}, {})
+    """
+    if not device or not isinstance(spec, str):
+        return {}
+    family = spec.partition("?")[0].partition(":")[0].strip().lower()
+    return {"device": device} if OPTIONS.get(family, {}).get("device") == "device" else {}
+
+
 def check_spec(spec, **options) -> None:
     """Refuse at once, loading nothing, a spec string that cannot load: an unknown family, a
     path family without its path, an option the family does not take or a value it cannot

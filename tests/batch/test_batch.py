@@ -454,3 +454,22 @@ def test_threads_of_one_process_share_the_model_and_score_like_processes(tmp_pat
     again = summarize(tmp_path / "t", threaded.partitions, threaded.partitions, 0.0)
     assert (again.rows, again.scored, again.reasons) == (threaded.rows, threaded.scored, threaded.reasons)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t"), pd.read_parquet(tmp_path / "p"))
+
+
+def test_a_device_applies_to_the_models_that_run_on_one(tmp_path, client):
+    """``--device`` goes to transformers; word vectors and TF-IDF, which run on no device,
+    are scored beside them instead of failing the job with an unknown option."""
+    _pairs(40).to_parquet(tmp_path / "a.parquet", index=False)
+    summary = score_file(
+        tmp_path / "a.parquet",
+        tmp_path / "o",
+        "query",
+        "result",
+        ["glove-50d", "tfidf"],
+        device="cpu",
+        client=client,
+        progress=False,
+    )
+    assert summary.rows == 40 and set(summary.scored) == {"glove-50d", "tfidf"}
+    with pytest.raises(ValueError, match="not cpu, cuda"):
+        score_file(tmp_path / "a.parquet", tmp_path / "o2", "query", "result", ["minilm"], device="gpu")
