@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from common import record  # noqa: E402
 
-from simwidgets.models.tokenization import tokenize, tokenizer_backend  # noqa: E402
+from simwidgets.tokenization import tokenize, tokenizer_backend  # noqa: E402
 
 
 def padded(backends, texts, pad_id):

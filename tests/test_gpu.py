@@ -98,6 +98,13 @@ def test_score_file_runs_one_worker_per_gpu(minilm_dir, stsb_dev, tmp_path):
     cpu = SentenceTransformerModel(minilm_dir, device="cpu", streaming=False)
     expected = np.sum(cpu.embed(stsb_dev["left"]) * cpu.embed(stsb_dev["right"]), axis=1)
     assert np.abs(out["score_minilm"].to_numpy() - expected).max() < 2e-3
+    # the same job on a worker process per GPU (the default before threads) scores alike
+    again = score_file(
+        source, tmp_path / "gpu-processes", "left", "right", [spec], device="cuda", processes=True, progress=False
+    )
+    assert again.rows == summary.rows and again.reasons == summary.reasons
+    other = pd.read_parquet(tmp_path / "gpu-processes")
+    assert np.abs(other["score_minilm"].to_numpy() - expected).max() < 2e-3
     print(f"scored {summary.rows} pairs on {len(visible_gpus())} GPU worker(s)")
 
 

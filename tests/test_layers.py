@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simwidgets"
 #: Floor of each room (a top-level module or subpackage), lowest first.
 FLOORS = {
     "vectors": 0,
+    "tokenization": 0,
     "texts": 0,
     "extras": 0,
     "index": 1,

@@ -30,7 +30,7 @@ import numpy as np
 from .bucketing import batch_height, pad_rows, plan_batches
 from .notes import Notes
 from .profiling import DeviceClock, Profile
-from .tokenization import (
+from ..tokenization import (
     Tokenized,
     may_start_processes,
     start_tokenizer_process,
