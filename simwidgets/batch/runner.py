@@ -96,9 +96,8 @@ def score_partition(
     import pyarrow as pa
 
     from ..models import load_model
-    from ..similarity import score_coded_pairs
-
     from ..models.specs import device_options
+    from ..similarity import score_coded_pairs
 
     models = [load_model(spec, **device_options(spec, options.get("device"))) for spec in specs]
     _set_threads(threads)

@@ -27,9 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .bucketing import batch_height, pad_rows, plan_batches
-from .notes import Notes
-from .profiling import DeviceClock, Profile
 from ..tokenization import (
     Tokenized,
     may_start_processes,
@@ -38,6 +35,9 @@ from ..tokenization import (
     tokenize_in_process,
     tokenizer_backend,
 )
+from .bucketing import batch_height, pad_rows, plan_batches
+from .notes import Notes
+from .profiling import DeviceClock, Profile
 
 POOLINGS = ("mean", "cls", "max")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -156,34 +157,52 @@ class SentenceTransformerModel(Embedder):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        from sentence_transformers import SentenceTransformer
-
         streaming = _renamed_option("pipeline", pipeline, "streaming", streaming)
 
         source = _check_source(path_or_name, "sentence-transformers")
         self.device = pick_device(device)
-        try:
-            with _quiet_loading():
-                self.model = SentenceTransformer(source, device=self.device)
-        except OSError as exc:
-            raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
         self.source = source
         self.name = name or f"st:{Path(source).name}"
+        self._st = None
+        self._hf = None  # (model, tokenizer) loaded without sentence-transformers
+        wanted = streaming if streaming is not None else self.device.startswith("cuda")
+        layout = standard_layout(source) if wanted else None
+        if layout is not None:
+            # The usual Transformer -> Pooling -> Normalize folder, read from its files:
+            # importing sentence-transformers took 14 s of a GPU worker's 20 s start-up.
+            from transformers import AutoModel, AutoTokenizer
+
+            try:
+                with _quiet_loading():
+                    tokenizer = AutoTokenizer.from_pretrained(layout.transformer_dir)
+                    hf_model = AutoModel.from_pretrained(layout.transformer_dir)
+            except OSError as exc:
+                raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
+            self._hf = (hf_model, tokenizer)
+            self.max_tokens = layout.max_seq_length
+            self._dim = int(hf_model.config.hidden_size)
+            parts = (hf_model, layout.pooling, layout.normalize)
+            self.lowercase = layout.do_lower_case
+        else:
+            self.model  # noqa: B018 (loads sentence-transformers' own model)
+            self.max_tokens = self.model.max_seq_length
+            get_dim = (
+                getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            )
+            dim = get_dim()
+            self._dim = int(dim) if dim else None
+            parts = sentence_transformer_parts(self.model) if wanted else None
+            tokenizer = self.model.tokenizer
+            self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
         if not self.device.startswith("cuda"):
             # On a CPU, batches of 32 (encode's default) ran 8% faster than 128 with MiniLM on
             # 1,500 STS-B sentences (benchmarks/bench_pairs_transformer.py): less padding per batch.
             self.batch_size = 32
-        self.max_tokens = self.model.max_seq_length
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        dim = get_dim()
-        self._dim = int(dim) if dim else None
         self._vocab: Vocabulary | None = None
         self.stream_encoder = None
-        wanted = streaming if streaming is not None else self.device.startswith("cuda")
         if wanted:
             from .streaming import StreamEncoder
 
-            parts = sentence_transformer_parts(self.model)
             if parts is None:
                 if streaming:
                     raise ValueError(
@@ -194,7 +213,7 @@ class SentenceTransformerModel(Embedder):
                 hf_model, pooling, normalize = parts
                 self.stream_encoder = StreamEncoder(
                     hf_model,
-                    self.model.tokenizer,
+                    tokenizer,
                     max_tokens=self.max_tokens,
                     pooling=pooling,
                     normalize=normalize,
@@ -207,7 +226,24 @@ class SentenceTransformerModel(Embedder):
                     processes=processes,
                     row_steps=row_steps,
                 )
-                self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
+
+    @property
+    def model(self):
+        """The sentence-transformers model (loaded on first use when the streaming encoder
+        was built from the folder's files alone)."""
+        if self._st is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                with _quiet_loading():
+                    self._st = SentenceTransformer(self.source, device=self.device)
+            except OSError as exc:
+                raise ValueError(f"could not load sentence-transformers model {self.source!r}: {exc}") from exc
+        return self._st
+
+    @model.setter
+    def model(self, value) -> None:
+        self._st = value
 
     @property
     def pipeline(self):
@@ -256,8 +292,11 @@ class SentenceTransformerModel(Embedder):
     def vocabulary(self) -> Vocabulary:
         """The word pieces of the underlying transformer and its input embedding matrix."""
         if self._vocab is None:
-            transformer = self.model[0].auto_model
-            self._vocab = vocabulary_from(self.model.tokenizer, transformer.get_input_embeddings().weight)
+            if self._hf is not None:
+                hf_model, tokenizer = self._hf
+            else:
+                hf_model, tokenizer = self.model[0].auto_model, self.model.tokenizer
+            self._vocab = vocabulary_from(tokenizer, hf_model.get_input_embeddings().weight)
         return self._vocab
 
 
@@ -345,6 +384,67 @@ class HuggingFaceModel(Embedder):
         return self._vocab
 
 
+@dataclass
+class StandardLayout:
+    """What a sentence-transformers folder of the usual Transformer -> Pooling -> (Normalize)
+    stack says about itself."""
+
+    transformer_dir: Path
+    pooling: str
+    normalize: bool
+    max_seq_length: int
+    do_lower_case: bool
+
+
+def _pooling_mode(config: dict) -> str | None:
+    """The one pooling mode of a Pooling module's config, if the streaming encoder has it."""
+    if config.get("include_prompt", True) is False:
+        return None
+    if "pooling_mode" in config:  # sentence-transformers 6: one named mode
+        mode = config["pooling_mode"]
+        modes = [mode] if isinstance(mode, str) else list(mode)
+    else:  # earlier versions: one flag per mode
+        flags = {k[len("pooling_mode_") :]: v for k, v in config.items() if k.startswith("pooling_mode_") and v}
+        names = {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max"}
+        modes = [names.get(k, k) for k in flags]
+    return modes[0] if len(modes) == 1 and modes[0] in POOLINGS else None
+
+
+def standard_layout(source: str) -> StandardLayout | None:
+    """The layout of a local folder holding exactly Transformer -> Pooling -> (Normalize),
+    with nothing that would change what ``encode`` computes (prompts, model or tokenizer
+    arguments), read from its JSON files; None for anything else, which then loads through
+    sentence-transformers itself.
+
+    >>> standard_layout("/no/such/folder") is None
+    True
+    """
+    import json
+
+    root = Path(source)
+    try:
+        modules = json.loads((root / "modules.json").read_text(encoding="utf-8"))
+        types = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+        if types not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+            return None
+        transformer_dir = root / modules[0].get("path", "")
+        pooling = _pooling_mode(json.loads((root / modules[1]["path"] / "config.json").read_text(encoding="utf-8")))
+        settings = json.loads((transformer_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        extra = root / "config_sentence_transformers.json"
+        prompts = json.loads(extra.read_text(encoding="utf-8")) if extra.exists() else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if pooling is None or set(settings) - {"max_seq_length", "do_lower_case"}:
+        return None
+    if prompts.get("prompts") or prompts.get("default_prompt_name"):
+        return None
+    if not isinstance(settings.get("max_seq_length"), int) or not (transformer_dir / "config.json").exists():
+        return None
+    return StandardLayout(
+        transformer_dir, pooling, len(types) == 3, settings["max_seq_length"], bool(settings.get("do_lower_case"))
+    )
+
+
 def sentence_transformer_parts(st_model):
     """``(hf_model, pooling, normalize)`` when a SentenceTransformer is the usual
     Transformer -> Pooling -> (Normalize) stack the streaming encoder reproduces, else None."""
@@ -355,16 +455,7 @@ def sentence_transformer_parts(st_model):
     if rest not in ([], ["Normalize"]):
         return None
     pooler = modules[1]
-    config = pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {}
-    if config.get("include_prompt", True) is False:
+    mode = _pooling_mode(pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {})
+    if mode is None:
         return None
-    if "pooling_mode" in config:  # sentence-transformers 6: one named mode
-        mode = config["pooling_mode"]
-        modes = [mode] if isinstance(mode, str) else list(mode)
-    else:  # earlier versions: one flag per mode
-        flags = {k[len("pooling_mode_") :]: v for k, v in config.items() if k.startswith("pooling_mode_") and v}
-        names = {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max"}
-        modes = [names.get(k, k) for k in flags]
-    if len(modes) != 1 or modes[0] not in POOLINGS:
-        return None
-    return modules[0].auto_model, modes[0], rest == ["Normalize"]
+    return modules[0].auto_model, mode, rest == ["Normalize"]

@@ -6,6 +6,7 @@ The same code runs on a GPU; ``tests/test_gpu.py`` checks it there against fp32 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,3 +293,46 @@ def test_each_gpu_worker_starts_with_its_own_card_visible():
     with gpu_cluster(gpus=gpus) as cluster, Client(cluster) as client:
         seen = client.run(look)
     assert sorted(seen.values()) == sorted((gpu, True) for gpu in gpus)  # daemonic: tokenizes in threads
+
+
+def test_a_standard_folder_streams_without_loading_sentence_transformers(minilm_path, stsb_sentences, tmp_path):
+    """Transformer -> Pooling -> Normalize is read from the folder's files (importing
+    sentence-transformers is most of a GPU worker's start-up); the vectors, token limit and
+    vocabulary equal those of the sentence-transformers model, loaded only when asked for.
+    A folder with anything more (a Dense layer, a default prompt) loads through it."""
+    import json
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    from simwidgets.models.transformer import SentenceTransformerModel, standard_layout
+
+    texts = stsb_sentences[:200]
+    model = SentenceTransformerModel(minilm_path, device="cpu", streaming=True)
+    assert model._st is None and model.stream_encoder is not None
+    st = SentenceTransformer(minilm_path, device="cpu")
+    assert (model.max_tokens, model.dim) == (st.max_seq_length, st.get_embedding_dimension())
+    np.testing.assert_allclose(
+        model.embed(texts, progress=False), st.encode(texts, normalize_embeddings=True), atol=2e-6
+    )
+    assert (
+        model.vocabulary().tokens[:50] == SentenceTransformerModel(minilm_path, device="cpu").vocabulary().tokens[:50]
+    )
+    assert model._st is None  # still not loaded
+    assert model.model is not None and model._st is not None  # loaded on first use
+
+    layout = standard_layout(minilm_path)
+    assert layout is not None and (layout.pooling, layout.normalize) == ("mean", True)
+    prompted = tmp_path / "prompted"
+    shutil.copytree(minilm_path, prompted)
+    (prompted / "config_sentence_transformers.json").write_text(
+        json.dumps({"prompts": {"query": "query: "}, "default_prompt_name": "query"})
+    )
+    assert standard_layout(str(prompted)) is None
+    modules = json.loads((Path(minilm_path) / "modules.json").read_text())
+    dense = tmp_path / "dense"
+    shutil.copytree(minilm_path, dense)
+    (dense / "modules.json").write_text(
+        json.dumps(modules + [{"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"}])
+    )
+    assert standard_layout(str(dense)) is None
