@@ -105,7 +105,7 @@ def cli_score(source: Path, out: Path, spec: str, *extra: str) -> dict:
     return {"wall_seconds": wall, **json.loads(line[len("CLI_FIGURES "):])}
 
 
-def score_log(log, model_dir: str, threads=(4, 8)) -> dict:
+def score_log(log, model_dir: str, threads=(4, 8), variants=("threads", "processes")) -> dict:
     """``simwidgets score --device cuda`` on the search log, end to end in a fresh process
     (start-up included), with the default local worker (threads of that process) and with
     ``--processes`` (a worker process per GPU, the default before); then jobs on a running
@@ -126,6 +126,8 @@ def score_log(log, model_dir: str, threads=(4, 8)) -> dict:
         source = Path(tmp) / "log.parquet"
         log.to_parquet(source, index=False, row_group_size=125_000)
         for label, extra in (("threads", ()), ("processes", ("--processes",))):
+            if label not in variants:
+                continue
             run = cli_score(source, Path(tmp) / f"out-cli-{label}", spec, *extra)
             key = f"score_cli_{label}"
             figures[f"{key}_seconds"] = run["wall_seconds"]
@@ -163,6 +165,7 @@ def main() -> None:
     parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
     parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
     parser.add_argument("--score-threads", default="4,8", help="threads of the running cluster's GPU worker")
+    parser.add_argument("--score-cli", default="threads,processes", help="fresh-process jobs: threads, processes")
     parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
     args = parser.parse_args()
 
@@ -198,7 +201,7 @@ def main() -> None:
     score_threads = tuple(int(t) for t in args.score_threads.split(","))
     score_source = log if not args.score_pairs else search_log(args.score_pairs, words=words)
     if args.score_only:
-        results.update(score_log(score_source, model_dir, score_threads))
+        results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
         record("gpu_minilm_score", results)
         if os.environ.get("OUT"):
             Path(os.environ["OUT"], "gpu-score.json").write_text(json.dumps(results, indent=1))
@@ -288,7 +291,7 @@ def main() -> None:
     torch.cuda.empty_cache()
 
     if not args.skip_score:
-        results.update(score_log(score_source, model_dir, score_threads))
+        results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
 
     record("gpu_minilm", results)
     if os.environ.get("OUT"):

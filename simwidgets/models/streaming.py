@@ -72,7 +72,8 @@ class StreamEncoder:
         Batches are padded to a multiple of this many tokens (default 8 on a GPU, where
         aligned shapes suit the tensor cores; 1 on a CPU).
     processes
-        Tokenizer processes (default on a GPU: up to 8, leaving two cores; 0 on a CPU).
+        Tokenizer processes (default on a GPU: one per core but two; 0 on a CPU; on the
+        16-core H200 host, 14 processes tokenized a first pass at 106,700 texts/s, 8 at 75,000).
         Processes rather than threads: converting token ids to arrays holds Python's GIL,
         and a thread holding it delays every kernel launch of the thread feeding the GPU.
         Inputs of one chunk or less, and daemonic processes, tokenize in threads.
@@ -127,7 +128,7 @@ class StreamEncoder:
         self.chunk_size = int(chunk_size or (65_536 if on_gpu else 16_384))
         self.exact_share = exact_share
         cores = os.cpu_count() or 1
-        self.processes = int(processes if processes is not None else (max(1, min(8, cores - 2)) if on_gpu else 0))
+        self.processes = int(processes if processes is not None else (max(1, cores - 2) if on_gpu else 0))
         self._process_pool = None
         self.threads = int(threads or min(4, cores))
         self.multiple = int(multiple or (8 if on_gpu else 1))
