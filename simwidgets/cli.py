@@ -220,9 +220,13 @@ def cmd_cluster(args) -> int:
         processes=True if args.processes else None,
     )
     address = client.scheduler.address
-    workers = len(client.scheduler_info()["workers"])
+    info = client.scheduler_info()["workers"].values()
+    workers, threads = len(info), sum(w.get("nthreads", 1) for w in info)
     loaded = f", {', '.join(args.preload)} loaded on each" if args.preload else ""
-    print(f"simwidgets cluster: {workers} worker(s){loaded}, ready in {time.perf_counter() - start:.1f} s")
+    print(
+        f"simwidgets cluster: {workers} worker(s), {threads} thread(s){loaded}, "
+        f"ready in {time.perf_counter() - start:.1f} s"
+    )
     print(f"scheduler: {address}")
     print(f"score on it: simwidgets score INPUT -o OUT ... --scheduler {address}; Ctrl-C stops it", flush=True)
     try:

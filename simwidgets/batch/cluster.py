@@ -87,10 +87,14 @@ def local_cluster(
         per_gpu = int(threads or GPU_THREADS)
         if uses_processes(device, processes, len(gpus)):
             return gpu_cluster(gpus=gpus, threads_per_worker=per_gpu, scheduler_port=port)
-        return LocalCluster(n_workers=1, threads_per_worker=per_gpu, processes=False, **common)
+        return LocalCluster(n_workers=1, threads_per_worker=per_gpu, processes=False, memory_limit=0, **common)
     if uses_processes(device, processes):
         return LocalCluster(n_workers=workers or cores, threads_per_worker=int(threads or 1), processes=True, **common)
-    return LocalCluster(n_workers=1, threads_per_worker=int(threads or workers or cores), processes=False, **common)
+    # memory_limit=0: a worker in this process must not pause because the process (a notebook
+    # holding its own data) is large; tasks keep nothing in worker memory, so there is nothing to spill
+    return LocalCluster(
+        n_workers=1, threads_per_worker=int(threads or workers or cores), processes=False, memory_limit=0, **common
+    )
 
 
 def start_cluster(
