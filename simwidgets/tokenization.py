@@ -80,7 +80,11 @@ def tokenize(backends, texts: list[str]) -> Tokenized:
     offsets = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1], out=offsets[1:])
     full = lengths.copy()
-    overflowed = [i for i, e in enumerate(encodings) if e.overflowing]
+    # Only a text cut to exactly the limit can have been truncated: asking every encoding for
+    # its overflow copies it (as long as reading the ids), so only those few are asked.
+    limit = (cut.truncation or {}).get("max_length")
+    at_limit = np.flatnonzero(lengths >= limit) if limit else np.arange(n)
+    overflowed = [i for i in at_limit.tolist() if encodings[i].overflowing]
     if overflowed:  # count what truncation cut (rare: only texts over the limit)
         again = getattr(whole, "encode_batch_fast", whole.encode_batch)([texts[i] for i in overflowed])
         full[overflowed] = [len(e.ids) for e in again]
