@@ -325,7 +325,12 @@ def score_file(
 
     on_gpu = bool(device and device.startswith("cuda"))
     n_gpus = len(visible_gpus()[:workers] if workers else visible_gpus()) if on_gpu else 1
-    if client is None and scheduler is None and todo and (on_gpu or uses_processes(device, processes, n_gpus)):
+    local = client is None and scheduler is None and bool(todo)
+    # a transformer on a GPU (asked for, or found with no device given) tokenizes in processes
+    gpu_model = on_gpu or (
+        device is None and any(device_options(spec, "cuda") for spec in specs) and bool(visible_gpus())
+    )
+    if local and (gpu_model or uses_processes(device, processes, n_gpus)):
         check_main_guard()
     start = time.perf_counter()
     own_client = client is None
