@@ -29,3 +29,20 @@ def test_a_text_at_the_limit_is_not_truncated_and_one_token_more_is(backends):
     for i, text in enumerate(texts):  # ids end to end, as the tokenizer gives them one by one
         ids = tok.flat[tok.offsets[i] : tok.offsets[i] + tok.lengths[i]]
         assert ids.tolist() == cut.encode(text).ids and ids.dtype == np.int32
+
+
+def test_the_collector_is_left_as_it_was(backends):
+    """Conversion runs with the collector paused, and leaves it on or off as it found it."""
+    import gc
+
+    from simwidgets.tokenization import tokenize
+
+    assert gc.isenabled()
+    tokenize(backends, ["one text", "another"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        tokenize(backends, ["one text"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
