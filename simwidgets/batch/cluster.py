@@ -78,12 +78,9 @@ def local_cluster(
     if reachable:
         common["protocol"] = "tcp://"  # a worker in this process is otherwise reached in-process only
     if on_gpu:
-        from .gpus import gpu_cluster, visible_gpus
+        from .gpus import chosen_gpus, gpu_cluster
 
-        gpus = visible_gpus()
-        if not gpus:
-            raise RuntimeError("no GPU is visible (CUDA_VISIBLE_DEVICES / torch.cuda): score with --device cpu")
-        gpus = gpus[:workers] if workers else gpus
+        gpus = chosen_gpus(workers, required=True)
         per_gpu = int(threads or GPU_THREADS)
         if uses_processes(device, processes, len(gpus)):
             return gpu_cluster(gpus=gpus, threads_per_worker=per_gpu, scheduler_port=port)

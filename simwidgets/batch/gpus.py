@@ -23,6 +23,18 @@ def visible_gpus() -> list[str]:
     return [str(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
 
 
+NO_GPU = "no GPU is visible (CUDA_VISIBLE_DEVICES / torch.cuda): score with --device cpu"
+
+
+def chosen_gpus(limit: int | None = None, gpus: list[str] | None = None, *, required: bool = False) -> list[str]:
+    """``gpus`` (default: the visible ones), the first ``limit`` of them; ``required``: none is an error."""
+    gpus = list(gpus) if gpus is not None else visible_gpus()
+    gpus = gpus[:limit] if limit else gpus
+    if required and not gpus:
+        raise RuntimeError(NO_GPU)
+    return gpus
+
+
 def worker_specs(gpus: list[str], threads_per_worker: int = 1) -> dict:
     """Worker specifications for ``distributed.SpecCluster``: one Nanny per GPU."""
     from distributed import Nanny
@@ -48,11 +60,7 @@ def gpu_cluster(
 
     ``n_workers`` caps the number of GPUs used. Raises ``RuntimeError`` when no GPU is visible.
     """
-    gpus = list(gpus) if gpus is not None else visible_gpus()
-    if n_workers:
-        gpus = gpus[:n_workers]
-    if not gpus:
-        raise RuntimeError("no GPU is visible (CUDA_VISIBLE_DEVICES / torch.cuda): score with --device cpu")
+    gpus = chosen_gpus(n_workers, gpus, required=True)
     # Workers stay daemonic (Dask's default): the streaming encoder then tokenizes in
     # threads, so no worker has children of its own to outlive a cluster's shutdown.
     try:

@@ -126,9 +126,8 @@ def score_partition(
         for name, values in columns.items():
             rows[name] = pd.Series(values, dtype=values.dtype)
     write_part(rows, Path(out_dir), index)
-    counts = count_part(columns)
-    counts["rows"] = len(codes) // 2
-    return {"index": index, "rows": len(codes) // 2, "texts": len(uniques), "counts": counts}
+    n = len(codes) // 2
+    return {"index": index, "rows": n, "texts": len(uniques), "counts": count_part(columns, n)}
 
 
 _ENSEMBLES: dict = {}
@@ -321,16 +320,16 @@ def score_file(
     done = prepare_output(out_dir, job, len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
     from .cluster import uses_processes
-    from .gpus import visible_gpus
+    from .gpus import chosen_gpus
 
     on_gpu = bool(device and device.startswith("cuda"))
-    n_gpus = len(visible_gpus()[:workers] if workers else visible_gpus()) if on_gpu else 1
+    worker_processes = uses_processes(device, processes, len(chosen_gpus(workers)) if on_gpu else 1)
     local = client is None and scheduler is None and bool(todo)
     # a transformer on a GPU (asked for, or found with no device given) tokenizes in processes
     gpu_model = on_gpu or (
-        device is None and any(device_options(spec, "cuda") for spec in specs) and bool(visible_gpus())
+        device is None and any(device_options(spec, "cuda") for spec in specs) and bool(chosen_gpus())
     )
-    if local and (gpu_model or uses_processes(device, processes, n_gpus)):
+    if local and (gpu_model or worker_processes):
         check_main_guard()
     start = time.perf_counter()
     own_client = client is None
@@ -346,7 +345,7 @@ def score_file(
             # torch threads per worker process; a worker in this process leaves torch as it is
             worker_info = client.scheduler_info().get("workers", {})
             n_workers = max(1, len(worker_info) or 1)
-            own_processes = cluster is not None and uses_processes(device, processes, n_gpus)
+            own_processes = cluster is not None and worker_processes
             torch_threads = max(1, (os.cpu_count() or 1) // n_workers) if own_processes else None
             # A spec that passed check_spec but cannot load (a broken file, a bad option, two
             # models with one name) fails in the first task, and its error is raised here.
@@ -418,16 +417,15 @@ def check_main_guard() -> None:
     )
 
 
-def count_part(columns: dict) -> dict:
+def count_part(columns: dict, rows: int) -> dict:
     """One partition's counts for the job summary, from its ``score_``/``reason_`` columns
-    (arrays, or a table read back): rows, scored rows and rows per reason per model, and
-    malformed rows (a malformed row's reason, without its byte offset, is counted once per
-    field count)."""
-    counts: dict = {"rows": 0, "scored": {}, "reasons": {}, "malformed": 0}
+    (arrays, or a table read back) and its number of rows: scored rows and rows per reason
+    per model, and malformed rows (a malformed row's reason, without its byte offset, is
+    counted once per field count)."""
+    counts: dict = {"rows": rows, "scored": {}, "reasons": {}, "malformed": 0}
     first_reason = True
     for column, values in columns.items():
         values = np.asarray(values)
-        counts["rows"] = len(values)
         if column.startswith("score_"):
             counts["scored"][column[len("score_") :]] = int(np.count_nonzero(~pd.isna(values)))
         elif column.startswith("reason_"):
@@ -457,8 +455,7 @@ def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboa
                 raise RuntimeError(f"partition {i} is missing from {out_dir}: rerun the same command to finish")
             columns = [c for c in pq.read_schema(path).names if c.startswith(("score_", "reason_"))]
             table = pd.read_parquet(path, columns=columns)
-            counts = count_part({c: table[c].to_numpy() for c in columns})
-            counts["rows"] = len(table)
+            counts = count_part({c: table[c].to_numpy() for c in columns}, len(table))
         summary.rows += counts["rows"]
         summary.malformed += counts["malformed"]
         for name, n in counts["scored"].items():
