@@ -156,8 +156,7 @@ def device_options(spec: str, device: str | None) -> dict:
     """
     if not device or not isinstance(spec, str):
         return {}
-    family = spec.partition("?")[0].partition(":")[0].strip().lower()
-    return {"device": device} if OPTIONS.get(family, {}).get("device") == "device" else {}
+    return {"device": device} if OPTIONS.get(parse_spec(spec)[0], {}).get("device") == "device" else {}
 
 
 def check_spec(spec, **options) -> None:

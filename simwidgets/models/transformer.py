@@ -185,16 +185,14 @@ class SentenceTransformerModel(Embedder):
             parts = (hf_model, layout.pooling, layout.normalize)
             self.lowercase = layout.do_lower_case
         else:
-            self.model  # noqa: B018 (loads sentence-transformers' own model)
-            self.max_tokens = self.model.max_seq_length
-            get_dim = (
-                getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-            )
+            st = self.model  # sentence-transformers' own model, loaded here
+            self.max_tokens = st.max_seq_length
+            get_dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
             dim = get_dim()
             self._dim = int(dim) if dim else None
-            parts = sentence_transformer_parts(self.model) if wanted else None
-            tokenizer = self.model.tokenizer
-            self.lowercase = bool(getattr(self.model[0], "do_lower_case", False))
+            parts = sentence_transformer_parts(st) if wanted else None
+            tokenizer = st.tokenizer
+            self.lowercase = bool(getattr(st[0], "do_lower_case", False))
         if not self.device.startswith("cuda"):
             # On a CPU, batches of 32 (encode's default) ran 8% faster than 128 with MiniLM on
             # 1,500 STS-B sentences (benchmarks/bench_pairs_transformer.py): less padding per batch.
@@ -385,6 +383,10 @@ class HuggingFaceModel(Embedder):
         return self._vocab
 
 
+#: The module stacks the streaming encoder reproduces, by module class name.
+STANDARD_STACKS = (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
+
+
 @dataclass
 class StandardLayout:
     """What a sentence-transformers folder of the usual Transformer -> Pooling -> (Normalize)
@@ -426,7 +428,7 @@ def standard_layout(source: str) -> StandardLayout | None:
     try:
         modules = json.loads((root / "modules.json").read_text(encoding="utf-8"))
         types = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
-        if types not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        if types not in STANDARD_STACKS:
             return None
         transformer_dir = root / modules[0].get("path", "")
         pooling = _pooling_mode(json.loads((root / modules[1]["path"] / "config.json").read_text(encoding="utf-8")))
@@ -450,13 +452,11 @@ def sentence_transformer_parts(st_model):
     """``(hf_model, pooling, normalize)`` when a SentenceTransformer is the usual
     Transformer -> Pooling -> (Normalize) stack the streaming encoder reproduces, else None."""
     modules = list(st_model)
-    if len(modules) < 2 or type(modules[0]).__name__ != "Transformer" or type(modules[1]).__name__ != "Pooling":
-        return None
-    rest = [type(m).__name__ for m in modules[2:]]
-    if rest not in ([], ["Normalize"]):
+    types = [type(m).__name__ for m in modules]
+    if types not in STANDARD_STACKS:
         return None
     pooler = modules[1]
     mode = _pooling_mode(pooler.get_config_dict() if hasattr(pooler, "get_config_dict") else {})
     if mode is None:
         return None
-    return modules[0].auto_model, mode, rest == ["Normalize"]
+    return modules[0].auto_model, mode, len(types) == 3
