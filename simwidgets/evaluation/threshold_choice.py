@@ -100,9 +100,9 @@ class ThresholdChoice:
         )
 
     def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>".replace("<ThresholdChoice", "&lt;ThresholdChoice").replace("%>", "%&gt;") + (
-            self.table._repr_html_()
-        )
+        from html import escape
+
+        return f"<p>{escape(repr(self))}</p>" + self.table._repr_html_()
 
 
 def choose_threshold(
