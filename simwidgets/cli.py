@@ -370,12 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "cluster",
         help="start a local Dask cluster that score jobs reuse (--scheduler), models kept loaded",
-        description="Start a local Dask cluster (CPU workers, or one worker per GPU with --device cuda), "
-        "load --preload models on every worker, print the scheduler address and wait until Ctrl-C. "
+        description="Start a local Dask cluster (its worker is threads of this process; one worker process "
+        "per GPU when several are used, or per core with --processes), load --preload models on every "
+        "worker, print the scheduler address and wait until Ctrl-C. "
         "Jobs run on it with `simwidgets score ... --scheduler ADDRESS` skip the workers' start-up "
         "and model loads.",
     )
-    p.add_argument("--device", help="cuda: one worker per GPU; default: CPU workers")
+    p.add_argument("--device", help="cuda: score on the GPU(s); default: the CPU")
     _worker_options(p)
     p.add_argument("--port", type=int, default=8786, help="scheduler port (default 8786; 0: any free port)")
     p.add_argument("--preload", action="append", metavar="MODEL", help="model spec to load on every worker")
