@@ -63,3 +63,16 @@ def test_jobs_reuse_a_running_cluster_with_its_models_loaded(tmp_path):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "simwidgets cluster: stopped" in err
+
+
+def test_workers_are_threads_unless_processes_are_asked_for_or_needed():
+    """Threads of this process by default; worker processes when asked, or for several GPUs
+    (a process sees one card); threads asked for with several GPUs are refused with the reason."""
+    import pytest
+
+    from simwidgets.batch.cluster import uses_processes
+
+    assert not uses_processes(None, None) and not uses_processes("cuda", None, 1)
+    assert uses_processes(None, True) and uses_processes("cuda", None, 2) and uses_processes("cuda", True, 1)
+    with pytest.raises(ValueError, match="2 GPUs need one worker process each"):
+        uses_processes("cuda", False, 2)
