@@ -1,7 +1,8 @@
 """A local Dask cluster that scoring jobs reuse: start-up (imports, model loads) paid once.
 
 ``simwidgets cluster`` starts one (a worker of threads in its process, or worker processes: one
-per GPU when several are used, one per core with ``--processes``), loads the models given with ``--preload`` on every worker, prints its address and waits;
+per GPU when several are used, one per core with ``--processes``), loads the models given with
+``--preload`` on every worker, prints its address and waits;
 ``simwidgets score ... --scheduler ADDRESS`` then runs on it. Each worker keeps the models it
 loaded (and their embedding caches) between jobs, so the second job neither imports nor loads.
 
