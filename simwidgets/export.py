@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import write_atomic
+
 
 def _bokeh() -> None:
     from .extras import require
@@ -33,9 +35,7 @@ def _save(layout, path, title: str) -> Path:
     from bokeh.embed import file_html
     from bokeh.resources import INLINE
 
-    path = Path(path)
-    path.write_text(file_html(layout, INLINE, title), encoding="utf-8")
-    return path
+    return write_atomic(Path(path), file_html(layout, INLINE, title))
 
 
 def heatmap_html(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import replaced, write_atomic
 from .vectors import content_digest, unit_rows
 
 #: Above this many floats (rows x dim), ``kind="auto"`` builds an approximate index.
@@ -117,11 +118,10 @@ class NeighbourIndex:
             return
         self._build_ivf(target_recall, seed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            faiss.write_index(self.index, str(tmp))
-            os.replace(tmp, path)
-            path.with_suffix(".json").write_text(json.dumps({"nprobe": self.nprobe, "recall": self.recall}))
+            # its settings first: a reader that finds the index finds them too
+            write_atomic(path.with_suffix(".json"), json.dumps({"nprobe": self.nprobe, "recall": self.recall}))
+            with replaced(path) as tmp:
+                faiss.write_index(self.index, str(tmp))
 
     def _cache_path(self, cache_dir, params) -> Path | None:
         if cache_dir is None:

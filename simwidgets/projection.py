@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import replaced
 from .vectors import content_digest, unit_rows
 
 
@@ -100,10 +101,8 @@ def umap_2d(
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")
         coords = reducer.fit_transform(unit).astype(np.float32)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, coords)
-        os.replace(tmp, path)
+        with replaced(path) as tmp:
+            np.save(tmp, coords)
     return coords
 
 

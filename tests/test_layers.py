@@ -20,6 +20,7 @@ FLOORS = {
     "tokenization": 0,
     "texts": 0,
     "extras": 0,
+    "files": 0,
     "index": 1,
     "vocab": 2,
     "models": 3,

@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import re
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..files import is_temporary, replaced, write_atomic
 
 MANIFEST = "_manifest.json"
 PART = "part-{:05d}.parquet"
@@ -400,15 +401,10 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
         if leftovers:
             raise ValueError(f"{out_dir} is not empty and is not a simwidgets output folder")
         write_atomic(manifest, json.dumps({**job, "digest": digest}, indent=1).encode())
-    for tmp in out_dir.glob(".*.tmp-*"):
-        tmp.unlink(missing_ok=True)  # partial files of an interrupted run
+    for tmp in out_dir.iterdir():
+        if is_temporary(tmp):
+            tmp.unlink(missing_ok=True)  # partial files of an interrupted run
     return {i for i in range(n_parts) if (out_dir / PART.format(i)).exists()}
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex}"
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_part(frame, out_dir: Path, index: int) -> Path:
@@ -436,9 +432,8 @@ def write_part(frame, out_dir: Path, index: int) -> Path:
             pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema])
         )
     final = out_dir / PART.format(index)
-    tmp = out_dir / f".{final.name}.tmp-{uuid.uuid4().hex}"
-    pq.write_table(table, tmp)
-    os.replace(tmp, final)
+    with replaced(final) as tmp:
+        pq.write_table(table, tmp)
     return final
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..files import replaced
 from .metrics import as_gold, gold_kind
 
 _WORD = re.compile(r"\w+")
@@ -177,9 +178,8 @@ class EnsembleResult:
             "table": self.table.reset_index().to_dict(orient="list"),
             "importances": self.importances.to_dict(orient="list"),
         }
-        tmp = path.with_name(f".{path.name}.tmp")
-        sio.dump({"model": self.model, "meta": json.dumps(meta)}, tmp)
-        tmp.replace(path)
+        with replaced(path) as tmp:
+            sio.dump({"model": self.model, "meta": json.dumps(meta)}, tmp)
         return path
 
     @classmethod

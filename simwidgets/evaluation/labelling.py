@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..files import replaced
+
 STRATEGIES = ("uncertain", "disagree", "diverse", "random", "mixed")
 #: What "mixed" does, label after label.
 MIXED = ("random", "uncertain", "random", "disagree", "random", "diverse")
@@ -84,14 +86,10 @@ class LabelStore:
             self._rewrite()
 
     def _rewrite(self) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        with replaced(self.path, sync=True) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
             writer.writeheader()
             writer.writerows(self.rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
 
     def append(self, row: int, left: str, right: str, label: float, strategy: str, stratum: str) -> dict:
         record = {

@@ -78,14 +78,10 @@ class Centring:
     def save(self, path, pooling: str) -> None:
         """Write the fitted arrays and the pooling they were fitted on (``numpy.savez``), under a
         temporary name renamed into place, so a reader never sees half a file."""
-        import os
-        import uuid
-        from pathlib import Path
+        from ..files import replaced
 
-        path = Path(path)
-        tmp = path.parent / f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.npz"
-        np.savez(tmp, pooling=np.array(pooling), **self.state())
-        os.replace(tmp, path)
+        with replaced(path) as tmp:
+            np.savez(tmp, pooling=np.array(pooling), **self.state())
 
     @classmethod
     def load(cls, path, pooling: str) -> Centring | None:

@@ -542,18 +542,12 @@ def load_small_ulmfit(pooling: str = "mean", **kwargs) -> ULMFiTModel:
     if not (folder / "weights.pth").is_file():
         # trained in a temporary folder renamed into place: another process (a second notebook,
         # a test worker) never reads a half-written model, and the first one to finish wins
-        import os
-        import shutil
-        import uuid
+        from ..files import staged_folder
 
-        tmp = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp"
-        train_ulmfit(
-            lee_corpus(), epochs=4, emb_sz=100, n_hid=256, n_layers=2, progress=False, save_to=tmp, centre=None
-        )
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process finished first: keep its model
-            shutil.rmtree(tmp, ignore_errors=True)
+        with staged_folder(folder, existing="keep") as tmp:
+            train_ulmfit(
+                lee_corpus(), epochs=4, emb_sz=100, n_hid=256, n_layers=2, progress=False, save_to=tmp, centre=None
+            )
     name = kwargs.pop("name", None) or ("ulmfit-small" if pooling == "mean" else f"ulmfit-small-{pooling}")
     centre = kwargs.pop("centre", DEFAULT_CENTRE)
     model = load_ulmfit(folder, pooling=pooling, centre=None, **kwargs)

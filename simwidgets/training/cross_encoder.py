@@ -14,11 +14,12 @@ from __future__ import annotations
 import shutil
 import time
 
+from ..files import staged_folder
 from ..models.specs import parse_spec
 from .encoder import base_source
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, locate, pair_job_key, pair_record, write_done
+from .store import locate, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -127,7 +128,7 @@ def train_cross_encoder(
         evaluator = CrossEncoderCorrelationEvaluator(
             list(zip(held.left, held.right)), held.gold.tolist(), name="validation", write_csv=False
         )
-    with Staging(target) as tmp:
+    with staged_folder(target) as tmp:
         args = arguments(
             Arguments,
             tmp,

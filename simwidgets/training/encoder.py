@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import staged_folder
 from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, locate, pair_job_key, pair_record, write_done
+from .store import locate, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -224,7 +225,7 @@ def fine_tune(
         model = SentenceTransformer(source, device=device)
     loss = getattr(losses, OBJECTIVES[chosen][0])(model)
     evaluator, metric = _evaluator(evaluation, held)
-    with Staging(target) as tmp:
+    with staged_folder(target) as tmp:
         args = arguments(
             Arguments,
             tmp,

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 #: The file that marks a finished model folder, with what made it.
@@ -101,35 +98,6 @@ def locate(prefix: str, key: str, output_dir=None, cache_dir=None, overwrite: bo
     if record is not None and record.get("key") == key and not overwrite:
         return target, record
     return target, None
-
-
-class Staging:
-    """A temporary folder beside ``target``, renamed to it when the model is complete.
-
-    >>> with Staging(Path("out")) as tmp:  # doctest: +SKIP
-    ...     save_model(tmp); write_done(tmp, record)
-    """
-
-    def __init__(self, target: Path):
-        self.target = Path(target)
-        self.tmp = self.target.parent / f".{self.target.name}.tmp-{uuid.uuid4().hex[:8]}"
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp.mkdir()
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        if self.target.exists():  # overwrite=True, or an unfinished leftover: replace it
-            old = self.target.parent / f".{self.target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(self.target, old)
-            os.replace(self.tmp, self.target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.tmp, self.target)
 
 
 def write_done(folder: Path, record: dict) -> None:

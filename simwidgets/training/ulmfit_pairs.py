@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import time
 
+from ..files import staged_folder
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import Staging, locate, pair_job_key, pair_record, write_done
+from .store import locate, pair_job_key, pair_record, write_done
 
 POOLING = "concat"
 
@@ -180,7 +181,7 @@ def fine_tune_ulmfit(
     trained = ULMFiTModel(encoder.cpu().eval(), base_model.vocab, pooling=POOLING, tokenizer=base_model.tokenizer)
     trained.name = "after"
     seconds = time.perf_counter() - start
-    with Staging(target_dir) as tmp:
+    with staged_folder(target_dir) as tmp:
         save_ulmfit(trained, tmp)
         report = None
         if held is not None:

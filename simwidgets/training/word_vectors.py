@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 
+from ..files import staged_folder
 from ..models.wordvectors import word_tokens
 from ..texts import as_text_list, clean_texts
 from .result import TrainedModel
-from .store import Staging, job_key, locate, write_done
+from .store import job_key, locate, write_done
 
 KINDS = ("fasttext", "word2vec")
 #: File each kind is saved as, inside its folder (gensim's formats, read back by load_model).
@@ -125,7 +126,7 @@ def train_word_vectors(
     else:
         model = Word2Vec(sentences, **common)
     seconds = time.perf_counter() - start
-    with Staging(target) as tmp:
+    with staged_folder(target) as tmp:
         if kind == "fasttext":
             from gensim.models.fasttext import save_facebook_model
 
