@@ -147,3 +147,62 @@ def test_a_tokenizer_whose_pieces_cross_spaces_gets_no_word_table(monkeypatch):
     wordpiece.enable_truncation(max_length=16)
     monkeypatch.setattr(tokenization, "_LOCAL_NORMALIZERS", {"Replace"})
     assert WordPieces.for_backend(wordpiece) is None  # the JSON let it through, the probes did not
+
+
+def _trained(normalizer, pre_tokenizer, model_kind: str):
+    """A small tokenizer trained here on fuzz texts, with BERT's [CLS] $A [SEP] template."""
+    from tokenizers import Tokenizer, models, processors, trainers
+
+    corpus = _fuzz(3000, seed=7) + ["a man plays a guitar", "Someone plays an Instrument", "naïve café"] * 50
+    specials = ["[UNK]", "[CLS]", "[SEP]"]
+    if model_kind == "wordpiece":
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=12))
+        trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials, show_progress=False)
+    else:
+        tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+        trainer = trainers.WordLevelTrainer(vocab_size=400, special_tokens=specials, show_progress=False)
+    if normalizer is not None:
+        tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
+    tok.train_from_iterator(corpus, trainer)
+    ids = [("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))]
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=ids)
+    return tok
+
+
+def _pipelines():
+    from tokenizers import normalizers as n
+    from tokenizers import pre_tokenizers as p
+
+    return {
+        "bert-cased": (n.BertNormalizer(lowercase=False, strip_accents=False), p.BertPreTokenizer(), "wordpiece"),
+        "nfd-lowercase-whitespace": (
+            n.Sequence([n.NFD(), n.Lowercase(), n.StripAccents()]),
+            p.Whitespace(),
+            "wordpiece",
+        ),
+        "nfkd-whitespacesplit-wordlevel": (n.NFKD(), p.WhitespaceSplit(), "wordlevel"),
+        "no-normalizer": (None, p.Sequence([p.WhitespaceSplit()]), "wordpiece"),
+    }
+
+
+PIPELINES = ["bert-cased", "nfd-lowercase-whitespace", "nfkd-whitespacesplit-wordlevel", "no-normalizer"]
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+@pytest.mark.parametrize("limit", [12, 200])
+def test_other_pipelines_that_qualify_are_exact_too(name, limit):
+    """Not only MiniLM's: tokenizers of other qualifying pipelines, trained here, give the same
+    ids and truncation counts from their word tables as from whole texts."""
+    from tokenizers import Tokenizer
+
+    from simwidgets.tokenization import WordPieces, tokenize
+
+    tok = _trained(*_pipelines()[name])
+    tok.enable_truncation(max_length=limit)
+    whole = Tokenizer.from_str(tok.to_str())
+    whole.no_truncation()
+    words = WordPieces.for_backend(tok)
+    assert words is not None, name
+    texts = _fuzz(3000, seed=11)
+    assert _same(words.tokenize(texts), tokenize((tok, whole), texts))
