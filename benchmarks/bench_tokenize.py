@@ -6,8 +6,9 @@ distinct by a number (so every text brings one new word), and the distinct texts
 Zipf search log of 1,000,000 pairs that the scoring benchmarks use (187,750 texts). For each, in the same run:
 
 - ``words``: ``WordPieces.tokenize``, as a tokenizer process runs it
-  (``TOKENIZERS_PARALLELISM=false``, one core): each distinct word tokenized once and kept,
-  texts assembled from their words' ids (``WordPieces``), a fresh word table per set;
+  (``TOKENIZERS_PARALLELISM=false``, one core): each distinct word tokenized once and kept
+  (at most 200,000 words, then afresh), texts assembled from their words' ids, a fresh word
+  table per set;
 - ``whole``: the same texts tokenized whole by the Rust tokenizer (``tokenize``: the
   tokenizer threads' path, and the processes' before word tables), one core;
 - with ``--rust-threads``: the Rust tokenizer's own ``encode_batch`` over every core, ids
@@ -82,7 +83,8 @@ def main() -> None:
         words = WordPieces.for_backend(backends[0])
         figures[f"{name}_texts"] = len(texts)
         figures[f"{name}_words_texts_per_s"] = rate(words.tokenize, texts, opts.chunk)
-        figures[f"{name}_distinct_words"] = len(words.index) - 1
+        figures[f"{name}_distinct_words"] = len({w for t in texts for w in t.split(" ")} - {""})
+        figures[f"{name}_table_words_at_end"] = len(words.index) - 1  # the table starts afresh when full
         figures[f"{name}_whole_texts_per_s"] = rate(lambda t: tokenize(backends, t), texts, opts.chunk)
         figures[f"{name}_words_vs_whole"] = figures[f"{name}_words_texts_per_s"] / figures[f"{name}_whole_texts_per_s"]
         if opts.rust_threads:

@@ -150,7 +150,7 @@ class WordPieces:
         "x" * 150,
     )
 
-    def __init__(self, cut, prefix: list[int], suffix: list[int], limit: int | None, max_words: int = 500_000):
+    def __init__(self, cut, prefix: list[int], suffix: list[int], limit: int | None, max_words: int = 200_000):
         import threading
 
         self.cut = cut
@@ -307,7 +307,7 @@ def start_tokenizer_process(cut_json: str, whole_json: str) -> None:
 def tokenize_in_process(texts: list[str]) -> Tokenized:
     """Tokenize in a process started by :func:`start_tokenizer_process`: one core, so each
     distinct word is tokenized once per process where the tokenizer allows it (on one core,
-    2.2-4.3x the texts per second of whole texts here: benchmarks/bench_tokenize.py)."""
+    2.0-4.0x the texts per second of whole texts here: benchmarks/bench_tokenize.py)."""
     words = word_pieces(_WORKER_BACKENDS)
     if words is not None:
         return words.tokenize(texts)
