@@ -68,17 +68,10 @@ def tokenizer_backend(tokenizer, max_tokens: int):
     return cut, whole
 
 
-def tokenize(backends, texts: list[str]) -> Tokenized:
-    """Token ids of ``texts`` (special tokens included), truncated by the first backend: the
-    Rust tokenizer on whole texts (``encode_batch``, over every core unless
-    ``TOKENIZERS_PARALLELISM`` is off). Tokenizer processes use :class:`WordPieces` instead
-    where the tokenizer allows it."""
+def ids_arrays(encodings) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of Rust ``Encoding`` objects end to end (int32) and each one's length (int64)."""
     import itertools
 
-    start = time.perf_counter()
-    cut, whole = backends
-    encode = getattr(cut, "encode_batch_fast", cut.encode_batch)
-    encodings = encode(texts)
     # Reading the ids makes one list per text: with the collector on, those allocations set off
     # collections that walk the whole process's objects (a 65,536-text chunk converted in
     # 194-233 ms with it, 155-178 ms without, in a process holding 2,000,000 objects).
@@ -86,13 +79,25 @@ def tokenize(backends, texts: list[str]) -> Tokenized:
     gc.disable()
     try:
         ids = [e.ids for e in encodings]
-        n = len(ids)
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum()))
-        del ids
     finally:
         if collecting:
             gc.enable()
+    return flat, lengths
+
+
+def tokenize(backends, texts: list[str]) -> Tokenized:
+    """Token ids of ``texts`` (special tokens included), truncated by the first backend: the
+    Rust tokenizer on whole texts (``encode_batch``, over every core unless
+    ``TOKENIZERS_PARALLELISM`` is off). Tokenizer processes use :class:`WordPieces` instead
+    where the tokenizer allows it."""
+    start = time.perf_counter()
+    cut, whole = backends
+    encode = getattr(cut, "encode_batch_fast", cut.encode_batch)
+    encodings = encode(texts)
+    flat, lengths = ids_arrays(encodings)
+    n = len(lengths)
     offsets = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1], out=offsets[1:])
     full = lengths.copy()
@@ -202,7 +207,7 @@ class WordPieces:
         words = cls(cut, prefix, suffix, limit)
         n = limit or 8  # at the limit, one word past it, and one word longer than the limit
         probes = [*cls.PROBES, " ".join(["word"] * (n - 2)), " ".join(["word"] * (n - 1)), "-" * (n + 4)]
-        whole = tokenize((cut, _untruncated(cut)), probes)
+        whole = tokenize((cut, words.encoder), probes)
         got = words.tokenize(probes)
         if not (
             np.array_equal(got.flat, whole.flat)
@@ -215,12 +220,8 @@ class WordPieces:
 
     def _learn(self, words: list[str]) -> None:
         """Tokenize words not seen yet and add them to the table."""
-        import itertools
-
         encode = getattr(self.encoder, "encode_batch_fast", self.encoder.encode_batch)
-        ids = [e.ids for e in encode(words, add_special_tokens=False)]
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum()))
+        flat, lengths = ids_arrays(encode(words, add_special_tokens=False))
         start = len(self.index)
         self.index.update(zip(words, range(start, start + len(words))))
         self.offsets = np.concatenate([self.offsets, len(self.flat) + np.cumsum(lengths) - lengths])
