@@ -79,6 +79,17 @@ def _quiet_loading():
             hf_logging.enable_progress_bar()
 
 
+@contextmanager
+def _loading(kind: str, source, errors: tuple = (OSError,)):
+    """:func:`_quiet_loading`, and a model that cannot be read (``errors``) refused with a
+    ValueError naming it."""
+    try:
+        with _quiet_loading():
+            yield
+    except errors as exc:
+        raise ValueError(f"could not load {kind} model {source!r}: {exc}") from exc
+
+
 def _token_notes(tokenizer, texts: list[str], limit: int | None) -> list[Note]:
     """Token counts (special tokens included) and truncation per text."""
     encoded = tokenizer(
@@ -173,12 +184,9 @@ class SentenceTransformerModel(Embedder):
             # transformers') are skipped; transformers' model code is most of the start-up.
             from transformers import AutoModel, AutoTokenizer
 
-            try:
-                with _quiet_loading():
-                    tokenizer = AutoTokenizer.from_pretrained(layout.transformer_dir)
-                    hf_model = AutoModel.from_pretrained(layout.transformer_dir)
-            except OSError as exc:
-                raise ValueError(f"could not load sentence-transformers model {source!r}: {exc}") from exc
+            with _loading("sentence-transformers", source):
+                tokenizer = AutoTokenizer.from_pretrained(layout.transformer_dir)
+                hf_model = AutoModel.from_pretrained(layout.transformer_dir)
             self._hf = (hf_model, tokenizer)
             self.max_tokens = layout.max_seq_length
             self._dim = int(hf_model.config.hidden_size)
@@ -233,11 +241,8 @@ class SentenceTransformerModel(Embedder):
         if self._st is None:
             from sentence_transformers import SentenceTransformer
 
-            try:
-                with _quiet_loading():
-                    self._st = SentenceTransformer(self.source, device=self.device)
-            except OSError as exc:
-                raise ValueError(f"could not load sentence-transformers model {self.source!r}: {exc}") from exc
+            with _loading("sentence-transformers", self.source):
+                self._st = SentenceTransformer(self.source, device=self.device)
         return self._st
 
     @model.setter
@@ -329,12 +334,9 @@ class HuggingFaceModel(Embedder):
         if pooling not in HF_POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; use one of {HF_POOLINGS}")
         source = _check_source(path_or_name, "Hugging Face")
-        try:
-            with _quiet_loading():
-                self.tokenizer = AutoTokenizer.from_pretrained(source)
-                self.model = AutoModel.from_pretrained(source)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"could not load Hugging Face model {source!r}: {exc}") from exc
+        with _loading("Hugging Face", source, (OSError, ValueError)):
+            self.tokenizer = AutoTokenizer.from_pretrained(source)
+            self.model = AutoModel.from_pretrained(source)
         self.device = pick_device(device)
         self.model.to(self.device).eval()
         self.source, self.pooling, self.layer = source, pooling, int(layer)
