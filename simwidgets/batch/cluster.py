@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 
+from .gpus import on_gpu
+
 
 def _load_on_worker(specs: list[str], options: dict) -> list[str]:
     from simwidgets.models import load_model
@@ -38,10 +40,10 @@ GPU_THREADS = 4
 def uses_processes(device: str | None, processes: bool | None, n_gpus: int = 1) -> bool:
     """Whether a local cluster runs its workers as processes: asked for, or needed (one
     process per card when several GPUs are used; a process can use one as ``cuda:0``)."""
-    on_gpu = bool(device and device.startswith("cuda"))
+    gpu = on_gpu(device)
     if processes is None:
-        return on_gpu and n_gpus > 1
-    if not processes and on_gpu and n_gpus > 1:
+        return gpu and n_gpus > 1
+    if not processes and gpu and n_gpus > 1:
         raise ValueError(
             f"{n_gpus} GPUs need one worker process each: leave processes unset (or True), or use one GPU (workers=1)"
         )
@@ -72,13 +74,12 @@ def local_cluster(
     from distributed import LocalCluster
 
     cores = os.cpu_count() or 1
-    on_gpu = bool(device and device.startswith("cuda"))
     common = {"dashboard_address": ":0", "silence_logs": 50, "scheduler_port": port}
     if host:
         common["host"] = host
     if reachable:
         common["protocol"] = "tcp://"  # a worker in this process is otherwise reached in-process only
-    if on_gpu:
+    if on_gpu(device):
         from .gpus import chosen_gpus, gpu_cluster
 
         gpus = chosen_gpus(workers, required=True)

@@ -23,6 +23,11 @@ def visible_gpus() -> list[str]:
     return [str(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
 
 
+def on_gpu(device: str | None) -> bool:
+    """Whether a job's ``device`` names a GPU (``"cuda"``, ``"cuda:1"``)."""
+    return bool(device and device.startswith("cuda"))
+
+
 NO_GPU = "no GPU is visible (CUDA_VISIBLE_DEVICES / torch.cuda): score with --device cpu"
 
 

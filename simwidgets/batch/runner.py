@@ -320,13 +320,12 @@ def score_file(
     done = prepare_output(out_dir, job, len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
     from .cluster import uses_processes
-    from .gpus import chosen_gpus
+    from .gpus import chosen_gpus, on_gpu
 
-    on_gpu = bool(device and device.startswith("cuda"))
-    worker_processes = uses_processes(device, processes, len(chosen_gpus(workers)) if on_gpu else 1)
+    worker_processes = uses_processes(device, processes, len(chosen_gpus(workers)) if on_gpu(device) else 1)
     local = client is None and scheduler is None and bool(todo)
     # a transformer on a GPU (asked for, or found with no device given) tokenizes in processes
-    gpu_model = on_gpu or (
+    gpu_model = on_gpu(device) or (
         device is None and any(device_options(spec, "cuda") for spec in specs) and bool(chosen_gpus())
     )
     if local and (gpu_model or worker_processes):

@@ -156,25 +156,21 @@ def test_a_script_without_a_main_guard_is_refused_at_once_with_the_fix(tmp_path)
     each of them. Threads of the script's own process (the default) import nothing."""
     (tmp_path / "pairs.csv").write_text("query,result\ncat,dog\n")
     args = f"{str(tmp_path / 'pairs.csv')!r}, {str(tmp_path / 'out')!r}, 'query', 'result', ['glove-50d']"
-    threaded = tmp_path / "threaded.py"
-    threaded.write_text(
-        f"from simwidgets import score_file\nprint(score_file({args}, workers=2, progress=False).rows)\n"
-    )
-    result = subprocess.run([sys.executable, str(threaded)], capture_output=True, text=True, timeout=120)
+
+    def run(name: str, body: str):
+        script = tmp_path / name
+        script.write_text(f"from simwidgets import score_file\n{body}")
+        return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+
+    result = run("threaded.py", f"print(score_file({args}, workers=2, progress=False).rows)\n")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "1"
     shutil.rmtree(tmp_path / "out")
     call = f"summary = score_file({args}, workers=1, processes=True, progress=False)"
-    bare = tmp_path / "bare.py"
-    bare.write_text(f"from simwidgets import score_file\n{call}\n")
-    result = subprocess.run([sys.executable, str(bare)], capture_output=True, text=True, timeout=120)
+    result = run("bare.py", f"{call}\n")
     assert result.returncode == 1 and 'if __name__ == "__main__":' in result.stderr
     assert "Nanny" not in result.stderr and not (tmp_path / "out" / "part-00000.parquet").exists()
-    guarded = tmp_path / "guarded.py"
-    guarded.write_text(
-        f"from simwidgets import score_file\nif __name__ == '__main__':\n    {call}\n    print(summary.rows)\n"
-    )
-    result = subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True, timeout=120)
+    result = run("guarded.py", f"if __name__ == '__main__':\n    {call}\n    print(summary.rows)\n")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "1"
 
