@@ -315,6 +315,9 @@ def score_file(
         ensemble = Path(ensemble).expanduser().resolve()
         if not ensemble.is_file():
             raise FileNotFoundError(f"stacked model file not found: {ensemble}")
+        from ..evaluation.ensemble import EnsembleResult
+
+        EnsembleResult.load(ensemble)  # a file holding anything but a stacked model is refused here, before any work
         job["ensemble"] = {"path": str(ensemble), "mtime_ns": ensemble.stat().st_mtime_ns}
         ensemble = str(ensemble)
     done = prepare_output(out_dir, job, len(parts))

@@ -19,6 +19,11 @@ from .metrics import as_gold, gold_kind
 
 _WORD = re.compile(r"\w+")
 
+#: Types a stacked model file may hold beyond skops' defaults: exactly what
+#: :meth:`EnsembleResult.save` writes (numpy dtypes, and the trees of a random forest).
+#: Anything else, functions included, is refused by :meth:`EnsembleResult.load`.
+TRUSTED_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree"})
+
 
 def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
     """Cheap features of each pair: token counts, length difference, token overlap (Jaccard),
@@ -184,8 +189,12 @@ class EnsembleResult:
 
     @classmethod
     def load(cls, path) -> EnsembleResult:
-        """Read a stacked model written by :meth:`save`. Only scikit-learn and numpy types
-        are accepted: a file holding anything else is refused, never run."""
+        """Read a stacked model written by :meth:`save`.
+
+        Beyond the types skops trusts by default, only those an honest file holds
+        (:data:`TRUSTED_TYPES`) are accepted: a file naming any other type or function (a
+        ``FunctionTransformer`` calling ``exec``, say) is refused by name, and nothing in it runs.
+        """
         import json
 
         import skops.io as sio
@@ -197,10 +206,13 @@ class EnsembleResult:
             untrusted = sio.get_untrusted_types(file=path)
         except Exception as exc:
             raise ValueError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save): {exc}") from exc
-        foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy.", "scipy."))]
+        foreign = sorted(set(untrusted) - TRUSTED_TYPES)
         if foreign:
-            raise ValueError(f"{path} holds types other than scikit-learn's, refused: {foreign[:5]}")
-        state = sio.load(path, trusted=untrusted)
+            raise ValueError(
+                f"{path} holds types other than those of a stacked model saved by simwidgets, refused "
+                f"without running anything: {foreign[:8]}" + (" ..." if len(foreign) > 8 else "")
+            )
+        state = sio.load(path, trusted=sorted(set(untrusted)))
         meta = json.loads(state["meta"])
         if meta.get("format") != "simwidgets-ensemble-1":
             raise ValueError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save)")
