@@ -74,3 +74,73 @@ def test_a_stacked_model_file_that_would_run_a_command_is_refused_by_name(tmp_pa
         result = honest if kind == "forest" else fit_ensemble(scores, PAIRS["grade"], kind="linear", cv=3)
         loaded = EnsembleResult.load(result.save(tmp_path / f"{kind}.skops"))
         np.testing.assert_allclose(loaded.predict(scores), result.predict(scores))
+
+
+@pytest.fixture
+def sts(test_data):
+    from simwidgets.evaluation import read_stsb
+
+    return read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[:24].reset_index(drop=True)
+
+
+def _project(root):
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "main.py").write_text("print('mine')\n")
+    (root / "NOTES.md").write_text("mine\n")
+    return root
+
+
+def _files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_overwrite_never_deletes_a_folder_the_trainer_did_not_write(tmp_path, sts, lee_texts, monkeypatch):
+    from simwidgets import fine_tune, train_cross_encoder, train_word_vectors
+
+    proj = _project(tmp_path / "proj")
+    before = _files(proj)
+    pairs = (sts.left, sts.right, sts.score)
+    attempts = {
+        "word vectors": lambda out: train_word_vectors(lee_texts, output_dir=out, overwrite=True, progress=False),
+        "encoder": lambda out: fine_tune("minilm", *pairs, output_dir=out, overwrite=True, progress=False),
+        "cross-encoder": lambda out: train_cross_encoder("minilm", *pairs, output_dir=out, overwrite=True),
+    }
+    try:
+        import fastai  # noqa: F401
+
+        attempts["ulmfit"] = lambda out: fine_tune("ulmfit-small", *pairs, output_dir=out, overwrite=True)
+    except ImportError:
+        pass
+    for name, train in attempts.items():
+        with pytest.raises(FileExistsError, match=r"never replaced") as caught:
+            train(proj)
+        assert "pass overwrite=True" not in str(caught.value), name
+        assert _files(proj) == before, name
+    # the working folder, a folder above it, the root, the home folder and a file: refused before training
+    monkeypatch.chdir(proj / "src")
+    for target in (".", "..", "/", "~", str(proj / "src")):
+        with pytest.raises(ValueError, match="never a model's folder"):
+            train_word_vectors(lee_texts, output_dir=target, overwrite=True, progress=False)
+    with pytest.raises(FileExistsError, match="is a file"):
+        train_word_vectors(lee_texts, output_dir=proj / "NOTES.md", overwrite=True, progress=False)
+    assert _files(proj) == before
+
+
+def test_a_model_retrained_into_its_folder_replaces_the_old_one_in_this_process(tmp_path, lee_texts):
+    from simwidgets import load_model, train_word_vectors
+
+    out = tmp_path / "vectors"
+    first = train_word_vectors(lee_texts, "word2vec", dim=16, epochs=1, output_dir=out, progress=False)
+    old = first.model.embed(["the government"])
+    np.testing.assert_array_equal(load_model(first.spec).embed(["the government"]), old)
+    with pytest.raises(FileExistsError, match="another training job's model"):
+        train_word_vectors(lee_texts, "word2vec", dim=16, epochs=3, output_dir=out, progress=False)
+    second = train_word_vectors(lee_texts, "word2vec", dim=16, epochs=3, output_dir=out, overwrite=True, progress=False)
+    assert second.spec == first.spec and not second.reused
+    new = second.model.embed(["the government"])
+    assert not np.allclose(new, old)
+    from gensim.models import KeyedVectors  # what is on disk now, read by gensim itself
+
+    on_disk = KeyedVectors.load_word2vec_format(first.spec.split(":", 1)[1], binary=True)["government"]
+    served = load_model(second.spec).embed(["government"])[0]
+    np.testing.assert_allclose(served / np.linalg.norm(served), on_disk / np.linalg.norm(on_disk), atol=1e-5)

@@ -21,6 +21,7 @@ A new family is one builder and one line::
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -31,7 +32,29 @@ from .tfidf import TfidfModel
 from .ulmfit import load_ulmfit
 from .wordvectors import load_bundled_glove, load_word_vectors
 
+#: The record a finished training job writes last into its model's folder (training/store.py).
+TRAINED_RECORD = "simwidgets-training.json"
 _LOADED: dict[tuple, Embedder] = {}
+_STAMPS: dict[tuple, tuple | None] = {}  # what the files of each loaded model were when it loaded
+
+
+def _stamp(target) -> tuple | None:
+    """What identifies the files behind a spec's path now: the path's inode (and a file's
+    modification time), and those of a trained model's finished-record in or beside it. A model retrained into the same
+    folder (a new folder renamed into place) gets a new stamp, so it is loaded again."""
+    if not isinstance(target, str):
+        return None
+    path = os.path.expanduser(target)
+    stamps = []
+    for candidate in (path, os.path.join(path, TRAINED_RECORD), os.path.join(os.path.dirname(path), TRAINED_RECORD)):
+        try:
+            info = os.stat(candidate)
+        except OSError:
+            continue
+        stamps.append((candidate, info.st_ino, 0 if os.path.isdir(candidate) else info.st_mtime_ns))
+    return tuple(stamps) or None
+
+
 _LOADING = threading.RLock()  # threads asking for one model at once load it once
 
 
@@ -171,13 +194,15 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
         key = None
     if family.startswith("tfidf"):
         key = None  # fitted on the texts of each comparison: never shared between calls
-    if key is not None and key in _LOADED:
-        return _LOADED[key]
     if key is None:
         return _build_checked(family, target, merged, spec)
+    stamp = _stamp(target)
+    if key in _LOADED and _STAMPS.get(key) == stamp:
+        return _LOADED[key]
     with _LOADING:
-        if key not in _LOADED:
+        if key not in _LOADED or _STAMPS.get(key) != stamp:
             _LOADED[key] = _build_checked(family, target, merged, spec)
+            _STAMPS[key] = stamp
         return _LOADED[key]
 
 

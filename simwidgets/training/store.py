@@ -13,8 +13,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from ..models.loading import TRAINED_RECORD
+
 #: The file that marks a finished model folder, with what made it.
-DONE = "simwidgets-training.json"
+DONE = TRAINED_RECORD
 
 
 def cache_root(cache_dir=None) -> Path:
@@ -76,17 +78,42 @@ def finished(folder: Path) -> dict | None:
 
 
 def check_target(folder: Path, key: str, overwrite: bool) -> None:
-    """Refuse a folder that holds something other than this job's finished model."""
+    """Refuse, before any training, a target that is not ours to write.
+
+    A folder is written only when it does not exist, is empty, holds this very job's
+    finished model, or (with ``overwrite=True``) holds another model trained here (its
+    :data:`DONE` record says so). Anything else is the user's and is never replaced, whatever
+    ``overwrite`` says: a folder of other files, an existing file, the file system's root, the
+    home folder, the working folder or a folder above it.
+    """
     folder = Path(folder)
-    if not folder.exists() or overwrite:
+    resolved = folder.expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == Path(resolved.anchor) or resolved == Path.home().resolve() or resolved in (cwd, *cwd.parents):
+        raise ValueError(
+            f"output_dir {str(folder)!r} is {resolved}: the root, the home folder or the working folder "
+            "(or a folder above it) is never a model's folder; give a new folder's name"
+        )
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not folder.is_dir():
+        raise FileExistsError(f"output_dir {folder} is a file, not a folder; give a new folder's name")
+    if not any(folder.iterdir()):
         return
     record = finished(folder)
-    if record is not None and record.get("key") == key:
+    if record is not None and (record.get("key") == key or overwrite):
         return
-    if folder.is_dir() and not any(folder.iterdir()):
-        return
-    what = "another training job's model" if record is not None else "files that are not a model trained here"
-    raise FileExistsError(f"{folder} holds {what}; choose another output_dir or pass overwrite=True")
+    if record is not None:
+        raise FileExistsError(
+            f"{folder} holds another training job's model; choose another output_dir, or pass "
+            "overwrite=True to replace that model"
+        )
+    entries = sorted(p.name for p in folder.iterdir())
+    shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+    raise FileExistsError(
+        f"{folder} holds files that are not a model trained here ({len(entries)} entries: {shown}); they are "
+        "never replaced (overwrite=True replaces only a model simwidgets trained): choose another output_dir"
+    )
 
 
 def locate(prefix: str, key: str, output_dir=None, cache_dir=None, overwrite: bool = False) -> tuple[Path, dict | None]:
