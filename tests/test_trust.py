@@ -144,3 +144,97 @@ def test_a_model_retrained_into_its_folder_replaces_the_old_one_in_this_process(
     on_disk = KeyedVectors.load_word2vec_format(first.spec.split(":", 1)[1], binary=True)["government"]
     served = load_model(second.spec).embed(["government"])[0]
     np.testing.assert_allclose(served / np.linalg.norm(served), on_disk / np.linalg.norm(on_disk), atol=1e-5)
+
+
+@pytest.fixture
+def log(test_data) -> pd.DataFrame:
+    frame = sw.read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:30]
+    return frame.rename(columns={"left": "query", "right": "result"}).reset_index(drop=True)
+
+
+def _labeler(log, path, **kwargs):
+    return sw.PairLabeler(log, "query", "result", models=["tfidf"], path=path, **kwargs)
+
+
+def _labels_on_disk(path):
+    return pd.read_csv(path, keep_default_na=False)
+
+
+def test_an_undo_never_takes_back_another_labellers_labels(log, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "labels.csv"
+    a = _labeler(log, path, strategy="random")
+    b = _labeler(log, path, strategy="uncertain")
+    a.label(1)
+    b.label(0)
+    other = (
+        "from simwidgets.evaluation.labelling import LabelStore; "
+        "LabelStore(%r).append(7, 'x', 'y', 1.0, 'random', 'random')"
+    )
+    subprocess.run([sys.executable, "-c", other % str(path)], check=True)  # a labeller in another process
+    a.label(0.5)
+    a.undo()  # a's 0.5 goes; b's label and the other process's stay
+    assert _labels_on_disk(path).label.tolist() == [1, 0, 1]
+    a.undo()
+    on_disk = _labels_on_disk(path)
+    assert on_disk.label.tolist() == [0, 1] and on_disk.left.tolist()[1] == "x"
+    with pytest.raises(ValueError, match="no label to undo"):
+        a.undo()
+    assert len(_labels_on_disk(path)) == 2
+    b.undo()
+    assert _labels_on_disk(path).left.tolist() == ["x"]
+
+
+def test_a_file_with_columns_the_labeller_does_not_own_is_refused_untouched(log, tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("left,right,label,source\ncat,dog,1,team-a\nsun,moon,0,team-b\n")
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"not a label file written here.*'source'"):
+        _labeler(log, path)
+    assert path.read_bytes() == before
+
+
+def test_a_torn_last_record_is_set_aside_and_labelling_goes_on(log, tmp_path):
+    from simwidgets.evaluation.labelling import LabelStore
+
+    path = tmp_path / "labels.csv"
+    w = _labeler(log, path, strategy="random")
+    w.label(1)
+    w.label(0)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-9])  # the last record cut short, as a full disk leaves it
+    with pytest.warns(UserWarning, match=r"last record was cut short.*set aside in labels\.csv\.torn-.*1 whole label"):
+        again = _labeler(log, path, strategy="random")
+    side = list(tmp_path.glob("labels.csv.torn-*.txt"))
+    assert len(side) == 1 and path.read_bytes() + side[0].read_bytes() == whole[:-9]  # not a byte lost
+    assert len(again.labels) == 1
+    again.label(0.5)
+    assert _labels_on_disk(path).label.tolist() == [1, 0.5]  # nothing glued onto a torn record
+    # torn while a store is open (another writer's crash): the next append sets it aside first
+    store = LabelStore(path)
+    with open(path, "ab") as fh:
+        fh.write(b'3,"half a rec')
+    with pytest.warns(UserWarning, match="cut short"):
+        store.append(4, "a", "b", 1.0, "random", "random")
+    assert _labels_on_disk(path).label.tolist() == [1, 0.5, 1]
+
+
+def test_an_empty_text_stays_empty_after_reopening_and_undo(tmp_path):
+    from simwidgets.evaluation.labelling import LabelStore
+
+    path = tmp_path / "labels.csv"
+    LabelStore(path).append(0, "", "a dog", 1.0, "random", "random")
+    LabelStore(path).append(1, "a cat", "", 0.0, "random", "random")
+    store = LabelStore(path)
+    assert store.frame().left.tolist() == ["", "a cat"] and store.frame().right.tolist() == ["a dog", ""]
+    assert store.undo()["right"] == ""
+    assert store.undo()["left"] == ""
+    assert "nan" not in path.read_text()
+    frame = pd.DataFrame({"query": [None, "a cat", "x"], "result": ["a dog", "", "y"]})
+    w = sw.PairLabeler(frame, "query", "result", models=["tfidf"], path=tmp_path / "b.csv", strategy="random")
+    for _ in range(3):
+        w.label(1)
+    again = sw.PairLabeler(frame, "query", "result", models=["tfidf"], path=tmp_path / "b.csv")
+    assert again.progress["remaining"] == 0 and again.labels.left.tolist().count("") == 1

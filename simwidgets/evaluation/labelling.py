@@ -25,6 +25,7 @@ import csv
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,27 +70,68 @@ def labels_needed(p: float, margin: float, confidence: float = 0.95, population:
 
 class LabelStore:
     """Labels appended to a CSV file the moment they are given (flushed and synced), so a
-    kernel crash or a closed tab loses nothing; opening the same path resumes."""
+    kernel crash or a closed tab loses nothing; opening the same path resumes.
+
+    Several labellers may share one file (two notebooks, two people, two widgets): every
+    change happens under a lock file beside it (``.<name>.lock``), an append never lands on a
+    torn record, and an undo re-reads the file and takes out only the label this store gave
+    last, never anyone else's. A file whose columns are not exactly :data:`COLUMNS` is not a
+    label file written here and is refused, so no one's other columns are ever rewritten.
+
+    A record cut short (a full disk, a crash mid-write) is set aside when the file is opened:
+    its text goes to ``<name>.torn-<time>.txt`` beside the file, a warning says so, and
+    labelling goes on from the whole records.
+    """
 
     def __init__(self, path):
-        self.path = Path(path).expanduser()
-        self.rows: list[dict] = []
-        if self.path.exists() and self.path.stat().st_size:
-            frame = pd.read_csv(self.path, dtype={"left": str, "right": str}, keep_default_na=False, na_values=[""])
-            missing = [c for c in ("left", "right", "label") if c not in frame.columns]
-            if missing:
-                raise ValueError(f"{self.path} is not a label file written here: it lacks the columns {missing}")
-            for record in frame.to_dict("records"):
-                self.rows.append({c: record.get(c) for c in COLUMNS})
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._rewrite()
+        from filelock import FileLock
 
-    def _rewrite(self) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(self.path.parent / f".{self.path.name}.lock"))
+        self.rows: list[dict] = []
+        self._mine: list[dict] = []  # what this store gave or resumed, newest last: what undo may take back
+        with self._lock:
+            if self.path.exists() and self.path.stat().st_size:
+                self.rows = self._read(set_aside=True)
+            else:
+                self._rewrite([])
+        self._mine = list(self.rows)
+
+    def _read(self, set_aside: bool = False) -> list[dict]:
+        """Every whole record of the file; a torn last record is cut off and kept in a side file."""
+        data = self.path.read_bytes()
+        text = data.decode("utf-8", "surrogateescape")
+        records, consumed = _csv_records(text)
+        if not records or records[0] != COLUMNS:
+            found = records[0] if records else []
+            raise ValueError(
+                f"{self.path} is not a label file written here: its columns are {found}, a label file's are "
+                f"{COLUMNS} (other columns would be lost when it is rewritten); give another path"
+            )
+        torn = consumed < len(text)
+        body = records[1:]
+        bad = [i + 2 for i, r in enumerate(body) if len(r) != len(COLUMNS)]
+        if bad:
+            raise ValueError(f"{self.path}: record(s) {bad[:5]} do not have the {len(COLUMNS)} fields of {COLUMNS}")
+        if torn and set_aside:
+            side = self.path.with_name(f"{self.path.name}.torn-{time.strftime('%Y%m%dT%H%M%S')}.txt")
+            side.write_bytes(text[consumed:].encode("utf-8", "surrogateescape"))
+            with replaced(self.path, sync=True) as tmp:
+                tmp.write_bytes(text[:consumed].encode("utf-8", "surrogateescape"))
+            warnings.warn(
+                f"{self.path}: its last record was cut short (a full disk or a crash while writing); it is set "
+                f"aside in {side.name} and labelling goes on from the {len(body)} whole label(s)",
+                UserWarning,
+                stacklevel=3,
+            )
+        return [_record(values) for values in body]
+
+    def _rewrite(self, rows: list[dict]) -> None:
         with replaced(self.path, sync=True) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(self.rows)
+            writer.writerows(rows)
 
     def append(self, row: int, left: str, right: str, label: float, strategy: str, stratum: str) -> dict:
         record = {
@@ -101,26 +143,89 @@ class LabelStore:
             "stratum": stratum,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        with open(self.path, "a", newline="", encoding="utf-8") as fh:
-            csv.DictWriter(fh, fieldnames=COLUMNS).writerow(record)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with self._lock:
+            if not self.path.exists():
+                self._rewrite([])
+            with open(self.path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                whole = fh.read(1) == b"\n"
+            if not whole:  # a torn record at the end: set it aside before writing after it
+                self.rows = self._read(set_aside=True)
+            with open(self.path, "a", newline="", encoding="utf-8") as fh:
+                csv.DictWriter(fh, fieldnames=COLUMNS).writerow(record)
+                fh.flush()
+                os.fsync(fh.fileno())
+        record = _record([str(record[c]) for c in COLUMNS])
         self.rows.append(record)
+        self._mine.append(record)
         return record
 
     def undo(self) -> dict | None:
-        """Remove the last label (the file is rewritten whole, atomically)."""
-        if not self.rows:
+        """Take back the last label this store gave (or resumed) that is still in the file: the
+        file is re-read under the lock and rewritten whole without that one record, so labels
+        other labellers appended meanwhile are kept."""
+        with self._lock:
+            current = self._read(set_aside=True) if self.path.exists() else []
+            while self._mine:
+                last = self._mine.pop()
+                for i in range(len(current) - 1, -1, -1):
+                    if current[i] == last:
+                        del current[i]
+                        self._rewrite(current)
+                        self.rows = current
+                        return last
+            self.rows = current
             return None
-        last = self.rows.pop()
-        self._rewrite()
-        return last
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
     def labelled_keys(self) -> set[tuple[str, str]]:
         return {(str(r["left"]), str(r["right"])) for r in self.rows}
+
+
+def _csv_records(text: str) -> tuple[list[list[str]], int]:
+    """The records of CSV ``text`` and how many characters the whole ones take (a record
+    ends with a line break outside quotes; what follows the last one is torn)."""
+    import io
+
+    lines = io.StringIO(text, newline="")  # lines end at \n, \r\n or \r only, as csv writes them
+    ends = []
+    position = 0
+
+    def feed():
+        nonlocal position
+        for line in lines:
+            position += len(line)
+            yield line
+
+    records = []
+    reader = csv.reader(feed())
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # an unclosed quote at the end: the record is torn
+            break
+        records.append(values)
+        ends.append(position)
+    whole = len(records)
+    while whole and not text[: ends[whole - 1]].endswith(("\n", "\r")):
+        whole -= 1
+    return records[:whole], (ends[whole - 1] if whole else 0)
+
+
+def _record(values: list[str]) -> dict:
+    """A label record from its CSV fields: texts exactly as written (an empty text stays
+    empty), the label a number, the row a number where it is one."""
+    record = dict(zip(COLUMNS, values))
+    record["label"] = float(record["label"]) if record["label"] not in ("", None) else float("nan")
+    try:
+        record["row"] = int(record["row"])
+    except (TypeError, ValueError):
+        pass
+    return record
 
 
 class PairQueue:
@@ -151,7 +256,9 @@ class PairQueue:
             position[members] = (rng.permutation(len(members)) + rng.random(len(members))) / max(len(members), 1)
         self.random_order = list(np.argsort(position, kind="stable"))
         ranks = np.vstack([pd.Series(row).rank(pct=True).to_numpy() for row in self.scores])
-        self.spread = np.nan_to_num(np.nanmax(ranks, axis=0) - np.nanmin(ranks, axis=0), nan=0.0)
+        with warnings.catch_warnings():  # a pair no model scores (a missing text) has no spread
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.spread = np.nan_to_num(np.nanmax(ranks, axis=0) - np.nanmin(ranks, axis=0), nan=0.0)
         self.chosen: list[int] = []
 
     def close(self, row: int) -> None:

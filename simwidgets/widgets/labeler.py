@@ -148,7 +148,7 @@ class PairLabeler(Widget):
         self._skipped: list[int] = []
         done = self._store.labelled_keys()
         self._row_of = {}
-        for i, (a, b) in enumerate(zip(self._frame[left].astype(str), self._frame[right].astype(str))):
+        for i, (a, b) in enumerate(zip(map(_text, self._frame[left]), map(_text, self._frame[right]))):
             self._row_of.setdefault((a, b), i)
             if (a, b) in done:
                 self._queue.close(i)
