@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 USAGE_ERRORS = (ValueError, FileNotFoundError, KeyError, TypeError)
+#: A full disk, a quota, a file size limit: one line, not a traceback.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def _models_help() -> str:
@@ -51,6 +54,8 @@ def cmd_neighbours(args) -> int:
     from .models import load_model
     from .similarity import neighbours
 
+    if args.k < 1:
+        raise ValueError(f"-k must be at least 1, got {args.k}")
     tables, missing = [], []
     for spec in args.model or ["glove-50d"]:
         model = load_model(spec)
@@ -197,6 +202,7 @@ def cmd_score(args) -> int:
         on_bad_rows=args.on_bad_rows,
         ensemble=args.ensemble,
         text_columns=args.text_column,
+        max_record_bytes=args.max_record_bytes,
         progress=not args.quiet,
         threads=args.threads,
         processes=True if args.processes else None,
@@ -252,6 +258,8 @@ def cmd_models(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .batch.partitions import MAX_RECORD_BYTES
+
     parser = argparse.ArgumentParser(
         prog="simwidgets",
         description="Compare text-embedding models for semantic similarity.",
@@ -339,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the types inferred on the first block",
     )
     p.add_argument("--ensemble", metavar="PATH", help="add a saved stacked model's prediction (score_ensemble)")
+    p.add_argument(
+        "--max-record-bytes",
+        type=int,
+        default=MAX_RECORD_BYTES,
+        metavar="N",
+        help=f"longest record a compressed input may hold (default {MAX_RECORD_BYTES:,}); a longer one stops the job",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
 
@@ -421,6 +436,14 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"simwidgets {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.errno not in NO_ROOM:
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        resume = "; finished parts are kept: run the same command again to resume" if args.command == "score" else ""
+        print(f"simwidgets {args.command}: error: no room left{where} ({exc.strerror}): free some space{resume}",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

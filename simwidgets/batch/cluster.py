@@ -74,7 +74,11 @@ def local_cluster(
     from distributed import LocalCluster
 
     cores = os.cpu_count() or 1
-    common = {"dashboard_address": ":0", "silence_logs": 50, "scheduler_port": port}
+    # the scheduler and the dashboard listen on this machine only unless a host is given
+    # (Dask's own default host is 127.0.0.1 too; a worker in this process needs none)
+    dashboard = f"{host or '127.0.0.1'}:0"
+    common = {"dashboard_address": dashboard, "silence_logs": 50, "scheduler_port": port}
+    common["worker_dashboard_address"] = dashboard
     if host:
         common["host"] = host
     if reachable:
@@ -94,6 +98,36 @@ def local_cluster(
     return LocalCluster(
         n_workers=1, threads_per_worker=int(threads or workers or cores), processes=False, memory_limit=0, **common
     )
+
+
+def dashboard_link(cluster) -> str | None:
+    """The address a local cluster's dashboard really listens on (Dask's own link names the
+    machine's host name, which a dashboard bound to 127.0.0.1 does not answer on)."""
+    try:
+        server = cluster.scheduler.http_server
+        host, port = next(iter(server._sockets.values())).getsockname()[:2]
+    except (AttributeError, StopIteration, OSError):
+        return None
+    return f"http://{host}:{port}/status"
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse at once, in one line, a scheduler port that something else listens on."""
+    import errno
+    import socket
+
+    if not port:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise ValueError(
+                f"port {port} on {host} is in use (another simwidgets cluster, or another program): stop it, "
+                "or choose another port with --port (0: any free port)"
+            ) from None
 
 
 def start_cluster(
@@ -117,6 +151,7 @@ def start_cluster(
 
     specs = list(preload)
     options = {"device": device} if device else {}
+    check_port_free(host, port)
     for spec in specs:
         check_spec(spec, **device_options(spec, device))  # a bad spec fails here, before any worker starts
     cluster = local_cluster(

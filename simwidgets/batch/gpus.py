@@ -52,10 +52,16 @@ def worker_specs(gpus: list[str], threads_per_worker: int = 1) -> dict:
                 "env": {"CUDA_VISIBLE_DEVICES": gpu},
                 "resources": {"GPU": 1},
                 "name": f"gpu-{gpu}",
+                "host": "127.0.0.1",
+                "dashboard_address": DASHBOARD,
             },
         }
         for gpu in gpus
     }
+
+
+#: Dask's dashboard listens on this machine only, on a free port (like the scheduler).
+DASHBOARD = "127.0.0.1:0"
 
 
 def gpu_cluster(
@@ -73,12 +79,16 @@ def gpu_cluster(
     except ImportError:
         from distributed import Scheduler, SpecCluster
 
-        scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0", "port": scheduler_port}}
+        scheduler = {
+            "cls": Scheduler,
+            "options": {"dashboard_address": DASHBOARD, "host": "127.0.0.1", "port": scheduler_port},
+        }
         return SpecCluster(workers=worker_specs(gpus, threads_per_worker), scheduler=scheduler, silence_logs=50)
     return LocalCUDACluster(
         CUDA_VISIBLE_DEVICES=",".join(gpus),
         scheduler_port=scheduler_port,
         threads_per_worker=threads_per_worker,
-        dashboard_address=":0",
+        dashboard_address=DASHBOARD,
+        host="127.0.0.1",
         silence_logs=50,
     )

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,12 +24,17 @@ import pandas as pd
 from ..files import is_temporary, replaced, write_atomic
 
 MANIFEST = "_manifest.json"
+#: The lock file that holds an output folder for one job at a time (hidden: readers skip it).
+LOCK = ".simwidgets-job.lock"
 PART = "part-{:05d}.parquet"
 
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
 MALFORMED = "malformed row"
+#: The longest record (line) a compressed CSV input may hold, in decompressed bytes: a bound
+#: on what one record can make the job read into memory (``max_record_bytes`` raises it).
+MAX_RECORD_BYTES = 256 << 20
 
 
 def expand_inputs(source: str | os.PathLike) -> list[Path]:
@@ -96,10 +102,17 @@ class Partition:
     multiline: bool = False  # CSV: the file has quoted fields holding line breaks
     compression: str | None = None  # CSV: gzip, zstd...: read whole, as one partition
     types: tuple = ()  # CSV: (name, Arrow type) of each column that is not read as text
+    max_record: int = MAX_RECORD_BYTES  # compressed CSV: the longest line read before giving up
 
 
 def plan_partitions(
-    files: list[Path], left: str, right: str, blocksize: int, sep: str | None = None, text_columns=()
+    files: list[Path],
+    left: str,
+    right: str,
+    blocksize: int,
+    sep: str | None = None,
+    text_columns=(),
+    max_record: int = MAX_RECORD_BYTES,
 ) -> list[Partition]:
     """Deterministic partitions of the inputs, in input order, after checking the columns.
 
@@ -125,8 +138,10 @@ def plan_partitions(
                 raise ValueError(f"the separator must be one character, got {file_sep!r}")
             compression = input_kind(file)[1]
             if compression:
-                header = _compressed_header(file, compression)
-                parts.append(Partition(str(file), kind, 0, -1, header, file_sep, True, compression))
+                header = _compressed_header(file, compression, max_record)
+                parts.append(
+                    Partition(str(file), kind, 0, -1, header, file_sep, True, compression, max_record=max_record)
+                )
             else:
                 layout, blocks = plan_blocks(file, blocksize, file_sep)
                 with open(file, "rb") as fh:
@@ -160,8 +175,10 @@ def infer_types(part: Partition, text: set) -> tuple:
 
     names = _unique_names(header_names(part.header, part.sep))
     data = _block_bytes(part)[0]
-    table = pcsv.read_csv(
-        pa.BufferReader(data),
+    if not data.strip(b"\r\n"):
+        return ()
+    table = _read_csv_block(
+        data,
         read_options=pcsv.ReadOptions(use_threads=False, column_names=names),
         parse_options=pcsv.ParseOptions(
             delimiter=part.sep, newlines_in_values=part.multiline, invalid_row_handler=lambda row: "skip"
@@ -181,23 +198,59 @@ def infer_types(part: Partition, text: set) -> tuple:
     return tuple(kept)
 
 
-def _compressed_header(file: Path, compression: str) -> bytes:
+def _compressed_header(file: Path, compression: str, max_record: int = MAX_RECORD_BYTES) -> bytes:
+    """The header line of a compressed CSV file, read in chunks (each searched once) and at
+    most ``max_record`` bytes of it."""
+    chunks: list[bytes] = []
+    size = 0
+    with _decompressed(file, compression) as read:
+        while True:
+            chunk = read(1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            end = chunk.find(b"\n")
+            if end >= 0:
+                chunks.append(chunk[: end + 1])
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_record:
+                raise RecordTooLong(_too_long(file, max_record, "its header line"))
+
+
+class RecordTooLong(ValueError):
+    """A record longer than the job's bound (``max_record_bytes``)."""
+
+
+def _too_long(file, limit: int, what: str) -> str:
+    return (
+        f"{file}: {what} is longer than {limit:,} bytes without a line break (is it a CSV file?); "
+        "if it really holds records that long, raise the bound with max_record_bytes= (--max-record-bytes)"
+    )
+
+
+@contextmanager
+def _decompressed(file, compression: str):
+    """Yield ``read(n)`` over a compressed file's decompressed bytes; a missing decompressor
+    and a file that is not what its name says (not gzip, cut short) are one clear error."""
     from ..extras import missing, require
 
     fsspec = require("fsspec", "compressed CSV input")
     try:
         with fsspec.open(str(file), "rb", compression=compression) as fh:
-            head = b""
-            while b"\n" not in head:  # zstd streams have no readline
-                chunk = fh.read(1 << 16)
-                if not chunk:
-                    break
-                head += chunk
-            return head[: head.index(b"\n") + 1] if b"\n" in head else head
+            yield fh.read
+    except RecordTooLong:
+        raise
     except ImportError as exc:  # zstd needs the zstandard package
         if (exc.name or "").split(".")[0] == "zstandard":
-            raise missing("zstandard", f"reading {file.name}") from exc
-        raise ImportError(f"reading {file.name} needs {exc.name or 'a decompressor'}, which is not installed") from exc
+            raise missing("zstandard", f"reading {Path(file).name}") from exc
+        needed = exc.name or "a decompressor"
+        raise ImportError(f"reading {Path(file).name} needs {needed}, which is not installed") from exc
+    except Exception as exc:  # gzip.BadGzipFile, EOFError, zlib, lzma and zstd errors
+        raise ValueError(
+            f"{file} cannot be read as {compression} ({type(exc).__name__}: {exc}): is it really a "
+            f"{compression} file, and complete? Check it with the {compression} tool, or give the file uncompressed"
+        ) from exc
 
 
 def header_names(header: bytes, sep: str = ",") -> list[str]:
@@ -229,11 +282,24 @@ def read_partition(part: Partition, on_bad_rows: str = "keep"):
 def _block_bytes(part: Partition) -> tuple[bytes, int]:
     """A CSV partition's records (header excluded) and the offset of their first byte."""
     if part.compression:
-        import fsspec
-
-        with fsspec.open(part.path, "rb", compression=part.compression) as fh:
-            data = b"".join(iter(lambda: fh.read(1 << 24), b""))[len(part.header) :]
-        return data, len(part.header)  # offsets in the decompressed text
+        chunks: list[bytes] = []
+        line = 0  # bytes since the last line break: the record holding them is at least that long
+        step = max(1, min(1 << 24, part.max_record))  # a line within one chunk is never longer than the bound
+        with _decompressed(part.path, part.compression) as read:
+            for chunk in iter(lambda: read(step), b""):
+                first = chunk.find(b"\n")
+                if first < 0:
+                    line += len(chunk)
+                else:
+                    if line + first > part.max_record:
+                        break
+                    line = len(chunk) - chunk.rfind(b"\n") - 1
+                if line > part.max_record:
+                    break
+                chunks.append(chunk)
+            else:
+                return b"".join(chunks)[len(part.header) :], len(part.header)  # offsets in the decompressed text
+        raise RecordTooLong(_too_long(part.path, part.max_record, "a record"))
     with open(part.path, "rb") as fh:
         fh.seek(part.start)
         return fh.read(part.length), part.start  # file offset of data[0]
@@ -254,9 +320,11 @@ def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
 
     types = {name: pa.binary() for name in names}
     types.update(dict(part.types))
+    if not data.strip(b"\r\n"):  # a header and no record: zero rows is a valid input
+        return _as_text(pa.table({name: pa.array([], type=types[name]) for name in names})), {}
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(data),
+        table = _read_csv_block(
+            data,
             read_options=pcsv.ReadOptions(use_threads=False, column_names=names),
             parse_options=pcsv.ParseOptions(
                 delimiter=part.sep, newlines_in_values=part.multiline, invalid_row_handler=invalid
@@ -269,6 +337,21 @@ def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
     if found:
         table, bad = _keep_malformed(table, found, data, start, part, names, on_bad_rows)
     return _as_text(table), bad
+
+
+def _read_csv_block(data: bytes, *, read_options, **options):
+    """Arrow's CSV reader over ``data``; a record longer than Arrow's block (1 MB by default:
+    "straddling object") is read again with a block that holds the longest record."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        return pcsv.read_csv(pa.BufferReader(data), read_options=read_options, **options)
+    except pa.ArrowInvalid as exc:
+        if "straddling" not in str(exc):
+            raise
+    read_options.block_size = min(len(data) + 1, (1 << 31) - 1)
+    return pcsv.read_csv(pa.BufferReader(data), read_options=read_options, **options)
 
 
 def _type_change(message: str, names: list[str], part: Partition, start: int, length: int) -> str:
@@ -380,14 +463,41 @@ def signature(files: list[Path], left: str, right: str, specs: list[str], blocks
     return {"inputs": inputs, "left": left, "right": right, "models": specs, "blocksize": blocksize}
 
 
+def claim_output(out_dir: Path):
+    """Hold ``out_dir`` for one job: an exclusive lock on ``.simwidgets-job.lock`` inside it,
+    taken at once or refused. The lock is the operating system's, so a killed job leaves no
+    stale claim; the returned lock is released by ``.release()`` (or as a context manager)."""
+    from filelock import FileLock, Timeout
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / LOCK), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ValueError(
+            f"another simwidgets score job is writing into {out_dir} now; wait for it to finish or choose another "
+            "output folder"
+        ) from None
+    return lock
+
+
 def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
-    """Create or check the output folder; return the partitions already finished."""
+    """Create or check the output folder (held by :func:`claim_output`); return the partitions
+    already finished. A manifest or part that cannot be read is named with what to do."""
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = out_dir / MANIFEST
     job = {**job, "partitions": n_parts}
     digest = hashlib.blake2b(json.dumps(job, sort_keys=True).encode(), digest_size=8).hexdigest()
     if manifest.exists():
-        old = json.loads(manifest.read_text())
+        try:
+            old = json.loads(manifest.read_text(encoding="utf-8"))
+            if not isinstance(old, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"{manifest} is damaged ({exc}), so the job it describes cannot be resumed; to start afresh, "
+                f"delete the folder {out_dir} (or choose another output folder)"
+            ) from None
         if old.get("digest") != digest:
             if any(out_dir.glob("part-*.parquet")):
                 raise ValueError(
@@ -404,7 +514,42 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
     for tmp in out_dir.iterdir():
         if is_temporary(tmp):
             tmp.unlink(missing_ok=True)  # partial files of an interrupted run
-    return {i for i in range(n_parts) if (out_dir / PART.format(i)).exists()}
+    done = {i for i in range(n_parts) if (out_dir / PART.format(i)).exists()}
+    check_parts(out_dir, sorted(done))
+    return done
+
+
+def check_parts(out_dir: Path, indexes) -> None:
+    """Refuse part files whose Parquet footer cannot be read, naming each and the fix."""
+    import pyarrow.parquet as pq
+
+    damaged = []
+    for i in indexes:
+        path = out_dir / PART.format(i)
+        try:
+            pq.read_metadata(path)
+        except Exception as exc:  # ArrowInvalid, OSError: a file cut short or overwritten
+            damaged.append(f"{path.name} ({exc})")
+    if damaged:
+        raise ValueError(
+            f"{out_dir}: {len(damaged)} part file(s) cannot be read: {'; '.join(damaged[:3])}. Delete "
+            "them and run the same command again to score just those partitions (or delete the folder to start afresh)"
+        )
+
+
+def input_columns(part: Partition) -> list[str]:
+    """The column names of a partition's input file."""
+    import pyarrow.parquet as pq
+
+    if part.kind == "parquet":
+        return pq.read_schema(part.path).names
+    return header_names(part.header, part.sep)
+
+
+def clashing_columns(columns, outputs) -> list[str]:
+    """Input columns that a job's output columns (``score_<model>``...) would duplicate."""
+    outputs = set(outputs)
+    return [c for c in columns if c in outputs]
 
 
 def write_part(frame, out_dir: Path, index: int) -> Path:

@@ -12,9 +12,13 @@ import pandas as pd
 
 from .partitions import (
     MALFORMED,
+    MAX_RECORD_BYTES,
     PART,
     Partition,
+    claim_output,
+    clashing_columns,
     expand_inputs,
+    input_columns,
     plan_partitions,
     prepare_output,
     read_partition,
@@ -100,6 +104,10 @@ def score_partition(
     from ..similarity import score_coded_pairs
 
     models = [load_model(spec, **device_options(spec, options.get("device"))) for spec in specs]
+    names = [m.name for m in models] + (["ensemble"] if ensemble else [])
+    clash = clashing_columns(input_columns(part), [f"{k}_{n}" for n in names for k in ("score", "reason")])
+    if clash:  # before reading or writing anything: the first partition stops the job
+        raise ValueError(_clash_message(clash))
     _set_threads(threads)
     rows, bad = read_partition(part, on_bad_rows)
     codes, uniques = text_codes(rows, left, right)
@@ -217,6 +225,7 @@ def score_file(
     client=None,
     threads: int | None = None,
     processes: bool | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> ScoreSummary:
     """Score every pair of a CSV/Parquet input with each model, on Dask, into a Parquet folder.
 
@@ -270,6 +279,13 @@ def score_file(
         scoring and writing run in parallel. With several GPUs, one process per card.
         ``True``: ``workers`` processes of one thread each, for a model whose own code holds
         Python's GIL (a plain Python callable) on a machine with many cores.
+    max_record_bytes
+        The longest record a compressed CSV input may hold (default 256 MiB): a file with a
+        longer line (a wrong file, a decompression bomb) stops the job with a clear error
+        before it takes more memory than that. Uncompressed files need no bound.
+
+    One job at a time writes into an output folder: a second job (of any command) into a
+    folder that a running job holds fails at once, naming the folder.
 
     Worker processes (``processes=True``, several GPUs, and the GPU's tokenizer processes)
     start by importing your script again: when you call this from a script, put the call
@@ -281,8 +297,6 @@ def score_file(
     from ..extras import require
 
     require("distributed", "score_file (Dask)")
-    from distributed import as_completed
-    from tqdm.auto import tqdm
 
     specs = [models] if isinstance(models, str) else list(models)
     if not specs or not all(isinstance(s, str) for s in specs):
@@ -305,7 +319,7 @@ def score_file(
     if blocksize < 1:
         raise ValueError(f"blocksize must be a positive number of bytes, got {blocksize}")
     text_columns = [text_columns] if isinstance(text_columns, str) else list(text_columns or ())
-    parts = plan_partitions(files, left, right, blocksize, sep, text_columns)
+    parts = plan_partitions(files, left, right, blocksize, sep, text_columns, max_record_bytes)
     job = signature(files, left, right, specs, blocksize)
     if sep:
         job["sep"] = sep
@@ -320,6 +334,51 @@ def score_file(
         EnsembleResult.load(ensemble)  # a file holding anything but a stacked model is refused here, before any work
         job["ensemble"] = {"path": str(ensemble), "mtime_ns": ensemble.stat().st_mtime_ns}
         ensemble = str(ensemble)
+    outputs = [f"{kind}_{name}" for name in specs + (["ensemble"] if ensemble else []) for kind in ("score", "reason")]
+    clash = clashing_columns(input_columns(parts[0]), outputs)
+    if clash:
+        raise ValueError(_clash_message(clash))
+    claim = claim_output(out_dir)
+    try:
+        return _run_job(
+            parts,
+            out_dir,
+            job,
+            left,
+            right,
+            specs,
+            options,
+            on_bad_rows,
+            ensemble,
+            scheduler,
+            workers,
+            device,
+            threads,
+            processes,
+            client,
+            progress,
+        )
+    finally:
+        claim.release()
+
+
+def _clash_message(clash) -> str:
+    return (
+        f"the input already has the column(s) {clash}, which this job writes (is it a scored file, scored "
+        "again?): rename or drop them first, or give the models other names (a spec's ?name=...)"
+    )
+
+
+def _run_job(
+    parts, out_dir, job, left, right, specs, options, on_bad_rows, ensemble, scheduler, workers,
+    device, threads, processes, client, progress,
+) -> ScoreSummary:  # fmt: skip
+    """The job's work once its output folder is claimed: resume, score the rest, sum up."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    from ..models.specs import device_options
+
     done = prepare_output(out_dir, job, len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
     from .cluster import uses_processes
@@ -339,6 +398,10 @@ def score_file(
     if client is None and todo:
         client, cluster = _client(scheduler, workers, device, threads, processes)
     dashboard = getattr(client, "dashboard_link", None) if client is not None else None
+    if cluster is not None:
+        from .cluster import dashboard_link
+
+        dashboard = dashboard_link(cluster) or dashboard
     if progress and dashboard and cluster is not None:
         print(f"Dask dashboard: {dashboard}", flush=True)
     counted: dict[int, dict] = {}
