@@ -60,8 +60,14 @@ def umap_2d(
     seed: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
+    on_stage=None,
 ) -> np.ndarray:
     """UMAP to 2-D by cosine, with faiss neighbours and an on-disk cache.
+
+    UMAP's layout costs about linear time in the number of points: on two cores, 40,000 GloVe
+    words took 13 s (after about 25 s of one-time compilation in a new process); a whole
+    400,000-word vocabulary takes minutes to tens of minutes on a busy laptop. ``progress=True``
+    shows umap-learn's bar over the layout's epochs.
 
     Parameters
     ----------
@@ -73,6 +79,9 @@ def umap_2d(
         A seed makes the map reproducible but makes umap-learn single-threaded.
     cache_dir
         Where finished maps are kept, keyed by the vectors and the parameters.
+    on_stage
+        Called with ``"neighbours"`` and then ``"layout"`` as each stage starts (the map
+        widget's status line).
     """
     from .extras import require
 
@@ -83,7 +92,11 @@ def umap_2d(
     path = _cache_file(cache_dir, unit, params)
     if path is not None and path.exists():
         return np.load(path)
+    if on_stage is not None:
+        on_stage("neighbours")
     indices, dists = knn(unit, n_neighbors)
+    if on_stage is not None:
+        on_stage("layout")
     reducer = umap.UMAP(
         n_neighbors=n_neighbors,
         metric="cosine",

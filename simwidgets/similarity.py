@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,9 @@ def cosine_matrix(x: np.ndarray, y: np.ndarray | None = None, block_size: int = 
     return out
 
 
-def similarity_matrix(a, b=None, model="minilm", *, block_size: int = 4096, progress: bool | None = None) -> np.ndarray:
+def similarity_matrix(
+    a, b=None, model="minilm", *, block_size: int = 4096, progress: bool | None = None, max_bytes: int | None = None
+) -> np.ndarray:
     """Cosine similarity matrix of texts (or words, for word-vector models).
 
     Parameters
@@ -46,19 +50,42 @@ def similarity_matrix(a, b=None, model="minilm", *, block_size: int = 4096, prog
     numpy.ndarray
         float32 ``(len(a), len(b))``; rows/columns of texts the model cannot embed are NaN.
 
+    The whole matrix is held in memory: one larger than ``max_bytes`` (default: half of this
+    machine's free memory) is refused before any text is embedded, saying its size and what
+    to use instead.
+
     Examples
     --------
     >>> similarity_matrix(["a cat", "a kitten", "a car"], model="glove-50d").shape  # doctest: +SKIP
     (3, 3)
     """
-    embedder = load_model(model)
-    refuse_pair_scorer(embedder, "a similarity matrix")
     texts_a = as_text_list(a, "a")
     texts_b = None if b is None else as_text_list(b, "b")
+    check_matrix_size(len(texts_a), len(texts_a if texts_b is None else texts_b), max_bytes)
+    embedder = load_model(model)
+    refuse_pair_scorer(embedder, "a similarity matrix")
     _prepare(embedder, texts_a + (texts_b or []))
     va = embedder.embed(texts_a, progress=progress)
     vb = None if texts_b is None else embedder.embed(texts_b, progress=progress)
     return cosine_matrix(va, vb, block_size=block_size)
+
+
+def check_matrix_size(rows: int, columns: int, max_bytes: int | None = None) -> None:
+    """Refuse a float32 ``rows x columns`` matrix larger than ``max_bytes`` (default: half of
+    the free memory, where the system says), naming its size and what to use instead."""
+    need = 4 * rows * columns
+    if max_bytes is None:
+        try:
+            max_bytes = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+        except (ValueError, OSError, AttributeError):  # not on Linux: trust the caller
+            return
+    if need > max_bytes:
+        raise ValueError(
+            f"a {rows:,} x {columns:,} similarity matrix needs {need / 2**30:,.1f} GiB, more than the "
+            f"{max_bytes / 2**30:,.1f} GiB allowed (max_bytes; by default half the free memory). For each text's "
+            "nearest texts use neighbours(text, model, among=texts); for chosen pairs, score_pairs; or compute "
+            "the matrix in slices of rows (similarity_matrix(a[i:j], b))"
+        )
 
 
 def _prepare(embedder: Embedder, texts: list) -> None:

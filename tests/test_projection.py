@@ -26,8 +26,9 @@ def test_knn_lists_each_point_first(blobs):
 
 def test_umap_keeps_neighbourhoods_and_is_cached(blobs, tmp_path):
     vectors, labels = blobs
-    coords = umap_2d(vectors, seed=0, cache_dir=tmp_path, n_epochs=100)
-    assert coords.shape == (600, 2)
+    stages = []
+    coords = umap_2d(vectors, seed=0, cache_dir=tmp_path, n_epochs=100, on_stage=stages.append)
+    assert coords.shape == (600, 2) and stages == ["neighbours", "layout"]
     assert trustworthiness(vectors, coords, k=10, sample=600) > 0.9
     shuffled = np.random.default_rng(1).permutation(coords)
     kept = neighbour_overlap(vectors, coords, k=10, sample=300).mean()

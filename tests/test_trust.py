@@ -267,3 +267,16 @@ def test_infinite_gold_is_dropped_and_counted_and_absurd_gold_refused(tmp_path, 
     with pytest.raises(ValueError, match=r"gold labels span 0 to 1e\+308.*labels that differ become equal"):
         fine_tune("minilm", sts.left, sts.right, gold, output_dir=tmp_path / "n", progress=False, device="cpu")
     assert not (tmp_path / "n").exists()
+
+
+def test_a_similarity_matrix_too_large_for_memory_is_refused_before_embedding():
+    from simwidgets.widgets.embedding_map import _umap_cost
+
+    texts = [f"text {i}" for i in range(100_000)]
+    with pytest.raises(ValueError, match=r"100,000 x 100,000 similarity matrix needs 37.3 GiB.*neighbours"):
+        sw.similarity_matrix(texts, model=lambda batch: 1 / 0)  # refused before the model runs
+    small = sw.similarity_matrix(["a cat", "a dog"], ["a car"], model="glove-50d", max_bytes=8)
+    assert small.shape == (2, 1)
+    with pytest.raises(ValueError, match=r"2 x 2 similarity matrix needs 0.0 GiB, more than"):
+        sw.similarity_matrix(["a cat", "a dog"], model="glove-50d", max_bytes=8)
+    assert "min on two cores" in _umap_cost(400_000) and _umap_cost(1_000) == ""
