@@ -34,15 +34,18 @@ def _score(source, out, *more, model="glove-50d"):
     return main([*argv, "-m", model, *more])
 
 
-# A job whose every partition waits a while: the first of two jobs is then surely running.
+# A job whose partitions after the first wait until the test says go: the job is then surely
+# running (its folder claimed) while the second job starts.
 SLOW_JOB = """
-import sys, time
+import os, sys, time
 import simwidgets.batch.runner as runner
 score_partition = runner.score_partition
-def slow(*args, **kwargs):
-    time.sleep(0.3)
-    return score_partition(*args, **kwargs)
-runner.score_partition = slow
+def held(part, index, *args, **kwargs):
+    deadline = time.time() + 120
+    while index and not os.path.exists(os.environ["GO_FILE"]) and time.time() < deadline:
+        time.sleep(0.05)
+    return score_partition(part, index, *args, **kwargs)
+runner.score_partition = held
 from simwidgets.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -54,7 +57,7 @@ def test_two_jobs_into_one_folder_the_second_fails_at_once_naming_it(tmp_path):
     common = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-q"]
     first = subprocess.Popen(
         [sys.executable, "-c", SLOW_JOB, *common, "-m", "glove-50d", "--workers", "1", "--blocksize", "600"],
-        env=ENV,
+        env={**ENV, "GO_FILE": str(tmp_path / "go")},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -70,6 +73,7 @@ def test_two_jobs_into_one_folder_the_second_fails_at_once_naming_it(tmp_path):
     assert second.returncode == 2 and time.time() - started < 30
     assert f"another simwidgets score job is writing into {out}" in second.stderr
     assert "Traceback" not in second.stderr
+    (tmp_path / "go").touch()
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     scored = pd.read_parquet(out)
