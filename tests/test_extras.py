@@ -114,3 +114,23 @@ def test_fine_tuning_needs_the_train_extra(monkeypatch):
         fine_tune(
             "minilm", [f"text {i}" for i in range(10)], [f"other {i}" for i in range(10)], list(range(10)), validation=0
         )
+
+
+def test_tfhub_models_need_the_tfhub_extra_and_import_tensorflow_only_when_one_loads(monkeypatch, tmp_path):
+    import subprocess
+
+    code = (
+        "import sys, simwidgets as sw\n"
+        "sw.score_pairs(['a cat'], ['a dog'], ['glove-50d'])\n"
+        "from simwidgets.models import check_spec\n"
+        f"check_spec('use:{tmp_path}'); check_spec('elmo:{tmp_path}?pooling=default')\n"
+        "assert 'tensorflow' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from simwidgets import load_model
+
+    hide(monkeypatch, "tensorflow")
+    for spec in (f"use:{tmp_path}", f"elmo:{tmp_path}"):
+        with expect("tfhub"):
+            load_model(spec)

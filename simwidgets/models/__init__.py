@@ -13,6 +13,8 @@ Specs (options may follow a ``?``, e.g. ``"glove-50d?pooling=sif"``,
 ``"ce:PATH_OR_NAME"``     a cross-encoder: scores pairs in [0, 1], has no vectors
 ``"ulmfit:PATH"``         fastai ULMFiT: weights+vocab folder, or an export with ``trust``
 ``"glove:PATH"``          GloVe text file; also ``"word2vec:PATH"``, ``"fasttext:PATH"``
+``"use:PATH"``            a Universal Sentence Encoder TF-Hub folder (``[tfhub]``)
+``"elmo:PATH"``           an ELMo v3 TF-Hub folder, pooled over tokens (``[tfhub]``)
 a callable                any function from a list of texts to a 2-D array
 ========================  ===============================================================
 """

@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from .base import Embedder
 from .callable import CallableModel
-from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, parse_spec, unknown_spec
+from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, check_options, parse_spec, unknown_spec
 from .tfidf import TfidfModel
 from .ulmfit import load_ulmfit
 from .wordvectors import load_bundled_glove, load_word_vectors
@@ -99,6 +99,15 @@ def _cross_encoder(target, **options) -> Embedder:
     return CrossEncoderModel(target, **options)
 
 
+def _tfhub(family: str):
+    def build(target, **options) -> Embedder:
+        from .tfhub import ELMoModel, UniversalSentenceEncoder
+
+        return (UniversalSentenceEncoder if family == "use" else ELMoModel)(target, **options)
+
+    return build
+
+
 def _word_vectors(family: str):
     return lambda target, **options: load_word_vectors(target, family, **options)
 
@@ -118,6 +127,8 @@ BUILDERS: dict[str, Callable[..., Embedder]] = {
     "glove": _word_vectors("glove"),
     "word2vec": _word_vectors("word2vec"),
     "fasttext": _word_vectors("fasttext"),
+    "use": _tfhub("use"),
+    "elmo": _tfhub("elmo"),
 }
 
 
@@ -187,6 +198,13 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
         raise TypeError(f"a model is a spec string, a callable or an Embedder, not {type(spec).__name__}")
     family, target, spec_options = parse_spec(spec)
     merged = {**spec_options, **options}
+    if family in BUILDERS:  # an unknown option or value is named before anything loads
+        try:
+            check_options(family, merged, spec)
+        except ValueError as exc:
+            if str(exc).startswith("unknown option"):  # a keyword the model's builder does not take
+                raise TypeError(f"model {spec!r} does not take option(s): {exc}") from None
+            raise
     try:
         key = (family, target, tuple(sorted(merged.items())))
         hash(key)

@@ -32,6 +32,8 @@ KNOWN_SPECS = {
     "glove:PATH": "GloVe vectors in text format",
     "word2vec:PATH": "word2vec vectors, text or .bin",
     "fasttext:PATH": "fastText vectors, .bin (with subwords) or .vec",
+    "use:PATH": "a Universal Sentence Encoder SavedModel folder from TF-Hub (needs [tfhub])",
+    "elmo:PATH": "an ELMo v3 TF-Hub folder, mean of its layer over tokens (pooling=mean|default; needs [tfhub])",
 }
 
 
@@ -109,6 +111,8 @@ OPTIONS = {
     "ulmfit": {**_ULMFIT, "trust": bool, "vocab": str},
     "tfidf": {"max_features": int},
     "tfidf-char": {"max_features": int},
+    "use": {"batch_size": int},
+    "elmo": {"batch_size": int, "pooling": ("mean", "default")},
 }
 
 

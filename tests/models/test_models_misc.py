@@ -21,6 +21,16 @@ def test_unknown_option_is_a_clear_error():
         load_model("glove-50d?colour=red")
 
 
+def test_a_misspelt_option_is_named_with_the_right_one_before_anything_loads():
+    for spec, right in [
+        ("glove-50d?poolin=sif", "pooling"),
+        ("minilm?devce=cpu", "device"),
+        ("tfidf?max_feature=5", "max_features"),
+    ]:
+        with pytest.raises(TypeError, match=rf"did you mean '{right}'\?"):
+            load_model(spec)
+
+
 def test_loaded_models_are_reused(glove):
     assert load_model("glove-50d") is glove
 
