@@ -5,13 +5,18 @@ export function progressText(p) {
   if (!p || p.total === undefined) return "";
   const parts = [`${p.labelled} labelled (${p.random} in the random stratum) of ${p.total}`];
   const level = `${Math.round(p.confidence * 100)}%`;
-  if (p.margin !== null && p.margin !== undefined && p.similar_share !== null) {
-    parts.push(`similar share ${(p.similar_share * 100).toFixed(1)}% ± ${(p.margin * 100).toFixed(1)}% at ${level}`);
+  const pct = (v) => `${(v * 100).toFixed(1)}%`;
+  const similar = p.label_cut !== undefined && p.label_cut !== null ? `similar (label ≥ ${p.label_cut})` : "similar";
+  if (p.interval && p.similar_share !== null) {
+    parts.push(`${similar} share ${pct(p.similar_share)} [${pct(p.interval[0])}, ${pct(p.interval[1])}] at ${level}`);
+  } else if (p.margin !== null && p.margin !== undefined && p.similar_share !== null) {
+    parts.push(`${similar} share ${pct(p.similar_share)} ± ${pct(p.margin)} at ${level}`);
   }
+  const reached = p.reached !== undefined ? p.reached : !(p.more_needed > 0);
   parts.push(
-    p.more_needed > 0
-      ? `${p.more_needed} more random labels for ± ${(p.target_margin * 100).toFixed(1)}%`
-      : `± ${(p.target_margin * 100).toFixed(1)}% reached`,
+    reached
+      ? `± ${pct(p.target_margin)} reached`
+      : `${p.more_needed} more random labels for ± ${pct(p.target_margin)}`,
   );
   return parts.join(" · ");
 }

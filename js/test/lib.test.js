@@ -241,6 +241,12 @@ test("the labeller's progress line gives the margin and the labels still needed"
   });
   assert.equal(line, "40 labelled (20 in the random stratum) of 376 · similar share 25.0% ± 19.0% at 95% · 780 more random labels for ± 3.0%");
   assert.match(progressText({ labelled: 0, random: 0, total: 5, similar_share: null, margin: null, confidence: 0.99, target_margin: 0.05, more_needed: 0 }), /± 5.0% reached/);
+  // what counts as similar, the Wilson interval, and "reached" only when Python says so
+  const one = progressText({
+    labelled: 1, random: 1, total: 300, similar_share: 1, interval: [0.2066, 1], margin: 0.793, confidence: 0.95,
+    target_margin: 0.03, reached: false, more_needed: 29, label_cut: 0.5,
+  });
+  assert.equal(one, "1 labelled (1 in the random stratum) of 300 · similar (label ≥ 0.5) share 100.0% [20.7%, 100.0%] at 95% · 29 more random labels for ± 3.0%");
 });
 
 test("the tuner's out-of-sample line shows both thresholds and the intervals", async () => {

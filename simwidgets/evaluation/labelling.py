@@ -57,6 +57,32 @@ def margin_of_error(p: float, n: int, confidence: float = 0.95, population: int 
     return round(margin, 3)
 
 
+#: Random labels needed before a target margin counts as reached: from fewer, even an honest
+#: interval is too unsure of itself to stop on (one label, all agreeing, is not "done").
+MIN_RANDOM_LABELS = 30
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95, population: int | None = None) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``k / n`` from ``n`` random labels (with the
+    finite-population correction when ``population`` is given). Unlike the normal
+    approximation it is honest at small ``n`` and at 0 or 1: one label out of one gives
+    about (0.21, 1.0), not (1.0, 1.0).
+
+    >>> [round(v, 3) for v in wilson_interval(1, 1)]
+    [0.207, 1.0]
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    z = _z(confidence)
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    if population and population > 1:
+        half *= math.sqrt(max(population - n, 0) / (population - 1))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def labels_needed(p: float, margin: float, confidence: float = 0.95, population: int | None = None) -> int:
     """Random labels needed for a proportion near ``p`` to reach ``margin`` at ``confidence``
     (``p = 0.5`` when nothing is known yet: the most labels any ``p`` can need)."""

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from ..evaluation.labelling import MIXED, STRATEGIES, LabelStore, PairQueue, labels_needed, margin_of_error
+from ..evaluation.labelling import (
+    MIN_RANDOM_LABELS,
+    MIXED,
+    STRATEGIES,
+    LabelStore,
+    PairQueue,
+    labels_needed,
+    wilson_interval,
+)
 from ..models import load_models
 from ..similarity import score_pairs
 from ..vectors import normalize_rows
@@ -30,9 +38,10 @@ class PairLabeler(Widget):
     same path again resumes, and pairs already labelled are not offered again.
 
     Progress shows how many pairs are labelled, how many of them in the random stratum, the
-    margin of error of the share of similar pairs (a proportion, estimated from the random
-    stratum only, since the active strategies bias the sample) at ``confidence``, and how many
-    more random labels reach ``target_margin``.
+    share of similar pairs (a label at or above ``label_cut``, said on the line) with its
+    Wilson interval at ``confidence`` (estimated from the random stratum only, since the
+    active strategies bias the sample), and how many more random labels reach
+    ``target_margin``: never "reached" before :data:`MIN_RANDOM_LABELS` random labels.
 
     Parameters
     ----------
@@ -271,21 +280,28 @@ class PairLabeler(Widget):
         frame = self.labels
         random = frame[frame.stratum == "random"]
         n = len(random)
-        share = float((random.label.astype(float) >= self._label_cut).mean()) if n else None
+        similar = int((random.label.astype(float) >= self._label_cut).sum()) if n else 0
+        share = similar / n if n else None
         population = len(self._frame)
-        p = share if share is not None else 0.5
-        margin = margin_of_error(p, n, self._confidence, population) if n else None
-        needed = labels_needed(p, self._target, self._confidence, population)
+        low, high = wilson_interval(similar, n, self._confidence, population) if n else (None, None)
+        margin = round(max(share - low, high - share), 3) if n else None
+        reached = n >= MIN_RANDOM_LABELS and margin <= self._target
+        # plan with the share in the interval that needs the most labels (nearest one half)
+        plan = 0.5 if not n else min(max(0.5, low), high)
+        needed = labels_needed(plan, self._target, self._confidence, population)
         return {
             "labelled": len(frame),
             "random": n,
             "total": population,
             "remaining": int(self._queue.open.sum()),
             "similar_share": share,
+            "interval": None if not n else [round(low, 4), round(high, 4)],
             "margin": margin,
             "confidence": self._confidence,
             "target_margin": self._target,
-            "more_needed": max(0, needed - n),
+            "reached": bool(reached),
+            "more_needed": 0 if reached else max(MIN_RANDOM_LABELS - n, needed - n, 1),
+            "label_cut": self._label_cut,
             "path": str(self._store.path),
         }
 

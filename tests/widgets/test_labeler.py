@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 import simwidgets as sw
-from simwidgets.evaluation.labelling import PairQueue, labels_needed, margin_of_error
+from simwidgets.evaluation.labelling import (
+    MIN_RANDOM_LABELS,
+    PairQueue,
+    labels_needed,
+    margin_of_error,
+    wilson_interval,
+)
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +105,10 @@ def test_mixed_labels_keep_a_random_stratum_and_estimates_use_it_only(log, tmp_p
     random = w.labels[w.labels.stratum == "random"]
     share = (random.label >= 0.5).mean()
     assert p["similar_share"] == pytest.approx(share) and p["random"] == 6
-    assert p["margin"] == margin_of_error(share, 6, 0.95, 60)
-    assert p["more_needed"] == labels_needed(share, 0.03, 0.95, 60) - 6
+    low, high = wilson_interval(int((random.label >= 0.5).sum()), 6, 0.95, 60)
+    assert p["interval"] == [round(low, 4), round(high, 4)] and low < share < high
+    assert p["margin"] == round(max(share - low, high - share), 3) and not p["reached"]
+    assert p["more_needed"] == labels_needed(min(max(0.5, low), high), 0.03, 0.95, 60) - 6
     table = w.evaluate(n_boot=0)
     assert (table["pairs"] == 6).all() and table["sample"].iloc[0] == "random stratum: 6 of 12 labels"
 
@@ -141,3 +149,20 @@ def test_uncertain_can_follow_the_stacked_model(log, tmp_path):
     predicted = stack.predict(scores)
     assert w.model_names == ["glove-50d", "tfidf", "ensemble"]
     assert w.pair["row"] == int(np.argmin(np.abs(predicted - 2.5)))
+
+
+def test_one_label_never_reaches_the_margin_and_the_line_says_what_counts_as_similar(log, tmp_path):
+    w = _labeler(log, tmp_path / "one.csv", strategy="random", target_margin=0.5)
+    w.label(1)
+    p = w.progress
+    assert p["similar_share"] == 1.0 and p["interval"][0] < 0.5 and p["interval"][1] == 1.0
+    assert p["margin"] > 0.3 and not p["reached"] and p["more_needed"] == MIN_RANDOM_LABELS - 1
+    assert p["label_cut"] == 0.5  # a 0.5 label counts as similar by default, and the line says so
+    cut = _labeler(log, tmp_path / "cut.csv", strategy="random", label_cut=1.0)
+    cut.label(0.5)
+    assert cut.progress["similar_share"] == 0.0 and cut.progress["label_cut"] == 1.0
+    # with enough random labels and a wide target, it is reached
+    for _ in range(MIN_RANDOM_LABELS - 1):
+        w.label(1)
+    assert w.progress["reached"] and w.progress["more_needed"] == 0
+    assert wilson_interval(0, 10)[0] == 0.0 and 0.2 < wilson_interval(0, 10)[1] < 0.4
