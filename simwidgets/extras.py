@@ -33,6 +33,21 @@ EXTRAS = {
 }
 
 
+def load_triton_first() -> None:
+    """Load triton (torch's compiler), where installed, before anything that may import
+    TensorFlow (``use:``/``elmo:`` models, and umap-learn, which imports TensorFlow when it is
+    installed): both carry LLVM, and a process that loads triton after TensorFlow aborts
+    ("Option ... registered more than once"), while the other order works."""
+    import sys
+
+    if "tensorflow" in sys.modules or "triton._C.libtriton" in sys.modules:
+        return
+    try:
+        importlib.import_module("triton._C.libtriton")
+    except Exception:  # no triton (a CPU build of torch), or one that cannot load: nothing to order
+        pass
+
+
 class MissingExtraError(ImportError):
     """A feature needs a package of an extra that is not installed."""
 

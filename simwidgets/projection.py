@@ -83,8 +83,9 @@ def umap_2d(
         Called with ``"neighbours"`` and then ``"layout"`` as each stage starts (the map
         widget's status line).
     """
-    from .extras import require
+    from .extras import load_triton_first, require
 
+    load_triton_first()  # umap-learn imports TensorFlow where it is installed
     umap = require("umap", "UMAP maps")
 
     unit = unit_rows(vectors)

@@ -29,21 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..extras import require
+from ..extras import load_triton_first, require
 from .base import Embedder
 
 
 def import_tensorflow():
-    """TensorFlow, imported quietly and after triton (see below), or the [tfhub] extra's error."""
+    """TensorFlow, imported quietly and after triton (:func:`~simwidgets.extras.load_triton_first`),
+    or the [tfhub] extra's error."""
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notes are not the user's business
-        # TensorFlow and triton (torch's compiler) each carry LLVM: triton's loaded after
-        # TensorFlow's aborts the process ("Option ... registered more than once"), TensorFlow's
-        # after triton's is fine. So triton, where installed, loads first.
-        try:
-            import triton._C.libtriton  # noqa: F401
-        except Exception:
-            pass
+        load_triton_first()
     return require("tensorflow", "use: and elmo: models (TF-Hub SavedModels)")
 
 

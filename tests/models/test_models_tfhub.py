@@ -185,3 +185,14 @@ def test_torch_and_triton_still_load_after_a_tfhub_model(folders):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "(1, 384)" in done.stdout, done.stderr[-2000:]
+    # umap-learn imports TensorFlow where it is installed: a map, then torch's compiler, is fine too
+    code = (
+        "import numpy as np\n"
+        "from simwidgets.projection import umap_2d\n"
+        "umap_2d(np.random.default_rng(0).normal(size=(60, 4)), n_epochs=5)\n"
+        "import sys; assert 'tensorflow' in sys.modules\n"
+        "try:\n    import triton.runtime\nexcept ImportError:\n    pass\n"
+        "print('fine')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "fine" in done.stdout, done.stderr[-2000:]
