@@ -116,6 +116,7 @@ export function choiceText(choice) {
     `in sample (flatters): best F1 ${f(choice.in_sample_f1)} at ${f(choice.in_sample_threshold)} · ` +
     `out of sample (${choice.objective}, chosen on ${choice.folds - 1} of ${choice.folds} folds): ` +
     `F1 ${ci(choice.f1)}, precision ${ci(choice.precision)}, recall ${ci(choice.recall)}, ` +
-    `kept ${ci(choice.kept_share)} at ${f(choice.threshold)}`
+    `kept ${ci(choice.kept_share)} at ${f(choice.threshold)}` +
+    (choice.target ? ` · ${choice.target}` : "")
   );
 }

@@ -257,6 +257,12 @@ test("the tuner's out-of-sample line shows both thresholds and the intervals", a
   });
   assert.match(line, /^in sample \(flatters\): best F1 0.720 at 0.610 · out of sample \(f1, chosen on 4 of 5 folds\): F1 0.680 \[0.620, 0.740\]/);
   assert.equal(choiceText({ why: "too few" }), "no out-of-sample threshold: too few");
+  const missed = choiceText({
+    objective: "precision>=0.9", threshold: 0.7, in_sample_threshold: 0.6, in_sample_f1: 0.7, folds: 5,
+    f1: [0.6, 0.5, 0.7], precision: [0.85, 0.67, 1], recall: [0.5, 0.4, 0.6], kept_share: [0.3, 0.25, 0.35],
+    target: "target precision>=0.9 missed: out of sample precision 0.850",
+  });
+  assert.match(missed, / · target precision>=0.9 missed: out of sample precision 0.850$/);
 });
 
 test("the comparison marks a paired difference real only when its interval excludes zero", async () => {

@@ -83,6 +83,11 @@ class ThresholdChoice:
     chosen on each set of training folds; ``table`` has one row per metric with its
     ``out_of_sample`` value (held-out decisions, pooled), its interval and, beside it, the
     flattering ``in_sample`` value of ``threshold`` on the pairs it was chosen on.
+
+    For a target (``precision>=P``, ``recall>=R``, ``keep=S``), ``target`` says whether it
+    held on the held-out folds: ``"met"`` (its interval's low end too), ``"uncertain"`` (met,
+    but the interval reaches below it) or ``"missed"``; ``target_note`` says so in words (and
+    :func:`choose_threshold` warns unless it was met). None for ``f1`` and ``accuracy``.
     """
 
     threshold: float
@@ -91,12 +96,15 @@ class ThresholdChoice:
     table: pd.DataFrame
     pairs: int
     unscored: int
+    target: str | None = None
+    target_note: str | None = None
 
     def __repr__(self) -> str:
         oos = self.table["out_of_sample"]
+        note = f"; {self.target_note}" if self.target_note and self.target != "met" else ""
         return (
             f"<ThresholdChoice {self.objective}: keep score >= {self.threshold:.4f}; out of sample "
-            f"precision {oos['precision']:.3f}, recall {oos['recall']:.3f}, kept {oos['kept_share']:.1%}>"
+            f"precision {oos['precision']:.3f}, recall {oos['recall']:.3f}, kept {oos['kept_share']:.1%}{note}>"
         )
 
     def _repr_html_(self) -> str:
@@ -178,6 +186,13 @@ def choose_threshold(
     table = pd.DataFrame(
         {"out_of_sample": oos, "low": low, "high": high, "in_sample": ins}, index=pd.Index(METRICS, name="metric")
     )
+    target, note = judge_target(objective, table, confidence)
+    if target in ("missed", "uncertain"):
+        import warnings
+
+        from ..texts import SimwidgetsWarning
+
+        warnings.warn(f"choose_threshold: {note}", SimwidgetsWarning, stacklevel=2)
     return ThresholdChoice(
         threshold,
         str(objective),
@@ -185,4 +200,35 @@ def choose_threshold(
         table,
         int(usable.sum()),
         int((~np.isnan(labels) & np.isnan(values)).sum()),
+        target,
+        note,
     )
+
+
+def judge_target(objective: str, table: pd.DataFrame, confidence: float = 0.95) -> tuple[str | None, str | None]:
+    """Whether an objective's target held out of sample: ``("met" | "uncertain" | "missed",
+    words)``, or ``(None, None)`` for an objective without a target (``f1``, ``accuracy``)."""
+    kind, value = parse_objective(objective)
+    if value is None:
+        return None, None
+    metric = "kept_share" if kind == "keep" else kind
+    row = table.loc[metric]
+    got, low, high = float(row["out_of_sample"]), float(row["low"]), float(row["high"])
+    shown = f"out of sample {metric} {got:.3f}" + (
+        f" [{low:.3f}, {high:.3f}] ({confidence:.0%})" if np.isfinite(low) else ""
+    )
+    if kind == "keep":  # a share kept is met within its interval, not one-sidedly
+        if np.isfinite(low) and not (low <= value <= high):
+            return "missed", f"target keep={value:g} missed: {shown}"
+        return "met", f"target keep={value:g} met: {shown}"
+    if not np.isfinite(got) or got < value:
+        return "missed", (
+            f"target {metric}>={value:g} missed: {shown}; the threshold chosen on training folds did not "
+            "reach it on held-out pairs (label more pairs, or aim lower)"
+        )
+    if np.isfinite(low) and low < value:
+        return "uncertain", (
+            f"target {metric}>={value:g} met on the held-out pairs but not surely: {shown}, whose interval "
+            "reaches below it (label more pairs for a surer threshold)"
+        )
+    return "met", f"target {metric}>={value:g} met: {shown}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import traitlets as t
@@ -9,6 +11,7 @@ import traitlets as t
 from ..evaluation.calibration import random_pair_scores
 from ..models import load_models
 from ..similarity import score_pairs
+from ..texts import SimwidgetsWarning
 from .base import ARRAY, STYLE, Widget, bundle
 
 
@@ -181,7 +184,9 @@ def _choice(scores: np.ndarray, labels: np.ndarray, label_cut: float, objective:
     ok = np.isfinite(scores) & np.isfinite(labels)
     positive = labels[ok] >= label_cut
     try:
-        choice = choose_threshold(scores[ok], positive.astype(np.float64), objective, cv=cv, n_boot=500)
+        with warnings.catch_warnings():  # a missed target is shown on the widget's line instead
+            warnings.simplefilter("ignore", SimwidgetsWarning)
+            choice = choose_threshold(scores[ok], positive.astype(np.float64), objective, cv=cv, n_boot=500)
     except ValueError as exc:
         return {"why": str(exc)}
     inside = best_thresholds(scores[ok].astype(np.float64), positive.astype(np.int64))
@@ -201,6 +206,7 @@ def _choice(scores: np.ndarray, labels: np.ndarray, label_cut: float, objective:
         "recall": cell("recall"),
         "kept_share": cell("kept_share"),
         "folds": cv,
+        "target": choice.target_note if choice.target in ("missed", "uncertain") else None,
     }
 
 

@@ -129,3 +129,29 @@ def test_clean_results_cut_offs():
         sw.clean_results(log, query="query", score="score", rule="best=2")
     with pytest.raises(KeyError, match="not in the table"):
         sw.clean_results(log, query="q", score="score")
+
+
+def test_a_target_missed_or_unsure_out_of_sample_is_said_and_warned():
+    from simwidgets.texts import SimwidgetsWarning
+
+    rng = np.random.default_rng(0)
+    gold = (rng.random(120) < 0.5).astype(float)
+    scores = gold * 0.5 + rng.normal(0, 0.5, 120)
+    with pytest.warns(SimwidgetsWarning, match=r"target precision>=0.8 missed: out of sample precision 0.724"):
+        missed = sw.choose_threshold(scores, gold, "precision>=0.8")
+    assert missed.target == "missed" and missed.table.loc["precision", "out_of_sample"] < 0.8
+    assert "missed" in repr(missed)
+    rng = np.random.default_rng(5)
+    gold = (rng.random(120) < 0.5).astype(float)
+    scores = gold * 0.5 + rng.normal(0, 0.5, 120)
+    with pytest.warns(SimwidgetsWarning, match="met on the held-out pairs but not surely"):
+        unsure = sw.choose_threshold(scores, gold, "precision>=0.8")
+    row = unsure.table.loc["precision"]
+    assert unsure.target == "uncertain" and row["out_of_sample"] >= 0.8 > row["low"]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        met = sw.choose_threshold(scores, gold, "keep=0.3")
+        plain = sw.choose_threshold(scores, gold, "f1")
+    assert met.target == "met" and plain.target is None and plain.target_note is None
