@@ -158,7 +158,7 @@ def cmd_threshold(args) -> int:
     from .evaluation import threshold_report
     from .evaluation.datasets import read_table
 
-    frame = read_table(args.file, args.sep)
+    frame = read_table(args.file, args.sep, allow_partial=args.partial)
     for column in [args.score, args.label]:
         if column is not None and column not in frame:
             raise ValueError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")
@@ -369,6 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-t", "--threshold", type=float, action="append", help="a threshold, repeatable (default 0.5)")
     p.add_argument("--good", type=float, help="graded labels: labels >= this are good pairs")
     p.add_argument("--sep", help="CSV separator (default: tab for .tsv, else comma)")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="read the output folder of an unfinished 'score' job as it is (by default it is refused)",
+    )
     p.set_defaults(func=cmd_threshold)
 
     p = sub.add_parser(

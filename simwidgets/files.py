@@ -17,12 +17,18 @@ b'data'
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+#: A folder of parts (a ``simwidgets score`` job's output): what the job was, and the mark
+#: written last, when every part is whole (a folder without it is an unfinished job).
+MANIFEST = "_manifest.json"
+COMPLETE = "_SUCCESS"
 
 #: The part of every temporary name that marks it as one (``.<name>.<tag>-<hex><suffix>``).
 TMP_TAG = ".tmp-"
@@ -104,3 +110,36 @@ def staged_folder(target, *, existing: str = "replace") -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def mark_complete(out_dir: Path, n_parts: int, rows: int) -> None:
+    """Write :data:`COMPLETE` (the part count and rows), the job's last act."""
+    write_atomic(Path(out_dir) / COMPLETE, json.dumps({"parts": n_parts, "rows": rows}))
+
+
+def check_complete(folder) -> None:
+    """Refuse a ``simwidgets score`` output folder whose job has not finished (killed,
+    interrupted, failed, or still running): its parts are only some of the input's rows.
+    A folder that is not a score job's (no manifest) is not checked."""
+    folder = Path(folder)
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return
+    parts = len(list(folder.glob("part-*.parquet")))
+    try:
+        expected = int(json.loads(manifest.read_text(encoding="utf-8")).get("partitions", -1))
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        expected = -1
+    done = folder / COMPLETE
+    try:
+        marked = int(json.loads(done.read_text(encoding="utf-8"))["parts"]) if done.is_file() else None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        marked = None
+    if marked is not None and marked == parts:
+        return
+    of = f"{parts} of {expected}" if expected >= 0 else f"{parts}"
+    raise ValueError(
+        f"{folder} holds an unfinished simwidgets score job ({of} parts, no {COMPLETE}): its rows are only some of "
+        "the input's. Run the same `simwidgets score` command again to finish it, or read what is there on "
+        "purpose (allow_partial=True, --partial)"
+    )

@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..files import is_temporary, replaced, write_atomic
+from ..files import COMPLETE, MANIFEST, is_temporary, replaced, write_atomic
 
-MANIFEST = "_manifest.json"
 #: The lock file that holds an output folder for one job at a time (hidden: readers skip it).
 LOCK = ".simwidgets-job.lock"
 PART = "part-{:05d}.parquet"
@@ -514,6 +513,7 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
     for tmp in out_dir.iterdir():
         if is_temporary(tmp):
             tmp.unlink(missing_ok=True)  # partial files of an interrupted run
+    (out_dir / COMPLETE).unlink(missing_ok=True)  # unfinished again until this run ends
     done = {i for i in range(n_parts) if (out_dir / PART.format(i)).exists()}
     check_parts(out_dir, sorted(done))
     return done

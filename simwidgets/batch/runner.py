@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..files import mark_complete
 from .partitions import (
     MALFORMED,
     MAX_RECORD_BYTES,
@@ -293,6 +294,10 @@ def score_file(
 
     Every input column is kept; per model, ``score_<name>`` and ``reason_<name>`` are added.
     Reading the output folder (``pandas.read_parquet(output)``) gives the input's rows in order.
+    The job writes ``_SUCCESS`` (its part count and rows) last: a folder without it is an
+    unfinished job (killed, interrupted, failed or still running), which ``simwidgets
+    threshold`` and :func:`~simwidgets.evaluation.datasets.read_table` refuse unless asked
+    (``--partial``, ``allow_partial=True``); ``pandas.read_parquet`` does not check.
     """
     from ..extras import require
 
@@ -447,7 +452,9 @@ def _run_job(
             client.close()
         if cluster is not None:
             cluster.close()
-    return summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard, counted)
+    summary = summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard, counted)
+    mark_complete(out_dir, len(parts), summary.rows)
+    return summary
 
 
 def check_main_guard() -> None:

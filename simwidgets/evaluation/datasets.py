@@ -112,15 +112,22 @@ def read_sick(path) -> pd.DataFrame:
     return pd.DataFrame({"left": frame["sentence_A"], "right": frame["sentence_B"], "score": score})
 
 
-def read_table(path, sep: str | None = None, dtype=None) -> pd.DataFrame:
+def read_table(path, sep: str | None = None, dtype=None, *, allow_partial: bool = False) -> pd.DataFrame:
     """A table of the user's: Parquet (a file, or a folder of parts such as ``simwidgets
     score`` writes), or CSV / TSV / any ``sep`` (default: a tab for ``.tsv``, else a comma)
-    with a header; empty fields are missing, nothing else is read as missing."""
+    with a header; empty fields are missing, nothing else is read as missing.
+
+    The output folder of a ``simwidgets score`` job that has not finished (no ``_SUCCESS``)
+    is refused, saying so, unless ``allow_partial=True``."""
     file = Path(path).expanduser()
     suffixes = [x.lower() for x in file.suffixes]
     if file.is_dir() or (suffixes and suffixes[-1] in (".parquet", ".pq")):
         if not file.exists():
             raise FileNotFoundError(f"file not found: {file}")
+        if file.is_dir() and not allow_partial:
+            from ..files import check_complete
+
+            check_complete(file)
         return pd.read_parquet(file)
     file = _path(file)
     if sep is None:

@@ -235,3 +235,31 @@ def test_neighbours_k_0_is_a_clear_error(capsys):
     assert main(["neighbours", "frog", "-m", "glove-50d", "-k", "0"]) == 2
     err = capsys.readouterr().err
     assert "-k must be at least 1" in err and "vocabulary" not in err
+
+
+def test_an_unfinished_job_folder_is_told_apart_from_a_finished_one(tmp_path, capsys):
+    from simwidgets.evaluation.datasets import read_table
+
+    source = _pairs(tmp_path / "pairs.csv", n=200)
+    out = tmp_path / "out"
+    common = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-q"]
+    job = subprocess.Popen(
+        [sys.executable, "-c", SLOW_JOB, *common, "-m", "glove-50d", "--workers", "1", "--blocksize", "600"],
+        env={**ENV, "GO_FILE": str(tmp_path / "never")},
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob("part-*.parquet")):
+        time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)  # kill -9 mid-job
+    job.wait(30)
+    assert not (out / "_SUCCESS").exists() and 0 < len(pd.read_parquet(out)) < 200  # pandas does not check
+    with pytest.raises(ValueError, match=r"unfinished simwidgets score job \(1 of \d+ parts, no _SUCCESS\)"):
+        read_table(out)
+    assert len(read_table(out, allow_partial=True)) < 200
+    threshold = ["threshold", str(out), "--score", "score_glove-50d", "-t", "0.5"]
+    assert main(threshold) == 2 and "Run the same `simwidgets score` command again" in capsys.readouterr().err
+    assert main([*threshold, "--partial"]) == 0
+    capsys.readouterr()
+    assert _score(source, out, "--blocksize", "600") == 0  # the rerun finishes it
+    assert (out / "_SUCCESS").is_file() and len(read_table(out)) == 200
+    assert main(threshold) == 0
