@@ -26,6 +26,19 @@ def test_text_labels_and_graded_labels_as_binary_are_explained(glove):
         sw.evaluate_pairs(["cat", "dog", "car"], ["dog", "cat", "bus"], [1, 3, 5], ["glove-50d"], kind="binary")
 
 
+def test_the_text_label_hint_never_inverts_labels_and_asks_when_names_do_not_say():
+    from simwidgets.evaluation.metrics import as_gold
+
+    for labels in (["not", "similar", "not"], np.array(["similar", "not"]), ["dissimilar", "similar"]):
+        with pytest.raises(ValueError) as caught:
+            as_gold(labels, len(labels))
+        negative = "not" if "not" in list(labels) else "dissimilar"
+        assert f"gold.map({{'{negative}': 0, 'similar': 1}})" in str(caught.value)
+        assert "np.str_" not in str(caught.value)
+    with pytest.raises(ValueError, match=r"saying which one means similar: gold.map\(\{'A': 1, 'B': 0\}\) or"):
+        as_gold(["A", "B"], 2)
+
+
 def test_binary_results_give_the_base_rate_and_flag_a_keep_all_threshold(glove):
     left, right = ["cat", "dog", "car", "sun", "tree"], ["dog", "cat", "bus", "moon", "leaf"]
     table = sw.evaluate_pairs(left, right, [1, 1, 0, 1, 1], ["glove-50d"], n_boot=0).iloc[0]
