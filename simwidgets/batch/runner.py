@@ -111,7 +111,9 @@ def score_partition(
         raise ValueError(_clash_message(clash))
     _set_threads(threads)
     rows, bad = read_partition(part, on_bad_rows)
-    codes, uniques = text_codes(rows, left, right)
+    # an empty CSV field is scored as an empty text, not a missing one (the column keeps its null)
+    texts = empty_fields_as_text(rows, (left, right)) if part.kind == "csv" else rows
+    codes, uniques = text_codes(texts, left, right)
     if bad:  # a malformed row is kept but not scored: its fields may be shifted
         at = np.fromiter(bad, dtype=np.int64, count=len(bad))
         codes = codes.copy()
@@ -137,6 +139,23 @@ def score_partition(
     write_part(rows, Path(out_dir), index)
     n = len(codes) // 2
     return {"index": index, "rows": n, "texts": len(uniques), "counts": count_part(columns, n)}
+
+
+def empty_fields_as_text(rows, columns):
+    """The text columns of a CSV partition with their empty fields as ``""`` (Arrow reads them
+    as nulls, as pandas does), so their reason is "empty text" rather than "missing text"."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(rows, pa.Table):
+        for name in dict.fromkeys(columns):
+            at = rows.column_names.index(name)
+            rows = rows.set_column(at, name, pc.fill_null(rows[name], ""))
+        return rows
+    rows = rows.copy()
+    for name in dict.fromkeys(columns):
+        rows[name] = rows[name].where(rows[name].notna(), "")
+    return rows
 
 
 _ENSEMBLES: dict = {}

@@ -58,7 +58,7 @@ def test_scores_equal_score_pairs_and_keep_every_row(tmp_path, client):
     expected = score_pairs(frame["query"], frame["result"], ["glove-50d"])
     np.testing.assert_allclose(out["score_glove-50d"][: len(frame)], expected["score_glove-50d"], atol=1e-6)
     assert out["reason_glove-50d"].iloc[-2] == "left: not valid UTF-8"
-    assert out["reason_glove-50d"].iloc[-1] == "left: missing text (None or NaN)"
+    assert out["reason_glove-50d"].iloc[-1] == "left: empty or whitespace-only text"  # an empty CSV field
     assert summary.reasons["glove-50d"]["left: not valid UTF-8"] == 1
     assert summary.scored["glove-50d"] + sum(summary.reasons["glove-50d"].values()) == summary.rows
     assert "\ufffd" in out["query"].iloc[-2]  # undecodable bytes shown as U+FFFD, row kept
@@ -293,7 +293,9 @@ def test_csv_blocks_read_like_pandas_reads_the_whole_file(tmp_path, client):
     assert summary.partitions > 10 and len(out) == len(whole) == 400
     assert whole["id"].dtype == out["id"].dtype == np.int64 and whole["2024"].dtype == out["2024"].dtype == float
     pd.testing.assert_frame_equal(out[list(whole.columns)], whole, check_dtype=False)
-    expected = score_pairs(whole["query"], whole["result"], ["glove-50d"])
+    expected = score_pairs(
+        whole["query"].fillna(""), whole["result"].fillna(""), ["glove-50d"]
+    )  # empty fields: empty texts
     np.testing.assert_allclose(out["score_glove-50d"], expected["score_glove-50d"], atol=1e-6)
     assert out["reason_glove-50d"].fillna("-").tolist() == expected["reason_glove-50d"].fillna("-").tolist()
 
@@ -417,7 +419,7 @@ def test_threads_of_one_process_share_the_model_and_score_like_processes(tmp_pat
     )
     assert summary.partitions > 8
     out = pd.read_parquet(tmp_path / "out")
-    expected = score_pairs(out["query"], out["result"], [_Counting.build()])
+    expected = score_pairs(out["query"].fillna(""), out["result"].fillna(""), [_Counting.build()])  # empty CSV fields
     assert len(out) == len(frame) and out["result"].tolist() == frame["result"].tolist()
     assert out["query"].fillna("").tolist() == frame["query"].tolist()
     np.testing.assert_allclose(out["score_counting"], expected["score_counting"], rtol=1e-6)

@@ -263,3 +263,14 @@ def test_an_unfinished_job_folder_is_told_apart_from_a_finished_one(tmp_path, ca
     assert _score(source, out, "--blocksize", "600") == 0  # the rerun finishes it
     assert (out / "_SUCCESS").is_file() and len(read_table(out)) == 200
     assert main(threshold) == 0
+
+
+def test_an_empty_csv_field_is_an_empty_text_and_a_parquet_null_a_missing_one(tmp_path):
+    (tmp_path / "pairs.csv").write_text('query,result\ncat,dog\n,dog\n"",dog\n')
+    assert _score(tmp_path / "pairs.csv", tmp_path / "csv") == 0
+    out = pd.read_parquet(tmp_path / "csv")
+    assert out["reason_glove-50d"].tolist()[1:] == ["left: empty or whitespace-only text"] * 2
+    assert out["query"].isna().tolist() == [False, True, True]  # the column itself reads as pandas reads it
+    pd.DataFrame({"query": ["cat", None], "result": ["dog", "dog"]}).to_parquet(tmp_path / "pairs.parquet")
+    assert _score(tmp_path / "pairs.parquet", tmp_path / "pq") == 0
+    assert pd.read_parquet(tmp_path / "pq")["reason_glove-50d"].iloc[1] == "left: missing text (None or NaN)"

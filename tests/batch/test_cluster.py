@@ -56,7 +56,7 @@ def test_jobs_reuse_a_running_cluster_with_its_models_loaded(tmp_path):
         out = pd.read_parquet(tmp_path / "second")
         expected = sw.score_pairs(pairs["query"], pairs["result"], ["glove-50d"])
         np.testing.assert_allclose(out["score_glove-50d"], expected["score_glove-50d"], rtol=1e-6)
-        assert out["reason_glove-50d"].iloc[3] == "left: missing text (None or NaN)"
+        assert out["reason_glove-50d"].iloc[3] == "left: empty or whitespace-only text"  # an empty CSV field
         with Client(address) as client:
             assert list(client.run(loaded_models).values()) == [["glove-50d"]]  # still the one loaded model
     finally:
