@@ -12,7 +12,7 @@ import { rpc } from "./lib/rpc.js";
  * @property {string[]} undo_keys
  * @property {{row?: number, left?: string, right?: string, scores?: (number|null)[], strategy?: string}} pair
  * @property {{labelled: number, random: number, total: number, remaining: number, similar_share: number|null,
- *   margin: number|null, interval: number[]|null, confidence: number, target_margin: number, reached: boolean, more_needed: number, label_cut: number, path: string}} progress
+ *   in_file: number, margin: number|null, interval: number[]|null, confidence: number, target_margin: number, reached: boolean, more_needed: number, label_cut: number, path: string}} progress
  * @property {{left?: string, right?: string, label?: string}} last
  */
 

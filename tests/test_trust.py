@@ -171,7 +171,7 @@ def test_an_undo_never_takes_back_another_labellers_labels(log, tmp_path):
     b.label(0)
     other = (
         "from simwidgets.evaluation.labelling import LabelStore; "
-        "LabelStore(%r).append(7, 'x', 'y', 1.0, 'random', 'random')"
+        "LabelStore(%r).append('x', 'y', 1.0, 'random', 'random')"
     )
     subprocess.run([sys.executable, "-c", other % str(path)], check=True)  # a labeller in another process
     a.label(0.5)
@@ -215,9 +215,9 @@ def test_a_torn_last_record_is_set_aside_and_labelling_goes_on(log, tmp_path):
     # torn while a store is open (another writer's crash): the next append sets it aside first
     store = LabelStore(path)
     with open(path, "ab") as fh:
-        fh.write(b'3,"half a rec')
+        fh.write(b'0123abcd,"half a rec')
     with pytest.warns(UserWarning, match="cut short"):
-        store.append(4, "a", "b", 1.0, "random", "random")
+        store.append("a", "b", 1.0, "random", "random")
     assert _labels_on_disk(path).label.tolist() == [1, 0.5, 1]
 
 
@@ -225,8 +225,8 @@ def test_an_empty_text_stays_empty_after_reopening_and_undo(tmp_path):
     from simwidgets.evaluation.labelling import LabelStore
 
     path = tmp_path / "labels.csv"
-    LabelStore(path).append(0, "", "a dog", 1.0, "random", "random")
-    LabelStore(path).append(1, "a cat", "", 0.0, "random", "random")
+    LabelStore(path).append("", "a dog", 1.0, "random", "random")
+    LabelStore(path).append("a cat", "", 0.0, "random", "random")
     store = LabelStore(path)
     assert store.frame().left.tolist() == ["", "a cat"] and store.frame().right.tolist() == ["a dog", ""]
     assert store.undo()["right"] == ""
@@ -280,3 +280,33 @@ def test_a_similarity_matrix_too_large_for_memory_is_refused_before_embedding():
     with pytest.raises(ValueError, match=r"2 x 2 similarity matrix needs 0.0 GiB, more than"):
         sw.similarity_matrix(["a cat", "a dog"], model="glove-50d", max_bytes=8)
     assert "min on two cores" in _umap_cost(400_000) and _umap_cost(1_000) == ""
+
+
+def test_a_labels_file_of_another_frame_is_matched_by_text_and_said(log, tmp_path):
+    from simwidgets.evaluation.labelling import pair_key
+    from simwidgets.texts import SimwidgetsWarning
+
+    path = tmp_path / "labels.csv"
+    first = _labeler(log.iloc[:10], path, strategy="random")
+    for _ in range(3):
+        first.label(1)
+    on_disk = _labels_on_disk(path)
+    assert on_disk.pair.tolist() == [pair_key(a, b) for a, b in zip(on_disk.left, on_disk.right)]  # no row numbers
+    other = log.iloc[10:].reset_index(drop=True)  # none of these pairs is labelled
+    with pytest.warns(SimwidgetsWarning, match=r"3 of its 3 labels are of pairs that are not in this frame"):
+        w = _labeler(other, path)
+    p = w.progress
+    assert p["labelled"] == 0 and p["in_file"] == 3 and p["random"] == 0 and p["remaining"] == len(other)
+    labelled = pd.DataFrame({"query": on_disk.left[:2], "result": on_disk.right[:2]})
+    mixed = pd.concat([other, labelled]).reset_index(drop=True)  # two labelled pairs, at other rows
+    with pytest.warns(SimwidgetsWarning, match="1 of its 3 labels"):
+        m = _labeler(mixed, path)
+    assert m.progress["labelled"] == 2 and m.progress["remaining"] == len(mixed) - 2
+    # an older file, with row numbers, still opens and is appended to in its own layout
+    old = tmp_path / "old.csv"
+    old.write_text("row,left,right,label,strategy,stratum,time\n3,a cat,a dog,1.0,random,random,2026-01-01T00:00:00\n")
+    from simwidgets.evaluation.labelling import LabelStore
+
+    store = LabelStore(old)
+    store.append("a sun", "a moon", 0.0, "random", "random")
+    assert _labels_on_disk(old).columns[0] == "row" and len(_labels_on_disk(old)) == 2

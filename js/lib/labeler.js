@@ -4,6 +4,7 @@
 export function progressText(p) {
   if (!p || p.total === undefined) return "";
   const parts = [`${p.labelled} labelled (${p.random} in the random stratum) of ${p.total}`];
+  if (p.in_file > p.labelled) parts.push(`${p.in_file - p.labelled} more in the file, of pairs not in this table`);
   const level = `${Math.round(p.confidence * 100)}%`;
   const pct = (v) => `${(v * 100).toFixed(1)}%`;
   const similar = p.label_cut !== undefined && p.label_cut !== null ? `similar (label ≥ ${p.label_cut})` : "similar";

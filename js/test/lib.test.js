@@ -246,6 +246,8 @@ test("the labeller's progress line gives the margin and the labels still needed"
     labelled: 1, random: 1, total: 300, similar_share: 1, interval: [0.2066, 1], margin: 0.793, confidence: 0.95,
     target_margin: 0.03, reached: false, more_needed: 29, label_cut: 0.5,
   });
+  assert.match(progressText({ ...{ labelled: 0, random: 0, total: 300, in_file: 5, similar_share: null, margin: null,
+    confidence: 0.95, target_margin: 0.03, reached: false, more_needed: 30 } }), /^0 labelled \(0 in the random stratum\) of 300 · 5 more in the file, of pairs not in this table · /);
   assert.equal(one, "1 labelled (1 in the random stratum) of 300 · similar (label ≥ 0.5) share 100.0% [20.7%, 100.0%] at 95% · 29 more random labels for ± 3.0%");
 });
 

@@ -37,7 +37,24 @@ from ..files import replaced
 STRATEGIES = ("uncertain", "disagree", "diverse", "random", "mixed")
 #: What "mixed" does, label after label.
 MIXED = ("random", "uncertain", "random", "disagree", "random", "diverse")
-COLUMNS = ["row", "left", "right", "label", "strategy", "stratum", "time"]
+#: A labels file's columns. ``pair`` is a stable key of the two texts (:func:`pair_key`), the
+#: same in any frame that holds the pair; files written before it have ``row`` there instead.
+COLUMNS = ["pair", "left", "right", "label", "strategy", "stratum", "time"]
+LEGACY_COLUMNS = ["row", *COLUMNS[1:]]
+
+
+def pair_key(left: str, right: str) -> str:
+    """A stable key of a pair of texts (16 hex digits): what a labels file stores to name a
+    pair, instead of a row number that means another pair in another frame.
+
+    >>> pair_key("a cat", "a dog") == pair_key("a cat", "a dog") != pair_key("a dog", "a cat")
+    True
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(str(left).encode("utf-8", "surrogatepass") + b"\x00" + str(right).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _z(confidence: float) -> float:
@@ -116,6 +133,7 @@ class LabelStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(self.path.parent / f".{self.path.name}.lock"))
         self.rows: list[dict] = []
+        self.columns = COLUMNS  # the file's own layout (an older file's too)
         self._mine: list[dict] = []  # what this store gave or resumed, newest last: what undo may take back
         with self._lock:
             if self.path.exists() and self.path.stat().st_size:
@@ -129,7 +147,9 @@ class LabelStore:
         data = self.path.read_bytes()
         text = data.decode("utf-8", "surrogateescape")
         records, consumed = _csv_records(text)
-        if not records or records[0] != COLUMNS:
+        if records and records[0] == LEGACY_COLUMNS:
+            self.columns = LEGACY_COLUMNS
+        if not records or records[0] != self.columns:
             found = records[0] if records else []
             raise ValueError(
                 f"{self.path} is not a label file written here: its columns are {found}, a label file's are "
@@ -137,9 +157,11 @@ class LabelStore:
             )
         torn = consumed < len(text)
         body = records[1:]
-        bad = [i + 2 for i, r in enumerate(body) if len(r) != len(COLUMNS)]
+        bad = [i + 2 for i, r in enumerate(body) if len(r) != len(self.columns)]
         if bad:
-            raise ValueError(f"{self.path}: record(s) {bad[:5]} do not have the {len(COLUMNS)} fields of {COLUMNS}")
+            raise ValueError(
+                f"{self.path}: record(s) {bad[:5]} do not have the {len(self.columns)} fields of {self.columns}"
+            )
         if torn and set_aside:
             side = self.path.with_name(f"{self.path.name}.torn-{time.strftime('%Y%m%dT%H%M%S')}.txt")
             side.write_bytes(text[consumed:].encode("utf-8", "surrogateescape"))
@@ -151,17 +173,17 @@ class LabelStore:
                 UserWarning,
                 stacklevel=3,
             )
-        return [_record(values) for values in body]
+        return [_record(values, self.columns) for values in body]
 
     def _rewrite(self, rows: list[dict]) -> None:
         with replaced(self.path, sync=True) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer = csv.DictWriter(fh, fieldnames=self.columns)
             writer.writeheader()
             writer.writerows(rows)
 
-    def append(self, row: int, left: str, right: str, label: float, strategy: str, stratum: str) -> dict:
+    def append(self, left: str, right: str, label: float, strategy: str, stratum: str) -> dict:
         record = {
-            "row": row,
+            self.columns[0]: pair_key(left, right),
             "left": left,
             "right": right,
             "label": label,
@@ -178,10 +200,10 @@ class LabelStore:
             if not whole:  # a torn record at the end: set it aside before writing after it
                 self.rows = self._read(set_aside=True)
             with open(self.path, "a", newline="", encoding="utf-8") as fh:
-                csv.DictWriter(fh, fieldnames=COLUMNS).writerow(record)
+                csv.DictWriter(fh, fieldnames=self.columns).writerow(record)
                 fh.flush()
                 os.fsync(fh.fileno())
-        record = _record([str(record[c]) for c in COLUMNS])
+        record = _record([str(record[c]) for c in self.columns], self.columns)
         self.rows.append(record)
         self._mine.append(record)
         return record
@@ -204,7 +226,7 @@ class LabelStore:
             return None
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=COLUMNS)
+        return pd.DataFrame(self.rows, columns=self.columns)
 
     def labelled_keys(self) -> set[tuple[str, str]]:
         return {(str(r["left"]), str(r["right"])) for r in self.rows}
@@ -242,15 +264,16 @@ def _csv_records(text: str) -> tuple[list[list[str]], int]:
     return records[:whole], (ends[whole - 1] if whole else 0)
 
 
-def _record(values: list[str]) -> dict:
+def _record(values: list[str], columns=COLUMNS) -> dict:
     """A label record from its CSV fields: texts exactly as written (an empty text stays
-    empty), the label a number, the row a number where it is one."""
-    record = dict(zip(COLUMNS, values))
+    empty), the label a number (an older file's row a number where it is one)."""
+    record = dict(zip(columns, values))
     record["label"] = float(record["label"]) if record["label"] not in ("", None) else float("nan")
-    try:
-        record["row"] = int(record["row"])
-    except (TypeError, ValueError):
-        pass
+    if "row" in record:
+        try:
+            record["row"] = int(record["row"])
+        except (TypeError, ValueError):
+            pass
     return record
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import traitlets as t
@@ -17,6 +19,7 @@ from ..evaluation.labelling import (
 )
 from ..models import load_models
 from ..similarity import score_pairs
+from ..texts import SimwidgetsWarning
 from ..vectors import normalize_rows
 from .base import STYLE, Widget, bundle
 
@@ -162,6 +165,15 @@ class PairLabeler(Widget):
             if (a, b) in done:
                 self._queue.close(i)
         self._step = len(self._store.rows)
+        elsewhere = sum((str(r["left"]), str(r["right"])) not in self._row_of for r in self._store.rows)
+        if elsewhere:
+            warnings.warn(
+                f"{self._store.path}: {elsewhere} of its {len(self._store.rows)} labels are of pairs that are not in "
+                "this frame (another frame's labels file?); they stay in the file and are left out of this "
+                "session's counts and estimates",
+                SimwidgetsWarning,
+                stacklevel=2,
+            )
         super().__init__(
             model_names=names,
             choices=[{"value": v, "name": _label_name(v), "key": key_of[v]} for v in values],
@@ -190,7 +202,7 @@ class PairLabeler(Widget):
             raise ValueError("every pair is labelled or skipped")
         row = int(self.pair["row"])
         stratum = "random" if self.pair["strategy"] == "random" else "active"
-        self._store.append(row, self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum)
+        self._store.append(self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum)
         self._queue.close(row)
         self.last = {"left": self.pair["left"], "right": self.pair["right"], "label": _label_name(value)}
         self._step += 1
@@ -277,7 +289,9 @@ class PairLabeler(Widget):
         self.progress = self._progress()
 
     def _progress(self) -> dict:
-        frame = self.labels
+        every = self.labels
+        mine = [(str(a), str(b)) in self._row_of for a, b in zip(every.left, every.right)]
+        frame = every[np.asarray(mine, dtype=bool)] if len(every) else every  # this frame's pairs only
         random = frame[frame.stratum == "random"]
         n = len(random)
         similar = int((random.label.astype(float) >= self._label_cut).sum()) if n else 0
@@ -291,6 +305,7 @@ class PairLabeler(Widget):
         needed = labels_needed(plan, self._target, self._confidence, population)
         return {
             "labelled": len(frame),
+            "in_file": len(every),
             "random": n,
             "total": population,
             "remaining": int(self._queue.open.sum()),
