@@ -109,7 +109,10 @@ def read_sick(path) -> pd.DataFrame:
         row = int(bad.idxmax())
         value = frame["relatedness_score"][row]
         raise ValueError(f"{file}, line {row + 2}: relatedness_score {value!r} is not a number")
-    return pd.DataFrame({"left": frame["sentence_A"], "right": frame["sentence_B"], "score": score})
+    pairs = pd.DataFrame({"left": frame["sentence_A"], "right": frame["sentence_B"], "score": score})
+    if "pair_ID" in frame:  # what tells the same pair apart in the whole file and its splits
+        pairs.attrs["pair_ids"] = frame["pair_ID"].tolist()
+    return pairs
 
 
 def read_table(path, sep: str | None = None, dtype=None, *, allow_partial: bool = False) -> pd.DataFrame:

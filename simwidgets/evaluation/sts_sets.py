@@ -75,14 +75,40 @@ def find_sts_sets(folder) -> dict[str, list[Path]]:
     return sets
 
 
+def _once_each(frames: list[pd.DataFrame], files: list[Path]):
+    """SICK's pairs, each once: the whole file (``SICK.txt`` or ``SICK_all.txt``) and its splits
+    (train, trial, test) hold the same pairs, told apart by ``pair_ID``. Returns the frames and
+    files that add pairs not seen yet, and how many repeated pairs were left out."""
+    order = sorted(range(len(frames)), key=lambda i: -len(frames[i]))  # the whole file first
+    seen: set = set()
+    kept, used, repeated = [], [], 0
+    for i in order:
+        frame = frames[i]
+        ids = frame.attrs.get("pair_ids")
+        keys = ids if ids is not None else list(zip(frame.left, frame.right))
+        new = [k not in seen for k in keys]
+        repeated += len(new) - sum(new)
+        seen.update(keys)
+        if any(new):
+            part = frame[np.asarray(new, dtype=bool)].reset_index(drop=True)
+            part.attrs["skipped"] = frame.attrs.get("skipped", 0)
+            kept.append(part)
+            used.append(files[i])
+    position = {f: n for n, f in enumerate(files)}
+    pairs = sorted(zip(used, kept), key=lambda fk: position[fk[0]])
+    return [k for _, k in pairs], [f for f, _ in pairs], repeated
+
+
 def evaluate_sts_dir(folder, models=("minilm",), *, progress: bool | None = None) -> pd.DataFrame:
     """Spearman of each model's cosine on each standard STS set found in ``folder``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per set (``STS12`` ... ``STS16``, ``SICK``): ``files``, ``pairs``, ``skipped``
-        (lines without a score) and one column per model: its Spearman correlation, pooled
+        One row per set (``STS12`` ... ``STS16``, ``SICK``): ``files`` and ``file_names`` (the
+        files used), ``pairs`` (each once: SICK's whole file and its splits hold the same pairs,
+        so a split adds only pairs the whole file lacks; ``repeated`` counts those left out),
+        ``skipped`` (lines without a score) and one column per model: its Spearman correlation, pooled
         over the set's pairs (0-1; MTEB prints it times 100); ``unscored_<model>``, the share
         of pairs it could not score (left out), where there are any.
     """
@@ -99,9 +125,13 @@ def evaluate_sts_dir(folder, models=("minilm",), *, progress: bool | None = None
     rows = []
     for name, files in sets.items():
         frames = [read_sick(f) if name == "SICK" else read_sts_tsv(f) for f in files]
+        frames, files, repeated = _once_each(frames, files) if name == "SICK" else (frames, files, 0)
         pairs = pd.concat(frames, ignore_index=True)
         skipped = sum(f.attrs.get("skipped", 0) for f in frames)
         row = {"set": name, "files": len(files), "pairs": len(pairs), "skipped": skipped}
+        row["file_names"] = ", ".join(f.name for f in files)
+        if repeated:
+            row["repeated"] = repeated
         pairs = pairs[pairs.score.notna()]
         scored = score_pairs(pairs.left, pairs.right, embedders, progress=progress)
         for model in embedders:

@@ -74,3 +74,20 @@ def test_bad_folders_and_lines_are_clear_errors(tmp_path):
     (tmp_path / "2013.x.test.tsv").write_text("4.0\tonly two fields\n")
     with pytest.raises(ValueError, match="line 1"):
         read_sts_tsv(tmp_path / "2013.x.test.tsv")
+
+
+def test_sick_whole_file_and_its_splits_count_each_pair_once(tmp_path, glove):
+    from simwidgets.evaluation import evaluate_sts_dir
+
+    header = "pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment"
+    rows = [f"{i}\t{a}\t{b}\t{1 + s * 0.8:.2f}\tNEUTRAL" for i, (a, b, s) in enumerate(PAIRS)]
+    (tmp_path / "SICK_all.txt").write_text("\n".join([header, *rows]) + "\n")
+    (tmp_path / "SICK_train.txt").write_text("\n".join([header, *rows[:3]]) + "\n")
+    (tmp_path / "SICK_test_annotated.txt").write_text("\n".join([header, *rows[3:]]) + "\n")
+    table = evaluate_sts_dir(tmp_path, models=["glove-50d"])
+    row = table.loc["SICK"]
+    assert row["pairs"] == len(PAIRS) and row["files"] == 1 and row["file_names"] == "SICK_all.txt"
+    assert row["repeated"] == len(PAIRS)
+    (tmp_path / "SICK_all.txt").unlink()  # the splits alone: every pair once, both files used
+    row = evaluate_sts_dir(tmp_path, models=["glove-50d"]).loc["SICK"]
+    assert row["pairs"] == len(PAIRS) and row["files"] == 2
