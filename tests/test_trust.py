@@ -136,12 +136,12 @@ def test_a_model_retrained_into_its_folder_replaces_the_old_one_in_this_process(
     with pytest.raises(FileExistsError, match="another training job's model"):
         train_word_vectors(lee_texts, "word2vec", dim=16, epochs=3, output_dir=out, progress=False)
     second = train_word_vectors(lee_texts, "word2vec", dim=16, epochs=3, output_dir=out, overwrite=True, progress=False)
-    assert second.spec == first.spec and not second.reused
+    assert second.path == first.path and not second.reused
     new = second.model.embed(["the government"])
     assert not np.allclose(new, old)
     from gensim.models import KeyedVectors  # what is on disk now, read by gensim itself
 
-    on_disk = KeyedVectors.load_word2vec_format(first.spec.split(":", 1)[1], binary=True)["government"]
+    on_disk = KeyedVectors.load_word2vec_format(str(first.path / "vectors.bin"), binary=True)["government"]
     served = load_model(second.spec).embed(["government"])[0]
     np.testing.assert_allclose(served / np.linalg.norm(served), on_disk / np.linalg.norm(on_disk), atol=1e-5)
 
@@ -310,3 +310,17 @@ def test_a_labels_file_of_another_frame_is_matched_by_text_and_said(log, tmp_pat
     store = LabelStore(old)
     store.append("a sun", "a moon", 0.0, "random", "random")
     assert _labels_on_disk(old).columns[0] == "row" and len(_labels_on_disk(old)) == 2
+
+
+def test_trained_models_get_readable_unique_names_the_user_can_set(tmp_path, lee_texts):
+    from simwidgets import train_word_vectors
+
+    fast = train_word_vectors(lee_texts, dim=16, epochs=1, output_dir=tmp_path / "a", progress=False)
+    other = train_word_vectors(lee_texts, dim=16, epochs=2, output_dir=tmp_path / "b", progress=False)
+    assert fast.model.name.startswith("fasttext-corpus-") and fast.model.name != other.model.name
+    scores = sw.score_pairs(["a cat"], ["a dog"], [fast.spec, other.spec, "glove-50d"])  # scored together
+    assert {f"score_{fast.model.name}", f"score_{other.model.name}"} <= set(scores.columns)
+    mine = train_word_vectors(lee_texts, dim=16, epochs=1, output_dir=tmp_path / "c", progress=False, name="log-ft")
+    assert mine.model.name == "log-ft" and "score_log-ft" in sw.score_pairs(["a"], ["b"], [mine.spec]).columns
+    with pytest.raises(ValueError, match="name must be"):
+        train_word_vectors(lee_texts, dim=16, output_dir=tmp_path / "d", progress=False, name="a?b")

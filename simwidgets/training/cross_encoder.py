@@ -19,7 +19,7 @@ from ..models.specs import parse_spec
 from .encoder import base_source
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import locate, pair_job_key, pair_record, write_done
+from .store import locate, model_name, named, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -62,6 +62,7 @@ def train_cross_encoder(
     seed: int = 0,
     device: str | None = None,
     progress: bool = True,
+    name: str | None = None,
 ) -> TrainedModel:
     """Train a cross-encoder on your labelled pairs; judge it on pairs it never saw.
 
@@ -80,6 +81,10 @@ def train_cross_encoder(
         Longest input read, both texts together (default 256 word pieces).
     validation, output_dir, overwrite, cache_dir, device, progress
         As for :func:`~simwidgets.fine_tune`.
+
+    name
+        The trained model's name in score columns (``score_<name>``); default: what it was
+        made from, what made it and a short hash of its data and settings.
 
     Returns
     -------
@@ -107,7 +112,7 @@ def train_cross_encoder(
     }
     key = pair_job_key("ce", f"{label}|{source}", train, held, settings)
     target, record = locate("ce", key, output_dir, cache_dir, overwrite)
-    spec = f"ce:{target.resolve()}"
+    spec = named(f"ce:{target.resolve()}", model_name(label, "ce", key, name))
     if record is not None:
         return TrainedModel.from_record(spec, target, record, reused=True)
 

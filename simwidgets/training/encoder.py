@@ -16,7 +16,7 @@ from ..files import staged_folder
 from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import locate, pair_job_key, pair_record, write_done
+from .store import locate, model_name, named, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -122,6 +122,7 @@ def fine_tune(
     seed: int = 0,
     device: str | None = None,
     progress: bool = True,
+    name: str | None = None,
 ) -> TrainedModel:
     """Fine-tune a sentence encoder on your labelled pairs, and judge it on pairs it never saw.
 
@@ -149,8 +150,11 @@ def fine_tune(
         ``(low, high)`` of the label scale (default: the observed range); gold is rescaled to 0-1.
     output_dir
         Where to save the model (default: the cache folder, named by a hash of base, data and
-        settings, so the same call again loads it). A folder holding anything else is refused
-        unless ``overwrite=True``.
+        settings, so the same call again loads it). A folder holding anything but a model
+        trained here is refused; ``overwrite=True`` replaces only such a model.
+    name
+        The trained model's name in score columns (``score_<name>``); default: its base,
+        ``ft`` and a short hash of its data and settings, e.g. ``minilm-ft-7521e8``.
     device
         ``"cuda"`` or ``"cpu"`` (default: a GPU when there is one).
 
@@ -182,6 +186,7 @@ def fine_tune(
             seed=seed,
             device=device,
             progress=progress,
+            name=name,
         )
     label, source = base_source(base)
     learning_rate = 2e-5 if learning_rate is None else learning_rate
@@ -209,7 +214,7 @@ def fine_tune(
     }
     key = pair_job_key("st", f"{label}|{source}", train, held, settings)
     target, record = locate("st", key, output_dir, cache_dir, overwrite)
-    spec = f"st:{target.resolve()}"
+    spec = named(f"st:{target.resolve()}", model_name(label, "ft", key, name))
     if record is not None:
         return TrainedModel.from_record(spec, target, record, reused=True)
 

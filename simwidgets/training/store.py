@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from ..models.loading import TRAINED_RECORD
@@ -25,6 +26,25 @@ def cache_root(cache_dir=None) -> Path:
     from ..models.ulmfit import default_cache_dir
 
     return (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / "trained"
+
+
+def model_name(base: str, kind: str, key: str, name: str | None = None) -> str:
+    """The name a trained model's scores go by (``score_<name>``): ``name`` when given, else
+    its base, what made it and a short hash of its data and settings, e.g. ``minilm-ft-7521e8``,
+    so two trained models never share a column and a reader sees what each one is."""
+    if name is not None:
+        text = str(name).strip()
+        if not text or any(c in text for c in "?&=#") or text != text.strip():
+            raise ValueError(f"name must be a short text without ?, &, = or #, got {name!r}")
+        return text
+    stem = re.sub(r"[^a-z0-9]+", "-", str(base).lower().rsplit("/", 1)[-1]).strip("-") or "model"
+    return f"{stem[:24]}-{kind}-{key[:6]}"
+
+
+def named(spec: str, name: str) -> str:
+    """``spec`` with ``name`` among its options (first, so the other options stay last)."""
+    path, _, query = spec.partition("?")
+    return f"{path}?name={name}" + (f"&{query}" if query else "")
 
 
 def job_key(kind: str, base: str, texts: list[list[str]], arrays: list, settings: dict) -> str:

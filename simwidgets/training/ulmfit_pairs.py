@@ -18,7 +18,7 @@ import time
 from ..files import staged_folder
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
-from .store import locate, pair_job_key, pair_record, write_done
+from .store import locate, model_name, named, pair_job_key, pair_record, write_done
 
 POOLING = "concat"
 
@@ -100,6 +100,7 @@ def fine_tune_ulmfit(
     seed: int = 0,
     device: str | None = None,
     progress: bool = True,
+    name: str | None = None,
     **ignored,
 ) -> TrainedModel:
     """The ULMFiT branch of :func:`~simwidgets.fine_tune` (``base`` ``"ulmfit-small"`` or ``"ulmfit:PATH"``).
@@ -138,7 +139,7 @@ def fine_tune_ulmfit(
     }
     key = pair_job_key("ulmfit", f"{base}|{base_model.identity}", train, held, settings)
     target_dir, record = locate("ulmfit", key, output_dir, cache_dir, overwrite)
-    spec = f"ulmfit:{target_dir.resolve()}?pooling={POOLING}"
+    spec = named(f"ulmfit:{target_dir.resolve()}?pooling={POOLING}", model_name(str(base), "siamese", key, name))
     if record is not None:
         return TrainedModel.from_record(spec, target_dir, record, reused=True)
 

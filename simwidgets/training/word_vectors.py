@@ -15,7 +15,7 @@ from ..files import staged_folder
 from ..models.wordvectors import word_tokens
 from ..texts import as_text_list, clean_texts
 from .result import TrainedModel
-from .store import job_key, locate, write_done
+from .store import job_key, locate, model_name, named, write_done
 
 KINDS = ("fasttext", "word2vec")
 #: File each kind is saved as, inside its folder (gensim's formats, read back by load_model).
@@ -56,6 +56,7 @@ def train_word_vectors(
     overwrite: bool = False,
     cache_dir=None,
     progress: bool = True,
+    name: str | None = None,
 ) -> TrainedModel:
     """Train fastText or word2vec vectors on ``texts`` with gensim.
 
@@ -73,6 +74,10 @@ def train_word_vectors(
     output_dir, overwrite, cache_dir
         As for :func:`~simwidgets.fine_tune`: by default the model goes under the cache folder,
         named by a hash of the corpus and settings, and the same call again loads it.
+
+    name
+        The trained model's name in score columns (``score_<name>``); default: what it was
+        made from, what made it and a short hash of its data and settings.
 
     Returns
     -------
@@ -105,7 +110,7 @@ def train_word_vectors(
         settings.update(min_n=min_n, max_n=max_n)
     key = job_key(kind, "gensim", [[" ".join(s) for s in sentences]], [], settings)
     target, record = locate(kind, key, output_dir, cache_dir, overwrite)
-    spec = f"{kind}:{(target / FILES[kind]).resolve()}"
+    spec = named(f"{kind}:{(target / FILES[kind]).resolve()}", model_name(kind, "corpus", key, name))
     if record is not None:
         return TrainedModel.from_record(spec, target, record, reused=True)
 

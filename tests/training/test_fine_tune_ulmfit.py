@@ -34,7 +34,8 @@ def trained(sts, tmp_path_factory):
 
 
 def test_a_siamese_ulmfit_is_saved_the_safe_way_and_reloads_as_a_ulmfit_spec(trained, sts):
-    assert trained.spec.startswith("ulmfit:") and trained.spec.endswith("?pooling=concat")
+    assert trained.spec.startswith("ulmfit:") and trained.spec.endswith("&pooling=concat")
+    assert "?name=ulmfit-small-siamese-" in trained.spec
     files = {p.name for p in trained.path.iterdir()}
     assert {"weights.pth", "vocab.json", DONE} <= files and not any(f.endswith(".pkl") for f in files)
     assert trained.objective == "cosine" and trained.history["epoch"].tolist() == [1, 2]
