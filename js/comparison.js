@@ -15,7 +15,7 @@ import { liftText } from "./lib/threshold.js";
  * @property {number} x_model
  * @property {number} y_model
  * @property {{left: string, right: string, x: number|null, y: number|null, label: number|null}[]} disagreements
- * @property {{kind?: string, table?: Object[], lift?: number, best_single?: string, importances?: Object[]}} ensemble
+ * @property {{kind?: string, table?: Object[], lift?: number, lift_interval?: number[], real?: boolean, verdict?: string, best_single?: string, importances?: Object[]}} ensemble
  * @property {{model_a: string, model_b: string, metric: string, diff: number, diff_low: number, diff_high: number,
  *   p_a_better: number, real: boolean}[]} differences
  * @property {{metric?: string, names?: string[], tables?: Record<string, Object[]>, best?: Record<string, string>,
@@ -133,7 +133,7 @@ function render({ model, el: root }) {
     const ens = model.get("ensemble");
     if (ens && ens.table) {
       stacked.replaceChildren(
-        el("h4", {}, [`Stacked model (${ens.kind}): ${liftText(ens.lift, ens.best_single)}, cross-validated`]),
+        el("h4", {}, [`Stacked model (${ens.kind}): ${ens.verdict || liftText(ens.lift, ens.best_single)}, cross-validated`]),
         tableOf(ens.table, Object.keys(ens.table[0])),
         el("div", {}, ["Feature importances (permutation: error increase when shuffled)"]),
         tableOf(ens.importances, Object.keys(ens.importances[0])),

@@ -74,6 +74,9 @@ class EnsembleResult:
         Name of the single model with the lowest cross-validated error.
     lift
         Relative error reduction of the ensemble over ``best_single`` (0.15 = 15% less).
+    lift_interval
+        Its 95% interval, a paired bootstrap of the pairs' out-of-fold errors; ``real`` says
+        whether it excludes 0.
     importances
         Per feature: ``impurity`` (forest), ``coefficient`` (linear, on standardised
         features) and ``permutation`` (mean error increase when the feature is shuffled on
@@ -92,13 +95,27 @@ class EnsembleResult:
     importances: pd.DataFrame
     cv_predictions: np.ndarray
     vocabulary: str | None = None
+    lift_interval: tuple = (float("nan"), float("nan"))
+
+    @property
+    def real(self) -> bool:
+        """Whether the lift's interval excludes 0 (the stacked model is really better, or
+        really worse, than the best single model on these pairs), as ``compare_models`` says."""
+        low, high = self.lift_interval
+        return bool(np.isfinite(low) and (low > 0 or high < 0))
 
     def lift_text(self) -> str:
-        """The lift in words that stay true when the stacked model is worse."""
+        """The verdict in words, with its interval, that stay true when the stacked model is worse."""
         pct = f"{100 * abs(self.lift):.1f}%"
+        low, high = self.lift_interval
+        shown = f" [{100 * low:+.1f}%, {100 * high:+.1f}%]" if np.isfinite(low) else ""
         if self.lift >= 0:
-            return f"{pct} less error than {self.best_single}"
-        return f"{pct} more error than {self.best_single} (worse than the best single model)"
+            words = f"{pct} less error than {self.best_single}{shown}"
+        else:
+            words = f"{pct} more error than {self.best_single}{shown} (worse than the best single model)"
+        if np.isfinite(low) and not self.real:
+            words += ": not a real difference on these pairs"
+        return words
 
     def __str__(self) -> str:
         return (
@@ -179,6 +196,7 @@ class EnsembleResult:
             "features": self.features,
             "best_single": self.best_single,
             "lift": self.lift,
+            "lift_interval": list(self.lift_interval),
             "vocabulary": self.vocabulary,
             "table": self.table.reset_index().to_dict(orient="list"),
             "importances": self.importances.to_dict(orient="list"),
@@ -228,6 +246,7 @@ class EnsembleResult:
             pd.DataFrame(meta["importances"]),
             np.zeros(0),
             meta["vocabulary"],
+            tuple(meta.get("lift_interval", (float("nan"), float("nan")))),
         )
 
 
@@ -318,9 +337,10 @@ def fit_ensemble(
                 perm.append(result.importances_mean)
         return out, perm
 
-    rows = []
+    rows, single_preds = [], {}
     for column in score_cols:  # each model alone, through a linear/logistic fit of its score
         pred, _ = cross_predict(stacked_estimator("linear", task, seed, n_estimators), [column])
+        single_preds[column[len("score_") :]] = pred
         rows.append(_row(column[len("score_") :], pred, y, task))
     ensemble = stacked_estimator(kind, task, seed, n_estimators)
     pred, perm = cross_predict(ensemble, list(X.columns))
@@ -329,6 +349,7 @@ def fit_ensemble(
     singles = table.iloc[:-1]
     best = str(singles["error"].idxmin())
     lift = float(1 - table["error"].iloc[-1] / singles["error"].min())
+    lift_interval = _lift_interval((pred - y) ** 2, (single_preds[best] - y) ** 2, seed)
     final = clone(ensemble).fit(X, y)
     importances = pd.DataFrame({"feature": list(X.columns), "permutation": np.mean(perm, axis=0)})
     head = final[-1]
@@ -342,7 +363,30 @@ def fit_ensemble(
         importances["coefficient"] = [coefs.get(f, 0.0) for f in X.columns]
     importances = importances.sort_values("permutation", ascending=False).reset_index(drop=True)
     vocab_spec = vocabulary if isinstance(vocabulary, str) and pair_features_on else None
-    return EnsembleResult(final, kind, task, list(X.columns), table, best, lift, importances, pred, vocab_spec)
+    return EnsembleResult(
+        final, kind, task, list(X.columns), table, best, lift, importances, pred, vocab_spec, lift_interval
+    )
+
+
+def _lift_interval(ensemble_errors, best_errors, seed: int, n_boot: int = 1000, confidence: float = 0.95):
+    """The lift's interval: a paired bootstrap of the pairs' out-of-fold errors (the same
+    resamples for the stacked model and the best single model)."""
+    n = len(ensemble_errors)
+    if n < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    lifts = []
+    for start in range(0, n_boot, 200):
+        idx = rng.integers(0, n, size=(min(200, n_boot - start), n))
+        best = best_errors[idx].mean(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lifts.append(1 - ensemble_errors[idx].mean(axis=1) / best)
+    lifts = np.concatenate(lifts)
+    lifts = lifts[np.isfinite(lifts)]
+    if not lifts.size:
+        return (float("nan"), float("nan"))
+    tail = (1 - confidence) / 2
+    return (float(np.quantile(lifts, tail)), float(np.quantile(lifts, 1 - tail)))
 
 
 def _predict_in_one_thread(pipeline):

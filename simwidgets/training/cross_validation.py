@@ -34,7 +34,8 @@ class CrossValidation:
         over the folds with its 95% interval (``*_low``, ``*_high``: a bootstrap of the pairs
         within each fold), and against ``reference`` (the best off-the-shelf model): the paired
         difference of the first metric (``diff``, ``diff_low``, ``diff_high``, on the same
-        resamples) and ``p_better``, the share of resamples where the candidate is ahead.
+        resamples), ``p_better``, the share of resamples where the candidate is ahead, and
+        ``real``: whether that interval excludes 0 (as :func:`~simwidgets.compare_models` says).
     folds
         Each candidate's metrics on each held-out fold.
     scores
@@ -198,6 +199,8 @@ def cross_validate(
                 row["p_better"] = float(np.mean(d[np.isfinite(d)] > 0)) if np.isfinite(d).any() else np.nan
             else:
                 row["diff_low"] = row["diff_high"] = row["p_better"] = np.nan
+            # as compare_models says it: the paired interval excludes 0
+            row["real"] = bool(np.isfinite(row["diff_low"]) and (row["diff_low"] > 0 or row["diff_high"] < 0))
         rows.append(row)
     table = pd.DataFrame(rows).set_index("candidate")
     fold_rows = [

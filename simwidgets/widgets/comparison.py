@@ -67,7 +67,9 @@ class ModelComparison(Widget):
     x_model = t.Int(0, help="model on the scatter's x axis").tag(sync=True)
     y_model = t.Int(1, help="model on the scatter's y axis").tag(sync=True)
     disagreements = t.List(t.Dict(), help="pairs where the two scatter models disagree most").tag(sync=True)
-    ensemble = t.Dict(help="stacked model: table, lift, best_single, importances").tag(sync=True)
+    ensemble = t.Dict(help="stacked model: table, lift with its interval and verdict, best_single, importances").tag(
+        sync=True
+    )
     differences = t.List(
         t.Dict(), help="paired differences of every pair of models (compare_models), marked real or not"
     ).tag(sync=True)
@@ -156,6 +158,9 @@ class ModelComparison(Widget):
                 "kind": ensemble,
                 "table": result.table.reset_index().to_dict("records"),
                 "lift": result.lift,
+                "lift_interval": [float(v) for v in result.lift_interval],
+                "real": result.real,
+                "verdict": result.lift_text(),
                 "best_single": result.best_single,
                 "importances": result.importances.to_dict("records"),
             }

@@ -170,6 +170,9 @@ def test_stacked_models_report_lift_and_importances(test_data, glove):
     assert forest.best_single in ("glove-50d", "tfidf")
     assert forest.lift == pytest.approx(1 - forest.table["error"].iloc[-1] / forest.table["error"].iloc[:-1].min())
     assert forest.lift > 0  # the scores plus pair features beat either model alone here
+    low, high = forest.lift_interval  # a paired bootstrap of the out-of-fold errors
+    assert low < forest.lift < high and forest.real == (low > 0 or high < 0)
+    assert f"[{100 * low:+.1f}%, {100 * high:+.1f}%]" in forest.lift_text()
     assert {"score_glove-50d", "overlap", "oov_left"} <= set(forest.importances["feature"])
     assert forest.importances["impurity"].sum() == pytest.approx(1.0, abs=0.05)
     linear = fit_ensemble(scores, pairs.score, kind="linear", cv=3)
@@ -183,6 +186,22 @@ def test_stacked_models_report_lift_and_importances(test_data, glove):
             axis=1,
         )
     ).shape == (400,)
+
+
+def test_a_stacked_model_no_better_than_its_best_model_says_so_with_its_interval():
+    rng = np.random.default_rng(0)
+    gold = rng.uniform(size=200)
+    scores = pd.DataFrame({"score_a": gold + rng.normal(0, 0.3, 200), "score_b": rng.uniform(size=200)})
+    result = fit_ensemble(scores, gold, kind="linear", cv=3, pair_features_on=False)
+    low, high = result.lift_interval
+    assert low < 0 < high and not result.real  # one useful score: stacking adds nothing real
+    assert result.lift_text().endswith("not a real difference on these pairs")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        loaded = type(result).load(result.save(Path(folder) / "stack.skops"))
+    assert loaded.lift_interval == pytest.approx(result.lift_interval) and loaded.real == result.real
 
 
 def test_ensemble_binary_and_bad_input(glove):

@@ -152,4 +152,7 @@ def test_trainers_are_fitted_per_fold(sts, tmp_path, monkeypatch):
     )
     assert result.table["type"].tolist() == ["off the shelf", "trained", "trained", "trained"]
     assert result.reference == "minilm" and result.scores.filter(like="score_").notna().all().all()
+    trained = result.table.iloc[1:]  # each against minilm: a real difference only if its interval excludes 0
+    assert (trained["real"] == ((trained["diff_low"] > 0) | (trained["diff_high"] < 0))).all()
+    assert not result.table["real"].iloc[0]
     assert len(list((tmp_path / "trained").glob("st-*"))) == 2 and len(list((tmp_path / "trained").glob("ce-*"))) == 2
