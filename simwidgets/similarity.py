@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .models import Embedder, load_model, load_models, refuse_pair_scorer
+from .models.trained_pairs import trained_on
 from .texts import MISSING, as_text_list, clean_texts, deduplicate
 from .vectors import normalize_rows
 
@@ -114,6 +115,8 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
         Every input row, in order (the Series index is kept), with ``left``, ``right`` and,
         per model, ``score_<name>`` (float, NaN when missing) and ``reason_<name>`` (why
         the score is missing, else ``None``). Each distinct text is embedded once per model.
+        When a trained model was trained on some of these pairs, ``frame.attrs["trained_on"]``
+        says how many (``{model: pairs}``), and the evaluation warns that it is in-sample there.
     """
     lefts, rights = as_text_list(left, "left"), as_text_list(right, "right")
     index = left.index if isinstance(left, pd.Series) else pd.RangeIndex(len(lefts))
@@ -126,6 +129,13 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
     )
     for name, values in columns.items():
         frame[name] = pd.Series(values, index=index, dtype=values.dtype)  # reasons stay objects (None, not NaN)
+    seen = {}
+    for model in load_models(models):  # a trained model judged on its training pairs is in-sample there
+        count = int(trained_on(model, lefts, rights).sum()) if getattr(model, "origin", None) else 0
+        if count:
+            seen[model.name] = count
+    if seen:
+        frame.attrs["trained_on"], frame.attrs["scored_pairs"] = seen, len(lefts)
     return frame
 
 

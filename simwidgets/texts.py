@@ -138,3 +138,26 @@ def deduplicate(items: list) -> tuple[np.ndarray, list]:
                 uniques.append(item)
             codes[i] = seen[key]
         return codes, uniques
+
+
+def pair_key(left: str, right: str) -> str:
+    """A stable key of a pair of texts (16 hex digits): what a labels file stores to name a
+    pair, instead of a row number that means another pair in another frame.
+
+    >>> pair_key("a cat", "a dog") == pair_key("a cat", "a dog") != pair_key("a dog", "a cat")
+    True
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(str(left).encode("utf-8", "surrogatepass") + b"\x00" + str(right).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def pair_keys(left, right) -> np.ndarray:
+    """:func:`pair_key` of each pair, as unsigned 64-bit integers (a missing text counts as "")."""
+
+    def text(value):
+        return value if isinstance(value, str) else ""
+
+    return np.array([int(pair_key(text(a), text(b)), 16) for a, b in zip(left, right)], dtype=np.uint64)

@@ -324,3 +324,42 @@ def test_trained_models_get_readable_unique_names_the_user_can_set(tmp_path, lee
     assert mine.model.name == "log-ft" and "score_log-ft" in sw.score_pairs(["a"], ["b"], [mine.spec]).columns
     with pytest.raises(ValueError, match="name must be"):
         train_word_vectors(lee_texts, dim=16, output_dir=tmp_path / "d", progress=False, name="a?b")
+
+
+def test_a_trained_model_judged_on_its_own_training_pairs_is_called_in_sample_everywhere(tmp_path, test_data):
+    import warnings
+
+    from simwidgets.evaluation import read_stsb
+    from simwidgets.texts import SimwidgetsWarning
+
+    pairs = read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[:48].reset_index(drop=True)
+    train, held = pairs.iloc[:32].reset_index(drop=True), pairs.iloc[32:].reset_index(drop=True)
+    trained = sw.fine_tune(
+        "minilm", train.left, train.right, train.score, validation=0, output_dir=tmp_path / "m", progress=False,
+        device="cpu",
+    )  # fmt: skip
+    name = trained.model.name
+    seen = f"model '{name}' was trained on 32 of these 32 pairs"
+    scores = sw.score_pairs(train.left, train.right, ["glove-50d", trained.spec])
+    assert scores.attrs["trained_on"] == {name: 32}
+    with pytest.warns(SimwidgetsWarning, match=f"evaluate_pairs: {seen}.*cross_validate"):
+        table = sw.evaluate_pairs(train.left, train.right, train.score, ["glove-50d", trained.spec], n_boot=20)
+    assert table.loc[name, "trained_on"] == 32 and table.loc["glove-50d", "trained_on"] == 0
+    with pytest.warns(SimwidgetsWarning, match=f"compare_models: {seen}"):
+        compared = sw.compare_models(scores, train.score, n_boot=50)
+    assert compared["in_sample"].all() and not compared["real"].any()
+    with pytest.warns(SimwidgetsWarning, match=f"choose_threshold: {seen}"):
+        choice = sw.choose_threshold(scores[f"score_{name}"], train.score >= 3, cv=3, n_boot=50)
+    assert choice.trained_on == 32 and "NOT out of sample" in repr(choice)
+    with pytest.warns(SimwidgetsWarning, match=f"fit_ensemble: {seen}"):
+        sw.fit_ensemble(scores, train.score, kind="linear", cv=3, pair_features_on=False)
+    frame = train.rename(columns={"left": "query", "right": "result"})
+    with pytest.warns(SimwidgetsWarning, match=f"ThresholdTuner: {seen}"):
+        tuner = sw.ThresholdTuner(frame, "query", "result", label="score", models=["glove-50d", trained.spec], cv=3)
+    assert "NOT out of sample" in tuner.choices[1]["target"]
+    with pytest.warns(SimwidgetsWarning, match=seen):
+        sw.ModelComparison(frame, "query", "result", label="score", models=["glove-50d", trained.spec], ensemble=None)
+    with warnings.catch_warnings():  # pairs it never saw: nothing to say
+        warnings.simplefilter("error", SimwidgetsWarning)
+        fresh = sw.evaluate_pairs(held.left, held.right, held.score, ["glove-50d", trained.spec], n_boot=20)
+    assert "trained_on" not in fresh.columns

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..files import replaced
+from ..models.trained_pairs import seen_in, warn_in_sample
 from .metrics import as_gold, gold_kind
 
 _WORD = re.compile(r"\w+")
@@ -306,6 +307,9 @@ def fit_ensemble(
     score_cols = [c for c in scores.columns if c.startswith("score_")]
     if not score_cols:
         raise ValueError("scores has no score_<model> columns")
+    seen, total = seen_in(scores)
+    if seen:  # its lift over a model judged on that model's training pairs means nothing
+        warn_in_sample(seen, total or len(scores), "fit_ensemble")
     labels = as_gold(gold, len(scores))
     keep = ~np.isnan(labels)
     if keep.sum() < 2 * cv:

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..files import replaced
+from ..texts import pair_key
 
 STRATEGIES = ("uncertain", "disagree", "diverse", "random", "mixed")
 #: What "mixed" does, label after label.
@@ -41,20 +42,6 @@ MIXED = ("random", "uncertain", "random", "disagree", "random", "diverse")
 #: same in any frame that holds the pair; files written before it have ``row`` there instead.
 COLUMNS = ["pair", "left", "right", "label", "strategy", "stratum", "time"]
 LEGACY_COLUMNS = ["row", *COLUMNS[1:]]
-
-
-def pair_key(left: str, right: str) -> str:
-    """A stable key of a pair of texts (16 hex digits): what a labels file stores to name a
-    pair, instead of a row number that means another pair in another frame.
-
-    >>> pair_key("a cat", "a dog") == pair_key("a cat", "a dog") != pair_key("a dog", "a cat")
-    True
-    """
-    import hashlib
-
-    digest = hashlib.blake2b(digest_size=8)
-    digest.update(str(left).encode("utf-8", "surrogatepass") + b"\x00" + str(right).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
 
 
 def _z(confidence: float) -> float:

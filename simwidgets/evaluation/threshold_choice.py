@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..models.trained_pairs import seen_in, warn_in_sample
 from .folds import pair_folds
 from .metrics import as_gold, best_thresholds, gold_kind
 
@@ -88,6 +89,8 @@ class ThresholdChoice:
     held on the held-out folds: ``"met"`` (its interval's low end too), ``"uncertain"`` (met,
     but the interval reaches below it) or ``"missed"``; ``target_note`` says so in words (and
     :func:`choose_threshold` warns unless it was met). None for ``f1`` and ``accuracy``.
+    ``trained_on``: how many of the pairs the scored model was trained on (then nothing here
+    is out of sample; :func:`choose_threshold` warns).
     """
 
     threshold: float
@@ -98,10 +101,13 @@ class ThresholdChoice:
     unscored: int
     target: str | None = None
     target_note: str | None = None
+    trained_on: int = 0
 
     def __repr__(self) -> str:
         oos = self.table["out_of_sample"]
         note = f"; {self.target_note}" if self.target_note and self.target != "met" else ""
+        if self.trained_on:
+            note += f"; NOT out of sample: the model was trained on {self.trained_on:,} of these pairs"
         return (
             f"<ThresholdChoice {self.objective}: keep score >= {self.threshold:.4f}; out of sample "
             f"precision {oos['precision']:.3f}, recall {oos['recall']:.3f}, kept {oos['kept_share']:.1%}{note}>"
@@ -186,6 +192,9 @@ def choose_threshold(
     table = pd.DataFrame(
         {"out_of_sample": oos, "low": low, "high": high, "in_sample": ins}, index=pd.Index(METRICS, name="metric")
     )
+    seen, total = seen_in(scores)
+    if seen:  # chosen and judged on the model's own training pairs: not out of sample at all
+        warn_in_sample(seen, total or len(values), "choose_threshold")
     target, note = judge_target(objective, table, confidence)
     if target in ("missed", "uncertain"):
         import warnings
@@ -202,6 +211,7 @@ def choose_threshold(
         int((~np.isnan(labels) & np.isnan(values)).sum()),
         target,
         note,
+        sum(seen.values()),
     )
 
 

@@ -226,7 +226,10 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
 
 def _build_checked(family: str, target, options: dict, spec: str) -> Embedder:
     try:
-        return _build(family, target, options, spec)
+        model = _build(family, target, options, spec)
+        if isinstance(target, str) and os.path.exists(os.path.expanduser(target)):
+            model.origin = os.path.abspath(os.path.expanduser(target))  # a trained model's folder says what it saw
+        return model
     except TypeError as exc:
         if "unexpected keyword" in str(exc):
             raise TypeError(f"model {spec!r} does not take option(s) {sorted(options)}: {exc}") from exc

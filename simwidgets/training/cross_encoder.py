@@ -178,7 +178,7 @@ def train_cross_encoder(
             source=source,
         )
         shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
-        write_done(tmp, record)
+        write_done(tmp, record, trained_on=train)
     return TrainedModel.from_record(spec, target, record, reused=False)
 
 

@@ -276,5 +276,5 @@ def fine_tune(
         import shutil
 
         shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
-        write_done(tmp, record)
+        write_done(tmp, record, trained_on=train)
     return TrainedModel.from_record(spec, target, record, reused=False)

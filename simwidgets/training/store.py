@@ -147,5 +147,11 @@ def locate(prefix: str, key: str, output_dir=None, cache_dir=None, overwrite: bo
     return target, None
 
 
-def write_done(folder: Path, record: dict) -> None:
+def write_done(folder: Path, record: dict, trained_on=None) -> None:
+    """Write the record that marks a finished model folder, and with ``trained_on`` (the
+    training pairs) their keys, so the model is known to be in-sample on them."""
+    if trained_on is not None:
+        from ..models.trained_pairs import save_training_pairs
+
+        save_training_pairs(folder, trained_on.left, trained_on.right)
     (Path(folder) / DONE).write_text(json.dumps(record, indent=1, default=str))

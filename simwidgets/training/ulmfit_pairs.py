@@ -190,7 +190,7 @@ def fine_tune_ulmfit(
         record = pair_record(
             key, "ulmfit", base, settings, pairs, train, held, seconds=seconds, history=rows, report=report
         )
-        write_done(tmp, record)
+        write_done(tmp, record, trained_on=train)
     return TrainedModel.from_record(spec, target_dir, record, reused=False)
 
 

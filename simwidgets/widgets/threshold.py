@@ -10,6 +10,7 @@ import traitlets as t
 
 from ..evaluation.calibration import random_pair_scores
 from ..models import load_models
+from ..models.trained_pairs import seen_in, warn_in_sample
 from ..similarity import score_pairs
 from ..texts import SimwidgetsWarning
 from .base import ARRAY, STYLE, Widget, bundle
@@ -124,6 +125,8 @@ class ThresholdTuner(Widget):
             embedders = load_models(list(models))
             scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
             names = [m.name for m in embedders]
+        seen, total = seen_in(scored)
+        warn_in_sample(seen, total or len(pairs_df), "ThresholdTuner")
         if ensemble is not None:
             base = pairs_df.reset_index(drop=True)
             source = scored if all(c in scored for c in ensemble.score_columns) else base
@@ -144,6 +147,11 @@ class ThresholdTuner(Widget):
                 label_cut = float((finite.min() + finite.max()) / 2) if finite.size else 0.5
         self._scored = scored
         choices = [] if labels is None else [_choice(row, labels, label_cut, objective, cv) for row in matrix]
+        for name, choice in zip(names, choices):
+            if seen.get(name) and "why" not in choice:  # its "out of sample" line would not be
+                choice["target"] = f"NOT out of sample: {name} was trained on {seen[name]:,} of these pairs" + (
+                    f" · {choice['target']}" if choice.get("target") else ""
+                )
         finite_scores = matrix[0][np.isfinite(matrix[0])]
         start = float(np.median(finite_scores)) if finite_scores.size else 0.5
         super().__init__(

@@ -156,7 +156,9 @@ def test_model_comparison_metrics_curves_disagreements_and_ensemble(test_data, g
     w.x_model, w.y_model = 1, 0
     assert w.disagreements != before or w.disagreements[0]["x"] == before[0]["y"]
     assert w.ensemble["kind"] == "linear" and "lift" in w.ensemble
-    assert w.ensemble["verdict"] == w.ensemble_result.lift_text() and "%, " in w.ensemble["verdict"]  # with its interval
+    assert (
+        w.ensemble["verdict"] == w.ensemble_result.lift_text() and "%, " in w.ensemble["verdict"]
+    )  # with its interval
     assert {r["feature"] for r in w.ensemble["importances"]} >= {"score_glove-50d", "score_tfidf-char"}
     with pytest.raises(KeyError):
         ModelComparison(df, "left", "right", "nope")
