@@ -1,6 +1,6 @@
 """fine_tune against plain sentence-transformers: same data, same settings, same run.
 
-STS-B train -> dev (the open copies in tests/data), MiniLM, CoSENT, lr 2e-5, batch 16, 10%
+STS-B train -> dev (the open copies in simwidgets/data), MiniLM, CoSENT, lr 2e-5, batch 16, 10%
 warm-up, seed 0. Both sides train with sentence-transformers' trainer; ours goes through
 ``simwidgets.fine_tune`` (data checks, the cached/atomic save, the validation report switched
 off so the two do the same work). Each side's wall time runs from the call to the saved model;
@@ -29,7 +29,7 @@ from simwidgets.evaluation import read_stsb  # noqa: E402
 from simwidgets.models.transformer import SentenceTransformerModel  # noqa: E402
 from simwidgets.training.encoder import _st_modules, base_source  # noqa: E402
 
-DATA = HERE.parent / "tests" / "data" / "sts"
+DATA = HERE.parent / "simwidgets" / "data" / "sts"
 
 
 def plain(source: str, train, epochs: int, out: Path, device: str) -> float:

@@ -37,7 +37,7 @@ def sentence_texts(n: int) -> list[str]:
     else:
         import pandas as pd
 
-        frame = pd.read_csv(HERE.parent / "tests" / "data" / "sts" / "stsb-en-train.csv")
+        frame = pd.read_csv(HERE.parent / "simwidgets" / "data" / "sts" / "stsb-en-train.csv")
         base = sorted(set(frame["sentence1"]) | set(frame["sentence2"]))
     return [f"{base[i % len(base)]} {i}" for i in range(n)]
 

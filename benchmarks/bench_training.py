@@ -1,6 +1,6 @@
 """Training on your own labels, measured: before and after for each kind of trained model.
 
-1. STS-B train -> dev (the open copies in tests/data): off the shelf (MiniLM, GloVe, ulmfit-small)
+1. STS-B train -> dev (the open copies in simwidgets/data): off the shelf (MiniLM, GloVe, ulmfit-small)
    against a fine-tuned MiniLM (CoSENT), a cross-encoder from MiniLM's weights (ours and plain
    sentence-transformers' CrossEncoderTrainer with the same settings, same run), the siamese
    ULMFiT and fastText trained on the training sentences. Dev Spearman and wall time of each.
@@ -33,7 +33,7 @@ import simwidgets as sw  # noqa: E402
 from simwidgets.evaluation import read_mrpc, read_stsb  # noqa: E402
 from simwidgets.training.encoder import base_source  # noqa: E402
 
-DATA = HERE.parent / "tests" / "data" / "sts"
+DATA = HERE.parent / "simwidgets" / "data" / "sts"
 MRPC = HERE.parent.parent / "shared" / "data" / "sts" / "msr-para-train.tsv"
 
 

@@ -75,18 +75,11 @@ def cmd_neighbours(args) -> int:
 
 
 def _default_data_dir() -> Path:
+    """``$SIMWIDGETS_DATA``, else the open sets shipped with the package."""
+    from .evaluation.datasets import DATA
+
     env = os.environ.get("SIMWIDGETS_DATA")
-    if env:
-        return Path(env)
-    for base in [Path.cwd(), *Path.cwd().parents]:
-        for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
-            if candidate.is_dir():
-                return candidate
-    for base in [Path.cwd(), *Path.cwd().parents]:  # a clone of the repository ships the open sets
-        candidate = base / "tests" / "data"
-        if (candidate / "word-sim").is_dir() and (base / "simwidgets").is_dir():
-            return candidate
-    return Path("shared/data")
+    return Path(env) if env else DATA
 
 
 def cmd_evaluate(args) -> int:
@@ -292,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="metrics of models on a labelled pairs file",
         description="Spearman/Pearson (graded) or ROC-AUC etc. (binary) per model. "
         "With --standard: WS-353, SimLex-999 and STS-B dev from a data "
-        "folder (default: shared/data found above the current folder, else a clone's tests/data).",
+        "folder (default: $SIMWIDGETS_DATA, else the open sets shipped with simwidgets).",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="pairs file (or, with --standard, the data folder)")
     p.add_argument(

@@ -15,8 +15,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-#: The open sets the repository ships (word-sim, STS-B): always present, see tests/data/README.md.
-TEST_DATA = Path(__file__).resolve().parent / "data"
+#: The open sets the package ships (word-sim, STS-B): always present, see simwidgets/data/README.md.
+TEST_DATA = Path(__file__).resolve().parents[1] / "simwidgets" / "data"
 
 # A small English corpus that ships with gensim (so it is there wherever gensim is).
 SENTENCES = [
@@ -34,7 +34,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="session")
 def test_data() -> Path:
-    """``tests/data``: the word-similarity sets and STS-B train/dev, shipped with the repository."""
+    """``simwidgets/data``: the word-similarity sets and STS-B train/dev, shipped with the package."""
     return TEST_DATA
 
 

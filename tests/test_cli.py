@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -129,3 +130,17 @@ def test_score_keeps_column_types_and_text_column_keeps_text(tmp_path, capsys):
     assert main([*argv, "-m", "glove-50d", "--workers", "1", "--text-column", "zip", "--quiet"]) == 0
     out = pd.read_parquet(tmp_path / "out")
     assert out["id"].tolist() == [1, 2, 3] and out["zip"].tolist() == ["007", "010", "123"]
+
+
+def test_evaluate_standard_works_outside_a_checkout(tmp_path):
+    """The open sets ship in the package: no clone, no data folder beside it is needed."""
+    env = {k: v for k, v in os.environ.items() if k != "SIMWIDGETS_DATA"}
+    done = subprocess.run(
+        [sys.executable, "-m", "simwidgets", "evaluate", "--standard", "-m", "glove-50d"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**env, "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "STS-B dev" in done.stdout and "SimLex-999" in done.stdout and "WS-353" in done.stdout

@@ -34,7 +34,7 @@ def stsb_dev() -> pd.DataFrame:
     from simwidgets.evaluation.datasets import read_stsb
 
     path = os.environ.get("SIMWIDGETS_STSB") or str(
-        Path(__file__).resolve().parent / "data" / "sts" / "stsb-en-dev.csv"
+        Path(__file__).resolve().parents[1] / "simwidgets" / "data" / "sts" / "stsb-en-dev.csv"
     )
     if not Path(path).exists():
         pytest.skip(f"STS-B dev not found at {path}")

@@ -3,7 +3,16 @@
 from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, random_pair_scores
 from .cleaning import clean_results
 from .compare import compare_models
-from .datasets import load_pairs, read_columns, read_mrpc, read_sick, read_stsb, read_word_pairs, standard_benchmarks
+from .datasets import (
+    DATA,
+    load_pairs,
+    read_columns,
+    read_mrpc,
+    read_sick,
+    read_stsb,
+    read_word_pairs,
+    standard_benchmarks,
+)
 from .ensemble import EnsembleResult, fit_ensemble, pair_features
 from .metrics import best_thresholds, evaluate_pairs, evaluate_scores
 from .sts_sets import evaluate_sts_dir, read_sts_tsv
@@ -11,6 +20,7 @@ from .threshold_choice import ThresholdChoice, choose_threshold
 from .thresholds import threshold_report
 
 __all__ = [
+    "DATA",
     "EnsembleResult",
     "IsotonicCalibrator",
     "PercentileCalibrator",

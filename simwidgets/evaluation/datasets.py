@@ -204,8 +204,13 @@ def load_pairs(path, format: str | None = None) -> pd.DataFrame:
         ) from exc
 
 
-def standard_benchmarks(data_dir) -> dict[str, Path]:
-    """The standard sets found under a data folder laid out like ``shared/data``."""
+#: The open evaluation sets shipped with the package (word similarity, STS-B train and dev).
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def standard_benchmarks(data_dir=DATA) -> dict[str, Path]:
+    """The standard sets found under a data folder laid out like :data:`DATA` (the shipped one
+    by default): WS-353, SimLex-999 and STS-B dev."""
     root = Path(data_dir)
     candidates = {
         "WS-353": root / "word-sim" / "EN-WS-353-ALL.txt",

@@ -78,7 +78,7 @@ class LabServer:
         ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
-        stsb_dev = Path(__file__).resolve().parents[1] / "data" / "sts" / "stsb-en-dev.csv"  # shipped
+        stsb_dev = Path(__file__).resolve().parents[2] / "simwidgets" / "data" / "sts" / "stsb-en-dev.csv"  # shipped
         env = {
             **os.environ,
             "JUPYTER_RUNTIME_DIR": str(self.tmp / "runtime"),

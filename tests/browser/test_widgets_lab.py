@@ -42,7 +42,7 @@ def test_threshold_tuner_slider_updates_counts_in_the_browser(notebook):
 
 
 def test_model_comparison_renders_curves_table_and_scatter(notebook):
-    # the lab server passes the shipped tests/data/sts/stsb-en-dev.csv to the notebook as SW_STSB
+    # the lab server passes the shipped simwidgets/data/sts/stsb-en-dev.csv to the notebook as SW_STSB
     setup = (
         "import os\nfrom simwidgets import ModelComparison\nfrom simwidgets.evaluation import read_stsb\n"
         "df = read_stsb(os.environ['SW_STSB']).iloc[:150]\n"

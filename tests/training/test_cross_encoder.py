@@ -118,9 +118,9 @@ def test_what_needs_vectors_refuses_a_cross_encoder_clearly(trained):
             call()
 
 
-def test_every_pair_api_takes_it(trained, sts, tmp_path, client):
+def test_every_pair_api_takes_it(trained, test_data, tmp_path, client):
     name = load_model(trained.spec).name
-    pairs = sts.iloc[:24]
+    pairs = read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[100:124].reset_index(drop=True)  # not trained on
     table = sw.evaluate_pairs(pairs.left, pairs.right, pairs.score, models=["glove-50d", trained.spec], n_boot=50)
     assert set(table.index) == {"glove-50d", name} and table.loc[name, "pairs"] == 24
     scored = score_pairs(pairs.left, pairs.right, models=["glove-50d", trained.spec])

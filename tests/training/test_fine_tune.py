@@ -182,19 +182,20 @@ def test_an_interrupted_run_leaves_nothing_that_loads(sts, tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []  # neither the model folder nor its temporary one
 
 
-def test_the_trained_spec_goes_through_score_file_and_the_widgets(trained, sts, tmp_path, client):
+def test_the_trained_spec_goes_through_score_file_and_the_widgets(trained, test_data, tmp_path, client):
+    unseen = read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[100:120].reset_index(drop=True)  # not trained on
     from simwidgets import ThresholdTuner, score_file
 
-    sts.iloc[:20].rename(columns={"left": "query", "right": "result"}).to_csv(tmp_path / "pairs.csv", index=False)
+    unseen.rename(columns={"left": "query", "right": "result"}).to_csv(tmp_path / "pairs.csv", index=False)
     summary = score_file(
         tmp_path / "pairs.csv", tmp_path / "out", "query", "result", [trained.spec], client=client, progress=False
     )
     out = pd.read_parquet(tmp_path / "out")
     name = load_model(trained.spec).name
     assert summary.rows == 20 and out[f"score_{name}"].notna().all()
-    expected = score_pairs(sts.left[:20], sts.right[:20], models=[trained.spec])[f"score_{name}"]
+    expected = score_pairs(unseen.left, unseen.right, models=[trained.spec])[f"score_{name}"]
     np.testing.assert_allclose(out[f"score_{name}"], expected, atol=1e-5)
-    tuner = ThresholdTuner(sts.iloc[:20], "left", "right", label="score", models=[trained.spec], n_null=20)
+    tuner = ThresholdTuner(unseen, "left", "right", label="score", models=[trained.spec], n_null=20)
     assert tuner.model_names == [name]
 
 
