@@ -282,7 +282,9 @@ def score_file(
         B``; ``"fail"``: such a row stops the job, naming its byte offset.
     ensemble
         Path of a stacked model saved with :meth:`~simwidgets.EnsembleResult.save`: its
-        prediction is added as ``score_ensemble`` (the job must score the models it needs).
+        prediction is added as ``score_ensemble`` (the job must score the models it needs). Its
+        cost per million rows of one core: about 4 s of pair features, and 9 s of prediction
+        for a 300-tree forest (0.1 s for a linear model).
     text_columns
         CSV columns to keep as text although they look like numbers, booleans or dates (zip
         codes with leading zeros, say). The other columns keep the types inferred on the

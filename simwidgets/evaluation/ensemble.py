@@ -29,18 +29,34 @@ TRUSTED_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree"})
 def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
     """Cheap features of each pair: token counts, length difference, token overlap (Jaccard),
     and, with a vocabulary (a model spec or :class:`~simwidgets.Vocabulary`), the share of
-    out-of-vocabulary tokens on each side. Missing texts count as empty."""
+    out-of-vocabulary tokens on each side. Missing texts count as empty.
 
-    def tokens(text):
-        return _WORD.findall(text.lower()) if isinstance(text, str) else []
-
-    lt = [tokens(t) for t in left]
-    rt = [tokens(t) for t in right]
+    Each distinct text is tokenized once and each distinct pair compared once, so a log whose
+    texts and pairs repeat costs what its distinct ones cost."""
+    left, right = list(left), list(right)
+    n = len(left)
+    codes, uniques = pd.factorize(pd.Series(left + right, dtype=object), use_na_sentinel=True)
+    m = len(uniques)
+    codes = np.where(codes < 0, m, codes)  # a missing text: the empty one, at position m
+    tokens = [_WORD.findall(t.lower()) if isinstance(t, str) else [] for t in uniques] + [[]]
+    sets = [set(t) for t in tokens]
+    counts = np.fromiter(map(len, tokens), dtype=np.float64, count=m + 1)
+    left_codes, right_codes = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    pair_keys, inverse = np.unique(left_codes * (m + 1) + right_codes, return_inverse=True)
+    overlap = np.array(
+        [
+            len(sets[k // (m + 1)] & sets[k % (m + 1)]) / len(sets[k // (m + 1)] | sets[k % (m + 1)])
+            if (sets[k // (m + 1)] or sets[k % (m + 1)])
+            else 0.0
+            for k in pair_keys.tolist()
+        ],
+        dtype=np.float64,
+    )
     features = {
-        "len_left": [len(t) for t in lt],
-        "len_right": [len(t) for t in rt],
-        "len_diff": [abs(len(a) - len(b)) for a, b in zip(lt, rt)],
-        "overlap": [len(set(a) & set(b)) / len(set(a) | set(b)) if (a or b) else 0.0 for a, b in zip(lt, rt)],
+        "len_left": counts[left_codes],
+        "len_right": counts[right_codes],
+        "len_diff": np.abs(counts[left_codes] - counts[right_codes]),
+        "overlap": overlap[np.asarray(inverse).reshape(-1)] if n else np.zeros(0),
     }
     if vocabulary is not None:
         if not hasattr(vocabulary, "lookup"):
@@ -51,8 +67,9 @@ def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
         def oov_share(toks):
             return sum(vocabulary.lookup(t) is None for t in toks) / len(toks) if toks else 1.0
 
-        features["oov_left"] = [oov_share(t) for t in lt]
-        features["oov_right"] = [oov_share(t) for t in rt]
+        share = np.fromiter(map(oov_share, tokens), dtype=np.float64, count=m + 1)
+        features["oov_left"] = share[left_codes]
+        features["oov_right"] = share[right_codes]
     return pd.DataFrame(features, dtype=np.float64)
 
 

@@ -230,3 +230,35 @@ def test_percentile_calibration_says_when_nearly_every_pair_is_related(glove):
     with pytest.warns(SimwidgetsWarning, match=r"glove-50d \d+% of these pairs score above 99% .*method='isotonic'"):
         out = calibrate(frame, [glove], n_null=200)
     assert out.attrs["saturation"]["glove-50d"] > 0.5
+
+
+def test_pair_features_of_repeated_texts_equal_those_computed_row_by_row(glove):
+    import re
+
+    from simwidgets.evaluation.ensemble import pair_features
+
+    rng = np.random.default_rng(0)
+    words = ["cat", "dog", "the", "zorblax", "star", "wars", "a"]
+    left = [" ".join(rng.choice(words, rng.integers(0, 4))) if rng.random() > 0.1 else None for _ in range(400)]
+    right = [" ".join(rng.choice(words, rng.integers(0, 4))) if rng.random() > 0.1 else np.nan for _ in range(400)]
+    vocabulary = glove.vocabulary()
+
+    def tokens(text):
+        return re.findall(r"\w+", text.lower()) if isinstance(text, str) else []
+
+    def oov(toks):
+        return sum(vocabulary.lookup(t) is None for t in toks) / len(toks) if toks else 1.0
+
+    rows = [(tokens(a), tokens(b)) for a, b in zip(left, right)]
+    expected = pd.DataFrame(
+        {
+            "len_left": [len(a) for a, _ in rows],
+            "len_right": [len(b) for _, b in rows],
+            "len_diff": [abs(len(a) - len(b)) for a, b in rows],
+            "overlap": [len(set(a) & set(b)) / len(set(a) | set(b)) if (a or b) else 0.0 for a, b in rows],
+            "oov_left": [oov(a) for a, _ in rows],
+            "oov_right": [oov(b) for _, b in rows],
+        },
+        dtype=np.float64,
+    )
+    pd.testing.assert_frame_equal(pair_features(left, right, vocabulary), expected)
