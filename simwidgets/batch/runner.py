@@ -459,15 +459,24 @@ def _run_job(
             ]
             bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
             rows = texts = 0
+            # workers that are threads of this process: show the texts embedded while partitions run
+            ticker = _EmbeddingTicker(bar, start) if progress and cluster is not None and not worker_processes else None
             with bar:
-                for future in as_completed(futures):
-                    result = future.result()
-                    counted[result["index"]] = result["counts"]
-                    rows += result["rows"]
-                    texts += result["texts"]
-                    elapsed = time.perf_counter() - start
-                    bar.set_postfix(rows_s=f"{rows / elapsed:,.0f}", texts_s=f"{texts / elapsed:,.0f}")
-                    bar.update(1)
+                try:
+                    for future in as_completed(futures):
+                        result = future.result()
+                        counted[result["index"]] = result["counts"]
+                        rows += result["rows"]
+                        texts += result["texts"]
+                        elapsed = time.perf_counter() - start
+                        if ticker is not None:
+                            ticker.rows = rows
+                        else:
+                            bar.set_postfix(rows_s=f"{rows / elapsed:,.0f}", texts_s=f"{texts / elapsed:,.0f}")
+                        bar.update(1)
+                finally:
+                    if ticker is not None:
+                        ticker.stop()  # its last line (every partition done, or the job stopped)
     finally:
         if own_client and client is not None:
             client.close()
@@ -476,6 +485,40 @@ def _run_job(
     summary = summarize(out_dir, len(parts), len(done), time.perf_counter() - start, dashboard, counted)
     mark_complete(out_dir, len(parts), summary.rows)
     return summary
+
+
+class _EmbeddingTicker:
+    """Show every second how many texts the job has embedded so far, at what rate, and the
+    rows of finished partitions per second (a partition of a big job can take minutes: the
+    bar over partitions alone would sit at 0, its ETA unknown, while the model works)."""
+
+    def __init__(self, bar, start: float, every: float = 1.0):
+        import threading
+
+        from ..models.base import texts_embedded
+
+        self._count, self._base = texts_embedded, texts_embedded()
+        self._bar, self._start = bar, start
+        self.rows = 0  # rows of the partitions finished so far (set by the job)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._done.wait(every):
+            self.show()
+
+    def show(self) -> None:
+        embedded = self._count() - self._base
+        elapsed = max(time.perf_counter() - self._start, 1e-9)
+        self._bar.set_postfix_str(
+            f"texts embedded {embedded:,} ({embedded / elapsed:,.0f}/s), rows {self.rows / elapsed:,.0f}/s"
+        )
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self.show()
 
 
 def check_main_guard() -> None:

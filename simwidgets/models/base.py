@@ -109,6 +109,25 @@ class Distinct:
             self.reasons[at[failed]] = notes.reasons[failed]
 
 
+class _Counter:
+    def __init__(self):
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def add(self, n) -> None:
+        with self._lock:
+            self.total += int(n or 0)
+
+
+_EMBEDDED = _Counter()
+
+
+def texts_embedded() -> int:
+    """Texts embedded in this process so far, by every model (a running count: a batch job
+    whose workers are threads of this process shows it while a partition embeds)."""
+    return _EMBEDDED.total
+
+
 class Embedder:
     """Base class of every model: a family implements :meth:`embed_batch`.
 
@@ -425,7 +444,15 @@ class Embedder:
     def _progress_bar(self, n: int, progress: bool | None):
         """A bar over ``n`` texts: shown when asked, or by default for long work."""
         show = progress if progress is not None else n >= PROGRESS_MIN_TEXTS
-        return tqdm(total=n, desc=f"embedding with {self.name}", unit="text", disable=not show)
+        bar = tqdm(total=n, desc=f"embedding with {self.name}", unit="text", disable=not show)
+        shown = bar.update
+
+        def update(k=1):  # counted for the process (a batch job's progress), shown or not
+            _EMBEDDED.add(k)
+            return shown(k)
+
+        bar.update = update
+        return bar
 
     def _embed_many(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         """Embed clean, distinct, uncached texts. Models with a faster whole-stream path

@@ -274,3 +274,15 @@ def test_an_empty_csv_field_is_an_empty_text_and_a_parquet_null_a_missing_one(tm
     pd.DataFrame({"query": ["cat", None], "result": ["dog", "dog"]}).to_parquet(tmp_path / "pairs.parquet")
     assert _score(tmp_path / "pairs.parquet", tmp_path / "pq") == 0
     assert pd.read_parquet(tmp_path / "pq")["reason_glove-50d"].iloc[1] == "left: missing text (None or NaN)"
+
+
+def test_a_job_shows_the_texts_it_has_embedded_while_partitions_run(tmp_path, capfd):
+    from simwidgets.batch import score_file
+    from simwidgets.models.base import texts_embedded
+
+    before = texts_embedded()
+    _pairs(tmp_path / "pairs.csv", n=300)
+    score_file(tmp_path / "pairs.csv", tmp_path / "out", "query", "result", ["glove-50d"], workers=1, progress=True)
+    assert texts_embedded() > before  # every model's embedding is counted for the process
+    err = capfd.readouterr().err
+    assert "texts embedded" in err and "rows" in err and "/s" in err
