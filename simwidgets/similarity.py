@@ -130,8 +130,8 @@ def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None
     for name, values in columns.items():
         frame[name] = pd.Series(values, index=index, dtype=values.dtype)  # reasons stay objects (None, not NaN)
     seen = {}
-    for model in load_models(models):  # a trained model judged on its training pairs is in-sample there
-        count = int(trained_on(model, lefts, rights).sum()) if getattr(model, "origin", None) else 0
+    for model in load_models(models):  # cached: the models just used; in-sample on their training pairs?
+        count = int(trained_on(model, lefts, rights).sum())
         if count:
             seen[model.name] = count
     if seen:

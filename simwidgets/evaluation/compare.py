@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from ..models.trained_pairs import seen_in, warn_in_sample
+from ..models.trained_pairs import in_sample
 from .metrics import as_gold, gold_kind
 from .paired import METRICS, fold_metrics, interval, paired_bootstrap
 
@@ -85,9 +85,8 @@ def compare_models(scores, gold, *, n_boot: int = 2000, seed: int = 0, kind: str
                 }
             )
     table = pd.DataFrame(rows)
-    seen, total = seen_in(scores) if hasattr(scores, "attrs") else ({}, 0)
+    seen = in_sample(scores, "compare_models", len(labels))
     if seen:  # a difference measured on a model's own training pairs is not a real one
-        warn_in_sample(seen, total or len(labels), "compare_models")
         table["in_sample"] = table["model_a"].isin(seen) | table["model_b"].isin(seen)
         table.loc[table["in_sample"], "real"] = False
     return table

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..models.trained_pairs import seen_in, warn_in_sample
+from ..models.trained_pairs import in_sample
 from ..similarity import score_pairs
 
 
@@ -244,9 +244,8 @@ def evaluate_scores(
                 row.update(_thresholds(x, y, cv=cv, seed=seed, n_boot=n_boot))
         rows.append(row)
     table = pd.DataFrame(rows).set_index("model")
-    seen, total = seen_in(scores)
-    if seen:  # figures of a model on its own training pairs: said in the table and loudly
-        warn_in_sample(seen, total or len(scores), "evaluate_pairs")
+    seen = in_sample(scores, "evaluate_pairs", len(scores))
+    if seen:  # figures of a model on its own training pairs: said in the table too
         table["trained_on"] = [seen.get(name, 0) for name in table.index]
     return table
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..models.trained_pairs import seen_in, warn_in_sample
+from ..models.trained_pairs import in_sample
 from .folds import pair_folds
 from .metrics import as_gold, best_thresholds, gold_kind
 
@@ -192,9 +192,7 @@ def choose_threshold(
     table = pd.DataFrame(
         {"out_of_sample": oos, "low": low, "high": high, "in_sample": ins}, index=pd.Index(METRICS, name="metric")
     )
-    seen, total = seen_in(scores)
-    if seen:  # chosen and judged on the model's own training pairs: not out of sample at all
-        warn_in_sample(seen, total or len(values), "choose_threshold")
+    seen = in_sample(scores, "choose_threshold", len(values))  # then chosen and judged on its own training pairs
     target, note = judge_target(objective, table, confidence)
     if target in ("missed", "uncertain"):
         import warnings

@@ -57,23 +57,11 @@ def trained_on(model, left, right) -> np.ndarray:
     return np.isin(pair_keys(left, right), keys)
 
 
-def warn_in_sample(seen: dict, total: int, where: str) -> None:
-    """Warn, naming each model and its overlap, when models are judged on pairs they were trained on."""
-    for name, count in seen.items():
-        if count:
-            warnings.warn(
-                f"{where}: model {name!r} was trained on {count:,} of these {total:,} pairs, so its figures here are "
-                "in-sample and flatter it, not out of sample. Judge a trained model on pairs it never saw: its "
-                "own report (trained.report, on held-out pairs), other labelled pairs, or cross_validate, which "
-                "trains it on each fold's training pairs only",
-                SimwidgetsWarning,
-                stacklevel=3,
-            )
-
-
-def seen_in(scores) -> tuple[dict, int]:
-    """``({model: pairs it was trained on}, pairs scored)`` recorded by ``score_pairs`` on a
-    frame of scores (or one of its columns), for the models among its ``score_`` columns."""
+def in_sample(scores, where: str, pairs: int) -> dict:
+    """``{model: pairs it was trained on}`` among the models of a frame of scores (or one of its
+    columns), as ``score_pairs`` recorded it; each such model is warned about, by name, with
+    its overlap, since ``where``'s figures for it are in-sample. ``pairs``: the pairs judged,
+    when the frame does not say how many were scored."""
     attrs = getattr(scores, "attrs", None) or {}
     seen = dict(attrs.get("trained_on") or {})
     if hasattr(scores, "columns"):
@@ -81,4 +69,15 @@ def seen_in(scores) -> tuple[dict, int]:
     else:
         name = str(getattr(scores, "name", "") or "")
         present = {name[len("score_") :]} if name.startswith("score_") else set(seen)
-    return {k: v for k, v in seen.items() if k in present}, int(attrs.get("scored_pairs") or 0)
+    seen = {k: v for k, v in seen.items() if k in present and v}
+    total = int(attrs.get("scored_pairs") or 0) or pairs
+    for name, count in seen.items():
+        warnings.warn(
+            f"{where}: model {name!r} was trained on {count:,} of these {total:,} pairs, so its figures here are "
+            "in-sample and flatter it, not out of sample. Judge a trained model on pairs it never saw: its "
+            "own report (trained.report, on held-out pairs), other labelled pairs, or cross_validate, which "
+            "trains it on each fold's training pairs only",
+            SimwidgetsWarning,
+            stacklevel=3,
+        )
+    return seen

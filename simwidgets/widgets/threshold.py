@@ -10,7 +10,7 @@ import traitlets as t
 
 from ..evaluation.calibration import random_pair_scores
 from ..models import load_models
-from ..models.trained_pairs import seen_in, warn_in_sample
+from ..models.trained_pairs import in_sample
 from ..similarity import score_pairs
 from ..texts import SimwidgetsWarning
 from .base import ARRAY, STYLE, Widget, bundle
@@ -125,8 +125,7 @@ class ThresholdTuner(Widget):
             embedders = load_models(list(models))
             scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
             names = [m.name for m in embedders]
-        seen, total = seen_in(scored)
-        warn_in_sample(seen, total or len(pairs_df), "ThresholdTuner")
+        seen = in_sample(scored, "ThresholdTuner", len(pairs_df))
         if ensemble is not None:
             base = pairs_df.reset_index(drop=True)
             source = scored if all(c in scored for c in ensemble.score_columns) else base
