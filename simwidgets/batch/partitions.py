@@ -238,7 +238,7 @@ def _decompressed(file, compression: str):
     try:
         with fsspec.open(str(file), "rb", compression=compression) as fh:
             yield fh.read
-    except RecordTooLong:
+    except (RecordTooLong, MemoryError):  # ours, or the machine's: not a broken file
         raise
     except ImportError as exc:  # zstd needs the zstandard package
         if (exc.name or "").split(".")[0] == "zstandard":
@@ -546,9 +546,12 @@ def input_columns(part: Partition) -> list[str]:
     return header_names(part.header, part.sep)
 
 
-def clashing_columns(columns, outputs) -> list[str]:
-    """Input columns that a job's output columns (``score_<model>``...) would duplicate."""
-    outputs = set(outputs)
+def clashing_columns(columns, names, ensemble: bool = False) -> list[str]:
+    """Input columns that a job's output columns (``score_<name>``, ``reason_<name>`` of each
+    model name, and of ``ensemble``) would duplicate."""
+    outputs = {
+        f"{kind}_{name}" for name in [*names, *(["ensemble"] if ensemble else [])] for kind in ("score", "reason")
+    }
     return [c for c in columns if c in outputs]
 
 

@@ -105,12 +105,12 @@ def score_partition(
     from ..similarity import score_coded_pairs
 
     models = [load_model(spec, **device_options(spec, options.get("device"))) for spec in specs]
-    names = [m.name for m in models] + (["ensemble"] if ensemble else [])
-    clash = clashing_columns(input_columns(part), [f"{k}_{n}" for n in names for k in ("score", "reason")])
-    if clash:  # before reading or writing anything: the first partition stops the job
-        raise ValueError(_clash_message(clash))
     _set_threads(threads)
     rows, bad = read_partition(part, on_bad_rows)
+    columns = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
+    clash = clashing_columns(columns, [m.name for m in models], bool(ensemble))
+    if clash:  # names only the loaded models know: before scoring or writing, the first partition stops the job
+        raise ValueError(_clash_message(clash))
     # an empty CSV field is scored as an empty text, not a missing one (the column keeps its null)
     texts = empty_fields_as_text(rows, (left, right)) if part.kind == "csv" else rows
     codes, uniques = text_codes(texts, left, right)
@@ -360,8 +360,7 @@ def score_file(
         EnsembleResult.load(ensemble)  # a file holding anything but a stacked model is refused here, before any work
         job["ensemble"] = {"path": str(ensemble), "mtime_ns": ensemble.stat().st_mtime_ns}
         ensemble = str(ensemble)
-    outputs = [f"{kind}_{name}" for name in specs + (["ensemble"] if ensemble else []) for kind in ("score", "reason")]
-    clash = clashing_columns(input_columns(parts[0]), outputs)
+    clash = clashing_columns(input_columns(parts[0]), specs, ensemble is not None)
     if clash:
         raise ValueError(_clash_message(clash))
     claim = claim_output(out_dir)
