@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..files import replaced
-from ..models.trained_pairs import seen_in, warn_in_sample
+from ..models.trained_pairs import in_sample
 from .metrics import as_gold, gold_kind
+from .paired import interval
 
 _WORD = re.compile(r"\w+")
 
@@ -324,9 +325,7 @@ def fit_ensemble(
     score_cols = [c for c in scores.columns if c.startswith("score_")]
     if not score_cols:
         raise ValueError("scores has no score_<model> columns")
-    seen, total = seen_in(scores)
-    if seen:  # its lift over a model judged on that model's training pairs means nothing
-        warn_in_sample(seen, total or len(scores), "fit_ensemble")
+    in_sample(scores, "fit_ensemble", len(scores))  # its lift over a model on that model's training pairs
     labels = as_gold(gold, len(scores))
     keep = ~np.isnan(labels)
     if keep.sum() < 2 * cv:
@@ -396,18 +395,15 @@ def _lift_interval(ensemble_errors, best_errors, seed: int, n_boot: int = 1000, 
     if n < 2:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
+    step = max(1, min(200, 20_000_000 // n))  # resamples at a time: memory bounded, as paired_bootstrap does
     lifts = []
-    for start in range(0, n_boot, 200):
-        idx = rng.integers(0, n, size=(min(200, n_boot - start), n))
-        best = best_errors[idx].mean(axis=1)
+    for start in range(0, n_boot, step):
+        idx = rng.integers(0, n, size=(min(step, n_boot - start), n))
         with np.errstate(invalid="ignore", divide="ignore"):
-            lifts.append(1 - ensemble_errors[idx].mean(axis=1) / best)
+            lifts.append(1 - ensemble_errors[idx].mean(axis=1) / best_errors[idx].mean(axis=1))
     lifts = np.concatenate(lifts)
-    lifts = lifts[np.isfinite(lifts)]
-    if not lifts.size:
-        return (float("nan"), float("nan"))
-    tail = (1 - confidence) / 2
-    return (float(np.quantile(lifts, tail)), float(np.quantile(lifts, 1 - tail)))
+    low, high = interval(np.where(np.isfinite(lifts), lifts, np.nan), confidence)
+    return (float(low), float(high))
 
 
 def _predict_in_one_thread(pipeline):
