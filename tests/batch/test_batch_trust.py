@@ -51,20 +51,26 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_two_jobs_into_one_folder_the_second_fails_at_once_naming_it(tmp_path):
-    source = _pairs(tmp_path / "pairs.csv", n=400)
-    out = tmp_path / "out"
+def _held_job(source, out, go, **popen):
+    """A real ``simwidgets score`` job of GloVe into ``out``, running, with its first part
+    written and the others held until the file ``go`` exists."""
     common = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-q"]
-    first = subprocess.Popen(
+    job = subprocess.Popen(
         [sys.executable, "-c", SLOW_JOB, *common, "-m", "glove-50d", "--workers", "1", "--blocksize", "600"],
-        env={**ENV, "GO_FILE": str(tmp_path / "go")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        env={**ENV, "GO_FILE": str(go)},
+        **popen,
     )
     deadline = time.time() + 60
     while time.time() < deadline and not list(out.glob("part-*.parquet")):
         time.sleep(0.05)
+    return job
+
+
+def test_two_jobs_into_one_folder_the_second_fails_at_once_naming_it(tmp_path):
+    source = _pairs(tmp_path / "pairs.csv", n=400)
+    out = tmp_path / "out"
+    common = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-q"]
+    first = _held_job(source, out, tmp_path / "go", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert first.poll() is None, first.communicate()
     started = time.time()
     second = subprocess.run(
@@ -242,14 +248,7 @@ def test_an_unfinished_job_folder_is_told_apart_from_a_finished_one(tmp_path, ca
 
     source = _pairs(tmp_path / "pairs.csv", n=200)
     out = tmp_path / "out"
-    common = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-q"]
-    job = subprocess.Popen(
-        [sys.executable, "-c", SLOW_JOB, *common, "-m", "glove-50d", "--workers", "1", "--blocksize", "600"],
-        env={**ENV, "GO_FILE": str(tmp_path / "never")},
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline and not list(out.glob("part-*.parquet")):
-        time.sleep(0.05)
+    job = _held_job(source, out, tmp_path / "never")
     job.send_signal(signal.SIGKILL)  # kill -9 mid-job
     job.wait(30)
     assert not (out / "_SUCCESS").exists() and 0 < len(pd.read_parquet(out)) < 200  # pandas does not check
