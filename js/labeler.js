@@ -41,8 +41,9 @@ function render({ model, el: root }) {
 
   /** @param {string} method @param {any} params */
   const act = async (method, params) => {
-    if (busy) return;
+    if (busy) return; // a key pressed before the next pair arrives would label a pair not yet seen
     busy = true;
+    container.dataset.busy = "true";
     message.textContent = "";
     try {
       await calls.request(method, params);
@@ -50,6 +51,7 @@ function render({ model, el: root }) {
       message.textContent = String(/** @type {any} */ (error).message || error);
     } finally {
       busy = false;
+      delete container.dataset.busy;
     }
   };
 

@@ -9,6 +9,16 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAIRS = Path(__file__).resolve().parents[2] / "examples" / "data" / "entertainment_search_pairs.csv"
 
 
+# a key pressed while the last one is still on its way is ignored (it would label a pair not yet shown),
+# so a test, like a person, waits for the next pair before the next key
+IDLE = "() => !document.querySelector('.sw-labeler').dataset.busy"
+
+
+def _press(page, key):
+    page.wait_for_function(IDLE)
+    page.keyboard.press(key)
+
+
 def test_labeler_keys_disk_resume_and_xss(notebook, tmp_path):
     path = tmp_path / "labels.csv"
     nb = notebook(
@@ -28,18 +38,19 @@ def test_labeler_keys_disk_resume_and_xss(notebook, tmp_path):
     assert shown == nb.python("print(w.pair['left'], end='')")
     box.click()  # focus the widget: its keys are its own, not the notebook's shortcuts
     for key, count in (("1", 1), ("5", 2), ("0", 3)):
-        page.keyboard.press(key)
+        _press(page, key)
         _wait_python(nb, f"print(len(pd.read_csv({str(path)!r})), end='')", str(count))  # on disk after each key
     assert nb.python("print(w.labels.label.tolist(), end='')") == "[1.0, 0.5, 0.0]"
-    page.keyboard.press("u")
+    _press(page, "u")
     _wait_python(nb, "print(len(w.labels), len(pd.read_csv(w.path)), end='')", "2 2")
-    page.keyboard.press("s")
+    _press(page, "s")
     _wait_python(nb, "print(w.progress['remaining'], end='')", "37")  # 40 - 2 labelled - 1 skipped
     # the page shows what Python holds
     page.wait_for_function(
         "(t) => document.querySelector('.sw-label-progress').textContent.startsWith(t)", arg="2 labelled"
     )
     # a button works as a key does
+    page.wait_for_function(IDLE)
     page.locator(".sw-label-button").nth(2).click()
     _wait_python(nb, "print(len(pd.read_csv(w.path)), end='')", "3")
     # reopened on the same path (a new kernel, a closed tab): resumes, labelled pairs not offered again
