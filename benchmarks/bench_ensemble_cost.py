@@ -42,7 +42,7 @@ def per_row_features(left, right, vocabulary) -> pd.DataFrame:
 
 def main(rows: int = 300_000) -> None:
     import simwidgets as sw
-    from simwidgets.evaluation.ensemble import pair_features
+    from simwidgets.evaluation.features import pair_features
 
     frame = pd.read_csv(search_log_csv(1_000_000), nrows=rows, keep_default_na=False)
     left, right = frame["query"].tolist(), frame["result"].tolist()

@@ -143,3 +143,12 @@ def check_complete(folder) -> None:
         "the input's. Run the same `simwidgets score` command again to finish it, or read what is there on "
         "purpose (allow_partial=True, --partial)"
     )
+
+
+def cache_dir() -> Path:
+    """The package's cache folder: ``$SIMWIDGETS_CACHE_DIR``, else ``$XDG_CACHE_HOME/simwidgets``
+    (``~/.cache/simwidgets``). Bundled-model builds and trained models live under it."""
+    env = os.environ.get("SIMWIDGETS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "simwidgets"

@@ -16,6 +16,7 @@ import pytest
         "simwidgets.models.pair_scorer",
         "simwidgets.evaluation.folds",
         "simwidgets.evaluation.paired",
+        "simwidgets.evaluation.resampling",
         "simwidgets.evaluation.slices",
         "simwidgets.evaluation.cleaning",
         "simwidgets.evaluation.labelling",

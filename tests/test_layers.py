@@ -2,7 +2,11 @@
 
 A module may import from its own room (the same subpackage) or from a room on a lower
 floor, never from one on its own floor or above. A module inside a subpackage never imports
-its own package's face (``__init__``), which would close a circle.
+its own package's face (``__init__``), which would close a circle. Inside the rooms that
+have rooms of their own (``models``, ``evaluation``, ``training``, ``batch``) the modules
+stand on floors too (``INNER``), and nowhere in the package do imports close a circle. No
+module imports a private name (``_x``) from another room: what a room shares, it names
+publicly.
 """
 
 from __future__ import annotations
@@ -37,6 +41,36 @@ FLOORS = {
     "__init__": 10,
     "__main__": 11,
 }
+
+
+#: Floors of the modules inside a room, lowest first: a module imports only modules of its
+#: room on a lower floor.
+INNER = {
+    "models": {
+        "sources": 0, "notes": 0, "bucketing": 0, "centring": 0, "profiling": 0, "trained_pairs": 0,
+        "cache": 1, "specs": 1, "streaming": 1,
+        "base": 2,
+        "callable": 3, "pair_scorer": 3, "tfhub": 3, "tfidf": 3, "transformer": 3, "ulmfit": 3, "wordvectors": 3,
+        "cross_encoder": 4,
+        "loading": 5,
+    },
+    "evaluation": {
+        "gold": 0, "features": 0, "resampling": 0, "datasets": 0, "labelling": 0, "cleaning": 0, "calibration": 0,
+        "folds": 1, "paired": 1, "slices": 1, "sts_sets": 1, "thresholds": 1,
+        "threshold_choice": 2, "compare": 2, "ensemble": 2,
+        "metrics": 3,
+        "evaluate": 4,
+    },
+    "training": {
+        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0,
+        "ulmfit_pairs": 1, "word_vectors": 1,
+        "encoder": 2,
+        "cross_encoder": 3,
+        "candidates": 4,
+        "cross_validation": 5,
+    },
+    "batch": {"gpus": 0, "records": 0, "cluster": 1, "partitions": 1, "runner": 2},
+}  # fmt: skip
 
 
 def _module_name(path: Path) -> list[str]:
@@ -89,6 +123,8 @@ def _violations() -> list[str]:
             if target_room == room and len(parts) > 1:
                 if len(target) == 1 and parts[-1] != "__init__":
                     found.append(f"{where}: imports its own package's face simwidgets.{room}")
+                elif room in INNER and parts[-1] != "__init__":
+                    found.extend(_inner_violation(where, room, parts[1], target[1]))
                 continue
             if target_room == room:
                 continue
@@ -97,6 +133,94 @@ def _violations() -> list[str]:
                     f"{where}: {room} (floor {FLOORS[room]}) imports {'.'.join(target)} "
                     f"(floor {FLOORS[target_room]}), which is not below it"
                 )
+    return found
+
+
+def _inner_violation(where: str, room: str, module: str, target: str) -> list[str]:
+    floors = INNER[room]
+    for name in (module, target):
+        if name not in floors:
+            return [f"{where}: {room}/{name}.py has no floor in INNER[{room!r}]"]
+    if floors[target] >= floors[module]:
+        return [
+            f"{where}: {room}.{module} (inner floor {floors[module]}) imports {room}.{target} "
+            f"(inner floor {floors[target]}), which is not below it"
+        ]
+    return []
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (anywhere in the file)."""
+    modules = {".".join(_module_name(p)): p for p in PACKAGE.rglob("*.py")}
+
+    def resolve(target):
+        for k in range(len(target), 0, -1):
+            name = ".".join(target[:k])
+            for candidate in (name, name + ".__init__"):
+                if candidate in modules:
+                    return candidate
+        return "__init__" if "__init__" in modules else None
+
+    graph = {}
+    for name, path in modules.items():
+        graph[name] = {t for _, target in _imports(path) if (t := resolve(target)) not in (None, name)}
+    return graph
+
+
+def _circles() -> list[list[str]]:
+    """Every set of modules that import each other round a circle (Tarjan's strongly
+    connected components of more than one module)."""
+    graph = _graph()
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _private_imports() -> list[str]:
+    """``from <another room> import _name``: a private name reached across rooms."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = _module_name(path)
+        package = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                target = base + (node.module.split(".") if node.module else [])
+            elif node.module and node.module.split(".")[0] == "simwidgets":
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            if _room(target) == _room(parts):
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {'.'.join(target)}.{alias.name}")
     return found
 
 
@@ -118,6 +242,42 @@ def test_the_check_sees_a_violation(tmp_path, monkeypatch):
     assert len(found) == 1, found  # `from . import base` is a sibling, not the face
 
 
+def test_no_circle_of_imports_anywhere():
+    assert _circles() == []
+
+
+def test_no_private_name_is_imported_across_rooms():
+    assert _private_imports() == []
+
+
+def _copy(tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "simwidgets"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("static", "__pycache__", "_examples", "data"))
+    monkeypatch.setitem(globals(), "PACKAGE", copy)
+    return copy
+
+
+def test_the_checks_see_a_circle_an_inner_climb_and_a_private_name(tmp_path, monkeypatch):
+    """Each check works: written into a copy, a circle inside a room (two modules on one
+    floor importing each other, one of them inside a function), an import up an inner floor
+    and a private name taken from another room are each reported."""
+    copy = _copy(tmp_path, monkeypatch)
+    gold = copy / "evaluation" / "gold.py"
+    gold.write_text(gold.read_text() + "\n\ndef f():\n    from .features import pair_features\n")
+    features = copy / "evaluation" / "features.py"
+    features.write_text(features.read_text() + "\n\ndef g():\n    from .gold import as_gold\n")
+    assert _circles() == [["evaluation.features", "evaluation.gold"]]
+    found = _violations()
+    assert any("evaluation.gold (inner floor 0) imports evaluation.features" in v for v in found), found
+    runner = copy / "batch" / "gpus.py"
+    runner.write_text(runner.read_text() + "\n\ndef h():\n    from ..models.loading import _LOADED\n")
+    assert _private_imports() == [
+        "simwidgets/batch/gpus.py:" + str(len(runner.read_text().splitlines())) + ": models.loading._LOADED"
+    ]
+
+
 @pytest.mark.parametrize(
     "room",
     sorted(
@@ -126,3 +286,9 @@ def test_the_check_sees_a_violation(tmp_path, monkeypatch):
 )
 def test_every_room_has_a_floor(room):
     assert room in FLOORS, f"add {room!r} to FLOORS (and to docs/architecture.md)"
+
+
+@pytest.mark.parametrize("room", sorted(INNER))
+def test_every_module_of_a_room_with_floors_has_one(room):
+    modules = {p.stem for p in (PACKAGE / room).glob("*.py")} - {"__init__"}
+    assert modules == set(INNER[room]), f"give each module of {room}/ a floor in INNER (and in docs/architecture.md)"

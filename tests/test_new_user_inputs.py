@@ -27,7 +27,7 @@ def test_text_labels_and_graded_labels_as_binary_are_explained(glove):
 
 
 def test_the_text_label_hint_never_inverts_labels_and_asks_when_names_do_not_say():
-    from simwidgets.evaluation.metrics import as_gold
+    from simwidgets.evaluation.gold import as_gold
 
     for labels in (["not", "similar", "not"], np.array(["similar", "not"]), ["dissimilar", "similar"]):
         with pytest.raises(ValueError) as caught:

@@ -27,9 +27,9 @@ def _load_on_worker(specs: list[str], options: dict) -> list[str]:
 
 def loaded_models() -> list[str]:
     """The model families loaded in this process (run on workers: ``client.run(loaded_models)``)."""
-    from simwidgets.models.loading import _LOADED
+    from simwidgets.models.loading import loaded_families
 
-    return sorted(str(key[0]) for key in _LOADED)
+    return loaded_families()
 
 
 #: Partitions one GPU worker scores at once: while one is on the card, others are read,

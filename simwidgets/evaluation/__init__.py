@@ -13,10 +13,12 @@ from .datasets import (
     read_word_pairs,
     standard_benchmarks,
 )
-from .ensemble import EnsembleResult, fit_ensemble, pair_features
-from .metrics import best_thresholds, evaluate_pairs, evaluate_scores
+from .ensemble import EnsembleResult, fit_ensemble
+from .evaluate import evaluate_pairs
+from .features import pair_features
+from .metrics import evaluate_scores
 from .sts_sets import evaluate_sts_dir, read_sts_tsv
-from .threshold_choice import ThresholdChoice, choose_threshold
+from .threshold_choice import ThresholdChoice, best_thresholds, choose_threshold
 from .thresholds import threshold_report
 
 __all__ = [

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..models.trained_pairs import in_sample
-from .metrics import as_gold, gold_kind
-from .paired import METRICS, fold_metrics, interval, paired_bootstrap
+from .gold import as_gold, gold_kind
+from .paired import METRICS, fold_metrics, paired_bootstrap
+from .resampling import interval
 
 
 def compare_models(scores, gold, *, n_boot: int = 2000, seed: int = 0, kind: str = "auto", confidence: float = 0.95):

@@ -7,7 +7,6 @@ feature importances say which scores matter.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,62 +15,14 @@ import pandas as pd
 
 from ..files import replaced
 from ..models.trained_pairs import in_sample
-from .metrics import as_gold, gold_kind
-from .paired import interval
-
-_WORD = re.compile(r"\w+")
+from .features import pair_features
+from .gold import as_gold, gold_kind
+from .resampling import interval, resamples
 
 #: Types a stacked model file may hold beyond skops' defaults: exactly what
 #: :meth:`EnsembleResult.save` writes (numpy dtypes, and the trees of a random forest).
 #: Anything else, functions included, is refused by :meth:`EnsembleResult.load`.
 TRUSTED_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree"})
-
-
-def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
-    """Cheap features of each pair: token counts, length difference, token overlap (Jaccard),
-    and, with a vocabulary (a model spec or :class:`~simwidgets.Vocabulary`), the share of
-    out-of-vocabulary tokens on each side. Missing texts count as empty.
-
-    Each distinct text is tokenized once and each distinct pair compared once, so a log whose
-    texts and pairs repeat costs what its distinct ones cost."""
-    left, right = list(left), list(right)
-    n = len(left)
-    codes, uniques = pd.factorize(pd.Series(left + right, dtype=object), use_na_sentinel=True)
-    m = len(uniques)
-    codes = np.where(codes < 0, m, codes)  # a missing text: the empty one, at position m
-    tokens = [_WORD.findall(t.lower()) if isinstance(t, str) else [] for t in uniques] + [[]]
-    sets = [set(t) for t in tokens]
-    counts = np.fromiter(map(len, tokens), dtype=np.float64, count=m + 1)
-    left_codes, right_codes = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-    pair_keys, inverse = np.unique(left_codes * (m + 1) + right_codes, return_inverse=True)
-    overlap = np.array(
-        [
-            len(sets[k // (m + 1)] & sets[k % (m + 1)]) / len(sets[k // (m + 1)] | sets[k % (m + 1)])
-            if (sets[k // (m + 1)] or sets[k % (m + 1)])
-            else 0.0
-            for k in pair_keys.tolist()
-        ],
-        dtype=np.float64,
-    )
-    features = {
-        "len_left": counts[left_codes],
-        "len_right": counts[right_codes],
-        "len_diff": np.abs(counts[left_codes] - counts[right_codes]),
-        "overlap": overlap[np.asarray(inverse).reshape(-1)] if n else np.zeros(0),
-    }
-    if vocabulary is not None:
-        if not hasattr(vocabulary, "lookup"):
-            from ..models import load_model
-
-            vocabulary = load_model(vocabulary).vocabulary()
-
-        def oov_share(toks):
-            return sum(vocabulary.lookup(t) is None for t in toks) / len(toks) if toks else 1.0
-
-        share = np.fromiter(map(oov_share, tokens), dtype=np.float64, count=m + 1)
-        features["oov_left"] = share[left_codes]
-        features["oov_right"] = share[right_codes]
-    return pd.DataFrame(features, dtype=np.float64)
 
 
 @dataclass
@@ -395,10 +346,8 @@ def _lift_interval(ensemble_errors, best_errors, seed: int, n_boot: int = 1000, 
     if n < 2:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
-    step = max(1, min(200, 20_000_000 // n))  # resamples at a time: memory bounded, as paired_bootstrap does
     lifts = []
-    for start in range(0, n_boot, step):
-        idx = rng.integers(0, n, size=(min(step, n_boot - start), n))
+    for idx in resamples(np.arange(n), n_boot, rng):
         with np.errstate(invalid="ignore", divide="ignore"):
             lifts.append(1 - ensemble_errors[idx].mean(axis=1) / best_errors[idx].mean(axis=1))
     lifts = np.concatenate(lifts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics import as_gold
+from .gold import as_gold
 
 
 def pair_folds(gold, folds: int = 5, *, seed: int = 0, groups=None) -> np.ndarray:

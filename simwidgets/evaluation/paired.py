@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .resampling import resamples
+
 #: The metrics reported for each kind of gold; the first is the one models are ranked by.
 METRICS = {"graded": ("spearman", "pearson"), "binary": ("roc_auc", "average_precision")}
 
@@ -98,21 +100,10 @@ def paired_bootstrap(
     folds = int(fold.max()) + 1
     total = np.zeros((n_boot, len(scores), len(METRICS[kind])))
     for k in range(folds):
-        rows = np.flatnonzero(fold == k)
-        chunk = max(1, min(200, 20_000_000 // max(len(rows), 1)))  # resamples at a time: memory bounded
-        for start in range(0, n_boot, chunk):
-            take = rows[rng.integers(0, len(rows), size=(min(chunk, n_boot - start), len(rows)))]
+        start = 0
+        for take in resamples(np.flatnonzero(fold == k), n_boot, rng):
             y = gold[take]
             for m in range(len(scores)):
                 total[start : start + len(take), m] += _metric_rows(scores[m][take], y, kind)
+            start += len(take)
     return total / folds
-
-
-def interval(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval along the first axis, ignoring NaN resamples."""
-    tail = (1 - confidence) / 2 * 100
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
-        return np.nanpercentile(values, tail, axis=0), np.nanpercentile(values, 100 - tail, axis=0)

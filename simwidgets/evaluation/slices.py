@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .features import pair_features
+
 MISSING = "(no slice label)"
 
 
@@ -28,8 +30,6 @@ def slice_labels(by, left: list, right: list, *, bins: int = 4) -> pd.Categorica
     are in order (bins from low to high, a column's labels as they first appear)."""
     n = len(left)
     if isinstance(by, str) and (by == "length" or by == "oov" or by.startswith("oov:")):
-        from .ensemble import pair_features
-
         if by == "length":
             words = pair_features(left, right)[["len_left", "len_right"]].sum(axis=1).to_numpy()
             cuts = sorted({float(np.floor(q)) for q in np.quantile(words, np.linspace(0, 1, bins + 1)[1:-1])})

@@ -19,10 +19,42 @@ import pandas as pd
 
 from ..models.trained_pairs import in_sample
 from .folds import pair_folds
-from .metrics import as_gold, best_thresholds, gold_kind
+from .gold import as_gold, gold_kind
+from .resampling import interval, resamples
 
 _RULE = re.compile(r"^(precision|recall)\s*>=\s*([0-9.]+)$|^keep\s*=\s*([0-9.]+)$")
 METRICS = ("precision", "recall", "f1", "accuracy", "kept_share")
+
+
+def best_thresholds(scores: np.ndarray, labels: np.ndarray) -> dict:
+    """Thresholds maximising F1 and accuracy for the rule ``score >= threshold``."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(labels, scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)[:-1]
+    i = int(np.argmax(f1))
+    # accuracy at every cut: sort by score, count positives above and negatives below
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    tp = np.cumsum(y)
+    fp = np.cumsum(1 - y)
+    negatives = (1 - y).sum()
+    last = np.r_[s[1:] != s[:-1], True]  # cut after the last of each run of equal scores
+    acc = (tp + (negatives - fp))[last] / len(y)
+    cut_scores = s[last]
+    j = int(np.argmax(acc))
+    # also consider keeping nothing
+    nothing = negatives / len(y)
+    best_acc, best_acc_threshold = (float(acc[j]), float(cut_scores[j]))
+    if nothing > best_acc:
+        best_acc, best_acc_threshold = float(nothing), float(np.nextafter(s[0], np.inf))
+    return {
+        "best_f1": float(f1[i]),
+        "best_f1_threshold": float(thresholds[i]),
+        "best_accuracy": best_acc,
+        "best_accuracy_threshold": best_acc_threshold,
+    }
 
 
 def parse_objective(objective: str) -> tuple[str, float | None]:
@@ -181,13 +213,7 @@ def choose_threshold(
     rng = np.random.default_rng(seed)
     low = high = np.full(len(METRICS), np.nan)
     if n_boot:
-        draws = []
-        step = max(1, min(200, 20_000_000 // max(len(x), 1)))  # resamples at a time: memory bounded
-        for start in range(0, n_boot, step):
-            idx = rng.integers(0, len(x), size=(min(step, n_boot - start), len(x)))
-            draws.append(decision_metrics(kept[idx], positive[idx]))
-        from .paired import interval
-
+        draws = [decision_metrics(kept[idx], positive[idx]) for idx in resamples(np.arange(len(x)), n_boot, rng)]
         low, high = interval(np.concatenate(draws), confidence)
     table = pd.DataFrame(
         {"out_of_sample": oos, "low": low, "high": high, "in_sample": ins}, index=pd.Index(METRICS, name="metric")

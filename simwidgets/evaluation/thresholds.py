@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import as_gold, gold_kind
+from .gold import as_gold, gold_kind
 
 
 def threshold_report(scores, gold=None, thresholds=(0.5,), *, good: float | None = None) -> pd.DataFrame:

@@ -77,9 +77,10 @@ class CrossEncoderModel(PairScorer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        from .transformer import _check_source, _quiet_loading, pick_device
+        from .sources import check_source, quiet_loading
+        from .transformer import pick_device
 
-        source = _check_source(path_or_name, "cross-encoder")
+        source = check_source(path_or_name, "cross-encoder")
         check_cross_encoder(source)
         self.source = source
         self.device = pick_device(device)
@@ -89,7 +90,7 @@ class CrossEncoderModel(PairScorer):
         self.progress_every = progress_every
         from sentence_transformers import CrossEncoder
 
-        with _quiet_loading():
+        with quiet_loading():
             self.model = CrossEncoder(source, device=self.device, max_length=max_tokens)
         if self.model.num_labels != 1:
             raise ValueError(

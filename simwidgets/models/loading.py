@@ -38,6 +38,11 @@ _LOADED: dict[tuple, Embedder] = {}
 _STAMPS: dict[tuple, tuple | None] = {}  # what the files of each loaded model were when it loaded
 
 
+def loaded_families() -> list[str]:
+    """The model families loaded (and kept) in this process, sorted."""
+    return sorted(str(key[0]) for key in _LOADED)
+
+
 def _stamp(target) -> tuple | None:
     """What identifies the files behind a spec's path now: the path's inode (and a file's
     modification time), and those of a trained model's finished-record in or beside it. A model retrained into the same

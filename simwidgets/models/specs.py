@@ -179,7 +179,7 @@ def check_spec(spec, **options) -> None:
         return
     if not target:
         raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
-    from .transformer import looks_like_path
+    from .sources import looks_like_path
 
     path = Path(target).expanduser()
     if (family not in ("st", "hf", "ce") or looks_like_path(target)) and not path.exists():

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..vocab import Vocabulary, token_kinds
 from .base import Embedder, Note
+from .sources import check_source, quiet_loading
 from .streaming import POOLINGS
 
 HF_POOLINGS = ("mean", "cls")
@@ -22,23 +23,6 @@ def pick_device(device: str | None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def looks_like_path(path_or_name: str) -> bool:
-    """Whether a model source names a local path rather than a model of the Hugging Face hub."""
-    return path_or_name.startswith((".", "/", "~")) or Path(path_or_name).suffix != ""
-
-
-def _check_source(path_or_name: str, family: str) -> str:
-    """Refuse early, with a clear message, a path that does not exist.
-
-    Hub names (``org/model``) are passed through: they load when cached locally or online.
-    """
-    path_or_name = str(path_or_name)
-    path = Path(path_or_name).expanduser()
-    if looks_like_path(path_or_name) and not path.exists():
-        raise FileNotFoundError(f"{family} model folder not found: {path}")
-    return str(path) if path.exists() else path_or_name
 
 
 def _renamed_option(old: str, old_value, new: str, new_value):
@@ -56,35 +40,11 @@ def _renamed_option(old: str, old_value, new: str, new_value):
 
 
 @contextmanager
-def _quiet_loading():
-    """Hide transformers' per-load "Loading weights" bar and load reports (one model load is
-    not long work, and a new head's "newly initialized" weights are what training starts from)."""
-    import logging
-
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    level = hf_logging.get_verbosity()
-    st_logger = logging.getLogger("sentence_transformers")
-    st_level = st_logger.level
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    st_logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(level)
-        st_logger.setLevel(st_level)
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
-@contextmanager
 def _loading(kind: str, source, errors: tuple = (OSError,)):
-    """:func:`_quiet_loading`, and a model that cannot be read (``errors``) refused with a
+    """:func:`quiet_loading`, and a model that cannot be read (``errors``) refused with a
     ValueError naming it."""
     try:
-        with _quiet_loading():
+        with quiet_loading():
             yield
     except errors as exc:
         raise ValueError(f"could not load {kind} model {source!r}: {exc}") from exc
@@ -170,7 +130,7 @@ class SentenceTransformerModel(Embedder):
         super().__init__(**kwargs)
         streaming = _renamed_option("pipeline", pipeline, "streaming", streaming)
 
-        source = _check_source(path_or_name, "sentence-transformers")
+        source = check_source(path_or_name, "sentence-transformers")
         self.device = pick_device(device)
         self.source = source
         self.name = name or f"st:{Path(source).name}"
@@ -333,7 +293,7 @@ class HuggingFaceModel(Embedder):
 
         if pooling not in HF_POOLINGS:
             raise ValueError(f"unknown pooling {pooling!r}; use one of {HF_POOLINGS}")
-        source = _check_source(path_or_name, "Hugging Face")
+        source = check_source(path_or_name, "Hugging Face")
         with _loading("Hugging Face", source, (OSError, ValueError)):
             self.tokenizer = AutoTokenizer.from_pretrained(source)
             self.model = AutoModel.from_pretrained(source)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import cache_dir
 from ..texts import ALL_OOV
 from ..vocab import Vocabulary, token_kinds
 from .base import Embedder, Note
@@ -517,28 +518,18 @@ def lee_corpus() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def default_cache_dir() -> Path:
-    """``$SIMWIDGETS_CACHE_DIR``, else ``$XDG_CACHE_HOME/simwidgets`` (``~/.cache/simwidgets``)."""
-    import os
-
-    env = os.environ.get("SIMWIDGETS_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "simwidgets"
-
-
 def load_small_ulmfit(pooling: str = "mean", **kwargs) -> ULMFiTModel:
     """The offline default ULMFiT: a small AWD-LSTM trained on gensim's Lee corpus.
 
     Trained once (about ten seconds on two cores) and kept in the safe format under
-    :func:`default_cache_dir`; later loads read the weights with ``weights_only``.
+    :func:`simwidgets.files.cache_dir`; later loads read the weights with ``weights_only``.
     It is small and trained on 300 paragraphs: a demonstration of the pipeline, not a good
     language model. Its vectors are centred by default (``centre=2``: the mean and top two
     principal directions of its training paragraphs removed), which spreads its cosines
     out (the middle 90% of STS-B dev pairs: 0.93-1.00 raw, 0.16-0.96 centred) and raised
     its STS-B dev Spearman from 0.249 to 0.291; ``centre=None`` turns it off.
     """
-    folder = default_cache_dir() / "ulmfit-lee-v1"
+    folder = cache_dir() / "ulmfit-lee-v1"
     if not (folder / "weights.pth").is_file():
         # trained in a temporary folder renamed into place: another process (a second notebook,
         # a test worker) never reads a half-written model, and the first one to finish wins

@@ -34,9 +34,9 @@ def _source(base) -> tuple[str, str, bool]:
         if options or not target:
             raise ValueError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base!r}")
         from ..models.cross_encoder import check_cross_encoder
-        from ..models.transformer import _check_source
+        from ..models.sources import check_source
 
-        source = _check_source(target, "cross-encoder")
+        source = check_source(target, "cross-encoder")
         check_cross_encoder(source)
         return base, source, True
     label, source = base_source(base)
@@ -123,12 +123,13 @@ def train_cross_encoder(
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
-    from ..models.transformer import _quiet_loading, pick_device
+    from ..models.sources import quiet_loading
+    from ..models.transformer import pick_device
 
     device = pick_device(device)
     start = time.perf_counter()
     torch.manual_seed(seed)  # the new head's initial weights
-    with _quiet_loading():
+    with quiet_loading():
         model = CrossEncoder(source, num_labels=None if from_cross_encoder else 1, max_length=max_tokens, device=device)
     model.float()  # weights stored in half precision train in full precision
     evaluator = None

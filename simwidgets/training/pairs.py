@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..evaluation.metrics import as_gold
+from ..evaluation.gold import as_gold
 from ..texts import as_text_list, clean_texts
 
 #: Fewest usable labelled pairs a model is trained on (after the validation pairs are held out).

@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+from .. import files
 from ..models.loading import TRAINED_RECORD
 
 #: The file that marks a finished model folder, with what made it.
@@ -21,11 +22,9 @@ DONE = TRAINED_RECORD
 
 
 def cache_root(cache_dir=None) -> Path:
-    """``cache_dir``, else the package's cache folder (:func:`~simwidgets.models.ulmfit.default_cache_dir`:
+    """``cache_dir``, else the package's cache folder (:func:`simwidgets.files.cache_dir`:
     ``$SIMWIDGETS_CACHE_DIR`` or ``~/.cache/simwidgets``); models go in ``trained/``."""
-    from ..models.ulmfit import default_cache_dir
-
-    return (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / "trained"
+    return (Path(cache_dir).expanduser() if cache_dir is not None else files.cache_dir()) / "trained"
 
 
 def model_name(base: str, kind: str, key: str, name: str | None = None) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 import traitlets as t
 
 from ..evaluation import evaluate_scores, fit_ensemble
-from ..evaluation.metrics import gold_kind
+from ..evaluation.gold import gold_kind
 from ..models import load_models
 from ..similarity import score_pairs
 from ..training.candidates import as_candidate, is_trainer
@@ -222,7 +222,7 @@ class ModelComparison(Widget):
 
 def _slices(scored: pd.DataFrame, gold: np.ndarray, by, names: list[str]) -> dict:
     """Metrics per slice, each slice's best model and the slices where it differs from the overall best."""
-    from ..evaluation.metrics import evaluate_scores, gold_kind
+    from ..evaluation.metrics import evaluate_scores
     from ..evaluation.slices import slice_labels
 
     kind = gold_kind(gold)

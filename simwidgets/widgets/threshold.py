@@ -185,8 +185,7 @@ class ThresholdTuner(Widget):
 
 def _choice(scores: np.ndarray, labels: np.ndarray, label_cut: float, objective: str, cv: int) -> dict:
     """One model's threshold, in sample and out of sample, as the browser shows it."""
-    from ..evaluation.metrics import best_thresholds
-    from ..evaluation.threshold_choice import choose_threshold
+    from ..evaluation.threshold_choice import best_thresholds, choose_threshold
 
     ok = np.isfinite(scores) & np.isfinite(labels)
     positive = labels[ok] >= label_cut

@@ -235,7 +235,7 @@ def test_percentile_calibration_says_when_nearly_every_pair_is_related(glove):
 def test_pair_features_of_repeated_texts_equal_those_computed_row_by_row(glove):
     import re
 
-    from simwidgets.evaluation.ensemble import pair_features
+    from simwidgets.evaluation.features import pair_features
 
     rng = np.random.default_rng(0)
     words = ["cat", "dog", "the", "zorblax", "star", "wars", "a"]
