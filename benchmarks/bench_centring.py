@@ -31,7 +31,7 @@ def main() -> None:
     if not dev.is_file():
         print(f"skipped: {dev} not found (set SIMWIDGETS_DATA to the data folder)")
         return
-    pairs = sw.read_stsb(dev)
+    pairs = sw.readers.read_stsb(dev)
     figures = {"pairs": len(pairs)}
     for spec, options in CANDIDATES.items():
         for centre in options:

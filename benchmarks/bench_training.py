@@ -158,10 +158,10 @@ def mrpc_section(opts, device: str, base: str, figures: dict) -> None:
         sw.load_model(f"st:{source}", device=device, name="minilm"),
         *(["glove-50d"] if words else []),
         "tfidf",
-        sw.FineTune(base, epochs=opts.epochs, device=device, name="minilm fine-tuned"),
-        sw.CrossEncoderTrainer(base, epochs=opts.epochs, device=device, name="minilm cross-encoder"),
-        *([sw.WordVectorTrainer("fasttext", workers=4)] if words else []),
-        *([sw.FineTune("ulmfit-small", epochs=opts.ulmfit_epochs, name="ulmfit siamese")] if have("fastai") else []),
+        sw.trainers.FineTune(base, epochs=opts.epochs, device=device, name="minilm fine-tuned"),
+        sw.trainers.CrossEncoderTrainer(base, epochs=opts.epochs, device=device, name="minilm cross-encoder"),
+        *([sw.trainers.WordVectorTrainer("fasttext", workers=4)] if words else []),
+        *([sw.trainers.FineTune("ulmfit-small", epochs=opts.ulmfit_epochs, name="ulmfit siamese")] if have("fastai") else []),
         *(["ensemble:forest"] if words else []),
     ]
     with tempfile.TemporaryDirectory() as tmp:

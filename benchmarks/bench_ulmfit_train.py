@@ -17,7 +17,7 @@ from common import record
 def sentences(n: int = 4_800) -> tuple[list[str], str]:
     stsb = Path(__file__).resolve().parents[2] / "shared" / "data" / "sts" / "stsb-en-train.csv"
     if stsb.is_file():
-        from simwidgets import read_stsb
+        from simwidgets.readers import read_stsb
 
         texts = list(dict.fromkeys(read_stsb(stsb)["left"]))[:n]
         return texts, "STS-B train sentences"

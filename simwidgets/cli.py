@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-USAGE_ERRORS = (ValueError, FileNotFoundError, KeyError, TypeError)
+from .columns import is_reason, is_score, model_of
+from .errors import InputError, NotFoundError, SimwidgetsError
+
+#: What a user did wrong: the package's own errors and a missing file, told in one line (exit 2).
+#: Anything else is a bug and shows its traceback.
+USAGE_ERRORS = (SimwidgetsError, FileNotFoundError)
 #: A full disk, a quota, a file size limit: one line, not a traceback.
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
@@ -39,12 +44,12 @@ def cmd_similarity(args) -> int:
     from .similarity import score_pairs
 
     if len(args.texts) < 2:
-        raise ValueError("give at least two texts: the first is compared with each of the others")
+        raise InputError("give at least two texts: the first is compared with each of the others")
     first, others = args.texts[0], args.texts[1:]
     frame = score_pairs([first] * len(others), others, args.model or ["minilm"])
     frame = frame.drop(columns="left").rename(columns={"right": f"compared with {first!r}"})
-    frame.columns = [c.removeprefix("score_") for c in frame.columns]
-    reasons = [c for c in frame.columns if c.startswith("reason_")]
+    frame.columns = [model_of(c) if is_score(c) else c for c in frame.columns]
+    reasons = [c for c in frame.columns if is_reason(c)]
     shown = frame.drop(columns=[c for c in reasons if frame[c].isna().all()])
     _print(shown.reset_index(drop=True))
     return 0
@@ -55,7 +60,7 @@ def cmd_neighbours(args) -> int:
     from .similarity import neighbours
 
     if args.k < 1:
-        raise ValueError(f"-k must be at least 1, got {args.k}")
+        raise InputError(f"-k must be at least 1, got {args.k}")
     tables, missing = [], []
     for spec in args.model or ["glove-50d"]:
         model = load_model(spec)
@@ -67,7 +72,7 @@ def cmd_neighbours(args) -> int:
         tables.append(table.set_index("rank")[["token", "score"]].add_prefix(f"{model.name} "))
     if not tables:
         reasons = "; ".join(f"{name}: {why}" for name, why in missing)
-        raise KeyError(f"no model has {args.query!r} in its vocabulary ({reasons})")
+        raise NotFoundError(f"no model has {args.query!r} in its vocabulary ({reasons})")
     _print(pd.concat(tables, axis=1))
     for name, why in missing:
         print(f"{name}: {args.query!r} is not in this model's vocabulary ({why})")
@@ -90,7 +95,7 @@ def cmd_evaluate(args) -> int:
         from .evaluation import evaluate_sts_dir
 
         if args.file or args.standard:
-            raise ValueError("give either --sts-dir DIR, or a pairs FILE / --standard, not both")
+            raise InputError("give either --sts-dir DIR, or a pairs FILE / --standard, not both")
         table = evaluate_sts_dir(args.sts_dir, models)
         print("Spearman of cosine scores, pooled over each set's test pairs (MTEB prints these x 100)\n")
         _print(table)
@@ -104,12 +109,12 @@ def cmd_evaluate(args) -> int:
                 "word-sim/EN-SIMLEX-999.txt, sts/stsb-en-dev.csv); pass the data folder"
             )
     elif not args.file:
-        raise ValueError("give a pairs FILE, or --standard to run the standard benchmarks")
+        raise InputError("give a pairs FILE, or --standard to run the standard benchmarks")
     else:
         files = {Path(args.file).name: Path(args.file)}
     own = [args.left, args.right, args.label]
     if any(own) and not all(own):
-        raise ValueError("give all three of --left, --right and --label to read your own columns")
+        raise InputError("give all three of --left, --right and --label to read your own columns")
     rows = []
     for name, path in files.items():
         if all(own):
@@ -154,7 +159,7 @@ def cmd_threshold(args) -> int:
     frame = read_table(args.file, args.sep, allow_partial=args.partial)
     for column in [args.score, args.label]:
         if column is not None and column not in frame:
-            raise ValueError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")
+            raise InputError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")
     thresholds = args.threshold or [0.5]
     table = threshold_report(frame[args.score], frame[args.label] if args.label else None, thresholds, good=args.good)
     _print(table.set_index("threshold"))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError, OptionError
 from .files import write_atomic
 
 
@@ -59,7 +60,7 @@ def heatmap_html(
     matrix = np.asarray(matrix, dtype=np.float32)
     rows, cols = matrix.shape
     if len(row_labels) != rows or len(col_labels) != cols:
-        raise ValueError(f"{len(row_labels)} x {len(col_labels)} labels for a {rows} x {cols} matrix")
+        raise InputError(f"{len(row_labels)} x {len(col_labels)} labels for a {rows} x {cols} matrix")
     low, high = value_range
     palette = list(reversed(RdBu11)) if diverging else Viridis256
     mapper = LinearColorMapper(
@@ -112,7 +113,7 @@ def map_html(coords, labels, path: str | os.PathLike, *, colors=None, title: str
 
     coords = np.asarray(coords, dtype=np.float32)
     if len(labels) != len(coords):
-        raise ValueError(f"{len(labels)} labels for {len(coords)} points")
+        raise InputError(f"{len(labels)} labels for {len(coords)} points")
     palette = [
         "#4e79a7",
         "#f28e2b",
@@ -178,7 +179,7 @@ def export_html(obj, path: str | os.PathLike, **options) -> Path:
         return map_html(array, options.pop("labels"), path, **options)
     if array.ndim == 2:
         return heatmap_html(array, options.pop("row_labels"), options.pop("col_labels"), path, **options)
-    raise TypeError(f"cannot export {type(obj).__name__}: give a widget, a matrix or (n, 2) coordinates")
+    raise OptionError(f"cannot export {type(obj).__name__}: give a widget, a matrix or (n, 2) coordinates")
 
 
 def heatmap_png(matrix, path, *, threshold=None, value_range=(0.0, 1.0), diverging=False, title="") -> Path:

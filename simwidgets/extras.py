@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import importlib
 
+from .errors import SimwidgetsError
+
 #: Which extra brings each optional module, and the name pip knows it by.
 EXTRAS = {
     "fastai": ("ulmfit", "fastai"),
@@ -48,7 +50,7 @@ def load_triton_first() -> None:
         pass
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(SimwidgetsError, ImportError):
     """A feature needs a package of an extra that is not installed."""
 
 

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import InputError
+
 #: A folder of parts (a ``simwidgets score`` job's output): what the job was, and the mark
 #: written last, when every part is whole (a folder without it is an unfinished job).
 MANIFEST = "_manifest.json"
@@ -88,7 +90,7 @@ def staged_folder(target, *, existing: str = "replace") -> Iterator[Path]:
     (another process built the same thing first).
     """
     if existing not in ("replace", "keep"):
-        raise ValueError(f"existing must be 'replace' or 'keep', not {existing!r}")
+        raise InputError(f"existing must be 'replace' or 'keep', not {existing!r}")
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(target)
@@ -138,7 +140,7 @@ def check_complete(folder) -> None:
     if marked is not None and marked == parts:
         return
     of = f"{parts} of {expected}" if expected >= 0 else f"{parts}"
-    raise ValueError(
+    raise InputError(
         f"{folder} holds an unfinished simwidgets score job ({of} parts, no {COMPLETE}): its rows are only some of "
         "the input's. Run the same `simwidgets score` command again to finish it, or read what is there on "
         "purpose (allow_partial=True, --partial)"

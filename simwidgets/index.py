@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .files import replaced, write_atomic
 from .vectors import content_digest, unit_rows
 
@@ -95,7 +96,7 @@ class NeighbourIndex:
         seed: int = 0,
     ):
         if kind not in ("auto", "exact", "ivf"):
-            raise ValueError(f"kind must be 'auto', 'exact' or 'ivf', got {kind!r}")
+            raise InputError(f"kind must be 'auto', 'exact' or 'ivf', got {kind!r}")
         self.vectors = unit_rows(vectors)
         n, dim = self.vectors.shape
         self.kind = kind if kind != "auto" else ("exact" if n * dim <= EXACT_LIMIT else "ivf")
@@ -165,7 +166,7 @@ class NeighbourIndex:
         """
         q = unit_rows(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
         if q.shape[1] != self.vectors.shape[1]:
-            raise ValueError(f"queries have {q.shape[1]} dimensions, the index {self.vectors.shape[1]}")
+            raise InputError(f"queries have {q.shape[1]} dimensions, the index {self.vectors.shape[1]}")
         scores, rows = self.index.search(q, k)
         return scores, rows
 

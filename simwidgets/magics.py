@@ -10,6 +10,8 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from .errors import InputError
+
 
 @magics_class
 class SimMagics(Magics):
@@ -41,7 +43,7 @@ class SimMagics(Magics):
             return None
         models = args.model or ["minilm"]
         if len(models) > 2:
-            raise ValueError("give one model, or two to compare")
+            raise InputError("give one model, or two to compare")
         texts = self._value(args.texts)
         if len(models) == 2:
             return SimilarityHeatmap(texts, compare=tuple(models), threshold=args.threshold, order=args.order)

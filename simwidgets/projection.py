@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .files import replaced
 from .vectors import content_digest, unit_rows
 
@@ -126,7 +127,7 @@ def project(vectors, method: str = "umap", **options) -> np.ndarray:
         return pca_2d(vectors, **options)
     if method == "umap":
         return umap_2d(vectors, **options)
-    raise ValueError(f"method must be 'pca' or 'umap', got {method!r}")
+    raise InputError(f"method must be 'pca' or 'umap', got {method!r}")
 
 
 def _sample(n: int, size: int, seed: int) -> np.ndarray:

@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from .columns import reason_column, score_column
+from .errors import InputError, NotFoundError, OptionError
 from .models import Embedder, load_model, load_models, refuse_pair_scorer
 from .models.trained_pairs import trained_on
 from .texts import MISSING, as_text_list, clean_texts, deduplicate
@@ -25,7 +27,7 @@ def cosine_matrix(x: np.ndarray, y: np.ndarray | None = None, block_size: int = 
     ux = normalize_rows(x)
     uy = ux if y is None else normalize_rows(y)
     if ux.shape[1] != uy.shape[1]:
-        raise ValueError(f"vectors of different lengths: {ux.shape[1]} and {uy.shape[1]}")
+        raise InputError(f"vectors of different lengths: {ux.shape[1]} and {uy.shape[1]}")
     out = np.empty((ux.shape[0], uy.shape[0]), dtype=np.float32)
     uyt = np.ascontiguousarray(uy.T)
     for start in range(0, ux.shape[0], block_size):
@@ -81,7 +83,7 @@ def check_matrix_size(rows: int, columns: int, max_bytes: int | None = None) -> 
         except (ValueError, OSError, AttributeError):  # not on Linux: trust the caller
             return
     if need > max_bytes:
-        raise ValueError(
+        raise InputError(
             f"a {rows:,} x {columns:,} similarity matrix needs {need / 2**30:,.1f} GiB, more than the "
             f"{max_bytes / 2**30:,.1f} GiB allowed (max_bytes; by default half the free memory). For each text's "
             "nearest texts use neighbours(text, model, among=texts); for chosen pairs, score_pairs; or compute "
@@ -148,7 +150,7 @@ def pair_score_columns(lefts: list, rights: list, models, *, progress: bool | No
     per distinct combination of the two sides' reasons, not per pair.
     """
     if len(lefts) != len(rights):
-        raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
+        raise InputError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
     codes, uniques = deduplicate(lefts + rights)
     return score_coded_pairs(codes, uniques, models, progress=progress, chunk=chunk), len(uniques)
 
@@ -189,8 +191,8 @@ def score_coded_pairs(
             distinct.reasons, left_rows, right_rows, unusable[left_rows] | unusable[right_rows]
         )
         scores[~scored] = np.nan
-        columns[f"score_{embedder.name}"] = scores
-        columns[f"reason_{embedder.name}"] = reasons
+        columns[score_column(embedder.name)] = scores
+        columns[reason_column(embedder.name)] = reasons
     return columns
 
 
@@ -213,7 +215,7 @@ def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress, w
     scores = distinct[pair_codes]
     pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, np.zeros(len(left_rows), dtype=bool))
     scores[~scored] = np.nan
-    return {f"score_{model.name}": scores, f"reason_{model.name}": pair_reasons}
+    return {score_column(model.name): scores, reason_column(model.name): pair_reasons}
 
 
 def _sparse_pair_columns(embedder, uniques: list, left_rows, right_rows, chunk: int) -> dict:
@@ -234,7 +236,7 @@ def _sparse_pair_columns(embedder, uniques: list, left_rows, right_rows, chunk: 
     empty = np.diff(matrix.indptr) == 0
     pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, empty[left_rows] | empty[right_rows])
     scores[~scored] = np.nan
-    return {f"score_{embedder.name}": scores, f"reason_{embedder.name}": pair_reasons}
+    return {score_column(embedder.name): scores, reason_column(embedder.name): pair_reasons}
 
 
 def _pair_reasons(reasons: np.ndarray, left_rows, right_rows, unusable) -> tuple[np.ndarray, np.ndarray]:
@@ -307,7 +309,7 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None, approximate: b
         gensim's ``most_similar`` does.
     """
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise InputError(f"k must be at least 1, got {k}")
     embedder = load_model(model)
     refuse_pair_scorer(embedder, "neighbours")
     if among is not None:
@@ -340,15 +342,15 @@ def _query_vector(embedder: Embedder, query, vocab) -> np.ndarray:
         vector = query.astype(np.float32).ravel()
     elif isinstance(query, str):
         if vocab is not None and not embedder.texts_in_vocabulary_space:
-            raise KeyError(
+            raise NotFoundError(
                 f"{query!r} is not a token of {embedder.name}'s vocabulary; search among texts "
                 "with among=[...], or pass a vector"
             )
         report = embedder.embed_report([query])
         if report.reasons[0] is not None:
-            raise ValueError(f"cannot embed the query {query!r} with {embedder.name}: {report.reasons[0]}")
+            raise InputError(f"cannot embed the query {query!r} with {embedder.name}: {report.reasons[0]}")
         vector = report.vectors[0]
     else:
-        raise TypeError(f"query must be a string or a vector, got {type(query).__name__}")
+        raise OptionError(f"query must be a string or a vector, got {type(query).__name__}")
     unit = normalize_rows(vector[None, :])[0]
     return np.nan_to_num(unit)

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .errors import InputError, OptionError, SimwidgetsWarning  # noqa: F401 (SimwidgetsWarning: its old home)
+
 # Reasons, kept as constants so tests and downstream code can match on them.
 MISSING = "missing text (None or NaN)"
 EMPTY = "empty or whitespace-only text"
@@ -20,10 +22,6 @@ NOT_TEXT = "not a string"
 BAD_UTF8 = "not valid UTF-8"
 ALL_OOV = "all tokens out of vocabulary"
 NO_TOKENS = "no tokens after tokenization"
-
-
-class SimwidgetsWarning(UserWarning):
-    """Warning raised by simwidgets for reported-but-recoverable problems (truncation...)."""
 
 
 def clean_text(value: object) -> tuple[str | None, str | None]:
@@ -90,20 +88,20 @@ def as_text_list(values: object, what: str = "texts") -> list:
     character by character).
     """
     if isinstance(values, (str, bytes)):
-        raise TypeError(
+        raise OptionError(
             f"{what} must be a list of texts, got a single {type(values).__name__}; wrap it in a list: [{values!r}]"
         )
     if isinstance(values, pd.DataFrame):
-        raise TypeError(f"{what} must be one column (a Series or list), got a DataFrame")
+        raise OptionError(f"{what} must be one column (a Series or list), got a DataFrame")
     if isinstance(values, (pd.Series, pd.Index)):
         return values.tolist()
     if isinstance(values, np.ndarray):
         if values.ndim != 1:
-            raise ValueError(f"{what} must be one-dimensional, got an array of shape {values.shape}")
+            raise InputError(f"{what} must be one-dimensional, got an array of shape {values.shape}")
         return values.tolist()
     if isinstance(values, Sequence) or isinstance(values, Iterable):
         return list(values)
-    raise TypeError(f"{what} must be a list of texts, got {type(values).__name__}")
+    raise OptionError(f"{what} must be a list of texts, got {type(values).__name__}")
 
 
 def deduplicate(items: list) -> tuple[np.ndarray, list]:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import OptionError
+
 
 @dataclass
 class Tokenized:
@@ -58,7 +60,7 @@ def tokenizer_backend(tokenizer, max_tokens: int):
 
     backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
     if backend is None:
-        raise TypeError("the streaming encoder needs a fast (Rust) tokenizer")
+        raise OptionError("the streaming encoder needs a fast (Rust) tokenizer")
     cut = Tokenizer.from_str(backend.to_str())
     cut.no_padding()
     cut.enable_truncation(max_length=max_tokens)

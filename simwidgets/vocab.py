@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .index import NeighbourIndex
 from .vectors import normalize_rows
 
@@ -73,9 +74,9 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         if len(self.tokens) != len(self.vectors):
-            raise ValueError(f"{len(self.tokens)} tokens but {len(self.vectors)} vectors: they must be row-aligned")
+            raise InputError(f"{len(self.tokens)} tokens but {len(self.vectors)} vectors: they must be row-aligned")
         if len(self.kinds) != len(self.tokens):
-            raise ValueError("kinds must have one entry per token")
+            raise InputError("kinds must have one entry per token")
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -48,6 +48,39 @@ def test_bad_usage_exits_2_with_a_message(capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+def test_a_bug_shows_its_traceback_and_a_usage_error_one_line(capsys, monkeypatch):
+    """Only the package's own errors (and a missing file) are usage errors: a ValueError from
+    anywhere else is a bug, and the user (and the bug report) sees where it came from."""
+    import simwidgets.similarity as similarity
+    from simwidgets.errors import InputError
+
+    def bug(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(similarity, "score_pairs", bug)
+    with pytest.raises(ValueError, match="broadcast"):
+        main(["similarity", "a", "b", "-m", "glove-50d"])
+
+    def refused(*args, **kwargs):
+        raise InputError("this is the user's to fix")
+
+    monkeypatch.setattr(similarity, "score_pairs", refused)
+    assert main(["similarity", "a", "b", "-m", "glove-50d"]) == 2
+    assert capsys.readouterr().err == "simwidgets similarity: error: this is the user's to fix\n"
+
+
+def test_a_missing_extra_is_one_line(capsys, monkeypatch):
+    import simwidgets.similarity as similarity
+    from simwidgets.extras import missing
+
+    def needs(*args, **kwargs):
+        raise missing("fastai", "ULMFiT")
+
+    monkeypatch.setattr(similarity, "score_pairs", needs)
+    assert main(["similarity", "a", "b", "-m", "glove-50d"]) == 2
+    assert 'pip install "simwidgets[' in capsys.readouterr().err
+
+
 def test_argparse_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])

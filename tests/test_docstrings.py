@@ -21,6 +21,11 @@ import pytest
         "simwidgets.evaluation.cleaning",
         "simwidgets.evaluation.labelling",
         "simwidgets.training.candidates",
+        "simwidgets.errors",
+        "simwidgets.columns",
+        "simwidgets.readers",
+        "simwidgets.trainers",
+        "simwidgets.extend",
     ],
 )
 def test_docstring_examples_run(module):

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 import tomllib
 
 import simwidgets
@@ -15,6 +16,36 @@ def test_version_matches_pyproject():
 def test_public_api_is_importable():
     for name in simwidgets.__all__:
         assert hasattr(simwidgets, name), name
+
+
+def test_the_face_is_the_readme_tour_and_one_table():
+    """About 25 names on the face, all used by the README; ``__all__`` is the face's table."""
+    import re
+    from pathlib import Path
+
+    face = [n for n in simwidgets.__all__ if n != "__version__"]
+    assert 20 <= len(face) <= 28, face
+    assert face == list(simwidgets._FACE)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    unused = [n for n in face if not re.search(rf"\b{n}\b", readme)]
+    assert unused == [], f"on the face but not in the README's tour: {unused}"
+
+
+def test_every_old_name_still_works_with_a_future_warning_naming_its_home():
+    import importlib
+
+    for name, home in simwidgets._MOVED.items():
+        with pytest.warns(FutureWarning, match=rf"simwidgets\.{name} is now simwidgets\.{home}\.{name}"):
+            old = getattr(simwidgets, name)
+        assert old is getattr(importlib.import_module(f"simwidgets.{home}"), name)
+        assert name not in simwidgets.__all__
+
+
+def test_namespaces_are_reached_from_the_face_and_list_what_they_hold():
+    for space in simwidgets.NAMESPACES:
+        module = getattr(simwidgets, space)
+        for name in getattr(module, "__all__", []):
+            assert hasattr(module, name), f"simwidgets.{space}.{name}"
 
 
 def test_readme_opens_with_two_commands():

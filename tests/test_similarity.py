@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simwidgets import SimwidgetsWarning, cosine_matrix, neighbours, score_pairs, similarity_matrix
+from simwidgets import SimwidgetsWarning, neighbours, score_pairs, similarity_matrix
+from simwidgets.similarity import cosine_matrix
 from simwidgets.texts import ALL_OOV, BAD_UTF8, EMPTY, MISSING
 
 

@@ -148,7 +148,7 @@ def test_a_model_retrained_into_its_folder_replaces_the_old_one_in_this_process(
 
 @pytest.fixture
 def log(test_data) -> pd.DataFrame:
-    frame = sw.read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:30]
+    frame = sw.readers.read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:30]
     return frame.rename(columns={"left": "query", "right": "result"}).reset_index(drop=True)
 
 
@@ -283,8 +283,8 @@ def test_a_similarity_matrix_too_large_for_memory_is_refused_before_embedding():
 
 
 def test_a_labels_file_of_another_frame_is_matched_by_text_and_said(log, tmp_path):
+    from simwidgets.errors import SimwidgetsWarning
     from simwidgets.evaluation.labelling import pair_key
-    from simwidgets.texts import SimwidgetsWarning
 
     path = tmp_path / "labels.csv"
     first = _labeler(log.iloc[:10], path, strategy="random")
@@ -329,8 +329,8 @@ def test_trained_models_get_readable_unique_names_the_user_can_set(tmp_path, lee
 def test_a_trained_model_judged_on_its_own_training_pairs_is_called_in_sample_everywhere(tmp_path, test_data):
     import warnings
 
+    from simwidgets.errors import SimwidgetsWarning
     from simwidgets.evaluation import read_stsb
-    from simwidgets.texts import SimwidgetsWarning
 
     pairs = read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[:48].reset_index(drop=True)
     train, held = pairs.iloc[:32].reset_index(drop=True), pairs.iloc[32:].reset_index(drop=True)

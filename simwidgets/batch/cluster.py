@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from ..errors import InputError
 from .gpus import on_gpu
 
 
@@ -44,7 +45,7 @@ def uses_processes(device: str | None, processes: bool | None, n_gpus: int = 1) 
     if processes is None:
         return gpu and n_gpus > 1
     if not processes and gpu and n_gpus > 1:
-        raise ValueError(
+        raise InputError(
             f"{n_gpus} GPUs need one worker process each: leave processes unset (or True), or use one GPU (workers=1)"
         )
     return bool(processes)
@@ -124,7 +125,7 @@ def check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise
-            raise ValueError(
+            raise InputError(
                 f"port {port} on {host} is in use (another simwidgets cluster, or another program): stop it, "
                 "or choose another port with --port (0: any free port)"
             ) from None

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..files import COMPLETE, MANIFEST, is_temporary, replaced, write_atomic
 
 #: The lock file that holds an output folder for one job at a time (hidden: readers skip it).
@@ -51,7 +52,7 @@ def expand_inputs(source: str | os.PathLike) -> list[Path]:
         raise FileNotFoundError(f"no CSV, TSV or Parquet input found at {text}")
     kinds = {input_kind(f)[0] for f in files}
     if len(kinds) > 1:
-        raise ValueError(f"inputs mix CSV and Parquet files: {[f.name for f in files][:5]}")
+        raise InputError(f"inputs mix CSV and Parquet files: {[f.name for f in files][:5]}")
     return files
 
 
@@ -75,7 +76,7 @@ def input_kind(path: Path) -> tuple[str, str | None]:
         return "csv", compression
     if last in (".parquet", ".pq") and compression is None:
         return "parquet", None
-    raise ValueError(
+    raise InputError(
         f"{path} is not an input this command reads: .csv, .tsv (optionally .gz, .zst, .bz2, .xz) or .parquet"
     )
 
@@ -134,7 +135,7 @@ def plan_partitions(
         if kind == "csv":
             file_sep = sep or default_sep(file)
             if len(file_sep) != 1:
-                raise ValueError(f"the separator must be one character, got {file_sep!r}")
+                raise InputError(f"the separator must be one character, got {file_sep!r}")
             compression = input_kind(file)[1]
             if compression:
                 header = _compressed_header(file, compression, max_record)
@@ -156,10 +157,10 @@ def plan_partitions(
         missing = [c for c in (left, right) if c not in columns]
         if missing:
             hint = "" if kind != "csv" or len(columns) != 1 else " (one column only: is the separator right? see --sep)"
-            raise ValueError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}{hint}")
+            raise InputError(f"column(s) {missing} not in the input ({file.name}); its columns are {columns}{hint}")
         unknown = [c for c in text_columns if c not in columns]
         if unknown:
-            raise ValueError(f"text column(s) {unknown} not in the input ({file.name}); its columns are {columns}")
+            raise InputError(f"text column(s) {unknown} not in the input ({file.name}); its columns are {columns}")
     if kind == "csv" and parts:
         types = infer_types(parts[0], {left, right, *text_columns})
         parts = [replace(p, types=types) for p in parts]
@@ -217,7 +218,7 @@ def _compressed_header(file: Path, compression: str, max_record: int = MAX_RECOR
                 raise RecordTooLong(_too_long(file, max_record, "its header line"))
 
 
-class RecordTooLong(ValueError):
+class RecordTooLong(InputError):
     """A record longer than the job's bound (``max_record_bytes``)."""
 
 
@@ -246,7 +247,7 @@ def _decompressed(file, compression: str):
         needed = exc.name or "a decompressor"
         raise ImportError(f"reading {Path(file).name} needs {needed}, which is not installed") from exc
     except Exception as exc:  # gzip.BadGzipFile, EOFError, zlib, lzma and zstd errors
-        raise ValueError(
+        raise InputError(
             f"{file} cannot be read as {compression} ({type(exc).__name__}: {exc}): is it really a "
             f"{compression} file, and complete? Check it with the {compression} tool, or give the file uncompressed"
         ) from exc
@@ -331,7 +332,7 @@ def _parse_csv(data: bytes, part: Partition, start: int, on_bad_rows: str):
             convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=[""]),
         )
     except pa.ArrowInvalid as exc:
-        raise ValueError(_type_change(str(exc), names, part, start, len(data))) from None
+        raise InputError(_type_change(str(exc), names, part, start, len(data))) from None
     bad: dict[int, str] = {}
     if found:
         table, bad = _keep_malformed(table, found, data, start, part, names, on_bad_rows)
@@ -395,7 +396,7 @@ def _keep_malformed(table, found, data: bytes, start: int, part: Partition, name
         where = f"at byte {offset:,}" if offset is not None else f"in the block at byte {start:,}"
         reason = f"{MALFORMED}: {n_fields} fields where the header has {len(names)}, {where}"
         if on_bad_rows == "fail":
-            raise ValueError(f"{part.path}: {reason} (use --on-bad-rows keep to keep such rows and report them)")
+            raise InputError(f"{part.path}: {reason} (use --on-bad-rows keep to keep such rows and report them)")
         fields = next(csv.reader([text], delimiter=part.sep), [])
         rows.append([f.encode("utf-8", "surrogateescape") if f != "" else None for f in fields[: len(names)]])
         rows[-1] += [None] * (len(names) - len(rows[-1]))
@@ -473,7 +474,7 @@ def claim_output(out_dir: Path):
     try:
         lock.acquire()
     except Timeout:
-        raise ValueError(
+        raise InputError(
             f"another simwidgets score job is writing into {out_dir} now; wait for it to finish or choose another "
             "output folder"
         ) from None
@@ -491,15 +492,15 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
         try:
             old = json.loads(manifest.read_text(encoding="utf-8"))
             if not isinstance(old, dict):
-                raise ValueError("not a JSON object")
+                raise InputError("not a JSON object")
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"{manifest} is damaged ({exc}), so the job it describes cannot be resumed; to start afresh, "
                 f"delete the folder {out_dir} (or choose another output folder)"
             ) from None
         if old.get("digest") != digest:
             if any(out_dir.glob("part-*.parquet")):
-                raise ValueError(
+                raise InputError(
                     f"{out_dir} holds the output of a different job (other inputs, columns, models or "
                     "partitioning); choose another output folder or delete it to start over"
                 )
@@ -508,7 +509,7 @@ def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
     else:
         leftovers = [p for p in out_dir.iterdir() if p.name != MANIFEST and not p.name.startswith(".")]
         if leftovers:
-            raise ValueError(f"{out_dir} is not empty and is not a simwidgets output folder")
+            raise InputError(f"{out_dir} is not empty and is not a simwidgets output folder")
         write_atomic(manifest, json.dumps({**job, "digest": digest}, indent=1).encode())
     for tmp in out_dir.iterdir():
         if is_temporary(tmp):
@@ -531,7 +532,7 @@ def check_parts(out_dir: Path, indexes) -> None:
         except Exception as exc:  # ArrowInvalid, OSError: a file cut short or overwritten
             damaged.append(f"{path.name} ({exc})")
     if damaged:
-        raise ValueError(
+        raise InputError(
             f"{out_dir}: {len(damaged)} part file(s) cannot be read: {'; '.join(damaged[:3])}. Delete "
             "them and run the same command again to score just those partitions (or delete the folder to start afresh)"
         )

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..columns import is_reason, is_score, model_of, reason_column, score_column, scored_models
+from ..errors import InputError, OptionError
 from ..files import mark_complete
 from .partitions import (
     MALFORMED,
@@ -110,7 +112,7 @@ def score_partition(
     columns = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
     clash = clashing_columns(columns, [m.name for m in models], bool(ensemble))
     if clash:  # names only the loaded models know: before scoring or writing, the first partition stops the job
-        raise ValueError(_clash_message(clash))
+        raise InputError(_clash_message(clash))
     # an empty CSV field is scored as an empty text, not a missing one (the column keeps its null)
     texts = empty_fields_as_text(rows, (left, right)) if part.kind == "csv" else rows
     codes, uniques = text_codes(texts, left, right)
@@ -125,7 +127,7 @@ def score_partition(
     if bad:
         why = np.array(list(bad.values()), dtype=object)
         for name, values in columns.items():
-            if name.startswith("reason_"):
+            if is_reason(name):
                 values[at] = why
     if isinstance(rows, pa.Table):
         for name, values in columns.items():
@@ -177,10 +179,10 @@ def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> d
     result = _ENSEMBLES[key]
     missing = [c for c in result.score_columns if c not in columns]
     if missing:
-        have = [c[len("score_") :] for c in columns if c.startswith("score_")]
-        raise ValueError(
+        have = scored_models(columns)
+        raise InputError(
             f"the stacked model {Path(path).name} needs the scores of {result.models}; this job scores "
-            f"{have}: add -m for {[c[len('score_') :] for c in missing]}"
+            f"{have}: add -m for {scored_models(missing)}"
         )
     frame = pd.DataFrame({c: columns[c] for c in result.score_columns})
     arrow = isinstance(rows, pa.Table)
@@ -190,7 +192,7 @@ def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> d
     prediction[none_scored] = np.nan
     reasons = np.full(len(frame), None, dtype=object)
     reasons[none_scored] = "no model scored this pair"
-    return {"score_ensemble": prediction, "reason_ensemble": reasons}
+    return {score_column("ensemble"): prediction, reason_column("ensemble"): reasons}
 
 
 def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
@@ -281,7 +283,7 @@ def score_file(
         unscored, with the reason ``malformed row: N fields where the header has M, at byte
         B``; ``"fail"``: such a row stops the job, naming its byte offset.
     ensemble
-        Path of a stacked model saved with :meth:`~simwidgets.EnsembleResult.save`: its
+        Path of a stacked model saved with :meth:`~simwidgets.results.EnsembleResult.save`: its
         prediction is added as ``score_ensemble`` (the job must score the models it needs). Its
         cost per million rows of one core: about 4 s of pair features, and 9 s of prediction
         for a 300-tree forest (0.1 s for a linear model).
@@ -326,14 +328,14 @@ def score_file(
 
     specs = [models] if isinstance(models, str) else list(models)
     if not specs or not all(isinstance(s, str) for s in specs):
-        raise TypeError("models must be spec strings (each worker loads them itself)")
+        raise OptionError("models must be spec strings (each worker loads them itself)")
     from ..models import check_spec
 
     # Unknown families and missing paths fail at once, before any cluster starts. The client
     # loads no model: workers do (a transformer in the client would take seconds of imports
     # and, on a GPU host, memory on the first card).
     if on_bad_rows not in ("keep", "fail"):
-        raise ValueError(f"on_bad_rows must be 'keep' or 'fail', got {on_bad_rows!r}")
+        raise InputError(f"on_bad_rows must be 'keep' or 'fail', got {on_bad_rows!r}")
     from ..models.specs import device_options
 
     options = {"device": device} if device else {}
@@ -343,7 +345,7 @@ def score_file(
     out_dir = Path(output).expanduser()
     blocksize = int(blocksize or default_blocksize(files))
     if blocksize < 1:
-        raise ValueError(f"blocksize must be a positive number of bytes, got {blocksize}")
+        raise InputError(f"blocksize must be a positive number of bytes, got {blocksize}")
     text_columns = [text_columns] if isinstance(text_columns, str) else list(text_columns or ())
     parts = plan_partitions(files, left, right, blocksize, sep, text_columns, max_record_bytes)
     job = signature(files, left, right, specs, blocksize)
@@ -362,7 +364,7 @@ def score_file(
         ensemble = str(ensemble)
     clash = clashing_columns(input_columns(parts[0]), specs, ensemble is not None)
     if clash:
-        raise ValueError(_clash_message(clash))
+        raise InputError(_clash_message(clash))
     claim = claim_output(out_dir)
     try:
         return _run_job(
@@ -561,9 +563,9 @@ def count_part(columns: dict, rows: int) -> dict:
     first_reason = True
     for column, values in columns.items():
         values = np.asarray(values)
-        if column.startswith("score_"):
-            counts["scored"][column[len("score_") :]] = int(np.count_nonzero(~pd.isna(values)))
-        elif column.startswith("reason_"):
+        if is_score(column):
+            counts["scored"][model_of(column)] = int(np.count_nonzero(~pd.isna(values)))
+        elif is_reason(column):
             reasons = pd.Series(values[~pd.isna(values)], dtype=object)  # few: most rows are scored
             malformed = reasons.str.startswith(MALFORMED)
             if malformed.any():
@@ -571,7 +573,7 @@ def count_part(columns: dict, rows: int) -> dict:
                 if first_reason:
                     counts["malformed"] = int(malformed.sum())
             first_reason = False
-            counts["reasons"][column[len("reason_") :]] = {str(k): int(v) for k, v in reasons.value_counts().items()}
+            counts["reasons"][model_of(column)] = {str(k): int(v) for k, v in reasons.value_counts().items()}
     return counts
 
 
@@ -588,7 +590,7 @@ def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboa
             path = out_dir / PART.format(i)
             if not path.exists():
                 raise RuntimeError(f"partition {i} is missing from {out_dir}: rerun the same command to finish")
-            columns = [c for c in pq.read_schema(path).names if c.startswith(("score_", "reason_"))]
+            columns = [c for c in pq.read_schema(path).names if is_score(c) or is_reason(c)]
             table = pd.read_parquet(path, columns=columns)
             counts = count_part({c: table[c].to_numpy() for c in columns}, len(table))
         summary.rows += counts["rows"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..columns import model_of, score_column, score_columns
+from ..errors import InputError
 from ..models import load_model
 from ..similarity import score_pairs
 from ..texts import as_text_list
@@ -22,7 +24,7 @@ def random_pair_scores(left, right=None, model="minilm", n: int = 2000, seed: in
     lefts = as_text_list(left, "left")
     rights = lefts if right is None else as_text_list(right, "right")
     if len(lefts) < 2 or len(rights) < 2:
-        raise ValueError("random pairs need at least two texts on each side")
+        raise InputError("random pairs need at least two texts on each side")
     rng = np.random.default_rng(seed)
     i = rng.integers(0, len(lefts), n)
     j = rng.integers(0, len(rights), n)
@@ -30,7 +32,7 @@ def random_pair_scores(left, right=None, model="minilm", n: int = 2000, seed: in
     j[clash] = (j[clash] + 1) % len(rights)
     embedder = load_model(model)
     frame = score_pairs([lefts[k] for k in i], [rights[k] for k in j], [embedder])
-    scores = frame[f"score_{embedder.name}"].to_numpy(dtype=np.float64)
+    scores = frame[score_column(embedder.name)].to_numpy(dtype=np.float64)
     return scores[~np.isnan(scores)]
 
 
@@ -56,7 +58,7 @@ class PercentileCalibrator:
         values = np.asarray(null_scores, dtype=np.float64)
         values = np.sort(values[~np.isnan(values)])
         if len(values) == 0:
-            raise ValueError("no null scores to fit on")
+            raise InputError("no null scores to fit on")
         self.null_ = values
         return self
 
@@ -92,10 +94,10 @@ class IsotonicCalibrator:
         x = np.asarray(scores, dtype=np.float64)
         y = np.asarray(labels, dtype=np.float64)
         if x.shape != y.shape:
-            raise ValueError(f"{len(x)} scores but {len(y)} labels")
+            raise InputError(f"{len(x)} scores but {len(y)} labels")
         ok = ~np.isnan(x) & ~np.isnan(y)
         if ok.sum() < 2:
-            raise ValueError("isotonic calibration needs at least two scored, labelled pairs")
+            raise InputError("isotonic calibration needs at least two scored, labelled pairs")
         self.model_ = IsotonicRegression(out_of_bounds="clip").fit(x[ok], y[ok])
         return self
 
@@ -120,16 +122,16 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_n
     related, as in a search log: percentiles then tell little; use ``method="isotonic"``).
     """
     out = scores.copy()
-    columns = [c for c in scores.columns if c.startswith("score_")]
+    columns = score_columns(scores.columns)
     calibrators = {}
     saturation: dict[str, float] = {}
     if method == "percentile":
         if models is None:
-            raise ValueError("percentile calibration needs models=[...] to score random pairs")
+            raise InputError("percentile calibration needs models=[...] to score random pairs")
         for model in [load_model(m) for m in (models if isinstance(models, (list, tuple)) else [models])]:
-            column = f"score_{model.name}"
+            column = score_column(model.name)
             if column not in columns:
-                raise ValueError(f"no column {column!r} for model {model.name!r}; columns: {columns}")
+                raise InputError(f"no column {column!r} for model {model.name!r}; columns: {columns}")
             null = random_pair_scores(scores["left"], scores["right"], model, n=n_null, seed=seed)
             calibrators[model.name] = PercentileCalibrator().fit(null)
             out[column] = calibrators[model.name].transform(scores[column])
@@ -138,7 +140,7 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_n
         if high:
             import warnings
 
-            from ..texts import SimwidgetsWarning
+            from ..errors import SimwidgetsWarning
 
             shares = ", ".join(f"{name} {share:.0%}" for name, share in high.items())
             warnings.warn(
@@ -150,13 +152,13 @@ def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_n
             )
     elif method == "isotonic":
         if gold is None:
-            raise ValueError("isotonic calibration needs gold labels")
+            raise InputError("isotonic calibration needs gold labels")
         for column in columns:
-            name = column[len("score_") :]
+            name = model_of(column)
             calibrators[name] = IsotonicCalibrator().fit(scores[column], np.asarray(gold, dtype=float))
             out[column] = calibrators[name].transform(scores[column])
     else:
-        raise ValueError(f"unknown calibration method {method!r}; use 'percentile' or 'isotonic'")
+        raise InputError(f"unknown calibration method {method!r}; use 'percentile' or 'isotonic'")
     out.attrs["calibrators"] = calibrators
     if saturation:
         out.attrs["saturation"] = saturation

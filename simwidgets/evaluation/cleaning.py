@@ -17,21 +17,23 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError, NotFoundError
+
 _RULE = re.compile(r"^\s*(threshold|top|margin)\s*=\s*([0-9.eE+-]+)\s*$")
 
 
 def _parse(rule: str) -> tuple[str, float]:
     match = _RULE.match(str(rule))
     if not match:
-        raise ValueError(
+        raise InputError(
             f"a rule is 'threshold=T' (keep score >= T), 'top=K' (the K best results of each query) or "
             f"'margin=M' (results within M of their query's best score), got {rule!r}"
         )
     kind, value = match.group(1), float(match.group(2))
     if kind == "top" and (value < 1 or value != int(value)):
-        raise ValueError(f"top=K needs a whole number K >= 1, got {rule!r}")
+        raise InputError(f"top=K needs a whole number K >= 1, got {rule!r}")
     if kind == "margin" and value < 0:
-        raise ValueError(f"margin=M needs M >= 0, got {rule!r}")
+        raise InputError(f"margin=M needs M >= 0, got {rule!r}")
     return kind, value
 
 
@@ -60,10 +62,10 @@ def clean_results(df: pd.DataFrame, *, query: str, score: str, rule="threshold=0
     """
     for column in (query, score):
         if column not in df:
-            raise KeyError(f"column {column!r} not in the table; its columns are {list(df.columns)}")
+            raise NotFoundError(f"column {column!r} not in the table; its columns are {list(df.columns)}")
     rules = [rule] if isinstance(rule, str) else list(rule)
     if not rules:
-        raise ValueError("give at least one rule")
+        raise InputError("give at least one rule")
     parsed = [_parse(r) for r in rules]
     values = pd.to_numeric(df[score], errors="coerce")
     groups = df[query].astype(object).where(df[query].notna(), "\x00missing")

@@ -15,6 +15,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ..columns import model_of, score_columns
+from ..errors import InputError, OptionError
 from ..models.trained_pairs import in_sample
 from .gold import as_gold, gold_kind
 from .paired import METRICS, fold_metrics, paired_bootstrap
@@ -44,21 +46,21 @@ def compare_models(scores, gold, *, n_boot: int = 2000, seed: int = 0, kind: str
         when the interval excludes zero.
     """
     if isinstance(scores, pd.DataFrame):
-        columns = {c[len("score_") :]: scores[c] for c in scores.columns if c.startswith("score_")}
+        columns = {model_of(c): scores[c] for c in score_columns(scores.columns)}
     elif isinstance(scores, dict):
         columns = dict(scores)
     else:
-        raise TypeError("scores must be a DataFrame with score_<model> columns or a dict {name: scores}")
+        raise OptionError("scores must be a DataFrame with score_<model> columns or a dict {name: scores}")
     if len(columns) < 2:
-        raise ValueError(f"compare_models needs at least two models' scores, got {list(columns)}")
+        raise InputError(f"compare_models needs at least two models' scores, got {list(columns)}")
     n = len(next(iter(columns.values())))
     labels = as_gold(gold, n)
     kind = gold_kind(labels) if kind == "auto" else kind
     if kind not in METRICS:
-        raise ValueError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
+        raise InputError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
     keep = ~np.isnan(labels)
     if keep.sum() < 3:
-        raise ValueError(f"compare_models needs at least 3 labelled pairs, got {int(keep.sum())}")
+        raise InputError(f"compare_models needs at least 3 labelled pairs, got {int(keep.sum())}")
     names = list(columns)
     matrix = np.stack([np.asarray(columns[name], dtype=np.float64)[keep] for name in names])
     y = labels[keep]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
+
 FORMATS = ("wordsim", "stsb", "mrpc", "sick")
 SICK_COLUMNS = ("sentence_A", "sentence_B", "relatedness_score")
 
@@ -41,7 +43,7 @@ def read_word_pairs(path, delimiter: str | None = "\t") -> pd.DataFrame:
             parts = line.split(delimiter) if delimiter else line.split()
             parts = [p.strip() for p in parts]
             if len(parts) != 3 or not parts[0] or not parts[1]:
-                raise ValueError(
+                raise InputError(
                     f"{file}, line {line_no}: expected 'word1{'<TAB>' if delimiter == chr(9) else ' '}"
                     f"word2{'<TAB>' if delimiter == chr(9) else ' '}score', got {line!r}"
                 )
@@ -50,10 +52,10 @@ def read_word_pairs(path, delimiter: str | None = "\t") -> pd.DataFrame:
             except ValueError:
                 if not rows and line_no == 1:
                     continue  # a header line
-                raise ValueError(f"{file}, line {line_no}: score {parts[2]!r} is not a number") from None
+                raise InputError(f"{file}, line {line_no}: score {parts[2]!r} is not a number") from None
             rows.append((parts[0], parts[1], score))
     if not rows:
-        raise ValueError(f"{file} holds no word pairs")
+        raise InputError(f"{file} holds no word pairs")
     return pd.DataFrame(rows, columns=["left", "right", "score"])
 
 
@@ -66,13 +68,13 @@ def read_stsb(path) -> pd.DataFrame:
             if not parts:
                 continue
             if len(parts) != 3:
-                raise ValueError(f"{file}, line {line_no}: expected 3 fields, got {len(parts)}")
+                raise InputError(f"{file}, line {line_no}: expected 3 fields, got {len(parts)}")
             try:
                 score = float(parts[2])
             except ValueError:
                 if line_no == 1:
                     continue
-                raise ValueError(f"{file}, line {line_no}: score {parts[2]!r} is not a number") from None
+                raise InputError(f"{file}, line {line_no}: score {parts[2]!r} is not a number") from None
             rows.append((parts[0], parts[1], score))
     return pd.DataFrame(rows, columns=["left", "right", "score"])
 
@@ -85,12 +87,12 @@ def read_mrpc(path) -> pd.DataFrame:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
         if not header or header[0].strip() != "Quality":
-            raise ValueError(f"{file}: expected an MRPC header starting with 'Quality', got {header!r}")
+            raise InputError(f"{file}: expected an MRPC header starting with 'Quality', got {header!r}")
         for line_no, parts in enumerate(reader, start=2):
             if not parts:
                 continue
             if len(parts) != 5 or parts[0] not in ("0", "1"):
-                raise ValueError(f"{file}, line {line_no}: expected 5 tab-separated fields with a 0/1 label")
+                raise InputError(f"{file}, line {line_no}: expected 5 tab-separated fields with a 0/1 label")
             rows.append((parts[3], parts[4], int(parts[0])))
     return pd.DataFrame(rows, columns=["left", "right", "score"])
 
@@ -102,13 +104,13 @@ def read_sick(path) -> pd.DataFrame:
     frame = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8-sig")
     missing = [c for c in SICK_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"{file}: a SICK file needs the columns {list(SICK_COLUMNS)}; missing {missing}")
+        raise InputError(f"{file}: a SICK file needs the columns {list(SICK_COLUMNS)}; missing {missing}")
     score = pd.to_numeric(frame["relatedness_score"], errors="coerce")
     bad = score.isna() & (frame["relatedness_score"] != "")
     if bad.any():
         row = int(bad.idxmax())
         value = frame["relatedness_score"][row]
-        raise ValueError(f"{file}, line {row + 2}: relatedness_score {value!r} is not a number")
+        raise InputError(f"{file}, line {row + 2}: relatedness_score {value!r} is not a number")
     pairs = pd.DataFrame({"left": frame["sentence_A"], "right": frame["sentence_B"], "score": score})
     if "pair_ID" in frame:  # what tells the same pair apart in the whole file and its splits
         pairs.attrs["pair_ids"] = frame["pair_ID"].tolist()
@@ -153,7 +155,7 @@ def read_columns(path, left: str, right: str, label: str, sep: str | None = None
     frame = read_table(file, sep, dtype=str)
     missing = [c for c in (left, right, label) if c not in frame.columns]
     if missing:
-        raise ValueError(f"column(s) {missing} not in {file.name}; its columns are {list(frame.columns)}")
+        raise InputError(f"column(s) {missing} not in {file.name}; its columns are {list(frame.columns)}")
     score = frame[label]
     numeric = pd.to_numeric(score, errors="coerce")
     if numeric.notna().sum() == score.notna().sum():
@@ -192,13 +194,13 @@ def load_pairs(path, format: str | None = None) -> pd.DataFrame:
     fmt = format or detect_format(path)
     readers = {"wordsim": read_word_pairs, "stsb": read_stsb, "mrpc": read_mrpc, "sick": read_sick}
     if fmt not in readers:
-        raise ValueError(f"unknown pairs format {fmt!r}; use one of {FORMATS}")
+        raise InputError(f"unknown pairs format {fmt!r}; use one of {FORMATS}")
     if format is not None:
         return readers[fmt](path)
     try:
         return readers[fmt](path)
     except ValueError as exc:
-        raise ValueError(
+        raise InputError(
             f"{exc}\n(the format was guessed as {fmt!r}; the file's first line is {_first_line(path)[:200]!r}. "
             "Give --format, or read your own columns with --left COLUMN --right COLUMN --label COLUMN)"
         ) from exc

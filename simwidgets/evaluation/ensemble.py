@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..columns import is_score, model_of, score_columns, scored_models
+from ..errors import InputError, NotFoundError, OptionError
 from ..files import replaced
 from ..models.trained_pairs import in_sample
 from .features import pair_features
@@ -96,39 +98,39 @@ class EnsembleResult:
     @property
     def score_columns(self) -> list[str]:
         """The ``score_<model>`` columns the stacked model needs."""
-        return [f for f in self.features if f.startswith("score_")]
+        return score_columns(self.features)
 
     @property
     def models(self) -> list[str]:
         """Names of the models whose scores it needs (``score_<name>``)."""
-        return [c[len("score_") :] for c in self.score_columns]
+        return scored_models(self.score_columns)
 
     def features_of(self, pairs: pd.DataFrame, left=None, right=None) -> pd.DataFrame:
         """The feature frame for new pairs: their score columns, plus the pair features
         (lengths, overlap, OOV shares) built from ``left``/``right`` (default: the frame's
         ``left`` and ``right`` columns, as :func:`~simwidgets.score_pairs` returns them)."""
         if not isinstance(pairs, pd.DataFrame):
-            raise TypeError(f"pairs must be a DataFrame with the score columns, got {type(pairs).__name__}")
+            raise OptionError(f"pairs must be a DataFrame with the score columns, got {type(pairs).__name__}")
         missing = [c for c in self.score_columns if c not in pairs]
         if missing:
-            raise KeyError(
+            raise NotFoundError(
                 f"the stacked model needs the score column(s) {missing}: score the pairs with "
                 f"models {self.models} first (score_pairs or simwidgets score), then predict"
             )
         X = pairs[self.score_columns].astype(np.float64).reset_index(drop=True)
-        extra = [f for f in self.features if not f.startswith("score_")]
+        extra = [f for f in self.features if not is_score(f)]
         if extra:
             if all(f in pairs for f in extra):
                 return pd.concat([X, pairs[extra].reset_index(drop=True)], axis=1)[self.features]
             left = pairs["left"] if left is None and "left" in pairs else left
             right = pairs["right"] if right is None and "right" in pairs else right
             if left is None or right is None:
-                raise KeyError(
+                raise NotFoundError(
                     "the stacked model uses pair features (lengths, overlap, OOV shares): give the "
                     "texts, as 'left'/'right' columns of the frame or as left=..., right=..."
                 )
             if "oov_left" in extra and self.vocabulary is None:
-                raise KeyError(
+                raise NotFoundError(
                     "the stacked model uses OOV shares against a vocabulary object it does not keep: "
                     "pass the oov_left/oov_right columns (pair_features(left, right, vocabulary))"
                 )
@@ -193,17 +195,17 @@ class EnsembleResult:
         try:
             untrusted = sio.get_untrusted_types(file=path)
         except Exception as exc:
-            raise ValueError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save): {exc}") from exc
+            raise InputError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save): {exc}") from exc
         foreign = sorted(set(untrusted) - TRUSTED_TYPES)
         if foreign:
-            raise ValueError(
+            raise InputError(
                 f"{path} holds types other than those of a stacked model saved by simwidgets, refused "
                 f"without running anything: {foreign[:8]}" + (" ..." if len(foreign) > 8 else "")
             )
         state = sio.load(path, trusted=sorted(set(untrusted)))
         meta = json.loads(state["meta"])
         if meta.get("format") != "simwidgets-ensemble-1":
-            raise ValueError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save)")
+            raise InputError(f"{path} is not a stacked model saved by simwidgets (EnsembleResult.save)")
         table = pd.DataFrame(meta["table"]).set_index("model")
         return cls(
             state["model"],
@@ -237,7 +239,7 @@ def stacked_estimator(kind: str, task: str, seed: int, n_estimators: int):
     if kind == "linear":
         head = LogisticRegression(max_iter=1000) if task == "classification" else Ridge(alpha=1.0)
         return make_pipeline(impute, StandardScaler(), head)
-    raise ValueError(f"kind must be 'forest' or 'linear', got {kind!r}")
+    raise InputError(f"kind must be 'forest' or 'linear', got {kind!r}")
 
 
 def fit_ensemble(
@@ -273,14 +275,14 @@ def fit_ensemble(
     from sklearn.inspection import permutation_importance
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    score_cols = [c for c in scores.columns if c.startswith("score_")]
+    score_cols = score_columns(scores.columns)
     if not score_cols:
-        raise ValueError("scores has no score_<model> columns")
+        raise InputError("scores has no score_<model> columns")
     in_sample(scores, "fit_ensemble", len(scores))  # its lift over a model on that model's training pairs
     labels = as_gold(gold, len(scores))
     keep = ~np.isnan(labels)
     if keep.sum() < 2 * cv:
-        raise ValueError(f"need at least {2 * cv} labelled pairs for {cv}-fold cross-validation")
+        raise InputError(f"need at least {2 * cv} labelled pairs for {cv}-fold cross-validation")
     task = "classification" if gold_kind(labels) == "binary" else "regression"
     X = scores[score_cols].astype(np.float64).reset_index(drop=True)
     left = scores["left"] if left is None and "left" in scores else left
@@ -311,8 +313,8 @@ def fit_ensemble(
     rows, single_preds = [], {}
     for column in score_cols:  # each model alone, through a linear/logistic fit of its score
         pred, _ = cross_predict(stacked_estimator("linear", task, seed, n_estimators), [column])
-        single_preds[column[len("score_") :]] = pred
-        rows.append(_row(column[len("score_") :], pred, y, task))
+        single_preds[model_of(column)] = pred
+        rows.append(_row(model_of(column), pred, y, task))
     ensemble = stacked_estimator(kind, task, seed, n_estimators)
     pred, perm = cross_predict(ensemble, list(X.columns))
     rows.append(_row(f"ensemble ({kind})", pred, y, task))

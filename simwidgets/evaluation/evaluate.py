@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..similarity import score_pairs
 from .gold import as_gold, gold_kind
 from .metrics import evaluate_scores
@@ -69,10 +70,10 @@ def evaluate_pairs(
         strata = np.asarray(list(stratum), dtype=object)
         lefts, rights = list(left), list(right)
         if len(strata) != len(lefts):
-            raise ValueError(f"stratum has {len(strata)} values for {len(lefts)} pairs")
+            raise InputError(f"stratum has {len(strata)} values for {len(lefts)} pairs")
         keep = np.flatnonzero(strata == "random")
         if not len(keep):
-            raise ValueError("no pair of the random stratum: label some with strategy='random' (or 'mixed')")
+            raise InputError("no pair of the random stratum: label some with strategy='random' (or 'mixed')")
         golds = as_gold(gold, len(lefts))
         table = evaluate_pairs(
             [lefts[i] for i in keep],

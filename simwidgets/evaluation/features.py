@@ -14,7 +14,7 @@ _WORD = re.compile(r"\w+")
 
 def pair_features(left, right, vocabulary=None) -> pd.DataFrame:
     """Cheap features of each pair: token counts, length difference, token overlap (Jaccard),
-    and, with a vocabulary (a model spec or :class:`~simwidgets.Vocabulary`), the share of
+    and, with a vocabulary (a model spec or :class:`~simwidgets.extend.Vocabulary`), the share of
     out-of-vocabulary tokens on each side. Missing texts count as empty.
 
     Each distinct text is tokenized once and each distinct pair compared once, so a log whose

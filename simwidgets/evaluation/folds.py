@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from .gold import as_gold
 
 
@@ -26,9 +27,9 @@ def pair_folds(gold, folds: int = 5, *, seed: int = 0, groups=None) -> np.ndarra
     labels = as_gold(gold, len(gold))
     keep = np.flatnonzero(~np.isnan(labels))
     if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
-        raise ValueError(f"folds must be a whole number of at least 2, got {folds!r}")
+        raise InputError(f"folds must be a whole number of at least 2, got {folds!r}")
     if len(keep) < 2 * folds:
-        raise ValueError(f"{folds}-fold cross-validation needs at least {2 * folds} labelled pairs, got {len(keep)}")
+        raise InputError(f"{folds}-fold cross-validation needs at least {2 * folds} labelled pairs, got {len(keep)}")
     from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
     y = labels[keep]
@@ -38,12 +39,12 @@ def pair_folds(gold, folds: int = 5, *, seed: int = 0, groups=None) -> np.ndarra
     if groups is not None:
         keys = np.asarray(list(groups), dtype=object)
         if len(keys) != len(labels):
-            raise ValueError(f"groups has {len(keys)} keys for {len(labels)} pairs")
+            raise InputError(f"groups has {len(keys)} keys for {len(labels)} pairs")
         import pandas as pd
 
         group_codes = pd.factorize(pd.Series(keys[keep]))[0]
         if len(np.unique(group_codes)) < folds:
-            raise ValueError(f"{folds} folds need at least {folds} groups, got {len(np.unique(group_codes))}")
+            raise InputError(f"{folds} folds need at least {folds} groups, got {len(np.unique(group_codes))}")
         if stratify:
             splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
         else:

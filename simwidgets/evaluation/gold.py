@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+
 
 def gold_kind(gold: np.ndarray) -> str:
     """``"binary"`` when the labels are only 0 and 1 (or booleans), else ``"graded"``."""
@@ -19,14 +21,14 @@ def as_gold(gold, n: int) -> np.ndarray:
     """Labels as floats (NaN where missing); text labels are refused with what was found."""
     raw = pd.Series(list(gold) if not isinstance(gold, pd.Series) else gold.to_numpy(), dtype=object)
     if len(raw) != n:
-        raise ValueError(f"gold has {len(raw)} labels for {n} pairs")
+        raise InputError(f"gold has {len(raw)} labels for {n} pairs")
     as_bool = raw.map(lambda v: float(v) if isinstance(v, (bool, np.bool_)) else v)
     values = pd.to_numeric(as_bool, errors="coerce").to_numpy(dtype=np.float64)
     text = raw[np.isnan(values) & raw.map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy()]
     if len(text):
         found = list(dict.fromkeys(str(v) for v in text.tolist()))  # plain strings, never np.str_ reprs
         shown = ", ".join(repr(v) for v in found[:6]) + (", ..." if len(found) > 6 else "")
-        raise ValueError(
+        raise InputError(
             f"gold labels must be numbers; found text: {shown} ({len(text)} labels). {_mapping_hint(found)}"
         )
     return values
@@ -74,7 +76,7 @@ def check_binary(labels: np.ndarray) -> None:
     found = np.unique(labels[~np.isnan(labels)])
     if not set(found.tolist()) <= {0.0, 1.0}:
         shown = ", ".join(f"{v:g}" for v in found[:8]) + ("..." if len(found) > 8 else "")
-        raise ValueError(
+        raise InputError(
             f"kind='binary' needs labels 0 and 1; found {len(found)} values ({shown}). Use kind='graded', "
             f"or map them to 0/1 first, e.g. (gold >= {float(np.median(found)):g}).astype(int)"
         )

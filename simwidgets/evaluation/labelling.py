@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InputError
 from ..files import replaced
 from ..texts import pair_key
 
@@ -46,7 +47,7 @@ LEGACY_COLUMNS = ["row", *COLUMNS[1:]]
 
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+        raise InputError(f"confidence must be between 0 and 1, got {confidence!r}")
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
@@ -91,7 +92,7 @@ def labels_needed(p: float, margin: float, confidence: float = 0.95, population:
     """Random labels needed for a proportion near ``p`` to reach ``margin`` at ``confidence``
     (``p = 0.5`` when nothing is known yet: the most labels any ``p`` can need)."""
     if not 0 < margin < 1:
-        raise ValueError(f"margin must be between 0 and 1, got {margin!r}")
+        raise InputError(f"margin must be between 0 and 1, got {margin!r}")
     n0 = _z(confidence) ** 2 * p * (1 - p) / margin**2
     if population:
         n0 = n0 / (1 + (n0 - 1) / population)
@@ -138,7 +139,7 @@ class LabelStore:
             self.columns = LEGACY_COLUMNS
         if not records or records[0] != self.columns:
             found = records[0] if records else []
-            raise ValueError(
+            raise InputError(
                 f"{self.path} is not a label file written here: its columns are {found}, a label file's are "
                 f"{COLUMNS} (other columns would be lost when it is rewritten); give another path"
             )
@@ -146,7 +147,7 @@ class LabelStore:
         body = records[1:]
         bad = [i + 2 for i, r in enumerate(body) if len(r) != len(self.columns)]
         if bad:
-            raise ValueError(
+            raise InputError(
                 f"{self.path}: record(s) {bad[:5]} do not have the {len(self.columns)} fields of {self.columns}"
             )
         if torn and set_aside:
@@ -331,4 +332,4 @@ class PairQueue:
                 d2 = norms[:, None] + (block**2).sum(axis=1)[None, :] - 2 * candidates @ block.T
                 distance = np.minimum(distance, d2.min(axis=1))
             return int(rows[np.argmax(distance)])
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+        raise InputError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")

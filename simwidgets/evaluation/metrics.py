@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..columns import model_of, score_columns
+from ..errors import InputError
 from ..models.trained_pairs import in_sample
 from .gold import as_gold, check_binary, gold_kind
 from .threshold_choice import best_thresholds, choose_threshold
@@ -98,16 +100,16 @@ def evaluate_scores(
     """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    columns = [c for c in scores.columns if c.startswith("score_")]
+    columns = score_columns(scores.columns)
     if not columns:
-        raise ValueError("no score_<model> columns to evaluate")
+        raise InputError("no score_<model> columns to evaluate")
     labels = as_gold(gold, len(scores))
     has_gold = ~np.isnan(labels)
     if not has_gold.any():
-        raise ValueError("every gold label is missing (NaN)")
+        raise InputError("every gold label is missing (NaN)")
     kind = gold_kind(labels) if kind == "auto" else kind
     if kind not in ("graded", "binary"):
-        raise ValueError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
+        raise InputError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
     if kind == "binary":
         check_binary(labels)
     rows = []
@@ -115,7 +117,7 @@ def evaluate_scores(
         values = scores[column].to_numpy(dtype=np.float64)
         ok = has_gold & ~np.isnan(values)
         row = {
-            "model": column[len("score_") :],
+            "model": model_of(column),
             "pairs": int(has_gold.sum()),
             "scored": int(ok.sum()),
             "unscored_share": float(1 - ok.sum() / has_gold.sum()),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from .features import pair_features
 
 MISSING = "(no slice label)"
@@ -47,13 +48,13 @@ def slice_labels(by, left: list, right: list, *, bins: int = 4) -> pd.Categorica
             share, [0.0, 0.25, 0.5], ["no unknown words", "up to 25% unknown", "25-50% unknown", "over 50% unknown"]
         )
     if isinstance(by, str):
-        raise ValueError(
+        raise InputError(
             f"by={by!r}: give 'length', 'oov', 'oov:SPEC', a function f(lefts, rights) or one label per pair "
             "(a column, e.g. df.genre)"
         )
     labels = by(list(left), list(right)) if callable(by) else by
     labels = pd.Series(list(labels) if not isinstance(labels, pd.Series) else labels.to_numpy(), dtype=object)
     if len(labels) != n:
-        raise ValueError(f"by gives {len(labels)} slice labels for {n} pairs")
+        raise InputError(f"by gives {len(labels)} slice labels for {n} pairs")
     labels = labels.where(labels.notna(), MISSING).astype(str)
     return pd.Categorical(labels, categories=list(pd.unique(labels)))

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..columns import score_column
+from ..errors import InputError
 from .datasets import read_sick
 
 YEARS = range(2012, 2017)
@@ -43,7 +45,7 @@ def read_sts_tsv(path) -> pd.DataFrame:
                 continue
             fields = line.split("\t")
             if len(fields) < 3:
-                raise ValueError(f"{file}, line {number}: expected score<TAB>sentence1<TAB>sentence2")
+                raise InputError(f"{file}, line {number}: expected score<TAB>sentence1<TAB>sentence2")
             try:
                 score = float(fields[0])
             except ValueError:
@@ -135,7 +137,7 @@ def evaluate_sts_dir(folder, models=("minilm",), *, progress: bool | None = None
         pairs = pairs[pairs.score.notna()]
         scored = score_pairs(pairs.left, pairs.right, embedders, progress=progress)
         for model in embedders:
-            s = scored[f"score_{model.name}"].to_numpy(np.float64)
+            s = scored[score_column(model.name)].to_numpy(np.float64)
             ok = np.isfinite(s)
             gold = pairs.score.to_numpy(np.float64)
             row[model.name] = float(stats.spearmanr(s[ok], gold[ok]).statistic) if ok.sum() > 2 else np.nan

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..models.trained_pairs import in_sample
 from .folds import pair_folds
 from .gold import as_gold, gold_kind
@@ -68,7 +69,7 @@ def parse_objective(objective: str) -> tuple[str, float | None]:
         value = float(value)
         if 0 < value <= 1:
             return kind, value
-    raise ValueError(
+    raise InputError(
         f"objective must be 'f1', 'accuracy', 'precision>=P', 'recall>=R' or 'keep=S' (P, R, S in (0, 1]), "
         f"got {objective!r}"
     )
@@ -193,9 +194,9 @@ def choose_threshold(
     usable = ~np.isnan(values) & ~np.isnan(labels)
     x, positive = values[usable], labels[usable] >= label_cut
     if len(np.unique(positive)) < 2:
-        raise ValueError(f"choosing a threshold needs similar and dissimilar pairs; all {len(x)} are one kind")
+        raise InputError(f"choosing a threshold needs similar and dissimilar pairs; all {len(x)} are one kind")
     if min(positive.sum(), (~positive).sum()) < cv:
-        raise ValueError(
+        raise InputError(
             f"{cv}-fold choice needs at least {cv} pairs of each kind; got {int(positive.sum())} similar and "
             f"{int((~positive).sum())} dissimilar (lower cv, or label more pairs)"
         )
@@ -223,7 +224,7 @@ def choose_threshold(
     if target in ("missed", "uncertain"):
         import warnings
 
-        from ..texts import SimwidgetsWarning
+        from ..errors import SimwidgetsWarning
 
         warnings.warn(f"choose_threshold: {note}", SimwidgetsWarning, stacklevel=2)
     return ThresholdChoice(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from .gold import as_gold, gold_kind
 
 
@@ -39,14 +40,14 @@ def threshold_report(scores, gold=None, thresholds=(0.5,), *, good: float | None
     values = pd.to_numeric(pd.Series(np.asarray(scores, dtype=object).ravel()), errors="coerce").to_numpy(np.float64)
     cuts = [float(t) for t in np.atleast_1d(np.asarray(thresholds, dtype=np.float64))]
     if not cuts:
-        raise ValueError("give at least one threshold")
+        raise InputError("give at least one threshold")
     labels = None
     if gold is not None:
         labels = as_gold(gold, len(values))
         if good is None:
             if gold_kind(labels) != "binary":
                 found = np.unique(labels[~np.isnan(labels)])
-                raise ValueError(
+                raise InputError(
                     f"the labels are graded ({', '.join(f'{v:g}' for v in found[:8])}"
                     f"{'...' if len(found) > 8 else ''}): say which are good pairs with good=..., "
                     "e.g. good=0.5 keeps labels >= 0.5 as good"

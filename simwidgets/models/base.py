@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..texts import MISSING, SimwidgetsWarning, as_text_list, clean_texts, deduplicate
+from ..errors import InputError, OptionError, SimwidgetsWarning
+from ..texts import MISSING, as_text_list, clean_texts, deduplicate
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
 from .notes import Note, Notes
@@ -264,7 +265,7 @@ class Embedder:
 
     def vocabulary(self) -> Vocabulary:
         """The model's tokens, vectors and token kinds."""
-        raise TypeError(f"model {self.name!r} ({type(self).__name__}) has no token vocabulary")
+        raise OptionError(f"model {self.name!r} ({type(self).__name__}) has no token vocabulary")
 
     # -- public API -----------------------------------------------------------------------
     def embed(self, texts, *, progress: bool | None = None) -> np.ndarray:
@@ -432,13 +433,13 @@ class Embedder:
     def _check_vectors(self, vecs, n: int) -> np.ndarray:
         vecs = np.asarray(vecs, dtype=np.float32)
         if vecs.ndim != 2 or vecs.shape[0] != n:
-            raise ValueError(
+            raise InputError(
                 f"model {self.name!r} returned an array of shape {vecs.shape} for {n} texts; expected ({n}, dim)"
             )
         if self._dim is None:
             self._dim = int(vecs.shape[1])
         elif vecs.shape[1] != self._dim:
-            raise ValueError(f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}")
+            raise InputError(f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}")
         return vecs
 
     def _progress_bar(self, n: int, progress: bool | None):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
+
 
 def round_up(n: int | np.ndarray, multiple: int):
     """``n`` rounded up to a multiple of ``multiple`` (tensor cores like multiples of 8)."""
@@ -69,9 +71,9 @@ def plan_batches(
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     if lengths.ndim != 1:
-        raise ValueError("lengths must be one-dimensional")
+        raise InputError("lengths must be one-dimensional")
     if token_budget < 1 or max_batch < 1 or multiple < 1:
-        raise ValueError("token_budget, max_batch and multiple must be positive")
+        raise InputError("token_budget, max_batch and multiple must be positive")
     order = np.argsort(lengths, kind="stable")
     ordered = lengths[order]
     if exact_share is None:
@@ -132,7 +134,7 @@ def pad_rows(
     n_rows = len(rows)
     row_len = lengths[rows]
     if n_rows and int(row_len.max()) > width:
-        raise ValueError(f"a row of {int(row_len.max())} tokens does not fit width {width}")
+        raise InputError(f"a row of {int(row_len.max())} tokens does not fit width {width}")
     if out is None:
         out = np.empty((n_rows, width), dtype=flat.dtype)
     out.fill(pad_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OptionError
 from .base import Embedder
 
 
@@ -13,7 +14,7 @@ class CallableModel(Embedder):
     def __init__(self, function, name: str | None = None, batch_size: int = 256, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
-            raise TypeError(f"expected a callable, got {type(function).__name__}")
+            raise OptionError(f"expected a callable, got {type(function).__name__}")
         self.function = function
         self.name = name or getattr(function, "__name__", "callable")
         if self.name == "<lambda>":
@@ -33,7 +34,7 @@ class CallableModel(Embedder):
         try:
             vectors = np.asarray(result, dtype=np.float32)
         except (TypeError, ValueError) as exc:
-            raise TypeError(
+            raise OptionError(
                 f"model {self.name!r} must return a 2-D array of numbers, got {type(result).__name__}"
             ) from exc
         return vectors, None

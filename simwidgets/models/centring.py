@@ -5,12 +5,14 @@ them is high (ULMFiT's land between 0.90 and 0.98) and hard to threshold. Subtra
 mean vector and the projections on the top principal directions of a corpus of the model's
 own vectors spreads the scores out. The corpus is the texts being compared (fitted once,
 on the first texts the model embeds, or on every text of a comparison when the similarity
-and evaluation functions call :meth:`~simwidgets.Embedder.prepare`): no labels are used.
+and evaluation functions call :meth:`~simwidgets.extend.Embedder.prepare`): no labels are used.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..errors import InputError
 
 #: Fewest distinct vectors a centring is fitted on: fewer give directions that are noise.
 MIN_TEXTS = 20
@@ -27,7 +29,7 @@ class Centring:
 
     def __init__(self, components: int = 1):
         if isinstance(components, bool) or not isinstance(components, int) or components < 0:
-            raise ValueError(f"centre must be a whole number of principal directions >= 0, got {components!r}")
+            raise InputError(f"centre must be a whole number of principal directions >= 0, got {components!r}")
         self.components = components
         self.mean_: np.ndarray | None = None
         self.directions_: np.ndarray | None = None
@@ -40,7 +42,7 @@ class Centring:
         x = np.asarray(vectors, dtype=np.float64)
         usable = x[np.isfinite(x).all(axis=1) & (np.abs(x).sum(axis=1) > 0)]
         if len(usable) < max(MIN_TEXTS, 2 * self.components + 2):
-            raise ValueError(
+            raise InputError(
                 f"centring needs at least {max(MIN_TEXTS, 2 * self.components + 2)} embeddable texts to fit on, "
                 f"got {len(usable)}: compare more texts at once, or call model.fit_centring(corpus) first"
             )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from .pair_scorer import PairScorer
 
 
@@ -35,7 +36,7 @@ def check_cross_encoder(source: str) -> None:
     if any(a.endswith("ForSequenceClassification") for a in architectures):
         return
     what = f"its config names {architectures}" if architectures else "its config names no architecture"
-    raise ValueError(
+    raise InputError(
         f"{source} is not a cross-encoder ({what}, with no trained pair-scoring head): as 'ce:' it would get a "
         "random new head, scoring every pair near 0.5. Score with it as an encoder ('st:PATH'), or make a "
         "cross-encoder from it with train_cross_encoder(...)"
@@ -93,7 +94,7 @@ class CrossEncoderModel(PairScorer):
         with quiet_loading():
             self.model = CrossEncoder(source, device=self.device, max_length=max_tokens)
         if self.model.num_labels != 1:
-            raise ValueError(
+            raise InputError(
                 f"{source} is a cross-encoder with {self.model.num_labels} outputs (a classifier); simwidgets "
                 "scores pairs with one-output cross-encoders (one similarity score per pair)"
             )

@@ -25,6 +25,7 @@ import os
 import threading
 from collections.abc import Callable
 
+from ..errors import InputError, OptionError
 from .base import Embedder
 from .callable import CallableModel
 from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, check_options, parse_spec, unknown_spec
@@ -154,9 +155,9 @@ def register_family(spec: str, builder: Callable[..., Embedder], help: str, *, o
     """
     family = spec.partition(":")[0].strip().lower()
     if not family or any(c in family for c in "?&= "):
-        raise ValueError(f"a family name is letters, digits and dashes, got {family!r}")
+        raise InputError(f"a family name is letters, digits and dashes, got {family!r}")
     if family in BUILDERS:
-        raise ValueError(f"model family {family!r} exists already")
+        raise InputError(f"model family {family!r} exists already")
     KNOWN_SPECS[spec] = help
     OPTIONS[family] = dict(options or {})
     BUILDERS[family] = builder
@@ -168,7 +169,7 @@ def _build(family: str, target: str | None, options: dict, spec: str) -> Embedde
     if builder is None or (target is None) == with_path:
         raise unknown_spec(spec)
     if target is not None and not target:
-        raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+        raise InputError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
     return builder(target, **options)
 
 
@@ -195,12 +196,12 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
     """
     if isinstance(spec, Embedder):
         if options:
-            raise TypeError("options cannot be applied to an already loaded model")
+            raise OptionError("options cannot be applied to an already loaded model")
         return spec
     if callable(spec):
         return CallableModel(spec, **options)
     if not isinstance(spec, str):
-        raise TypeError(f"a model is a spec string, a callable or an Embedder, not {type(spec).__name__}")
+        raise OptionError(f"a model is a spec string, a callable or an Embedder, not {type(spec).__name__}")
     family, target, spec_options = parse_spec(spec)
     merged = {**spec_options, **options}
     if family in BUILDERS:  # an unknown option or value is named before anything loads
@@ -208,7 +209,7 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
             check_options(family, merged, spec)
         except ValueError as exc:
             if str(exc).startswith("unknown option"):  # a keyword the model's builder does not take
-                raise TypeError(f"model {spec!r} does not take option(s): {exc}") from None
+                raise OptionError(f"model {spec!r} does not take option(s): {exc}") from None
             raise
     try:
         key = (family, target, tuple(sorted(merged.items())))
@@ -237,7 +238,7 @@ def _build_checked(family: str, target, options: dict, spec: str) -> Embedder:
         return model
     except TypeError as exc:
         if "unexpected keyword" in str(exc):
-            raise TypeError(f"model {spec!r} does not take option(s) {sorted(options)}: {exc}") from exc
+            raise OptionError(f"model {spec!r} does not take option(s) {sorted(options)}: {exc}") from exc
         raise
 
 
@@ -249,7 +250,7 @@ def load_models(specs) -> list[Embedder]:
     names = [m.name for m in models]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ValueError(f"two models share the name(s) {dupes}; pass name=... to tell them apart")
+        raise InputError(f"two models share the name(s) {dupes}; pass name=... to tell them apart")
     if not models:
-        raise ValueError("no models given")
+        raise InputError("no models given")
     return models

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class Note:
@@ -74,7 +76,7 @@ class Notes:
         else:
             out = cls.from_list(list(notes))
         if len(out) != n:
-            raise ValueError(f"a model returned {len(out)} notes for {n} texts")
+            raise InputError(f"a model returned {len(out)} notes for {n} texts")
         return out
 
     @classmethod

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError, NoVectorsError, OptionError
 from .base import Embedder
-
-
-class NoVectorsError(TypeError):
-    """Raised when something that needs vectors (a matrix, neighbours, a map) is given a pair scorer."""
 
 
 def refuse_pair_scorer(model: Embedder, what: str) -> None:
@@ -94,7 +91,7 @@ class PairFunction(PairScorer):
     def __init__(self, function, name: str | None = None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
-            raise TypeError(f"expected a callable, got {type(function).__name__}")
+            raise OptionError(f"expected a callable, got {type(function).__name__}")
         self.function = function
         self.name = name or getattr(function, "__name__", "pair-function")
         if self.name == "<lambda>":
@@ -105,7 +102,7 @@ class PairFunction(PairScorer):
         try:
             scores = np.asarray(result, dtype=np.float32).reshape(-1)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"pair scorer {self.name!r} must return one number per pair") from exc
+            raise OptionError(f"pair scorer {self.name!r} must return one number per pair") from exc
         if len(scores) != len(lefts):
-            raise ValueError(f"pair scorer {self.name!r} returned {len(scores)} scores for {len(lefts)} pairs")
+            raise InputError(f"pair scorer {self.name!r} returned {len(scores)} scores for {len(lefts)} pairs")
         return scores

@@ -8,13 +8,15 @@ batch runner calls it on the client, before a worker loads anything).
 >>> check_spec("glove-50d?poolin=sif")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: unknown option 'poolin' in model spec 'glove-50d?poolin=sif' (did you mean 'pooling'?); ...
+simwidgets.errors.InputError: unknown option 'poolin' in model spec 'glove-50d?poolin=sif' (did you mean 'pooling'?); ...
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import parse_qsl
+
+from ..errors import InputError
 
 DEFAULT_MODEL = "minilm"
 
@@ -67,7 +69,7 @@ def parse_spec(spec: str) -> tuple[str, str | None, dict]:
 
 def unknown_spec(spec: str) -> ValueError:
     known = "\n".join(f"  {k:<18} {v}" for k, v in KNOWN_SPECS.items())
-    return ValueError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
+    return InputError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
 
 
 def bundled_families() -> tuple[str, ...]:
@@ -127,27 +129,27 @@ def check_options(family: str, options: dict, spec: str = "") -> None:
 
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown option {key!r}{where}{hint}; {family} takes: {', '.join(sorted(allowed))}")
+            raise InputError(f"unknown option {key!r}{where}{hint}; {family} takes: {', '.join(sorted(allowed))}")
         rule = allowed[key]
         if isinstance(rule, tuple):
             if value not in rule:
-                raise ValueError(f"{key}={value!r}{where} is not one of {', '.join(map(str, rule))}")
+                raise InputError(f"{key}={value!r}{where} is not one of {', '.join(map(str, rule))}")
         elif rule == "device":
             if not (isinstance(value, str) and value.split(":")[0] in ("cpu", "cuda", "mps")):
-                raise ValueError(f"device={value!r}{where} is not cpu, cuda, cuda:N or mps")
+                raise InputError(f"device={value!r}{where} is not cpu, cuda, cuda:N or mps")
         elif rule is bool:
             if value not in (True, False):  # 1 and 0 count, as in the spec string
-                raise ValueError(f"{key}={value!r}{where} must be true or false")
+                raise InputError(f"{key}={value!r}{where} must be true or false")
         elif rule is int:
             if key == "centre" and value in (None, "saved"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{key}={value!r}{where} must be a whole number")
+                raise InputError(f"{key}={value!r}{where} must be a whole number")
         elif rule is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{key}={value!r}{where} must be a number")
+                raise InputError(f"{key}={value!r}{where} must be a number")
         elif rule is str and value is not None and not isinstance(value, (str, Path)):
-            raise ValueError(f"{key}={value!r}{where} must be a text")
+            raise InputError(f"{key}={value!r}{where} must be a text")
 
 
 def device_options(spec: str, device: str | None) -> dict:
@@ -178,7 +180,7 @@ def check_spec(spec, **options) -> None:
     if target is None:
         return
     if not target:
-        raise ValueError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
+        raise InputError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
     from .sources import looks_like_path
 
     path = Path(target).expanduser()
@@ -189,5 +191,5 @@ def check_spec(spec, **options) -> None:
         if missing:
             raise FileNotFoundError(
                 f"ULMFiT folder {path} lacks {' and '.join(missing)} (from model spec {spec!r}); "
-                "a folder written by simwidgets.save_ulmfit holds both"
+                "a folder written by simwidgets.models.save_ulmfit holds both"
             )

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..errors import InputError
 from ..tokenization import (
     Tokenized,
     may_start_processes,
@@ -109,12 +110,12 @@ class StreamEncoder:
         import torch
 
         if pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
+            raise InputError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         on_gpu = self.device.type == "cuda"
         dtype = dtype or ("float16" if on_gpu else "float32")
         if dtype not in ("float16", "bfloat16", "float32"):
-            raise ValueError(f"dtype must be float16, bfloat16 or float32, got {dtype!r}")
+            raise InputError(f"dtype must be float16, bfloat16 or float32, got {dtype!r}")
         if not on_gpu and dtype != "float32":
             dtype = "float32"  # half precision on a CPU is slow and gains nothing here
         self.dtype = dtype

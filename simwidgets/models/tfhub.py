@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..extras import load_triton_first, require
 from .base import Embedder
 
@@ -50,7 +51,7 @@ def load_saved_model(path, family: str):
     if not folder.is_dir():
         raise FileNotFoundError(f"{family} model folder not found: {folder}")
     if not any((folder / name).is_file() for name in ("saved_model.pb", "saved_model.pbtxt")):
-        raise ValueError(
+        raise InputError(
             f"{folder} is not a SavedModel folder (no saved_model.pb): download the TF-Hub model once and extract "
             "its archive into the folder (docs/models.md says where)"
         )
@@ -71,7 +72,7 @@ def load_saved_model(path, family: str):
                 f"{folder} uses TensorFlow ops that are not installed (the multilingual encoders need "
                 f"tensorflow-text of TensorFlow's version: pip install tensorflow-text=={tf.__version__}): {text[:300]}"
             ) from first
-        raise ValueError(f"could not load {folder} as a SavedModel ({type(first).__name__}: {text[:300]})") from first
+        raise InputError(f"could not load {folder} as a SavedModel ({type(first).__name__}: {text[:300]})") from first
 
 
 def _string_argument(function) -> str:
@@ -79,7 +80,7 @@ def _string_argument(function) -> str:
     _, keywords = function.structured_input_signature
     names = sorted(keywords)
     if len(names) != 1:
-        raise ValueError(f"expected a signature with one string input, found {names}")
+        raise InputError(f"expected a signature with one string input, found {names}")
     return names[0]
 
 
@@ -94,7 +95,7 @@ class _SavedModelEmbedder(Embedder):
         self.module = load_saved_model(self.path, self.family)
         self.batch_size = int(batch_size)
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise InputError(f"batch_size must be at least 1, got {batch_size}")
         self.name = name or f"{self.family}:{self.path.name}"
 
     @property
@@ -130,7 +131,7 @@ class UniversalSentenceEncoder(_SavedModelEmbedder):
             self._argument = _string_argument(signature)
             self._call = lambda texts: signature(**{self._argument: texts})
         else:
-            raise ValueError(f"{self.path} has neither a call nor a serving signature to embed texts with")
+            raise InputError(f"{self.path} has neither a call nor a serving signature to embed texts with")
 
     def embed_batch(self, texts: list[str]):
         tf = import_tensorflow()
@@ -138,7 +139,7 @@ class UniversalSentenceEncoder(_SavedModelEmbedder):
         if isinstance(out, dict):
             key = "outputs" if "outputs" in out else "default" if "default" in out else None
             if key is None:
-                raise ValueError(f"{self.path}'s output has no 'outputs' or 'default' key: {sorted(out)}")
+                raise InputError(f"{self.path}'s output has no 'outputs' or 'default' key: {sorted(out)}")
             out = out[key]
         return np.asarray(out, dtype=np.float32), None
 
@@ -150,12 +151,12 @@ class ELMoModel(_SavedModelEmbedder):
 
     def __init__(self, path, name: str | None = None, *, pooling: str = "mean", **kwargs):
         if pooling not in ("mean", "default"):
-            raise ValueError(f"pooling must be 'mean' or 'default', got {pooling!r}")
+            raise InputError(f"pooling must be 'mean' or 'default', got {pooling!r}")
         super().__init__(path, name, **kwargs)
         self.pooling = pooling
         self._function = self._signature("default")
         if self._function is None:
-            raise ValueError(f"{self.path} has no 'default' signature (ELMo's, taking whole strings)")
+            raise InputError(f"{self.path} has no 'default' signature (ELMo's, taking whole strings)")
         self._argument = _string_argument(self._function)
         if pooling != "mean":
             self.name = name or f"elmo:{self.path.name}?pooling={pooling}"

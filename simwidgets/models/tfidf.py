@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 
+from ..errors import InputError
 from ..texts import NO_TOKENS, as_text_list, clean_texts
 from .base import Embedder, Note
 
@@ -35,7 +36,7 @@ class TfidfModel(Embedder):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if analyzer not in ("word", "char"):
-            raise ValueError(f"unknown TF-IDF analyzer {analyzer!r}; use 'word' or 'char'")
+            raise InputError(f"unknown TF-IDF analyzer {analyzer!r}; use 'word' or 'char'")
         self.analyzer = analyzer
         self.name = "tfidf" if analyzer == "word" else "tfidf-char"
         options = {"sublinear_tf": True, "max_features": max_features, "dtype": np.float32}
@@ -59,11 +60,11 @@ class TfidfModel(Embedder):
         """Fit the vocabulary and IDF weights on a corpus of texts."""
         texts = [t for t in clean_texts(as_text_list(corpus, "corpus"))[0] if t is not None]
         if not texts:
-            raise ValueError("TF-IDF needs at least one non-empty text to fit on")
+            raise InputError("TF-IDF needs at least one non-empty text to fit on")
         try:
             self.vectorizer.fit(texts)
         except ValueError as exc:  # e.g. "empty vocabulary; perhaps the documents only contain stop words"
-            raise ValueError(f"could not fit TF-IDF on the given corpus: {exc}") from exc
+            raise InputError(f"could not fit TF-IDF on the given corpus: {exc}") from exc
         self._dim = len(self.vectorizer.vocabulary_)
         self._analyze = self.vectorizer.build_analyzer()
         self._fit_digest = hashlib.blake2b("\n".join(texts).encode(), digest_size=8).hexdigest()

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..texts import SimwidgetsWarning, pair_keys
+from ..columns import is_score, model_of, scored_models
+from ..errors import SimwidgetsWarning
+from ..texts import pair_keys
 
 #: The file of a trained model's training-pair keys (uint64, sorted).
 TRAINING_PAIRS = "training-pairs.npy"
@@ -65,10 +67,10 @@ def in_sample(scores, where: str, pairs: int) -> dict:
     attrs = getattr(scores, "attrs", None) or {}
     seen = dict(attrs.get("trained_on") or {})
     if hasattr(scores, "columns"):
-        present = {c[len("score_") :] for c in scores.columns if str(c).startswith("score_")}
+        present = set(scored_models(scores.columns))
     else:
         name = str(getattr(scores, "name", "") or "")
-        present = {name[len("score_") :]} if name.startswith("score_") else set(seen)
+        present = {model_of(name)} if is_score(name) else set(seen)
     seen = {k: v for k, v in seen.items() if k in present and v}
     total = int(attrs.get("scored_pairs") or 0) or pairs
     for name, count in seen.items():

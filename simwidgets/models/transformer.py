@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..vocab import Vocabulary, token_kinds
 from .base import Embedder, Note
 from .sources import check_source, quiet_loading
@@ -32,7 +33,7 @@ def _renamed_option(old: str, old_value, new: str, new_value):
     import warnings
 
     if new_value is not None and new_value != old_value:
-        raise ValueError(
+        raise InputError(
             f"{old}= is the old name of {new}=; give only {new}= (got {old}={old_value}, {new}={new_value})"
         )
     warnings.warn(f"{old}= is deprecated and will be removed; use {new}= (same meaning)", FutureWarning, stacklevel=4)
@@ -47,7 +48,7 @@ def _loading(kind: str, source, errors: tuple = (OSError,)):
         with quiet_loading():
             yield
     except errors as exc:
-        raise ValueError(f"could not load {kind} model {source!r}: {exc}") from exc
+        raise InputError(f"could not load {kind} model {source!r}: {exc}") from exc
 
 
 def _token_notes(tokenizer, texts: list[str], limit: int | None) -> list[Note]:
@@ -172,7 +173,7 @@ class SentenceTransformerModel(Embedder):
 
             if parts is None:
                 if streaming:
-                    raise ValueError(
+                    raise InputError(
                         f"{self.name} is not a Transformer -> Pooling (mean, cls or max) -> Normalize stack; "
                         "the streaming encoder cannot reproduce it (use streaming=False)"
                     )
@@ -292,7 +293,7 @@ class HuggingFaceModel(Embedder):
         from transformers import AutoModel, AutoTokenizer
 
         if pooling not in HF_POOLINGS:
-            raise ValueError(f"unknown pooling {pooling!r}; use one of {HF_POOLINGS}")
+            raise InputError(f"unknown pooling {pooling!r}; use one of {HF_POOLINGS}")
         source = check_source(path_or_name, "Hugging Face")
         with _loading("Hugging Face", source, (OSError, ValueError)):
             self.tokenizer = AutoTokenizer.from_pretrained(source)
@@ -302,7 +303,7 @@ class HuggingFaceModel(Embedder):
         self.source, self.pooling, self.layer = source, pooling, int(layer)
         n_layers = self.model.config.num_hidden_layers
         if not -(n_layers + 1) <= self.layer <= n_layers:
-            raise ValueError(f"layer {layer} out of range: the model has {n_layers} layers (0..{n_layers})")
+            raise InputError(f"layer {layer} out of range: the model has {n_layers} layers (0..{n_layers})")
         suffix = (
             ""
             if (pooling, self.layer) == ("mean", -1)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError, UntrustedFileError
 from ..files import cache_dir
 from ..texts import ALL_OOV
 from ..vocab import Vocabulary, token_kinds
@@ -28,10 +29,6 @@ from .base import Embedder, Note
 POOLINGS = ("mean", "max", "last", "concat")
 #: fastai's default ``max_len`` for text classifiers (72 * 20 tokens).
 DEFAULT_MAX_TOKENS = 1440
-
-
-class UntrustedFileError(ValueError):
-    """A file that would run code when loaded was given without ``trust=True``."""
 
 
 def _fastai_text():
@@ -48,7 +45,7 @@ def _encoder_state(state: dict) -> dict:
         return {k[2:]: v for k, v in state.items() if k.startswith("0.")}
     if "encoder.weight" in state:
         return dict(state)
-    raise ValueError(
+    raise InputError(
         "the weights file does not look like an AWD-LSTM: no 'encoder.weight' or "
         f"'0.encoder.weight' entry (found {sorted(state)[:5]}...)"
     )
@@ -92,12 +89,12 @@ class ULMFiTModel(Embedder):
     ):
         super().__init__(**kwargs)
         if pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {pooling!r} for ULMFiT; use one of {POOLINGS}")
+            raise InputError(f"unknown pooling {pooling!r} for ULMFiT; use one of {POOLINGS}")
         fastai_text = _fastai_text()
         self.encoder = encoder.eval()
         self.vocab = list(vocab)
         if len(self.vocab) != encoder.encoder.weight.shape[0]:
-            raise ValueError(
+            raise InputError(
                 f"vocab has {len(self.vocab)} tokens but the encoder has "
                 f"{encoder.encoder.weight.shape[0]} rows: they must come from the same model"
             )
@@ -251,7 +248,7 @@ def read_vocab_pickle(path: str | Path, *, trust: bool = False) -> list[str]:
             except UntrustedFileError:
                 raise
             except Exception as exc:
-                raise ValueError(f"could not read the vocabulary pickle {path}: {exc}") from exc
+                raise InputError(f"could not read the vocabulary pickle {path}: {exc}") from exc
     if isinstance(vocab, _PickledL) or type(vocab).__name__ == "L":
         vocab = list(vocab.items)
     return vocab
@@ -268,9 +265,9 @@ def _load_weights(weights: Path) -> dict:
     except pickle.UnpicklingError as exc:
         message = str(exc)
         if "fastcore.foundation.L" not in message and "numpy" not in message:
-            raise ValueError(
+            raise InputError(
                 f"could not read ULMFiT weights {weights} safely (weights_only): {message.splitlines()[0]}; "
-                "save them with simwidgets.save_ulmfit(learn, folder) or learn.save(name, with_opt=False)"
+                "save them with simwidgets.models.save_ulmfit(learn, folder) or learn.save(name, with_opt=False)"
             ) from exc
     from fastcore.foundation import L
 
@@ -283,9 +280,9 @@ def _load_weights(weights: Path) -> dict:
         with torch.serialization.safe_globals(allowed):
             return torch.load(weights, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise ValueError(
+        raise InputError(
             f"could not read ULMFiT weights {weights} safely (weights_only): {str(exc).splitlines()[-3:]}; "
-            "save them with simwidgets.save_ulmfit(learn, folder) or learn.save(name, with_opt=False)"
+            "save them with simwidgets.models.save_ulmfit(learn, folder) or learn.save(name, with_opt=False)"
         ) from exc
 
 
@@ -302,7 +299,7 @@ def _read_vocab(path: Path, trust: bool = False) -> list[str]:
     else:
         raise UntrustedFileError(f"vocab file {path} is not .json, .txt or .pkl")
     if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
-        raise ValueError(f"{path} must hold a list of token strings")
+        raise InputError(f"{path} must hold a list of token strings")
     return vocab
 
 
@@ -342,7 +339,7 @@ def load_ulmfit(
                 f"{path} is a fastai learner export, which is a Python pickle: loading it can run "
                 "any code stored in the file. Pass trust=True (or 'ulmfit:PATH?trust=true') only "
                 "for files you made or trust; the safe alternative is a folder written by "
-                "simwidgets.save_ulmfit(learn, folder), which loads with weights_only."
+                "simwidgets.models.save_ulmfit(learn, folder), which loads with weights_only."
             )
         fastai_text = _fastai_text()
         import warnings
@@ -352,7 +349,7 @@ def load_ulmfit(
                 warnings.filterwarnings("ignore", message=".*insecure pickle.*")
                 learn = fastai_text.load_learner(path, cpu=True)
         except Exception as exc:
-            raise ValueError(f"could not load the fastai export {path}: {exc}") from exc
+            raise InputError(f"could not load the fastai export {path}: {exc}") from exc
         out = ULMFiTModel.from_learner(
             learn, name=name, pooling=pooling, source=str(path), centre=None if centre == "saved" else centre, **kwargs
         )
@@ -371,7 +368,7 @@ def load_ulmfit(
     except ValueError:
         raise
     except Exception as exc:
-        raise ValueError(f"could not read ULMFiT weights {weights} ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"could not read ULMFiT weights {weights} ({type(exc).__name__}: {exc})") from exc
     encoder = _encoder_from_state(_encoder_state(state))
     saved = weights.parent / CENTRING_FILE
     model = ULMFiTModel(
@@ -398,7 +395,7 @@ def _config_of_weights(weights: Path) -> dict:
     try:
         state = _encoder_state(torch.load(weights, map_location="cpu", weights_only=True))
     except Exception as exc:
-        raise ValueError(f"could not read pretrained weights {weights}: {exc}") from exc
+        raise InputError(f"could not read pretrained weights {weights}: {exc}") from exc
     emb_sz = state["encoder.weight"].shape[1]
     n_layers = len({k.split(".")[1] for k in state if k.startswith("rnns.")})
     n_hid = state["rnns.0.weight_hh_l0_raw"].shape[1]
@@ -468,11 +465,11 @@ def train_ulmfit(
     fastai_text = _fastai_text()
     clean = [t for t in clean_texts(as_text_list(texts))[0] if t is not None]
     if len(clean) < 10:
-        raise ValueError(f"train_ulmfit needs at least 10 non-empty texts, got {len(clean)}")
+        raise InputError(f"train_ulmfit needs at least 10 non-empty texts, got {len(clean)}")
     fastai_text.set_seed(seed, reproducible=True)
     for option, value in (("min_freq", min_freq), ("max_vocab", max_vocab)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{option} must be a whole number >= 1, got {value!r}")
+            raise InputError(f"{option} must be a whole number >= 1, got {value!r}")
     frame = pd.DataFrame({"text": clean})
     block = fastai_text.TextBlock.from_df("text", is_lm=True, seq_len=seq_len, min_freq=min_freq, max_vocab=max_vocab)
     dls = fastai_text.DataBlock(

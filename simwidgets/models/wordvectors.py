@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from ..errors import InputError
 from ..texts import ALL_OOV, NO_TOKENS
 from ..vocab import Vocabulary, token_kinds
 from .base import Embedder, Notes
@@ -98,7 +99,7 @@ class WordVectorModel(Embedder):
     ):
         super().__init__(**kwargs)
         if pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {pooling!r} for word vectors; use one of {POOLINGS}")
+            raise InputError(f"unknown pooling {pooling!r} for word vectors; use one of {POOLINGS}")
         self._table = keyed_vectors  # a gensim KeyedVectors, or a WordTable (the bundled GloVe)
         self._kv = None if isinstance(keyed_vectors, WordTable) else keyed_vectors
         self.name = name if pooling == "mean" else f"{name}-sif"
@@ -174,7 +175,7 @@ class WordVectorModel(Embedder):
         matrix, notes = self._pooled(texts, weighted=True)
         ok = ~np.isnan(matrix).any(axis=1)
         if ok.sum() < 2:
-            raise ValueError("SIF needs at least two corpus texts with known words to fit")
+            raise InputError("SIF needs at least two corpus texts with known words to fit")
         self._component = _first_singular_vector(matrix[ok])
         digest = hashlib.blake2b("\n".join(texts).encode(), digest_size=8).hexdigest()
         self._component_source = f"corpus-{digest}"
@@ -305,7 +306,7 @@ def _bundled_glove() -> WordTable:
     words = pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str).tolist()
     index = dict(zip(words, range(len(words))))
     if len(words) != len(vectors) or len(index) != len(words):
-        raise ValueError(f"the bundled GloVe table is inconsistent: {len(words)} words for {len(vectors)} rows")
+        raise InputError(f"the bundled GloVe table is inconsistent: {len(words)} words for {len(vectors)} rows")
     return WordTable(words, index, vectors)
 
 
@@ -345,12 +346,12 @@ def load_word_vectors(path: str, family: str, pooling: str = "mean", **kwargs) -
             kv = KeyedVectors.load_word2vec_format(str(file), binary=False, no_header=no_header)
     except Exception as exc:  # gensim raises many kinds on malformed files
         kind = "binary" if binary else "text"
-        raise ValueError(
+        raise InputError(
             f"could not read {file} as {family} {kind} vectors ({type(exc).__name__}: {exc}); "
             "check the file is complete and in that format"
         ) from exc
     if len(kv.index_to_key) == 0:
-        raise ValueError(f"{file} holds no word vectors")
+        raise InputError(f"{file} holds no word vectors")
     stem = file.stem
     model = WordVectorModel(kv, kwargs.pop("name", None) or f"{family}:{stem}", pooling=pooling, **kwargs)
     stat = file.stat()

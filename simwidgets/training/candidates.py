@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
+
 
 class Trainer:
     """Base class of trainers: :meth:`fit` makes a model from training pairs."""
@@ -104,7 +106,7 @@ class StackedTrainer(Trainer):
 
     def __init__(self, kind: str = "forest", *, name: str | None = None, n_estimators: int = 300):
         if kind not in ("forest", "linear"):
-            raise ValueError(f"a stacked model is 'ensemble:forest' or 'ensemble:linear', got kind {kind!r}")
+            raise InputError(f"a stacked model is 'ensemble:forest' or 'ensemble:linear', got kind {kind!r}")
         self.kind, self.n_estimators = kind, n_estimators
         self.name = name or f"ensemble ({kind})"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from ..errors import InputError, OptionError
 from ..files import staged_folder
 from ..models.specs import parse_spec
 from .encoder import base_source
@@ -32,7 +33,7 @@ def _source(base) -> tuple[str, str, bool]:
     if isinstance(base, str) and parse_spec(base)[0] == "ce":
         family, target, options = parse_spec(base)
         if options or not target:
-            raise ValueError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base!r}")
+            raise InputError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base!r}")
         from ..models.cross_encoder import check_cross_encoder
         from ..models.sources import check_source
 
@@ -96,7 +97,7 @@ def train_cross_encoder(
         model on the validation pairs.
     """
     if left is None or right is None or gold is None:
-        raise TypeError("train_cross_encoder needs left and right texts and their gold labels")
+        raise OptionError("train_cross_encoder needs left and right texts and their gold labels")
     label, source, from_cross_encoder = _source(base)
     pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
     train, held = split_validation(pairs, validation, seed, gold_range=gold_range)

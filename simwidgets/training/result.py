@@ -61,7 +61,7 @@ class TrainedModel:
 
     @property
     def model(self):
-        """The trained model, loaded (once) as an :class:`~simwidgets.Embedder`."""
+        """The trained model, loaded (once) as an :class:`~simwidgets.extend.Embedder`."""
         from ..models import load_model
 
         return load_model(self.spec)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from .. import files
+from ..errors import InputError
 from ..models.loading import TRAINED_RECORD
 
 #: The file that marks a finished model folder, with what made it.
@@ -34,7 +35,7 @@ def model_name(base: str, kind: str, key: str, name: str | None = None) -> str:
     if name is not None:
         text = str(name).strip()
         if not text or any(c in text for c in "?&=#") or text != text.strip():
-            raise ValueError(f"name must be a short text without ?, &, = or #, got {name!r}")
+            raise InputError(f"name must be a short text without ?, &, = or #, got {name!r}")
         return text
     stem = re.sub(r"[^a-z0-9]+", "-", str(base).lower().rsplit("/", 1)[-1]).strip("-") or "model"
     return f"{stem[:24]}-{kind}-{key[:6]}"
@@ -109,7 +110,7 @@ def check_target(folder: Path, key: str, overwrite: bool) -> None:
     resolved = folder.expanduser().resolve()
     cwd = Path.cwd().resolve()
     if resolved == Path(resolved.anchor) or resolved == Path.home().resolve() or resolved in (cwd, *cwd.parents):
-        raise ValueError(
+        raise InputError(
             f"output_dir {str(folder)!r} is {resolved}: the root, the home folder or the working folder "
             "(or a folder above it) is never a model's folder; give a new folder's name"
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 
+from ..errors import InputError, OptionError
 from ..files import staged_folder
 from .pairs import Pairs, prepare_pairs, split_validation
 from .result import TrainedModel
@@ -109,22 +110,22 @@ def fine_tune_ulmfit(
     ``max_tokens`` tokens for training. Only the cosine objective applies.
     """
     if objective not in ("auto", "cosine"):
-        raise ValueError(
+        raise InputError(
             f"a ULMFiT encoder is fine-tuned with the cosine objective (its pooled states' cosine fitted to "
             f"the gold); objective={objective!r} applies to sentence-transformers encoders"
         )
     unknown = sorted(k for k, v in ignored.items() if v is not None and k not in ("warmup_ratio",))
     if unknown:
-        raise TypeError(f"fine-tuning ULMFiT does not take {unknown}")
+        raise OptionError(f"fine-tuning ULMFiT does not take {unknown}")
     from ..models import load_model
     from ..models.specs import parse_spec
 
     family, target, options = parse_spec(base)
     if options:
-        raise ValueError(f"give the base without options, got {base!r}")
+        raise InputError(f"give the base without options, got {base!r}")
     pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
     if pairs.gold is None:
-        raise ValueError("fine-tuning ULMFiT needs gold labels (its objective fits the cosine to them)")
+        raise InputError("fine-tuning ULMFiT needs gold labels (its objective fits the cosine to them)")
     train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
     base_model = load_model(base, centre=None, pooling=POOLING)
     lr = 3e-3 if learning_rate is None else learning_rate

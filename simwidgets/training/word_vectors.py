@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from ..errors import InputError
 from ..files import staged_folder
 from ..models.wordvectors import word_tokens
 from ..texts import as_text_list, clean_texts
@@ -86,7 +87,7 @@ def train_word_vectors(
         ``.history`` holds the corpus size and vocabulary.
     """
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise InputError(f"kind must be one of {KINDS}, got {kind!r}")
     raw = as_text_list(texts, "texts")
     clean, reasons = clean_texts(raw)
     dropped: dict[str, int] = {}
@@ -97,14 +98,14 @@ def train_word_vectors(
     sentences = [s for s in sentences if s]
     n_tokens = sum(map(len, sentences))
     if len(sentences) < 2 or n_tokens < 10:
-        raise ValueError(
+        raise InputError(
             f"train_word_vectors needs a corpus of some size; got {len(sentences)} texts, {n_tokens} words"
         )
     from collections import Counter
 
     counts = Counter(w for s in sentences for w in s)
     if not any(c >= min_count for c in counts.values()):
-        raise ValueError(f"no word occurs {min_count} times or more in {n_tokens} words: lower min_count")
+        raise InputError(f"no word occurs {min_count} times or more in {n_tokens} words: lower min_count")
     settings = {"dim": dim, "epochs": epochs, "min_count": min_count, "window": window, "seed": seed}
     if kind == "fasttext":
         settings.update(min_n=min_n, max_n=max_n)

@@ -7,6 +7,8 @@ from pathlib import Path
 import anywidget
 import numpy as np
 
+from ..errors import InputError, OptionError
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 STYLE = STATIC / "widgets.css"
 
@@ -27,12 +29,12 @@ def to_wire(array, widget=None) -> dict | None:
         arr = arr.astype(np.float32)
     elif arr.dtype == np.int64:
         if arr.size and (arr.max() > np.iinfo(np.int32).max or arr.min() < np.iinfo(np.int32).min):
-            raise ValueError("int64 values do not fit in int32 for the browser")
+            raise InputError("int64 values do not fit in int32 for the browser")
         arr = arr.astype(np.int32)
     elif arr.dtype == np.bool_:
         arr = arr.astype(np.uint8)
     if arr.dtype.name not in WIRE_DTYPES:
-        raise TypeError(f"cannot send dtype {arr.dtype} to the browser; use one of {WIRE_DTYPES}")
+        raise OptionError(f"cannot send dtype {arr.dtype} to the browser; use one of {WIRE_DTYPES}")
     arr = np.ascontiguousarray(arr)
     return {
         "buffer": memoryview(arr.reshape(-1).view(np.uint8)),
@@ -62,7 +64,7 @@ class Widget(anywidget.AnyWidget):
         unknown = sorted(k for k in kwargs if not self.has_trait(k) and not k.startswith("_"))
         if unknown:
             known = sorted(n for n in self.trait_names(sync=True) if not n.startswith("_"))
-            raise TypeError(f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}")
+            raise OptionError(f"{type(self).__name__} got unknown argument(s) {unknown}; its traits are {known}")
         super().__init__(**kwargs)
         if self._rpc_methods:
             self.on_msg(self._answer_request)
@@ -76,10 +78,10 @@ class Widget(anywidget.AnyWidget):
         try:
             method = self._rpc_methods.get(name)
             if method is None:
-                raise ValueError(f"unknown request {name!r}; this widget answers {sorted(self._rpc_methods)}")
+                raise InputError(f"unknown request {name!r}; this widget answers {sorted(self._rpc_methods)}")
             params = content.get("params") or {}
             if not isinstance(params, dict):
-                raise TypeError(f"request parameters must be an object, got {type(params).__name__}")
+                raise OptionError(f"request parameters must be an object, got {type(params).__name__}")
             reply = {"ok": True, "result": getattr(self, method)(**params)}
         except Exception as exc:  # every failure goes back to the browser, keyed by the request id
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from ..columns import score_column
+from ..errors import NotFoundError
 from ..evaluation import evaluate_scores, fit_ensemble
 from ..evaluation.gold import gold_kind
 from ..models import load_models
@@ -30,8 +32,8 @@ class ModelComparison(Widget):
         Labelled pairs: graded labels are binarised at ``label_cut`` for the curves only.
     models
         Model specs (at least one; two or more for the scatter and the ensemble), and trainers
-        (:class:`~simwidgets.FineTune`, :class:`~simwidgets.CrossEncoderTrainer`,
-        :class:`~simwidgets.WordVectorTrainer`, ``"ensemble:forest"``). With a trainer among
+        (:class:`~simwidgets.trainers.FineTune`, :class:`~simwidgets.trainers.CrossEncoderTrainer`,
+        :class:`~simwidgets.trainers.WordVectorTrainer`, ``"ensemble:forest"``). With a trainer among
         them every candidate is judged by :func:`~simwidgets.cross_validate` in ``folds``
         folds (a progress bar shows the training): each pair's score comes from a model that
         never saw its label, and the table adds each candidate's ``type``, its fold-mean
@@ -107,7 +109,7 @@ class ModelComparison(Widget):
 
         missing = [c for c in (left, right, label) if c not in pairs_df]
         if missing:
-            raise KeyError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
+            raise NotFoundError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
         gold = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float64)
         candidates = list(models) if isinstance(models, (list, tuple)) else [models]
         self.cross_validation = None
@@ -144,7 +146,7 @@ class ModelComparison(Widget):
         positive = gold >= label_cut
         curves = {}
         for name in names:
-            s = scored[f"score_{name}"].to_numpy(np.float64)
+            s = scored[score_column(name)].to_numpy(np.float64)
             ok = ~np.isnan(s) & ~np.isnan(gold)
             if len(np.unique(positive[ok])) < 2:
                 continue
@@ -166,7 +168,7 @@ class ModelComparison(Widget):
             }
             self.ensemble_result = result
         self._frame, self._scored, self._left, self._right = pairs_df, scored, left, right
-        matrix = np.stack([scored[f"score_{name}"].to_numpy(np.float32) for name in names])
+        matrix = np.stack([scored[score_column(name)].to_numpy(np.float32) for name in names])
         differences = []
         if len(names) >= 2:
             from ..evaluation import compare_models

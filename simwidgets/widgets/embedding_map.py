@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from ..errors import InputError
 from ..index import NeighbourIndex
 from ..models import Embedder, load_model, refuse_pair_scorer
 from ..projection import neighbour_overlap, pca_2d, umap_2d
@@ -74,7 +75,7 @@ class EmbeddingMap(Widget):
         **kwargs,
     ):
         if method not in ("umap", "pca"):
-            raise ValueError(f"method must be 'umap' or 'pca', got {method!r}")
+            raise InputError(f"method must be 'umap' or 'pca', got {method!r}")
         kinds = ranks = None
         if isinstance(model_or_vectors, (str, Embedder)) or callable(model_or_vectors):
             model = load_model(model_or_vectors)
@@ -87,14 +88,14 @@ class EmbeddingMap(Widget):
         else:
             vectors = np.asarray(model_or_vectors, dtype=np.float32)
             if vectors.ndim != 2:
-                raise ValueError(f"vectors must be 2-D (n, dim), got shape {vectors.shape}")
+                raise InputError(f"vectors must be 2-D (n, dim), got shape {vectors.shape}")
             if max_points:
                 vectors = vectors[:max_points]
             default_labels = [str(i) for i in range(len(vectors))]
         if labels is not None:
             labels = [str(x) for x in labels][: len(vectors)]
             if len(labels) != len(vectors):
-                raise ValueError(f"{len(labels)} labels for {len(vectors)} vectors")
+                raise InputError(f"{len(labels)} labels for {len(vectors)} vectors")
         self._vectors = vectors
         self._color_by = color_by
         self._index: NeighbourIndex | None = None
@@ -120,13 +121,13 @@ class EmbeddingMap(Widget):
         n = len(vectors)
         if isinstance(color_by, str):
             if color_by not in COLOR_BY:
-                raise ValueError(f"color_by must be one of {COLOR_BY} or one value per point, got {color_by!r}")
+                raise InputError(f"color_by must be one of {COLOR_BY} or one value per point, got {color_by!r}")
             if color_by == "kind":
                 values = kinds if kinds is not None else np.array(["point"] * n, dtype=object)
                 return _categories(values)
             if color_by == "rank":
                 if ranks is None:
-                    raise ValueError("this map has no frequency ranks; color_by='rank' needs a model's vocabulary")
+                    raise InputError("this map has no frequency ranks; color_by='rank' needs a model's vocabulary")
                 scaled = np.log1p(np.asarray(ranks, dtype=np.float64))
                 return _continuous(scaled)
             if color_by == "cluster":
@@ -139,7 +140,7 @@ class EmbeddingMap(Widget):
             return np.zeros(n, dtype=np.uint8), "category", ["point"]
         values = np.asarray(list(color_by))
         if len(values) != n:
-            raise ValueError(f"color_by has {len(values)} values for {n} points")
+            raise InputError(f"color_by has {len(values)} values for {n} points")
         if values.dtype.kind in "fc" or (values.dtype.kind in "iu" and len(np.unique(values)) > 10):
             return _continuous(values.astype(np.float64))
         return _categories(values)
@@ -185,7 +186,7 @@ class EmbeddingMap(Widget):
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self._vectors):
             raise IndexError(f"point {index!r} is not on this map of {len(self._vectors)} points")
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
-            raise ValueError(f"k must be a whole number from 1 to 1000, got {k!r}")
+            raise InputError(f"k must be a whole number from 1 to 1000, got {k!r}")
         return {"index": index, "neighbours": self.neighbours_of(index, k)}
 
     def to_html(self, path):
@@ -211,7 +212,7 @@ class EmbeddingMap(Widget):
 def _categories(values) -> tuple[np.ndarray, str, list[str]]:
     codes, names = pd.factorize(pd.Series(values).astype(str), sort=True)
     if len(names) > 255:
-        raise ValueError(f"{len(names)} categories: at most 255 can be coloured")
+        raise InputError(f"{len(names)} categories: at most 255 can be coloured")
     return codes.astype(np.uint8), "category", [str(n) for n in names]
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from ..columns import score_column
+from ..errors import InputError
 from ..models import load_model
 from ..similarity import similarity_matrix
 from ..texts import as_text_list
@@ -68,14 +70,14 @@ class SimilarityHeatmap(Widget):
 
     def __init__(self, texts, texts_b=None, model="minilm", threshold=None, order="input", compare=None, **kwargs):
         if order not in ("input", "cluster"):
-            raise ValueError(f"order must be 'input' or 'cluster', got {order!r}")
+            raise InputError(f"order must be 'input' or 'cluster', got {order!r}")
         rows = as_text_list(texts, "texts")
         cols = rows if texts_b is None else as_text_list(texts_b, "texts_b")
         if not rows or not cols:
-            raise ValueError("SimilarityHeatmap needs at least one text on each side")
+            raise InputError("SimilarityHeatmap needs at least one text on each side")
         if compare is not None:
             if len(compare) != 2:
-                raise ValueError("compare takes two models: (first, second); the map shows first - second")
+                raise InputError("compare takes two models: (first, second); the map shows first - second")
             models = [load_model(m) for m in compare]
             a, b = (similarity_matrix(rows, None if texts_b is None else cols, model=m) for m in models)
             drawn, diverging, value_range = a - b, True, [-1.0, 1.0]
@@ -186,9 +188,9 @@ class SimilarityHeatmap(Widget):
             i, j = int(self._row_order[row]), int(self._col_order[col])
             record = {"left": self._rows[i], "right": self._cols[j]}
             for name, matrix in self._matrices.items():
-                record[f"score_{name}"] = float(matrix[i, j])
+                record[score_column(name)] = float(matrix[i, j])
             records.append(record)
-        columns = ["left", "right", *[f"score_{n}" for n in self._matrices]]
+        columns = ["left", "right", *[score_column(n) for n in self._matrices]]
         return pd.DataFrame(records, columns=columns)
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from ..columns import score_column
+from ..errors import InputError, NotFoundError, SimwidgetsWarning
 from ..evaluation.labelling import (
     MIN_RANDOM_LABELS,
     MIXED,
@@ -19,7 +21,6 @@ from ..evaluation.labelling import (
 )
 from ..models import load_models
 from ..similarity import score_pairs
-from ..texts import SimwidgetsWarning
 from ..vectors import normalize_rows
 from .base import STYLE, Widget, bundle
 
@@ -63,7 +64,7 @@ class PairLabeler(Widget):
         Which model's threshold ``"uncertain"`` uses (name or position, default the first;
         ``"ensemble"`` with ``ensemble``).
     ensemble
-        A fitted :class:`~simwidgets.EnsembleResult`: its prediction for each pair is shown
+        A fitted :class:`~simwidgets.results.EnsembleResult`: its prediction for each pair is shown
         as one more score (named ``ensemble``) and ``model="ensemble"`` makes ``"uncertain"``
         pick the pairs the stacked model is least sure of.
     label_cut
@@ -120,16 +121,16 @@ class PairLabeler(Widget):
     ):
         missing = [c for c in (left, right) if c not in df]
         if missing:
-            raise KeyError(f"column(s) {missing} not in df; its columns are {list(df.columns)}")
+            raise NotFoundError(f"column(s) {missing} not in df; its columns are {list(df.columns)}")
         values = [float(v) for v in labels]
         if len(values) < 2 or len(set(values)) != len(values):
-            raise ValueError(f"labels must be two or more distinct values, got {list(labels)}")
+            raise InputError(f"labels must be two or more distinct values, got {list(labels)}")
         keys = dict(keys or {})
         key_of = {v: str(keys.get(v, DEFAULT_KEYS.get(v, _label_name(v)[0]))) for v in values}
         if len(set(key_of.values())) != len(values):
-            raise ValueError(f"two labels share a key: {key_of}; give keys={{label: key}}")
+            raise InputError(f"two labels share a key: {key_of}; give keys={{label: key}}")
         if "s" in key_of.values() or "u" in key_of.values():
-            raise ValueError("the keys s (skip) and u (undo) cannot label")
+            raise InputError("the keys s (skip) and u (undo) cannot label")
         self._frame = df.reset_index(drop=True)
         self._left, self._right = left, right
         self._values = values
@@ -137,7 +138,7 @@ class PairLabeler(Widget):
         self._confidence, self._target = confidence, target_margin
         embedders = load_models(list(models) if isinstance(models, (list, tuple)) else [models])
         scored = score_pairs(self._frame[left], self._frame[right], embedders)
-        matrix = np.stack([scored[f"score_{m.name}"].to_numpy(np.float64) for m in embedders])
+        matrix = np.stack([scored[score_column(m.name)].to_numpy(np.float64) for m in embedders])
         names = [m.name for m in embedders]
         if ensemble is not None:
             frame = self._frame
@@ -147,7 +148,7 @@ class PairLabeler(Widget):
             names.append("ensemble")
         index = names.index(model) if isinstance(model, str) else int(model)
         if not 0 <= index < len(names):
-            raise ValueError(f"model must name one of {names} (or be its position), got {model!r}")
+            raise InputError(f"model must name one of {names} (or be its position), got {model!r}")
         finite = matrix[index][np.isfinite(matrix[index])]
         self._threshold = (
             float(threshold) if threshold is not None else float(np.median(finite)) if finite.size else 0.5
@@ -197,9 +198,9 @@ class PairLabeler(Widget):
         """Label the pair shown with ``value`` (one of ``labels``) and show the next one."""
         value = float(value)
         if value not in self._values:
-            raise ValueError(f"{value:g} is not one of the labels {self._values}")
+            raise InputError(f"{value:g} is not one of the labels {self._values}")
         if not self.pair:
-            raise ValueError("every pair is labelled or skipped")
+            raise InputError("every pair is labelled or skipped")
         row = int(self.pair["row"])
         stratum = "random" if self.pair["strategy"] == "random" else "active"
         self._store.append(self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum)
@@ -220,7 +221,7 @@ class PairLabeler(Widget):
         """Take back the last label (from the file too) and show that pair again."""
         last = self._store.undo()
         if last is None:
-            raise ValueError("no label to undo")
+            raise InputError("no label to undo")
         row = self._row_of.get((str(last["left"]), str(last["right"])))
         if row is not None:
             self._queue.reopen(row)

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from ..columns import is_score, model_of, score_column
+from ..errors import NotFoundError, OptionError, SimwidgetsWarning
 from ..evaluation.calibration import random_pair_scores
 from ..models import load_models
 from ..models.trained_pairs import in_sample
 from ..similarity import score_pairs
-from ..texts import SimwidgetsWarning
 from .base import ARRAY, STYLE, Widget, bundle
 
 
@@ -44,7 +45,7 @@ class ThresholdTuner(Widget):
         they are shown as they are, nothing is embedded again, and ``models`` is not needed
         (no random-pair distribution is drawn for them).
     ensemble
-        A fitted :class:`~simwidgets.EnsembleResult`: its predictions for the pairs (from
+        A fitted :class:`~simwidgets.results.EnsembleResult`: its predictions for the pairs (from
         their ``score_*`` columns, or from ``models``) are shown as one more row.
     objective, cv
         With labels, each model's threshold is also chosen out of sample
@@ -107,20 +108,20 @@ class ThresholdTuner(Widget):
         **kwargs,
     ):
         if not isinstance(pairs_df, pd.DataFrame):
-            raise TypeError(f"pairs_df must be a DataFrame, got {type(pairs_df).__name__}")
+            raise OptionError(f"pairs_df must be a DataFrame, got {type(pairs_df).__name__}")
         columns = [score_columns] if isinstance(score_columns, str) else list(score_columns or [])
         missing = [c for c in (left, right, label, *columns) if c is not None and c not in pairs_df]
         if missing:
-            raise KeyError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
+            raise NotFoundError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
         self._frame = pairs_df
         if columns:
             embedders = []
             scored = pd.DataFrame({"left": pairs_df[left].to_numpy(), "right": pairs_df[right].to_numpy()})
             for column in columns:
-                scored[column if column.startswith("score_") else f"score_{column}"] = pd.to_numeric(
+                scored[column if is_score(column) else score_column(column)] = pd.to_numeric(
                     pairs_df[column], errors="coerce"
                 ).to_numpy(np.float64)
-            names = [c[len("score_") :] if c.startswith("score_") else c for c in columns]
+            names = [model_of(c) for c in columns]
         else:
             embedders = load_models(list(models))
             scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
@@ -132,7 +133,7 @@ class ThresholdTuner(Widget):
             prediction = ensemble.predict(source, left=base[left], right=base[right])
             scored["score_ensemble"] = prediction
             names.append("ensemble")
-        matrix = np.stack([scored[f"score_{name}"].to_numpy(np.float32) for name in names])
+        matrix = np.stack([scored[score_column(name)].to_numpy(np.float32) for name in names])
         null = []
         for m in embedders:
             values = random_pair_scores(pairs_df[left], pairs_df[right], m, n=n_null).astype(np.float32)

@@ -132,7 +132,7 @@ def test_clean_results_cut_offs():
 
 
 def test_a_target_missed_or_unsure_out_of_sample_is_said_and_warned():
-    from simwidgets.texts import SimwidgetsWarning
+    from simwidgets.errors import SimwidgetsWarning
 
     rng = np.random.default_rng(0)
     gold = (rng.random(120) < 0.5).astype(float)

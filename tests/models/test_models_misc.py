@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from simwidgets import KNOWN_SPECS, load_model
+from simwidgets import load_model
+from simwidgets.extend import KNOWN_SPECS
 from simwidgets.models import CallableModel, TfidfModel, load_models
 
 

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from simwidgets import UntrustedFileError, load_model, load_ulmfit
+from simwidgets import load_model
+from simwidgets.errors import UntrustedFileError
+from simwidgets.models import load_ulmfit
 from simwidgets.texts import ALL_OOV
 
 TEXTS = ["The government said on Tuesday it would act.", "Fire crews fought the blaze", "a qzxv"]
@@ -134,7 +136,8 @@ def test_fastai_learn_save_weights_and_vocab_pickle_load_safely(ulmfit_trained, 
 
     import numpy as np
 
-    from simwidgets import UntrustedFileError, load_ulmfit
+    from simwidgets.errors import UntrustedFileError
+    from simwidgets.models import load_ulmfit
 
     learn = ulmfit_trained["model"].learner
     learn.path, learn.model_dir = tmp_path, "models"

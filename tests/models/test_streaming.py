@@ -129,7 +129,7 @@ def minilm_path():
 
 @pytest.fixture(scope="module")
 def stsb_sentences(test_data):
-    from simwidgets import read_stsb
+    from simwidgets.readers import read_stsb
 
     pairs = read_stsb(test_data / "sts" / "stsb-en-dev.csv")
     return list(dict.fromkeys(pairs["left"].tolist() + pairs["right"].tolist()))

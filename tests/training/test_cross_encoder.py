@@ -12,7 +12,8 @@ pytest.importorskip("datasets", reason="training needs the [train] extra (datase
 pytest.importorskip("accelerate", reason="training needs the [train] extra (datasets, accelerate)")
 
 import simwidgets as sw  # noqa: E402
-from simwidgets import NoVectorsError, load_model, score_pairs, train_cross_encoder  # noqa: E402
+from simwidgets import load_model, score_pairs, train_cross_encoder  # noqa: E402
+from simwidgets.errors import NoVectorsError  # noqa: E402
 from simwidgets.evaluation import read_stsb  # noqa: E402
 from simwidgets.training.store import DONE  # noqa: E402
 

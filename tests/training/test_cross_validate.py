@@ -23,7 +23,7 @@ def _overlap(lefts, rights):
     ]
 
 
-class Memorizer(sw.Trainer):
+class Memorizer(sw.trainers.Trainer):
     """The worst possible trainer: it learns its training labels by heart (and says the word
     overlap for pairs it has not seen). Any leak of a held-out label shows at once."""
 
@@ -40,7 +40,7 @@ class Memorizer(sw.Trainer):
             base = _overlap(lefts, rights)
             return [memory.get((a, b), s) for a, b, s in zip(lefts, rights, base)]
 
-        return sw.PairFunction(score, name="memorizer")
+        return sw.extend.PairFunction(score, name="memorizer")
 
 
 def test_no_pair_is_scored_by_a_model_that_saw_its_label(sts):
@@ -139,9 +139,9 @@ def test_trainers_are_fitted_per_fold(sts, tmp_path, monkeypatch):
     result = sw.cross_validate(
         [
             "minilm",
-            sw.FineTune("minilm", epochs=1, device="cpu"),
-            sw.CrossEncoderTrainer("minilm", epochs=1, max_tokens=48, device="cpu"),
-            sw.WordVectorTrainer("fasttext", dim=16, epochs=2, min_count=1),
+            sw.trainers.FineTune("minilm", epochs=1, device="cpu"),
+            sw.trainers.CrossEncoderTrainer("minilm", epochs=1, max_tokens=48, device="cpu"),
+            sw.trainers.WordVectorTrainer("fasttext", dim=16, epochs=2, min_count=1),
         ],
         small.left,
         small.right,

@@ -18,7 +18,7 @@ from simwidgets.evaluation.labelling import (
 
 @pytest.fixture(scope="module")
 def log(test_data) -> pd.DataFrame:
-    frame = sw.read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:60]
+    frame = sw.readers.read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:60]
     return frame.rename(columns={"left": "query", "right": "result"}).reset_index(drop=True)
 
 

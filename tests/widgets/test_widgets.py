@@ -280,8 +280,9 @@ def test_other_widgets_check_their_values_on_assignment(glove):
 def test_model_comparison_takes_trainers_and_judges_every_candidate_out_of_fold(
     test_data, glove, tmp_path, monkeypatch
 ):
-    from simwidgets import ModelComparison, WordVectorTrainer
+    from simwidgets import ModelComparison
     from simwidgets.evaluation import read_stsb
+    from simwidgets.trainers import WordVectorTrainer
 
     monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))
     df = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:120]
