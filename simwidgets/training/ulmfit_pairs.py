@@ -13,13 +13,11 @@ is saved the safe way (``weights.pth`` + ``vocab.json``, no pickle) and reloads 
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
 
-from ..errors import InputError, OptionError
-from ..files import staged_folder
-from .pairs import Pairs, prepare_pairs, split_validation
-from .result import TrainedModel
-from .store import locate, model_name, named, pair_job_key, pair_record, write_done
+from ..errors import InputError
+from .job import Base, Recipe
+from .pairs import Pairs
 
 POOLING = "concat"
 
@@ -82,123 +80,98 @@ def _loaders(train: list, valid: list, batch_size: int, pad: int, seed: int, dev
     return DataLoaders(train_dl, valid_dl, device=device)
 
 
-def fine_tune_ulmfit(
-    base,
-    left,
-    right,
-    gold,
-    *,
-    objective: str = "auto",
-    epochs: int = 1,
-    batch_size: int = 16,
-    learning_rate: float | None = None,
-    max_tokens: int = 72,
-    validation=0.1,
-    gold_range=None,
-    output_dir=None,
-    overwrite: bool = False,
-    cache_dir=None,
-    seed: int = 0,
-    device: str | None = None,
-    progress: bool = True,
-    name: str | None = None,
-    **ignored,
-) -> TrainedModel:
-    """The ULMFiT branch of :func:`~simwidgets.fine_tune` (``base`` ``"ulmfit-small"`` or ``"ulmfit:PATH"``).
+class SiameseULMFiTRecipe(Recipe):
+    """The ULMFiT branch of :func:`~simwidgets.fine_tune` (``base`` ``"ulmfit-small"`` or
+    ``"ulmfit:PATH"``): the AWD-LSTM encoder trained as a siamese model with fastai.
 
-    ``learning_rate`` defaults to 3e-3 (the maximum of fastai's one-cycle schedule); texts are cut at
-    ``max_tokens`` tokens for training. Only the cosine objective applies.
+    ``learning_rate`` defaults to 3e-3 (the maximum of fastai's one-cycle schedule); texts are
+    cut at ``max_tokens`` tokens for training. Only the cosine objective applies.
     """
-    if objective not in ("auto", "cosine"):
-        raise InputError(
-            f"a ULMFiT encoder is fine-tuned with the cosine objective (its pooled states' cosine fitted to "
-            f"the gold); objective={objective!r} applies to sentence-transformers encoders"
-        )
-    unknown = sorted(k for k, v in ignored.items() if v is not None and k not in ("warmup_ratio",))
-    if unknown:
-        raise OptionError(f"fine-tuning ULMFiT does not take {unknown}")
-    from ..models import load_model
-    from ..models.specs import parse_spec
 
-    family, target, options = parse_spec(base)
-    if options:
-        raise InputError(f"give the base without options, got {base!r}")
-    pairs = prepare_pairs(left, right, gold, gold_range=gold_range)
-    if pairs.gold is None:
-        raise InputError("fine-tuning ULMFiT needs gold labels (its objective fits the cosine to them)")
-    train, held = split_validation(pairs, validation, seed, gold_range=gold_range)
-    base_model = load_model(base, centre=None, pooling=POOLING)
-    lr = 3e-3 if learning_rate is None else learning_rate
-    settings = {
-        "objective": "cosine",
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": lr,
-        "max_tokens": max_tokens,
-        "seed": seed,
-        "gold_range": gold_range,
-    }
-    key = pair_job_key("ulmfit", f"{base}|{base_model.identity}", train, held, settings)
-    target_dir, record = locate("ulmfit", key, output_dir, cache_dir, overwrite)
-    spec = named(f"ulmfit:{target_dir.resolve()}?pooling={POOLING}", model_name(str(base), "siamese", key, name))
-    if record is not None:
-        return TrainedModel.from_record(spec, target_dir, record, reused=True)
+    kind, made_by = "ulmfit", "siamese"
 
-    from contextlib import nullcontext
+    def __init__(self, base: Base, *, objective="auto", epochs=1, batch_size=16, learning_rate=None,
+                 max_tokens=72, seed=0, gold_range=None, device=None, progress=True):  # fmt: skip
+        if objective not in ("auto", "cosine"):
+            raise InputError(
+                f"a ULMFiT encoder is fine-tuned with the cosine objective (its pooled states' cosine fitted "
+                f"to the gold); objective={objective!r} applies to sentence-transformers encoders"
+            )
+        self.base = self.label = base.spec
+        self.epochs, self.batch_size, self.max_tokens, self.seed = epochs, batch_size, max_tokens, seed
+        self.learning_rate = 3e-3 if learning_rate is None else learning_rate
+        self.gold_range, self.device, self.progress = gold_range, device, progress
 
-    import torch
-    from fastai.learner import Learner
-    from fastai.text.all import set_seed
+    def spec(self, folder: Path) -> str:
+        return f"ulmfit:{folder}?pooling={POOLING}"
 
-    from ..models.transformer import pick_device
-    from ..models.ulmfit import ULMFiTModel, copy_encoder, save_ulmfit
+    def check(self, pairs: Pairs) -> None:
+        if pairs.gold is None:
+            raise InputError("fine-tuning ULMFiT needs gold labels (its objective fits the cosine to them)")
 
-    device = pick_device(device)
-    start = time.perf_counter()
-    set_seed(seed, reproducible=True)
-    encoder = copy_encoder(base_model.encoder).train()
-    ids = {}
-    for name, part in (("train", train), ("valid", held)):
-        if part is None:
-            ids[name] = []
-            continue
-        lefts, rights = _ids(base_model, part.left, max_tokens), _ids(base_model, part.right, max_tokens)
-        ids[name] = list(zip(lefts, rights, part.gold.tolist()))
-    dls = _loaders(ids["train"], ids["valid"], batch_size, base_model.pad, seed, torch.device(device))
-    module = _siamese_module(encoder)
+    def settings(self, train: Pairs) -> dict:
+        from ..models import load_model
 
-    def loss(cosine, gold):
-        return torch.nn.functional.mse_loss(cosine, gold)
+        # loaded once the pairs are known to be usable; its content hash keys the job
+        self.base_model = load_model(self.base, centre=None, pooling=POOLING)
+        self.identity = f"{self.base}|{self.base_model.identity}"
+        return {
+            "objective": "cosine",
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "gold_range": self.gold_range,
+        }
 
-    learn = Learner(dls, module, loss_func=loss)
-    with nullcontext() if progress else learn.no_bar(), learn.no_logging() if not progress else nullcontext():
-        learn.fit_one_cycle(epochs, lr)
-    rows = []
-    recorder = learn.recorder
-    for epoch, values in enumerate(recorder.values, start=1):
-        row = {"epoch": epoch, "train_loss": float(values[0])}
-        if held is not None:
-            row["validation_loss"] = float(values[1])
-        rows.append(row)
-    trained = ULMFiTModel(encoder.cpu().eval(), base_model.vocab, pooling=POOLING, tokenizer=base_model.tokenizer)
-    trained.name = "after"
-    seconds = time.perf_counter() - start
-    with staged_folder(target_dir) as tmp:
-        save_ulmfit(trained, tmp)
-        report = None
-        if held is not None:
-            report = _report(base, held, trained)
-        record = pair_record(
-            key, "ulmfit", base, settings, pairs, train, held, seconds=seconds, history=rows, report=report
-        )
-        write_done(tmp, record, trained_on=train)
-    return TrainedModel.from_record(spec, target_dir, record, reused=False)
+    def train(self, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
+        from contextlib import nullcontext
 
+        import torch
+        from fastai.learner import Learner
+        from fastai.text.all import set_seed
 
-def _report(base: str, held: Pairs, trained):
-    """The base as it is used off the shelf and the siamese model, on the validation pairs."""
-    from ..evaluation import evaluate_pairs
-    from ..models import load_model
+        from ..models.transformer import pick_device
+        from ..models.ulmfit import ULMFiTModel, copy_encoder, save_ulmfit
 
-    before = load_model(base, name="before")
-    return evaluate_pairs(held.left, held.right, held.gold, models=[before, trained], n_boot=200)
+        base_model, device = self.base_model, pick_device(self.device)
+        set_seed(self.seed, reproducible=True)
+        encoder = copy_encoder(base_model.encoder).train()
+        ids = {}
+        for part_name, part in (("train", train), ("valid", held)):
+            if part is None:
+                ids[part_name] = []
+                continue
+            lefts = _ids(base_model, part.left, self.max_tokens)
+            rights = _ids(base_model, part.right, self.max_tokens)
+            ids[part_name] = list(zip(lefts, rights, part.gold.tolist()))
+        dls = _loaders(ids["train"], ids["valid"], self.batch_size, base_model.pad, self.seed, torch.device(device))
+        module = _siamese_module(encoder)
+
+        def loss(cosine, gold):
+            return torch.nn.functional.mse_loss(cosine, gold)
+
+        learn = Learner(dls, module, loss_func=loss)
+        quiet = learn.no_logging() if not self.progress else nullcontext()
+        with nullcontext() if self.progress else learn.no_bar(), quiet:
+            learn.fit_one_cycle(self.epochs, self.learning_rate)
+        rows = []
+        for epoch, values in enumerate(learn.recorder.values, start=1):
+            row = {"epoch": epoch, "train_loss": float(values[0])}
+            if held is not None:
+                row["validation_loss"] = float(values[1])
+            rows.append(row)
+        trained = ULMFiTModel(encoder.cpu().eval(), base_model.vocab, pooling=POOLING, tokenizer=base_model.tokenizer)
+        trained.name = "after"
+        save_ulmfit(trained, folder)
+        self._trained = trained
+        return rows
+
+    def before(self):
+        from ..models import load_model
+
+        return load_model(self.base, name="before")
+
+    def after(self, folder: Path):
+        return self._trained

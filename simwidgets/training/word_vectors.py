@@ -10,13 +10,14 @@ and rare titles of user-written text get vectors too (word2vec leaves them out o
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from ..errors import InputError
-from ..files import staged_folder
 from ..models.wordvectors import word_tokens
 from ..texts import as_text_list, clean_texts
+from .job import Recipe, run_job
 from .result import TrainedModel
-from .store import job_key, locate, model_name, named, write_done
+from .store import job_key
 
 KINDS = ("fasttext", "word2vec")
 #: File each kind is saved as, inside its folder (gensim's formats, read back by load_model).
@@ -110,42 +111,55 @@ def train_word_vectors(
     if kind == "fasttext":
         settings.update(min_n=min_n, max_n=max_n)
     key = job_key(kind, "gensim", [[" ".join(s) for s in sentences]], [], settings)
-    target, record = locate(kind, key, output_dir, cache_dir, overwrite)
-    spec = named(f"{kind}:{(target / FILES[kind]).resolve()}", model_name(kind, "corpus", key, name))
-    if record is not None:
-        return TrainedModel.from_record(spec, target, record, reused=True)
+    recipe = WordVectorRecipe(kind, settings, workers, progress)
 
-    from gensim.models import FastText, Word2Vec
-
-    start = time.perf_counter()
-    common = dict(
-        vector_size=dim,
-        window=window,
-        min_count=min_count,
-        epochs=epochs,
-        seed=seed,
-        workers=workers or 1,
-        callbacks=[_progress_callback(epochs, progress)],
-    )
-    if kind == "fasttext":
-        model = FastText(sentences, min_n=min_n, max_n=max_n, **common)
-    else:
-        model = Word2Vec(sentences, **common)
-    seconds = time.perf_counter() - start
-    with staged_folder(target) as tmp:
-        if kind == "fasttext":
-            from gensim.models.fasttext import save_facebook_model
-
-            save_facebook_model(model, str(tmp / FILES[kind]))
-        else:
-            model.wv.save_word2vec_format(str(tmp / FILES[kind]), binary=True)
-        record = {
+    def build(folder: Path) -> dict:
+        start = time.perf_counter()
+        vocabulary = recipe.train_corpus(folder, sentences)
+        return {
             "key": key,
             "kind": kind,
             "settings": {**settings, "objective": kind},
             "dropped": dropped,
-            "seconds": seconds,
-            "history": [{"epochs": epochs, "texts": len(sentences), "words": n_tokens, "vocabulary": len(model.wv)}],
+            "seconds": time.perf_counter() - start,
+            "history": [{"epochs": epochs, "texts": len(sentences), "words": n_tokens, "vocabulary": vocabulary}],
         }
-        write_done(tmp, record)
-    return TrainedModel.from_record(spec, target, record, reused=False)
+
+    return run_job(recipe, key, build, output_dir=output_dir, cache_dir=cache_dir, overwrite=overwrite, name=name)
+
+
+class WordVectorRecipe(Recipe):
+    """fastText or word2vec vectors trained on a corpus with gensim, saved in gensim's binary formats."""
+
+    made_by = "corpus"
+
+    def __init__(self, kind: str, settings: dict, workers: int | None, progress: bool):
+        self.kind = self.label = self.identity = kind
+        self.settings_, self.workers, self.progress = settings, workers, progress
+
+    def spec(self, folder: Path) -> str:
+        return f"{self.kind}:{folder / FILES[self.kind]}"
+
+    def train_corpus(self, folder: Path, sentences: list[list[str]]) -> int:
+        """Train on ``sentences``, save into ``folder``; the vocabulary's size."""
+        from gensim.models import FastText, Word2Vec
+
+        s = self.settings_
+        common = dict(
+            vector_size=s["dim"],
+            window=s["window"],
+            min_count=s["min_count"],
+            epochs=s["epochs"],
+            seed=s["seed"],
+            workers=self.workers or 1,
+            callbacks=[_progress_callback(s["epochs"], self.progress)],
+        )
+        if self.kind == "fasttext":
+            from gensim.models.fasttext import save_facebook_model
+
+            model = FastText(sentences, min_n=s["min_n"], max_n=s["max_n"], **common)
+            save_facebook_model(model, str(folder / FILES[self.kind]))
+        else:
+            model = Word2Vec(sentences, **common)
+            model.wv.save_word2vec_format(str(folder / FILES[self.kind]), binary=True)
+        return len(model.wv)
