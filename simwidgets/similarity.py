@@ -10,11 +10,10 @@ import pandas as pd
 from .columns import reason_column, score_column
 from .errors import InputError, NotFoundError, OptionError
 from .models import Embedder, load_model, load_models, refuse_pair_scorer
+from .models.pair_reasons import ZERO_VECTOR  # noqa: F401 (its old home)
 from .models.trained_pairs import trained_on
-from .texts import MISSING, as_text_list, clean_texts, deduplicate
+from .texts import as_text_list, deduplicate
 from .vectors import normalize_rows
-
-ZERO_VECTOR = "zero vector (nothing to compare)"
 
 
 def cosine_matrix(x: np.ndarray, y: np.ndarray | None = None, block_size: int = 4096) -> np.ndarray:
@@ -67,7 +66,7 @@ def similarity_matrix(
     check_matrix_size(len(texts_a), len(texts_a if texts_b is None else texts_b), max_bytes)
     embedder = load_model(model)
     refuse_pair_scorer(embedder, "a similarity matrix")
-    _prepare(embedder, texts_a + (texts_b or []))
+    embedder.prepare_for(texts_a + (texts_b or []))
     va = embedder.embed(texts_a, progress=progress)
     vb = None if texts_b is None else embedder.embed(texts_b, progress=progress)
     return cosine_matrix(va, vb, block_size=block_size)
@@ -89,16 +88,6 @@ def check_matrix_size(rows: int, columns: int, max_bytes: int | None = None) -> 
             "nearest texts use neighbours(text, model, among=texts); for chosen pairs, score_pairs; or compute "
             "the matrix in slices of rows (similarity_matrix(a[i:j], b))"
         )
-
-
-def _prepare(embedder: Embedder, texts: list) -> None:
-    """Let a corpus-fitted model (TF-IDF, SIF) fit on the distinct valid texts, once."""
-    if type(embedder).prepare is Embedder.prepare and getattr(embedder, "_centring", None) is None:
-        return  # nothing to fit: skip the pass over the texts
-    clean = [t for t in clean_texts(deduplicate(texts)[1])[0] if t is not None]
-    if clean:
-        with embedder.compute_lock():  # threads of a batch job fit once, not each its own
-            embedder.prepare(clean)
 
 
 def score_pairs(left, right, models=("minilm",), *, progress: bool | None = None) -> pd.DataFrame:
@@ -160,110 +149,18 @@ def score_coded_pairs(
 ) -> dict:
     """:func:`pair_score_columns` for texts already factorized: ``codes`` holds ``2n``
     positions in ``uniques`` (``-1`` for a missing text), the ``n`` left texts then the
-    ``n`` right ones. ``warn=False``: no truncation warning (a batch job counts truncation
-    in its output instead of warning once per partition)."""
+    ``n`` right ones. Each model scores the pairs its own way (:meth:`Model.score_coded
+    <simwidgets.models.base.Model.score_coded>`: dense vectors, sparse rows, or a pair
+    scorer). ``warn=False``: no truncation warning (a batch job counts truncation in its
+    output instead of warning once per partition)."""
     n = len(codes) // 2
     rows = np.where(codes < 0, len(uniques), codes)  # len(uniques) stands for a missing text
-    left_rows, right_rows = rows[:n], rows[n:]
     columns: dict[str, np.ndarray] = {}
-    for embedder in load_models(models):
-        if embedder.scores_pairs:
-            columns.update(_cross_pair_columns(embedder, uniques, left_rows, right_rows, progress, warn))
-            continue
-        if embedder.scores_sparse:
-            columns.update(_sparse_pair_columns(embedder, uniques, left_rows, right_rows, chunk))
-            continue
-        _prepare(embedder, uniques)
-        distinct = embedder.embed_distinct(uniques, progress)
-        if warn:
-            cut = int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum())
-            embedder.warn_truncated(cut, 2 * n)
-        unit = np.full((len(uniques) + 1, distinct.vectors.shape[1]), np.nan, dtype=np.float32)
-        unit[:-1] = normalize_rows(distinct.vectors)
-        unusable = ~(np.linalg.norm(distinct.vectors, axis=1) > 0)  # zero or NaN vectors
-        scores = np.empty(n, dtype=np.float32)
-        for start in range(0, n, chunk):
-            a, b = unit[left_rows[start : start + chunk]], unit[right_rows[start : start + chunk]]
-            scores[start : start + chunk] = np.einsum("ij,ij->i", a, b)
-        np.clip(scores, -1.0, 1.0, out=scores)
-        unusable = np.append(unusable, True)
-        reasons, scored = _pair_reasons(
-            distinct.reasons, left_rows, right_rows, unusable[left_rows] | unusable[right_rows]
-        )
-        scores[~scored] = np.nan
-        columns[score_column(embedder.name)] = scores
-        columns[reason_column(embedder.name)] = reasons
+    for model in load_models(models):
+        scores, reasons = model.score_coded(uniques, rows[:n], rows[n:], progress=progress, warn=warn, chunk=chunk)
+        columns[score_column(model.name)] = scores
+        columns[reason_column(model.name)] = reasons
     return columns
-
-
-def _cross_pair_columns(model, uniques: list, left_rows, right_rows, progress, warn: bool = True) -> dict:
-    """Pair scores of a pair scorer (a cross-encoder): each distinct pair of usable texts is
-    scored once, in the model's batches, and the scores gathered back to every row."""
-    clean, why = clean_texts(uniques)
-    clean.append(None)
-    reasons = np.array([*why, MISSING], dtype=object)
-    usable = np.array([c is not None for c in clean], dtype=bool)
-    width = np.int64(len(clean))
-    pair_codes, keys = pd.factorize(left_rows.astype(np.int64) * width + right_rows)
-    lk, rk = np.divmod(np.asarray(keys, dtype=np.int64), width)
-    todo = np.flatnonzero(usable[lk] & usable[rk])
-    lefts, rights = [clean[i] for i in lk[todo].tolist()], [clean[i] for i in rk[todo].tolist()]
-    if warn:
-        model.warn_truncated(model.count_truncated(lefts, rights), len(todo), "distinct pairs")
-    distinct = np.full(len(keys), np.nan, dtype=np.float32)
-    distinct[todo] = model.score_distinct(lefts, rights, progress=progress)
-    scores = distinct[pair_codes]
-    pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, np.zeros(len(left_rows), dtype=bool))
-    scores[~scored] = np.nan
-    return {score_column(model.name): scores, reason_column(model.name): pair_reasons}
-
-
-def _sparse_pair_columns(embedder, uniques: list, left_rows, right_rows, chunk: int) -> dict:
-    """Pair scores of a sparse model (TF-IDF): a row-wise sparse dot product of the two
-    sides' unit rows, in chunks of pairs; memory follows the partition's terms."""
-    matrix, reasons = embedder.sparse_rows(uniques)
-    n = len(left_rows)
-    from scipy import sparse
-
-    matrix = sparse.vstack([matrix, sparse.csr_matrix((1, matrix.shape[1]), dtype=np.float32)]).tocsr()
-    reasons = np.append(reasons, MISSING)  # the row standing for a missing text
-    scores = np.empty(n, dtype=np.float32)
-    for start in range(0, n, chunk):
-        a = matrix[left_rows[start : start + chunk]]
-        b = matrix[right_rows[start : start + chunk]]
-        scores[start : start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    np.clip(scores, -1.0, 1.0, out=scores)
-    empty = np.diff(matrix.indptr) == 0
-    pair_reasons, scored = _pair_reasons(reasons, left_rows, right_rows, empty[left_rows] | empty[right_rows])
-    scores[~scored] = np.nan
-    return {score_column(embedder.name): scores, reason_column(embedder.name): pair_reasons}
-
-
-def _pair_reasons(reasons: np.ndarray, left_rows, right_rows, unusable) -> tuple[np.ndarray, np.ndarray]:
-    """Why each pair has no score (``"left: why"``, ``"right: why"``, both joined, or the
-    zero-vector reason) as an object array, and which pairs are scored.
-
-    ``reasons`` holds one reason (or None) per distinct text; the strings are built once per
-    distinct combination of left reason, right reason and unusable vector, then gathered.
-    """
-    codes, labels = pd.factorize(pd.Series(reasons, dtype=object), use_na_sentinel=True)
-    width = len(labels) + 1
-    key = ((codes[left_rows] + 1) * width + (codes[right_rows] + 1)) * 2 + unusable
-    pair_codes, keys = pd.factorize(key)
-    texts = np.empty(len(keys), dtype=object)
-    for i, k in enumerate(keys.tolist()):
-        both, zero = divmod(k, 2)
-        left, right = divmod(both, width)
-        if left and right:
-            texts[i] = f"left: {labels[left - 1]}; right: {labels[right - 1]}"
-        elif left:
-            texts[i] = f"left: {labels[left - 1]}"
-        elif right:
-            texts[i] = f"right: {labels[right - 1]}"
-        else:
-            texts[i] = ZERO_VECTOR if zero else None
-    out = texts[pair_codes]
-    return out, key == 0
 
 
 def _top_k(unit: np.ndarray, query: np.ndarray, k: int, exclude: set[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -314,7 +211,7 @@ def neighbours(query, model="minilm", k: int = 10, *, among=None, approximate: b
     refuse_pair_scorer(embedder, "neighbours")
     if among is not None:
         texts = as_text_list(among, "among")
-        _prepare(embedder, texts + ([query] if isinstance(query, str) else []))
+        embedder.prepare_for(texts + ([query] if isinstance(query, str) else []))
         unit = np.nan_to_num(normalize_rows(embedder.embed(texts)))
         vector = _query_vector(embedder, query, None)
         exclude = {i for i, t in enumerate(texts) if isinstance(query, str) and t == query}

@@ -14,6 +14,7 @@ import pytest
         "simwidgets.models.specs",
         "simwidgets.extras",
         "simwidgets.models.pair_scorer",
+        "simwidgets.models.pair_reasons",
         "simwidgets.evaluation.folds",
         "simwidgets.evaluation.paired",
         "simwidgets.evaluation.resampling",

@@ -19,12 +19,12 @@ a callable                any function from a list of texts to a 2-D array
 ========================  ===============================================================
 """
 
-from .base import Distinct, Embedder, EmbedReport, Note
+from .base import Distinct, Embedder, EmbedReport, Model, Note
 from .callable import CallableModel
 from .cross_encoder import CrossEncoderModel
 from .loading import load_model, load_models, register_family
 from .pair_scorer import NoVectorsError, PairFunction, PairScorer, refuse_pair_scorer
-from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, check_options, check_spec, parse_spec
+from .specs import DEFAULT_MODEL, FAMILIES, KNOWN_SPECS, OPTIONS, Family, check_options, check_spec, parse_spec
 from .tfidf import TfidfModel
 from .ulmfit import ULMFiTModel, UntrustedFileError, load_ulmfit, save_ulmfit, train_ulmfit
 from .wordvectors import WordVectorModel, load_bundled_glove, load_word_vectors
@@ -34,7 +34,10 @@ __all__ = [
     "Distinct",
     "EmbedReport",
     "Embedder",
+    "Model",
     "Note",
+    "FAMILIES",
+    "Family",
     "KNOWN_SPECS",
     "OPTIONS",
     "check_options",

@@ -14,13 +14,15 @@ from tqdm.auto import tqdm
 
 from ..errors import InputError, OptionError, SimwidgetsWarning
 from ..texts import MISSING, as_text_list, clean_texts, deduplicate
+from ..vectors import normalize_rows
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
 from .notes import Note, Notes
+from .pair_reasons import pair_reasons
 
 _LOCK_GUARD = threading.Lock()
 
-__all__ = ["Embedder", "EmbedReport", "Note", "Notes"]
+__all__ = ["Embedder", "EmbedReport", "Model", "Note", "Notes"]
 
 #: Show a progress bar by default when at least this many texts must really be embedded.
 PROGRESS_MIN_TEXTS = 2_000
@@ -129,8 +131,83 @@ def texts_embedded() -> int:
     return _EMBEDDED.total
 
 
-class Embedder:
-    """Base class of every model: a family implements :meth:`embed_batch`.
+class Model:
+    """What every model is, whether it gives vectors or scores pairs: a name, an identity, a
+    lock it runs under, and :meth:`score_coded`, which scores pairs of texts its own way.
+
+    Its two kinds are siblings: :class:`Embedder` (vectors, compared by cosine) and
+    :class:`~simwidgets.models.pair_scorer.PairScorer` (a score per pair, no vectors).
+    """
+
+    #: Short name used in column names (``score_<name>``).
+    name: str = "model"
+    #: Maximum tokens the model reads (longer texts are truncated and reported), or None.
+    max_tokens: int | None = None
+    #: Whether the model scores pairs and has no vectors (a cross-encoder).
+    scores_pairs: bool = False
+
+    def __init__(self, *, memory_cache: int = 500_000):
+        self._memory_limit = memory_cache
+
+    @property
+    def identity(self) -> str:
+        """A string that changes whenever the scores this model gives could change."""
+        return f"{type(self).__name__}:{self.name}"
+
+    def compute_lock(self) -> threading.RLock:
+        """The lock held while this model runs (or fits): a model is never run by two
+        threads at once, while everything around it (reading, deduplicating, cache hits,
+        scoring, writing) runs in parallel, as in a batch job's threaded workers."""
+        lock = self.__dict__.get("_compute_lock")
+        if lock is None:
+            with _LOCK_GUARD:
+                lock = self.__dict__.setdefault("_compute_lock", threading.RLock())
+        return lock
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_compute_lock", None)  # locks do not pickle; a copy gets its own
+        return state
+
+    def prepare(self, texts: list[str]) -> None:
+        """Fit corpus-dependent state, if the model has any (a no-op here)."""
+
+    def score_coded(
+        self, uniques: list, left_rows: np.ndarray, right_rows: np.ndarray, *, progress=None, warn=True, chunk=65_536
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Score pairs of distinct texts: ``uniques`` are the distinct texts (unchecked), and
+        pair ``i`` is ``(uniques[left_rows[i]], uniques[right_rows[i]])``, where the row
+        ``len(uniques)`` stands for a missing text. Returns float32 scores (NaN where a pair
+        has no score) and, per pair, why it has none (None where it has one).
+        ``warn``: warn once about truncated texts."""
+        raise NotImplementedError
+
+    def warn_truncated(self, n_truncated: int, n_texts: int, what: str = "texts") -> None:
+        """Warn once that ``n_truncated`` of ``n_texts`` texts (or pairs) were cut at the model's token limit."""
+        if n_truncated:
+            warnings.warn(
+                f"{n_truncated} of {n_texts} {what} were longer than {self.name}'s "
+                f"limit of {self.max_tokens} tokens and were truncated",
+                SimwidgetsWarning,
+                stacklevel=4,
+            )
+
+    def _progress_bar(self, n: int, progress: bool | None):
+        """A bar over ``n`` texts: shown when asked, or by default for long work."""
+        show = progress if progress is not None else n >= PROGRESS_MIN_TEXTS
+        bar = tqdm(total=n, desc=f"embedding with {self.name}", unit="text", disable=not show)
+        shown = bar.update
+
+        def update(k=1):  # counted for the process (a batch job's progress), shown or not
+            _EMBEDDED.add(k)
+            return shown(k)
+
+        bar.update = update
+        return bar
+
+
+class Embedder(Model):
+    """Base class of every model with vectors: a family implements :meth:`embed_batch`.
 
     Public surface: ``name``, ``dim``, :meth:`embed`, :meth:`embed_report`,
     :meth:`vocabulary`. The base class validates texts (bad ones get NaN and a reason),
@@ -138,12 +215,8 @@ class Embedder:
     always and on disk when ``cache_dir`` is given (or ``SIMWIDGETS_CACHE_DIR`` is set).
     """
 
-    #: Short name used in column names (``score_<name>``).
-    name: str = "model"
     #: Texts per call to :meth:`embed_batch`.
     batch_size: int = 256
-    #: Maximum tokens the model reads (longer texts are truncated and reported), or None.
-    max_tokens: int | None = None
     #: Whether batches should hold texts of similar length (less padding); models whose cost
     #: does not depend on padding (static word vectors) take texts in the order given.
     sort_by_length: bool = True
@@ -151,11 +224,8 @@ class Embedder:
     #: vectors: a text is the mean of its words' rows), so any text can be a neighbour query.
     #: False for encoders, whose vocabulary is an input embedding matrix.
     texts_in_vocabulary_space: bool = False
-    #: Whether pairs are scored on sparse rows (:meth:`sparse_rows`) instead of dense vectors.
+    #: Whether pairs are scored on sparse rows (TF-IDF) instead of dense vectors.
     scores_sparse: bool = False
-    #: Whether the model scores pairs and has no vectors (a cross-encoder:
-    #: :class:`~simwidgets.models.cross_encoder.CrossEncoderModel`).
-    scores_pairs: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -176,6 +246,7 @@ class Embedder:
         memory_cache: int = 500_000,
         centre: int | None = None,
     ):
+        super().__init__(memory_cache=memory_cache)
         self._dim: int | None = None
         #: ``centre=D``: vectors are centred ("all-but-the-top": the mean and the top ``D``
         #: principal directions of the compared texts' vectors removed); None: as the model gives them.
@@ -187,7 +258,6 @@ class Embedder:
 
             self._centring = Centring(centre)
         self.cache_dir = cache_dir if cache_dir is not None else os.environ.get("SIMWIDGETS_CACHE_DIR")
-        self._memory_limit = memory_cache
         self._caches: dict[str, tuple[MemoryCache, DiskCache | None]] = {}
 
     # -- identity -------------------------------------------------------------------------
@@ -196,28 +266,8 @@ class Embedder:
         """Vector length (``None`` until known, for callables and unfitted TF-IDF)."""
         return self._dim
 
-    @property
-    def identity(self) -> str:
-        """A string that changes whenever the vectors this model gives could change."""
-        return f"{type(self).__name__}:{self.name}"
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} dim={self.dim}>"
-
-    def compute_lock(self) -> threading.RLock:
-        """The lock held while this model embeds (or fits): a model is never run by two
-        threads at once, while everything around it (reading, deduplicating, cache hits,
-        scoring, writing) runs in parallel, as in a batch job's threaded workers."""
-        lock = self.__dict__.get("_compute_lock")
-        if lock is None:
-            with _LOCK_GUARD:
-                lock = self.__dict__.setdefault("_compute_lock", threading.RLock())
-        return lock
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("_compute_lock", None)  # locks do not pickle; a copy gets its own
-        return state
 
     # -- hooks for subclasses -------------------------------------------------------------
     def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note] | None]:
@@ -263,6 +313,40 @@ class Embedder:
             self._fitting = False
         return self
 
+    def prepare_for(self, texts: list) -> None:
+        """Let a corpus-fitted model (TF-IDF, SIF, centring) fit on the distinct valid texts of
+        ``texts``, once; skipped for models with nothing to fit."""
+        if type(self).prepare is Embedder.prepare and self._centring is None:
+            return  # nothing to fit: skip the pass over the texts
+        clean = [t for t in clean_texts(deduplicate(texts)[1])[0] if t is not None]
+        if clean:
+            with self.compute_lock():  # threads of a batch job fit once, not each its own
+                self.prepare(clean)
+
+    def score_coded(self, uniques, left_rows, right_rows, *, progress=None, warn=True, chunk=65_536):
+        """Cosine of the two sides' vectors: each distinct text embedded once, normalised
+        once, and each pair one dot product of two gathered rows (``chunk`` pairs at a time)."""
+        n = len(left_rows)
+        self.prepare_for(uniques)
+        distinct = self.embed_distinct(uniques, progress)
+        if warn:
+            cut = int(distinct.truncated[left_rows].sum() + distinct.truncated[right_rows].sum())
+            self.warn_truncated(cut, 2 * n)
+        unit = np.full((len(uniques) + 1, distinct.vectors.shape[1]), np.nan, dtype=np.float32)
+        unit[:-1] = normalize_rows(distinct.vectors)
+        unusable = ~(np.linalg.norm(distinct.vectors, axis=1) > 0)  # zero or NaN vectors
+        scores = np.empty(n, dtype=np.float32)
+        for start in range(0, n, chunk):
+            a, b = unit[left_rows[start : start + chunk]], unit[right_rows[start : start + chunk]]
+            scores[start : start + chunk] = np.einsum("ij,ij->i", a, b)
+        np.clip(scores, -1.0, 1.0, out=scores)
+        unusable = np.append(unusable, True)
+        reasons, scored = pair_reasons(
+            distinct.reasons, left_rows, right_rows, unusable[left_rows] | unusable[right_rows]
+        )
+        scores[~scored] = np.nan
+        return scores, reasons
+
     def vocabulary(self) -> Vocabulary:
         """The model's tokens, vectors and token kinds."""
         raise OptionError(f"model {self.name!r} ({type(self).__name__}) has no token vocabulary")
@@ -286,16 +370,6 @@ class Embedder:
             report = self._report(as_text_list(texts), progress)
         self.warn_truncated(int(report.truncated.sum()), len(report.reasons))
         return report
-
-    def warn_truncated(self, n_truncated: int, n_texts: int, what: str = "texts") -> None:
-        """Warn once that ``n_truncated`` of ``n_texts`` texts (or pairs) were cut at the model's token limit."""
-        if n_truncated:
-            warnings.warn(
-                f"{n_truncated} of {n_texts} {what} were longer than {self.name}'s "
-                f"limit of {self.max_tokens} tokens and were truncated",
-                SimwidgetsWarning,
-                stacklevel=4,
-            )
 
     def _report(self, items: list, progress: bool | None) -> EmbedReport:
         codes, uniques = deduplicate(items)
@@ -441,19 +515,6 @@ class Embedder:
         elif vecs.shape[1] != self._dim:
             raise InputError(f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}")
         return vecs
-
-    def _progress_bar(self, n: int, progress: bool | None):
-        """A bar over ``n`` texts: shown when asked, or by default for long work."""
-        show = progress if progress is not None else n >= PROGRESS_MIN_TEXTS
-        bar = tqdm(total=n, desc=f"embedding with {self.name}", unit="text", disable=not show)
-        shown = bar.update
-
-        def update(k=1):  # counted for the process (a batch job's progress), shown or not
-            _EMBEDDED.add(k)
-            return shown(k)
-
-        bar.update = update
-        return bar
 
     def _embed_many(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         """Embed clean, distinct, uncached texts. Models with a faster whole-stream path

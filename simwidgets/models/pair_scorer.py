@@ -15,12 +15,15 @@ vectors (a similarity matrix, neighbours, a map) refuses it with :class:`NoVecto
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError, NoVectorsError, OptionError
-from .base import Embedder
+from ..texts import MISSING, clean_texts
+from .base import Model
+from .pair_reasons import pair_reasons
 
 
-def refuse_pair_scorer(model: Embedder, what: str) -> None:
+def refuse_pair_scorer(model: Model, what: str) -> None:
     """Raise :class:`NoVectorsError` naming ``what`` was asked when ``model`` only scores pairs."""
     if model.scores_pairs:
         kind = "a cross-encoder" if getattr(model, "is_cross_encoder", False) else "a pair scorer"
@@ -31,11 +34,37 @@ def refuse_pair_scorer(model: Embedder, what: str) -> None:
         )
 
 
-class PairScorer(Embedder):
-    """Base class of pair scorers: a family implements :meth:`score_batch`."""
+class PairScorer(Model):
+    """Base class of pair scorers, the sibling of :class:`~simwidgets.models.base.Embedder`: a
+    family implements :meth:`score_batch`; each distinct pair of usable texts is scored once
+    and the scores gathered back to every row."""
 
     scores_pairs = True
-    sort_by_length = False
+
+    def __init__(self, *, memory_cache: int = 500_000, cache_dir=None):
+        super().__init__(memory_cache=memory_cache)  # pairs are cached in memory only: cache_dir has no use
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    def score_coded(self, uniques, left_rows, right_rows, *, progress=None, warn=True, chunk=65_536):
+        clean, why = clean_texts(uniques)
+        clean.append(None)
+        reasons = np.array([*why, MISSING], dtype=object)
+        usable = np.array([c is not None for c in clean], dtype=bool)
+        width = np.int64(len(clean))
+        pair_codes, keys = pd.factorize(np.asarray(left_rows, dtype=np.int64) * width + right_rows)
+        lk, rk = np.divmod(np.asarray(keys, dtype=np.int64), width)
+        todo = np.flatnonzero(usable[lk] & usable[rk])
+        lefts, rights = [clean[i] for i in lk[todo].tolist()], [clean[i] for i in rk[todo].tolist()]
+        if warn:
+            self.warn_truncated(self.count_truncated(lefts, rights), len(todo), "distinct pairs")
+        distinct = np.full(len(keys), np.nan, dtype=np.float32)
+        distinct[todo] = self.score_distinct(lefts, rights, progress=progress)
+        scores = distinct[pair_codes]
+        texts, scored = pair_reasons(reasons, left_rows, right_rows, np.zeros(len(left_rows), dtype=bool))
+        scores[~scored] = np.nan
+        return scores, texts
 
     def score_batch(self, lefts: list[str], rights: list[str], *, progress: bool | None = None) -> np.ndarray:
         """float32 scores of clean, non-empty pairs (``lefts[i]`` with ``rights[i]``)."""
@@ -75,10 +104,11 @@ class PairScorer(Embedder):
                 cache[(lefts[i], rights[i])] = value
         return out
 
-    def embed_report(self, texts, *, progress: bool | None = None):
+    # what needs vectors is refused by name, not missing (a user may try it on a cross-encoder)
+    def embed(self, texts, *, progress: bool | None = None):
         refuse_pair_scorer(self, "vectors of single texts")
 
-    def embed_distinct(self, uniques: list, progress: bool | None = None):
+    def embed_report(self, texts, *, progress: bool | None = None):
         refuse_pair_scorer(self, "vectors of single texts")
 
     def vocabulary(self):

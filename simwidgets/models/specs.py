@@ -8,35 +8,19 @@ batch runner calls it on the client, before a worker loads anything).
 >>> check_spec("glove-50d?poolin=sif")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-simwidgets.errors.InputError: unknown option 'poolin' in model spec 'glove-50d?poolin=sif' (did you mean 'pooling'?); ...
+simwidgets.errors.InputError: unknown option 'poolin' in model spec ... (did you mean 'pooling'?); ...
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ..errors import InputError
 
 DEFAULT_MODEL = "minilm"
-
-#: What :func:`load_model` understands, for help texts and error messages.
-KNOWN_SPECS = {
-    "minilm": "bundled all-MiniLM-L6-v2 sentence encoder (default)",
-    "glove-50d": "bundled GloVe 6B 50-d word vectors",
-    "ulmfit-small": "small AWD-LSTM trained offline on gensim's Lee corpus (first use: ~10 s)",
-    "tfidf": "TF-IDF over words",
-    "tfidf-char": "TF-IDF over character n-grams",
-    "st:PATH_OR_NAME": "a sentence-transformers model",
-    "hf:PATH_OR_NAME": "a Hugging Face encoder (options: pooling=mean|cls, layer=N)",
-    "ce:PATH_OR_NAME": "a sentence-transformers cross-encoder: scores pairs in [0, 1], no vectors",
-    "ulmfit:PATH": "a fastai ULMFiT model (weights+vocab folder; or export .pkl with trust=true)",
-    "glove:PATH": "GloVe vectors in text format",
-    "word2vec:PATH": "word2vec vectors, text or .bin",
-    "fasttext:PATH": "fastText vectors, .bin (with subwords) or .vec",
-    "use:PATH": "a Universal Sentence Encoder SavedModel folder from TF-Hub (needs [tfhub])",
-    "elmo:PATH": "an ELMo v3 TF-Hub folder, mean of its layer over tokens (pooling=mean|default; needs [tfhub])",
-}
 
 
 def _parse_value(raw: str):
@@ -67,19 +51,9 @@ def parse_spec(spec: str) -> tuple[str, str | None, dict]:
     return family.strip().lower(), target, options
 
 
-def unknown_spec(spec: str) -> ValueError:
+def unknown_spec(spec: str) -> InputError:
     known = "\n".join(f"  {k:<18} {v}" for k, v in KNOWN_SPECS.items())
     return InputError(f"unknown model spec {spec!r}. Known specs:\n{known}\nor pass a callable")
-
-
-def bundled_families() -> tuple[str, ...]:
-    """Families that need no path (``minilm``, ``glove-50d``...)."""
-    return tuple(k for k in KNOWN_SPECS if ":" not in k)
-
-
-def path_families() -> tuple[str, ...]:
-    """Families written ``family:PATH`` (``st``, ``hf``, ``glove``...)."""
-    return tuple(k.partition(":")[0] for k in KNOWN_SPECS if ":" in k)
 
 
 _COMMON = {"name": str, "cache_dir": str, "memory_cache": int}
@@ -98,30 +72,147 @@ _STREAM = {
 }
 _WORDS = {"pooling": ("mean", "sif"), "sif_a": float, "max_vocab": int}
 _ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int, "centre": int}
-#: The options each family takes (after ``?`` in a spec, or as keywords), with their values:
-#: a tuple of choices, a type, or ``"device"``.
-OPTIONS = {
-    "minilm": _STREAM,
-    "st": _STREAM,
-    "hf": {"pooling": ("mean", "cls"), "layer": int, "device": "device", "centre": int},
-    "ce": {"device": "device", "batch_size": int, "max_tokens": int, "dtype": ("float16", "bfloat16", "float32")},
-    "glove-50d": _WORDS,
-    "glove": _WORDS,
-    "word2vec": _WORDS,
-    "fasttext": _WORDS,
-    "ulmfit-small": _ULMFIT,
-    "ulmfit": {**_ULMFIT, "trust": bool, "vocab": str},
-    "tfidf": {"max_features": int},
-    "tfidf-char": {"max_features": int},
-    "use": {"batch_size": int},
-    "elmo": {"batch_size": int, "pooling": ("mean", "default")},
+
+
+@dataclass(frozen=True)
+class Family:
+    """Everything the package knows of one model family, in one record.
+
+    ``spec`` is how it is written (``"glove-50d"``, or ``"st:PATH_OR_NAME"`` for a family
+    with a path); ``options`` the options it takes (a tuple of choices, a type, or
+    ``"device"``); ``build`` makes the model: ``build(target, **options)`` for a family with a
+    path, ``build(**options)`` for one without. It is ``"module:function"`` inside
+    :mod:`simwidgets.models`, imported only when a model of the family loads, or a callable (a
+    family made known with :func:`~simwidgets.models.register_family`). ``defaults`` are
+    keywords ``build`` always gets (two families sharing one builder).
+    """
+
+    spec: str
+    help: str
+    options: dict
+    build: object
+    defaults: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.partition(":")[0]
+
+    @property
+    def with_path(self) -> bool:
+        return ":" in self.spec
+
+
+#: Every family, by name: the one table a new family is added to.
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("minilm", "bundled all-MiniLM-L6-v2 sentence encoder (default)", _STREAM, "transformer:load_minilm"),
+        Family("glove-50d", "bundled GloVe 6B 50-d word vectors", _WORDS, "wordvectors:load_bundled_glove"),
+        Family(
+            "ulmfit-small",
+            "small AWD-LSTM trained offline on gensim's Lee corpus (first use: ~10 s)",
+            _ULMFIT,
+            "ulmfit:load_small_ulmfit",
+        ),
+        Family("tfidf", "TF-IDF over words", {"max_features": int}, "tfidf:TfidfModel", {"analyzer": "word"}),
+        Family(
+            "tfidf-char",
+            "TF-IDF over character n-grams",
+            {"max_features": int},
+            "tfidf:TfidfModel",
+            {"analyzer": "char"},
+        ),
+        Family("st:PATH_OR_NAME", "a sentence-transformers model", _STREAM, "transformer:SentenceTransformerModel"),
+        Family(
+            "hf:PATH_OR_NAME",
+            "a Hugging Face encoder (options: pooling=mean|cls, layer=N)",
+            {"pooling": ("mean", "cls"), "layer": int, "device": "device", "centre": int},
+            "transformer:HuggingFaceModel",
+        ),
+        Family(
+            "ce:PATH_OR_NAME",
+            "a sentence-transformers cross-encoder: scores pairs in [0, 1], no vectors",
+            {"device": "device", "batch_size": int, "max_tokens": int, "dtype": ("float16", "bfloat16", "float32")},
+            "cross_encoder:CrossEncoderModel",
+        ),
+        Family(
+            "ulmfit:PATH",
+            "a fastai ULMFiT model (weights+vocab folder; or export .pkl with trust=true)",
+            {**_ULMFIT, "trust": bool, "vocab": str},
+            "ulmfit:load_ulmfit",
+        ),
+        Family(
+            "glove:PATH", "GloVe vectors in text format", _WORDS, "wordvectors:load_word_vectors", {"family": "glove"}
+        ),
+        Family(
+            "word2vec:PATH",
+            "word2vec vectors, text or .bin",
+            _WORDS,
+            "wordvectors:load_word_vectors",
+            {"family": "word2vec"},
+        ),
+        Family(
+            "fasttext:PATH",
+            "fastText vectors, .bin (with subwords) or .vec",
+            _WORDS,
+            "wordvectors:load_word_vectors",
+            {"family": "fasttext"},
+        ),
+        Family(
+            "use:PATH",
+            "a Universal Sentence Encoder SavedModel folder from TF-Hub (needs [tfhub])",
+            {"batch_size": int},
+            "tfhub:UniversalSentenceEncoder",
+        ),
+        Family(
+            "elmo:PATH",
+            "an ELMo v3 TF-Hub folder, mean of its layer over tokens (pooling=mean|default; needs [tfhub])",
+            {"batch_size": int, "pooling": ("mean", "default")},
+            "tfhub:ELMoModel",
+        ),
+    )
 }
+
+
+class _View(Mapping):
+    """A read-only view of one field of :data:`FAMILIES` (kept for the names older code reads)."""
+
+    def __init__(self, key, value):
+        self._key, self._value = key, value
+
+    def __getitem__(self, k):
+        for f in FAMILIES.values():
+            if self._key(f) == k:
+                return self._value(f)
+        raise KeyError(k)
+
+    def __iter__(self):
+        return (self._key(f) for f in FAMILIES.values())
+
+    def __len__(self) -> int:
+        return len(FAMILIES)
+
+
+#: What :func:`load_model` understands (spec -> one line of help), for help texts and errors.
+KNOWN_SPECS: Mapping[str, str] = _View(lambda f: f.spec, lambda f: f.help)
+#: The options each family takes (family -> {option: rule}).
+OPTIONS: Mapping[str, dict] = _View(lambda f: f.name, lambda f: f.options)
+
+
+def bundled_families() -> tuple[str, ...]:
+    """Families that need no path (``minilm``, ``glove-50d``...)."""
+    return tuple(f.name for f in FAMILIES.values() if not f.with_path)
+
+
+def path_families() -> tuple[str, ...]:
+    """Families written ``family:PATH`` (``st``, ``hf``, ``glove``...)."""
+    return tuple(f.name for f in FAMILIES.values() if f.with_path)
 
 
 def check_options(family: str, options: dict, spec: str = "") -> None:
     """Refuse, loading nothing, an option a model family does not take or a value it cannot
     use: ``glove-50d?poolin=sif`` and ``glove-50d?pooling=siff`` fail here, in one line."""
-    allowed = {**OPTIONS.get(family, {}), **_COMMON}
+    allowed = {**(FAMILIES[family].options if family in FAMILIES else {}), **_COMMON}
     where = f" in model spec {spec!r}" if spec else ""
     for key, value in options.items():
         if key not in allowed:
@@ -162,7 +253,8 @@ def device_options(spec: str, device: str | None) -> dict:
     """
     if not device or not isinstance(spec, str):
         return {}
-    return {"device": device} if OPTIONS.get(parse_spec(spec)[0], {}).get("device") == "device" else {}
+    family = FAMILIES.get(parse_spec(spec)[0])
+    return {"device": device} if family is not None and family.options.get("device") == "device" else {}
 
 
 def check_spec(spec, **options) -> None:

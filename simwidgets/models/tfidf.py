@@ -7,8 +7,9 @@ import hashlib
 import numpy as np
 
 from ..errors import InputError
-from ..texts import NO_TOKENS, as_text_list, clean_texts
+from ..texts import MISSING, NO_TOKENS, as_text_list, clean_texts
 from .base import Embedder, Note
+from .pair_reasons import pair_reasons
 
 
 class TfidfModel(Embedder):
@@ -31,14 +32,16 @@ class TfidfModel(Embedder):
 
     batch_size = 4096
 
-    def __init__(self, analyzer: str = "word", corpus=None, max_features: int = 2**15, **kwargs):
+    def __init__(
+        self, analyzer: str = "word", corpus=None, max_features: int = 2**15, name: str | None = None, **kwargs
+    ):
         super().__init__(**kwargs)
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if analyzer not in ("word", "char"):
             raise InputError(f"unknown TF-IDF analyzer {analyzer!r}; use 'word' or 'char'")
         self.analyzer = analyzer
-        self.name = "tfidf" if analyzer == "word" else "tfidf-char"
+        self.name = name or ("tfidf" if analyzer == "word" else "tfidf-char")
         options = {"sublinear_tf": True, "max_features": max_features, "dtype": np.float32}
         if analyzer == "word":
             self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), **options)
@@ -74,7 +77,7 @@ class TfidfModel(Embedder):
         if not self.fitted:
             self.fit(texts)
 
-    #: Pair scores are computed on sparse rows (:meth:`sparse_rows`), never dense vectors.
+    #: Pair scores are computed on sparse rows (:meth:`score_coded`), never dense vectors.
     scores_sparse = True
 
     def sparse_rows(self, uniques: list):
@@ -100,6 +103,26 @@ class TfidfModel(Embedder):
             for i in empty[np.isin(empty, ok)].tolist():
                 out[i] = self._empty_reason(self._analyze(clean[i]))
         return matrix, out
+
+    def score_coded(self, uniques, left_rows, right_rows, *, progress=None, warn=True, chunk=65_536):
+        """Pair scores on sparse rows: a row-wise sparse dot product of the two sides' unit
+        rows, ``chunk`` pairs at a time; memory follows the texts' terms."""
+        from scipy import sparse
+
+        matrix, reasons = self.sparse_rows(uniques)
+        n = len(left_rows)
+        matrix = sparse.vstack([matrix, sparse.csr_matrix((1, matrix.shape[1]), dtype=np.float32)]).tocsr()
+        reasons = np.append(reasons, MISSING)  # the row standing for a missing text
+        scores = np.empty(n, dtype=np.float32)
+        for start in range(0, n, chunk):
+            a = matrix[left_rows[start : start + chunk]]
+            b = matrix[right_rows[start : start + chunk]]
+            scores[start : start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        np.clip(scores, -1.0, 1.0, out=scores)
+        empty = np.diff(matrix.indptr) == 0
+        texts, scored = pair_reasons(reasons, left_rows, right_rows, empty[left_rows] | empty[right_rows])
+        scores[~scored] = np.nan
+        return scores, texts
 
     @staticmethod
     def _empty_reason(terms) -> str:

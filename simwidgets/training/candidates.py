@@ -133,10 +133,10 @@ def as_candidate(candidate):
 def is_trainer(candidate) -> bool:
     """A :class:`Trainer`, or any object with ``name`` and ``fit`` that is not a model: a model's own
     ``fit`` (TF-IDF's, word vectors' SIF) fits it on texts, it does not train on labelled pairs."""
-    from ..models import Embedder
+    from ..models import Model
 
     if isinstance(candidate, Trainer):
         return True
     return (
-        not isinstance(candidate, Embedder) and callable(getattr(candidate, "fit", None)) and hasattr(candidate, "name")
+        not isinstance(candidate, Model) and callable(getattr(candidate, "fit", None)) and hasattr(candidate, "name")
     )

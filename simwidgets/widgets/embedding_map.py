@@ -10,7 +10,7 @@ import traitlets as t
 
 from ..errors import InputError
 from ..index import NeighbourIndex
-from ..models import Embedder, load_model, refuse_pair_scorer
+from ..models import Model, load_model, refuse_pair_scorer
 from ..projection import neighbour_overlap, pca_2d, umap_2d
 from .base import ARRAY, STYLE, Widget, bundle
 
@@ -77,7 +77,7 @@ class EmbeddingMap(Widget):
         if method not in ("umap", "pca"):
             raise InputError(f"method must be 'umap' or 'pca', got {method!r}")
         kinds = ranks = None
-        if isinstance(model_or_vectors, (str, Embedder)) or callable(model_or_vectors):
+        if isinstance(model_or_vectors, (str, Model)) or callable(model_or_vectors):
             model = load_model(model_or_vectors)
             refuse_pair_scorer(model, "a map")
             vocab = model.vocabulary()

@@ -149,8 +149,7 @@ def test_a_new_family_registered_once_works_everywhere_a_spec_does():
 
     from simwidgets import score_pairs
     from simwidgets.models import KNOWN_SPECS, Embedder, check_spec, load_model, register_family
-    from simwidgets.models.loading import BUILDERS
-    from simwidgets.models.specs import OPTIONS
+    from simwidgets.models.specs import FAMILIES
 
     class Lengths(Embedder):
         def __init__(self, path, name=None, scale: float = 1.0, **kwargs):
@@ -171,7 +170,8 @@ def test_a_new_family_registered_once_works_everywhere_a_spec_does():
         with pytest.raises(ValueError, match="exists already"):
             register_family("lengths:PATH", Lengths, "again")
     finally:
-        KNOWN_SPECS.pop("lengths:PATH"), OPTIONS.pop("lengths"), BUILDERS.pop("lengths")
+        FAMILIES.pop("lengths")
+    assert "lengths:PATH" not in KNOWN_SPECS
 
 
 def test_a_family_written_for_the_old_private_hook_still_embeds():
