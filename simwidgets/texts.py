@@ -24,6 +24,18 @@ ALL_OOV = "all tokens out of vocabulary"
 NO_TOKENS = "no tokens after tokenization"
 
 
+def display_text(value) -> str:
+    """A text as a widget shows it: a missing one (None, NaN) as an empty string, anything
+    else as ``str(value)``, never HTML. The one rule every view of pairs follows.
+
+    >>> display_text(None), display_text(float("nan")), display_text("a cat"), display_text(3)
+    ('', '', 'a cat', '3')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
 def clean_text(value: object) -> tuple[str | None, str | None]:
     """Return ``(text, None)`` for a usable text, or ``(None, reason)`` otherwise.
 

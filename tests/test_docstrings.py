@@ -11,6 +11,7 @@ import pytest
     [
         "simwidgets.vectors",
         "simwidgets.texts",
+        "simwidgets.evaluation.gold",
         "simwidgets.models.specs",
         "simwidgets.extras",
         "simwidgets.models.pair_scorer",

@@ -64,7 +64,7 @@ INNER = {
         "gold": 0, "features": 0, "resampling": 0, "datasets": 0, "labelling": 0, "cleaning": 0, "calibration": 0,
         "folds": 1, "paired": 1, "slices": 1, "sts_sets": 1, "thresholds": 1,
         "threshold_choice": 2, "compare": 2, "ensemble": 2,
-        "metrics": 3,
+        "metrics": 3, "scored_pairs": 3,
         "evaluate": 4,
     },
     "training": {

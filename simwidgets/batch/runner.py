@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..columns import is_reason, is_score, model_of, reason_column, score_column, scored_models
+from ..columns import is_reason, is_score, model_of, reason_column, score_column
 from ..errors import InputError, OptionError
 from ..files import mark_complete
 from .partitions import (
@@ -177,21 +177,11 @@ def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> d
         if hasattr(head, "n_jobs"):
             head.n_jobs = 1  # one thread per worker: the cluster already uses every core
     result = _ENSEMBLES[key]
-    missing = [c for c in result.score_columns if c not in columns]
-    if missing:
-        have = scored_models(columns)
-        raise InputError(
-            f"the stacked model {Path(path).name} needs the scores of {result.models}; this job scores "
-            f"{have}: add -m for {scored_models(missing)}"
-        )
-    frame = pd.DataFrame({c: columns[c] for c in result.score_columns})
     arrow = isinstance(rows, pa.Table)
     texts = {side: rows[side].to_pylist() if arrow else rows[side].tolist() for side in (left, right)}
-    prediction = result.predict(frame, left=texts[left], right=texts[right]).astype(np.float32)
-    none_scored = frame.isna().all(axis=1).to_numpy()
-    prediction[none_scored] = np.nan
-    reasons = np.full(len(frame), None, dtype=object)
-    reasons[none_scored] = "no model scored this pair"
+    prediction, reasons = result.predict_column(
+        columns, texts[left], texts[right], scoring=f"this job (-m for each model; stacked model {Path(path).name})"
+    )
     return {score_column("ensemble"): prediction, reason_column("ensemble"): reasons}
 
 

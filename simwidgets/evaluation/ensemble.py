@@ -153,6 +153,32 @@ class EnsembleResult:
             return self.model.predict_proba(X)[:, 1]
         return self.model.predict(X)
 
+    #: Why a pair has no stacked score: no model it needs scored the pair.
+    NOTHING_SCORED = "no model scored this pair"
+
+    def predict_column(self, columns, left, right, *, scoring: str = "these pairs") -> tuple[np.ndarray, np.ndarray]:
+        """The stacked model's score column for pairs already scored by its models: float32
+        predictions from ``columns`` (a mapping or frame holding its ``score_<model>``
+        columns) and the texts, NaN where none of its models scored the pair, with that
+        reason beside it (None elsewhere). The one step every view of a stacked model takes
+        (the threshold tuner, the labeller, the batch job's ``score_ensemble``).
+
+        ``scoring`` names what scored the pairs, for the error when a model is missing."""
+        missing = [c for c in self.score_columns if c not in columns]
+        if missing:
+            have = scored_models(list(columns))
+            raise InputError(
+                f"the stacked model needs the scores of {self.models}; {scoring} has the scores of {have}: "
+                f"add {scored_models(missing)}"
+            )
+        frame = pd.DataFrame({c: np.asarray(columns[c], dtype=np.float64) for c in self.score_columns})
+        prediction = self.predict(frame, left=list(left), right=list(right)).astype(np.float32)
+        none_scored = frame.isna().all(axis=1).to_numpy()
+        prediction[none_scored] = np.nan
+        reasons = np.full(len(frame), None, dtype=object)
+        reasons[none_scored] = self.NOTHING_SCORED
+        return prediction, reasons
+
     def save(self, path) -> Path:
         """Write the fitted stacked model to a ``.skops`` file (scikit-learn's secure format:
         loading it runs no code from the file), with what :meth:`load` needs to predict."""

@@ -80,3 +80,12 @@ def check_binary(labels: np.ndarray) -> None:
             f"kind='binary' needs labels 0 and 1; found {len(found)} values ({shown}). Use kind='graded', "
             f"or map them to 0/1 first, e.g. (gold >= {float(np.median(found)):g}).astype(int)"
         )
+
+
+def default_label_cut(labels: np.ndarray) -> float:
+    """Where "similar" starts when the user does not say: 0.5 for binary labels (or none),
+    else the middle of the labels' range (a pair is similar when its label is at or above)."""
+    finite = labels[np.isfinite(labels)]
+    if not finite.size or gold_kind(labels) == "binary":
+        return 0.5
+    return float(finite.min() + finite.max()) / 2

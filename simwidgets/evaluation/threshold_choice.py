@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError
 from ..models.trained_pairs import in_sample
 from .folds import pair_folds
-from .gold import as_gold, gold_kind
+from .gold import as_gold, default_label_cut
 from .resampling import interval, resamples
 
 _RULE = re.compile(r"^(precision|recall)\s*>=\s*([0-9.]+)$|^keep\s*=\s*([0-9.]+)$")
@@ -189,8 +189,7 @@ def choose_threshold(
     values = np.asarray(pd.to_numeric(pd.Series(list(scores)), errors="coerce"), dtype=np.float64)
     labels = as_gold(gold, len(values))
     if label_cut is None:
-        finite = labels[~np.isnan(labels)]
-        label_cut = 0.5 if gold_kind(labels) == "binary" or not finite.size else float(finite.min() + finite.max()) / 2
+        label_cut = default_label_cut(labels)
     usable = ~np.isnan(values) & ~np.isnan(labels)
     x, positive = values[usable], labels[usable] >= label_cut
     if len(np.unique(positive)) < 2:

@@ -137,6 +137,4 @@ def is_trainer(candidate) -> bool:
 
     if isinstance(candidate, Trainer):
         return True
-    return (
-        not isinstance(candidate, Model) and callable(getattr(candidate, "fit", None)) and hasattr(candidate, "name")
-    )
+    return not isinstance(candidate, Model) and callable(getattr(candidate, "fit", None)) and hasattr(candidate, "name")

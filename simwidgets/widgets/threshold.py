@@ -8,12 +8,9 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from ..columns import is_score, model_of, score_column
-from ..errors import NotFoundError, OptionError, SimwidgetsWarning
+from ..errors import SimwidgetsWarning
 from ..evaluation.calibration import random_pair_scores
-from ..models import load_models
-from ..models.trained_pairs import in_sample
-from ..similarity import score_pairs
+from ..evaluation.scored_pairs import score_table
 from .base import ARRAY, STYLE, Widget, bundle
 
 
@@ -107,62 +104,31 @@ class ThresholdTuner(Widget):
         cv: int = 5,
         **kwargs,
     ):
-        if not isinstance(pairs_df, pd.DataFrame):
-            raise OptionError(f"pairs_df must be a DataFrame, got {type(pairs_df).__name__}")
-        columns = [score_columns] if isinstance(score_columns, str) else list(score_columns or [])
-        missing = [c for c in (left, right, label, *columns) if c is not None and c not in pairs_df]
-        if missing:
-            raise NotFoundError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
-        self._frame = pairs_df
-        if columns:
-            embedders = []
-            scored = pd.DataFrame({"left": pairs_df[left].to_numpy(), "right": pairs_df[right].to_numpy()})
-            for column in columns:
-                scored[column if is_score(column) else score_column(column)] = pd.to_numeric(
-                    pairs_df[column], errors="coerce"
-                ).to_numpy(np.float64)
-            names = [model_of(c) for c in columns]
-        else:
-            embedders = load_models(list(models))
-            scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
-            names = [m.name for m in embedders]
-        seen = in_sample(scored, "ThresholdTuner", len(pairs_df))
-        if ensemble is not None:
-            base = pairs_df.reset_index(drop=True)
-            source = scored if all(c in scored for c in ensemble.score_columns) else base
-            prediction = ensemble.predict(source, left=base[left], right=base[right])
-            scored["score_ensemble"] = prediction
-            names.append("ensemble")
-        matrix = np.stack([scored[score_column(name)].to_numpy(np.float32) for name in names])
-        null = []
-        for m in embedders:
-            values = random_pair_scores(pairs_df[left], pairs_df[right], m, n=n_null).astype(np.float32)
-            null.append(np.pad(values, (0, n_null - len(values)), constant_values=np.nan))
-        null += [np.full(n_null, np.nan, dtype=np.float32)] * (len(names) - len(null))  # precomputed rows
-        labels = None
-        if label is not None:
-            labels = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float32)
-            if label_cut is None:
-                finite = labels[np.isfinite(labels)]
-                label_cut = float((finite.min() + finite.max()) / 2) if finite.size else 0.5
-        self._scored = scored
-        choices = [] if labels is None else [_choice(row, labels, label_cut, objective, cv) for row in matrix]
-        for name, choice in zip(names, choices):
-            if seen.get(name) and "why" not in choice:  # its "out of sample" line would not be
-                choice["target"] = f"NOT out of sample: {name} was trained on {seen[name]:,} of these pairs" + (
-                    f" · {choice['target']}" if choice.get("target") else ""
-                )
-        finite_scores = matrix[0][np.isfinite(matrix[0])]
-        start = float(np.median(finite_scores)) if finite_scores.size else 0.5
+        table = score_table(
+            pairs_df, left, right, label, models, score_columns=score_columns, ensemble=ensemble,
+            label_cut=label_cut, where="ThresholdTuner",
+        )  # fmt: skip
+        self._table = table
+        null = [
+            random_pair_scores(pairs_df[left], pairs_df[right], m, n=n_null).astype(np.float32) for m in table.models
+        ]
+        null = [np.pad(v, (0, n_null - len(v)), constant_values=np.nan) for v in null]
+        null += [np.full(n_null, np.nan, dtype=np.float32)] * (len(table.names) - len(null))  # precomputed rows
+        choices = [] if table.gold is None else [_choice(row, table, objective, cv) for row in table.scores]
+        for name, choice in zip(table.names, choices):
+            if table.trained_on.get(name) and "why" not in choice:  # its "out of sample" line would not be
+                note = f"NOT out of sample: {name} was trained on {table.trained_on[name]:,} of these pairs"
+                choice["target"] = note + (f" · {choice['target']}" if choice.get("target") else "")
+        first = table.scores[0][np.isfinite(table.scores[0])]
         super().__init__(
-            model_names=names,
-            scores=matrix,
+            model_names=table.names,
+            scores=table.scores.astype(np.float32),
             null_scores=np.stack(null),
-            labels=labels,
-            label_cut=0.5 if label_cut is None else label_cut,
-            left_texts=[_text(v) for v in pairs_df[left]],
-            right_texts=[_text(v) for v in pairs_df[right]],
-            threshold=round(start, 2),
+            labels=None if table.gold is None else table.gold.astype(np.float32),
+            label_cut=table.label_cut,
+            left_texts=table.left,
+            right_texts=table.right,
+            threshold=round(float(np.median(first)) if first.size else 0.5, 2),
             choices=choices,
             **kwargs,
         )
@@ -173,10 +139,7 @@ class ThresholdTuner(Widget):
 
     def scored(self) -> pd.DataFrame:
         """The input rows with every model's ``score_*`` and ``reason_*`` columns."""
-        extra = self._scored.drop(columns=["left", "right"])
-        return pd.concat([self._frame.reset_index(drop=True), extra.reset_index(drop=True)], axis=1).set_axis(
-            self._frame.index
-        )
+        return self._table.with_scores()
 
     def cleaned(self) -> pd.DataFrame:
         """Rows whose score under the selected model is >= :attr:`threshold` (NaN scores are removed)."""
@@ -184,12 +147,12 @@ class ThresholdTuner(Widget):
         return self.scored()[keep]
 
 
-def _choice(scores: np.ndarray, labels: np.ndarray, label_cut: float, objective: str, cv: int) -> dict:
+def _choice(scores: np.ndarray, table, objective: str, cv: int) -> dict:
     """One model's threshold, in sample and out of sample, as the browser shows it."""
     from ..evaluation.threshold_choice import best_thresholds, choose_threshold
 
-    ok = np.isfinite(scores) & np.isfinite(labels)
-    positive = labels[ok] >= label_cut
+    ok = np.isfinite(scores) & np.isfinite(table.gold)
+    positive = table.gold[ok] >= table.label_cut
     try:
         with warnings.catch_warnings():  # a missed target is shown on the widget's line instead
             warnings.simplefilter("ignore", SimwidgetsWarning)
@@ -215,7 +178,3 @@ def _choice(scores: np.ndarray, labels: np.ndarray, label_cut: float, objective:
         "folds": cv,
         "target": choice.target_note if choice.target in ("missed", "uncertain") else None,
     }
-
-
-def _text(value) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
