@@ -84,7 +84,11 @@ def check_binary(labels: np.ndarray) -> None:
 
 def default_label_cut(labels: np.ndarray) -> float:
     """Where "similar" starts when the user does not say: 0.5 for binary labels (or none),
-    else the middle of the labels' range (a pair is similar when its label is at or above)."""
+    else the middle of the labels' range (a pair is similar when its label is at or above).
+
+    >>> default_label_cut(np.array([0.0, 1.0, np.nan])), default_label_cut(np.array([0.0, 2.0, 5.0]))
+    (0.5, 2.5)
+    """
     finite = labels[np.isfinite(labels)]
     if not finite.size or gold_kind(labels) == "binary":
         return 0.5
