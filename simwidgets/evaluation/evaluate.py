@@ -92,18 +92,28 @@ def evaluate_pairs(
     scores = score_pairs(left, right, models, progress=progress)
     if by is None:
         return evaluate_scores(scores, gold, kind=kind, n_boot=n_boot, seed=seed)
+    parts = slice_tables(scores, gold, by, kind=kind, n_boot=n_boot, seed=seed, bins=bins)
+    table = pd.concat([part.assign(slice=name) for name, part in parts]).reset_index()
+    return table.set_index(["slice", "model"])
+
+
+def slice_tables(
+    scores: pd.DataFrame, gold, by, *, kind: str = "auto", n_boot: int = 1000, seed: int = 0, bins: int = 4
+) -> list[tuple[str, pd.DataFrame]]:
+    """``[(slice, evaluate_scores table)]``: every pair first (``"all"``), then each slice of
+    :func:`~simwidgets.evaluation.slices.slice_labels` that has a label, all measured on the
+    same kind of gold as the whole."""
     labels = as_gold(gold, len(scores))
     kind = gold_kind(labels) if kind == "auto" else kind
     groups = slice_labels(by, scores["left"].tolist(), scores["right"].tolist(), bins=bins)
-    tables = [evaluate_scores(scores, labels, kind=kind, n_boot=n_boot, seed=seed).assign(slice="all")]
+    tables = [("all", evaluate_scores(scores, labels, kind=kind, n_boot=n_boot, seed=seed))]
     for name in groups.categories:
         rows = np.flatnonzero(np.asarray(groups == name))
         if np.isnan(labels[rows]).all():
             continue  # nothing labelled in this slice
         part = scores.iloc[rows].reset_index(drop=True)
-        tables.append(evaluate_scores(part, labels[rows], kind=kind, n_boot=n_boot, seed=seed).assign(slice=name))
-    table = pd.concat(tables).reset_index()
-    return table.set_index(["slice", "model"])
+        tables.append((str(name), evaluate_scores(part, labels[rows], kind=kind, n_boot=n_boot, seed=seed)))
+    return tables
 
 
 def _take(by, rows):

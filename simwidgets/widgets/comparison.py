@@ -6,19 +6,10 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from ..columns import score_column
-from ..errors import NotFoundError
-from ..evaluation import evaluate_scores, fit_ensemble
-from ..evaluation.gold import gold_kind
-from ..models import load_models
-from ..similarity import score_pairs
+from ..evaluation.comparison_report import compare_report, disagreements
+from ..evaluation.scored_pairs import check_columns, score_table
 from ..training.candidates import as_candidate, is_trainer
 from .base import ARRAY, STYLE, Widget, bundle
-
-
-def _thin(xs: np.ndarray, ys: np.ndarray, n: int = 200) -> list[list[float]]:
-    keep = np.unique(np.linspace(0, len(xs) - 1, min(n, len(xs))).round().astype(int))
-    return [[float(xs[i]), float(ys[i])] for i in keep]
 
 
 class ModelComparison(Widget):
@@ -105,113 +96,53 @@ class ModelComparison(Widget):
         progress: bool = True,
         **kwargs,
     ):
-        from sklearn.metrics import precision_recall_curve, roc_curve
-
-        missing = [c for c in (left, right, label) if c not in pairs_df]
-        if missing:
-            raise NotFoundError(f"column(s) {missing} not in pairs_df; its columns are {list(pairs_df.columns)}")
+        check_columns(pairs_df, [left, right, label])
         gold = pd.to_numeric(pairs_df[label], errors="coerce").to_numpy(np.float64)
         candidates = list(models) if isinstance(models, (list, tuple)) else [models]
-        self.cross_validation = None
-        if any(is_trainer(as_candidate(c)) for c in candidates):
+        self.cross_validation, extra, scored = None, None, None
+        if any(is_trainer(as_candidate(c)) for c in candidates):  # every score out of fold
             from ..training import cross_validate
 
-            result = cross_validate(
-                candidates,
-                pairs_df[left],
-                pairs_df[right],
-                gold,
-                folds=folds,
-                groups=groups,
-                n_boot=200,
-                progress=progress,
-            )
-            self.cross_validation = result
-            names = list(result.table.index)
-            scored = result.scores.drop(columns=["gold", "fold"])
-        else:
-            embedders = load_models(candidates)
-            names = [m.name for m in embedders]
-            scored = score_pairs(pairs_df[left], pairs_df[right], embedders)
-        table = evaluate_scores(scored, gold, n_boot=200)
-        if self.cross_validation is not None:
-            cv = self.cross_validation
+            cv = cross_validate(candidates, pairs_df[left], pairs_df[right], gold, folds=folds, groups=groups,
+                                n_boot=200, progress=progress)  # fmt: skip
+            self.cross_validation, scored = cv, cv.scores.drop(columns=["gold", "fold"])
             extra = cv.table[["type", cv.metric, "diff", "p_better"]].rename(
                 columns={cv.metric: f"fold_mean_{cv.metric}"}
             )
-            table = table.join(extra)
-            table.insert(0, "type", table.pop("type"))
-        if label_cut is None:
-            label_cut = 0.5 if gold_kind(gold) == "binary" else float(np.nanmin(gold) + np.nanmax(gold)) / 2
-        positive = gold >= label_cut
-        curves = {}
-        for name in names:
-            s = scored[score_column(name)].to_numpy(np.float64)
-            ok = ~np.isnan(s) & ~np.isnan(gold)
-            if len(np.unique(positive[ok])) < 2:
-                continue
-            fpr, tpr, _ = roc_curve(positive[ok], s[ok])
-            precision, recall, _ = precision_recall_curve(positive[ok], s[ok])
-            curves[name] = {"roc": _thin(fpr, tpr), "pr": _thin(recall[::-1], precision[::-1])}
-        stacked = {}
-        if ensemble and len(names) >= 2:
-            result = fit_ensemble(scored, gold, kind=ensemble, cv=5, n_estimators=200)
-            stacked = {
-                "kind": ensemble,
-                "table": result.table.reset_index().to_dict("records"),
-                "lift": result.lift,
-                "lift_interval": [float(v) for v in result.lift_interval],
-                "real": result.real,
-                "verdict": result.lift_text(),
-                "best_single": result.best_single,
-                "importances": result.importances.to_dict("records"),
-            }
-            self.ensemble_result = result
-        self._frame, self._scored, self._left, self._right = pairs_df, scored, left, right
-        matrix = np.stack([scored[score_column(name)].to_numpy(np.float32) for name in names])
-        differences = []
-        if len(names) >= 2:
-            from ..evaluation import compare_models
-
-            paired = compare_models(scored, gold, n_boot=n_boot)
-            primary = paired["metric"].iloc[0]
-            differences = _records(paired[paired["metric"] == primary])
-        slices = {} if by is None else _slices(scored, gold, by, names)
+        table = score_table(pairs_df, left, right, label, candidates, scored=scored, label_cut=label_cut,
+                            where="ModelComparison")  # fmt: skip
+        self._table = table
+        self.report = compare_report(table.scored, gold, ensemble=ensemble, label_cut=table.label_cut, by=by,
+                                     n_boot=n_boot, extra=extra)  # fmt: skip
+        self.ensemble_result = self.report.stacked
+        slices = self.report.slices
+        if slices:
+            slices = {**slices, "tables": {name: _records(t.reset_index()) for name, t in slices["tables"].items()}}
         super().__init__(
-            model_names=names,
-            metrics=_records(table.reset_index()),
-            curves=curves,
-            scores=matrix,
+            model_names=table.names,
+            metrics=_records(self.report.table.reset_index()),
+            curves=self.report.curves,
+            scores=table.scores.astype(np.float32),
             labels=gold.astype(np.float32),
             x_model=0,
-            y_model=min(1, len(names) - 1),
-            ensemble=stacked,
-            differences=differences,
+            y_model=min(1, len(table.names) - 1),
+            ensemble=_stacked(self.report.stacked),
+            differences=_records(self.report.differences),
             slices=slices,
-            left_texts=[str(v) for v in pairs_df[left]],
-            right_texts=[str(v) for v in pairs_df[right]],
+            left_texts=table.left,
+            right_texts=table.right,
             **kwargs,
         )
         self.observe(self._disagree, names=["x_model", "y_model"])
         self._disagree()
 
-    def _disagree(self, change=None, n: int = 8) -> None:
-        """The pairs whose percentile ranks differ most between the two scatter models."""
-        x = pd.Series(self.scores[self.x_model]).rank(pct=True)
-        y = pd.Series(self.scores[self.y_model]).rank(pct=True)
-        gap = (x - y).abs().fillna(-1)
-        rows = gap.sort_values(ascending=False).index[:n]
-        lefts, rights = self._frame[self._left].tolist(), self._frame[self._right].tolist()
+    def _disagree(self, change=None) -> None:
+        t = self._table
         self.disagreements = [
-            {
-                "left": str(lefts[i]),
-                "right": str(rights[i]),
-                "x": _num(self.scores[self.x_model][i]),
-                "y": _num(self.scores[self.y_model][i]),
-                "label": _num(self.labels[i]),
-            }
-            for i in rows
-        ]
+            {"left": t.left[i], "right": t.right[i], "x": _num(self.scores[self.x_model][i]),
+             "y": _num(self.scores[self.y_model][i]), "label": _num(self.labels[i])}
+            for i in disagreements(self.scores, self.x_model, self.y_model)
+        ]  # fmt: skip
 
     def table(self) -> pd.DataFrame:
         """The metrics table as a DataFrame."""
@@ -222,27 +153,19 @@ class ModelComparison(Widget):
         return pd.DataFrame(self.differences)
 
 
-def _slices(scored: pd.DataFrame, gold: np.ndarray, by, names: list[str]) -> dict:
-    """Metrics per slice, each slice's best model and the slices where it differs from the overall best."""
-    from ..evaluation.metrics import evaluate_scores
-    from ..evaluation.slices import slice_labels
-
-    kind = gold_kind(gold)
-    metric = "spearman" if kind == "graded" else "roc_auc"
-    groups = slice_labels(by, scored["left"].tolist(), scored["right"].tolist())
-    tables, best = {}, {}
-    parts = [("all", np.arange(len(scored)))]
-    parts += [(str(n), np.flatnonzero(np.asarray(groups == n))) for n in groups.categories]
-    for name, rows in parts:
-        if np.isnan(gold[rows]).all():
-            continue
-        table = evaluate_scores(scored.iloc[rows].reset_index(drop=True), gold[rows], kind=kind, n_boot=0)
-        tables[name] = _records(table.reset_index())
-        values = table[metric]
-        best[name] = str(values.idxmax()) if values.notna().any() else None
-    overall = best.get("all")
-    changes = [n for n, b in best.items() if n != "all" and b is not None and b != overall]
-    return {"metric": metric, "names": list(tables), "tables": tables, "best": best, "changes": changes}
+def _stacked(result) -> dict:
+    if result is None:
+        return {}
+    return {
+        "kind": result.kind,
+        "table": result.table.reset_index().to_dict("records"),
+        "lift": result.lift,
+        "lift_interval": [float(v) for v in result.lift_interval],
+        "real": result.real,
+        "verdict": result.lift_text(),
+        "best_single": result.best_single,
+        "importances": result.importances.to_dict("records"),
+    }
 
 
 def _num(v) -> float | None:

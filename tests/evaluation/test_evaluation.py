@@ -2,20 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simwidgets import (
-    IsotonicCalibrator,
-    PercentileCalibrator,
-    evaluate_pairs,
-    fit_ensemble,
-    load_model,
-    load_pairs,
-    random_pair_scores,
-    read_mrpc,
-    read_stsb,
-    read_word_pairs,
-    score_pairs,
-)
-from simwidgets.evaluation import best_thresholds, calibrate, evaluate_scores
+from simwidgets import evaluate_pairs, fit_ensemble, load_model, score_pairs
+from simwidgets.evaluation import best_thresholds, calibrate, evaluate_scores, random_pair_scores
+from simwidgets.readers import load_pairs, read_mrpc, read_stsb, read_word_pairs
+from simwidgets.results import IsotonicCalibrator, PercentileCalibrator
 
 
 @pytest.mark.parametrize("name", ["EN-WS-353-ALL.txt", "EN-SIMLEX-999.txt", "EN-RG-65.txt", "EN-MC-30.txt"])
