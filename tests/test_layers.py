@@ -62,10 +62,12 @@ INNER = {
     },
     "evaluation": {
         "gold": 0, "features": 0, "resampling": 0, "datasets": 0, "labelling": 0, "cleaning": 0, "calibration": 0,
+        "labelling_session": 1,
         "folds": 1, "paired": 1, "slices": 1, "sts_sets": 1, "thresholds": 1,
         "threshold_choice": 2, "compare": 2, "ensemble": 2,
         "metrics": 3, "scored_pairs": 3,
         "evaluate": 4,
+        "comparison_report": 5,
     },
     "training": {
         "pairs": 0, "result": 0, "store": 0, "trainer_args": 0,

@@ -77,7 +77,7 @@ def score_table(
     ensemble=None,
     label_cut: float | None = None,
     scored: pd.DataFrame | None = None,
-    where: str = "score_table",
+    where: str | None = "score_table",
     what: str = "pairs_df",
 ) -> ScoredTable:
     """Score ``frame``'s pairs with ``models`` (or read its precomputed ``score_columns``),
@@ -86,8 +86,8 @@ def score_table(
     ``scored``: scores already computed for these pairs (``score_pairs``' frame, e.g. out of
     cross-validation); the models are not run again. A stacked model takes its models' scores
     from the scores computed here, else from ``frame``'s own ``score_*`` columns. ``where``
-    names the caller in warnings (a model judged on its own training pairs), ``what`` the
-    table in errors."""
+    names the caller in the warning about a model shown on its own training pairs (None: the
+    view shows no figures, so no warning), ``what`` the table in errors."""
     columns = [score_columns] if isinstance(score_columns, str) else list(score_columns or [])
     check_columns(frame, [left, right, label, *columns], what)
     loaded = []
@@ -103,7 +103,7 @@ def score_table(
         loaded = load_models(list(models) if isinstance(models, (list, tuple)) else [models])
         scored = score_pairs(frame[left], frame[right], loaded)
         names = [m.name for m in loaded]
-    trained = in_sample(scored, where, len(frame))
+    trained = {} if where is None else in_sample(scored, where, len(frame))
     lefts, rights = [display_text(v) for v in frame[left]], [display_text(v) for v in frame[right]]
     if ensemble is not None:
         source = scored if all(c in scored for c in ensemble.score_columns) else frame.reset_index(drop=True)

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import pandas as pd
 import traitlets as t
 
-from ..columns import score_column
-from ..errors import InputError, NotFoundError, SimwidgetsWarning
-from ..evaluation.labelling import (
-    MIN_RANDOM_LABELS,
-    MIXED,
-    STRATEGIES,
-    LabelStore,
-    PairQueue,
-    labels_needed,
-    wilson_interval,
-)
-from ..models import load_models
-from ..similarity import score_pairs
-from ..vectors import normalize_rows
+from ..errors import InputError
+from ..evaluation.labelling import STRATEGIES
+from ..evaluation.labelling_session import LabellingSession, label_name, pair_vectors
+from ..evaluation.scored_pairs import check_columns, score_table
 from .base import STYLE, Widget, bundle
 
 DEFAULT_KEYS = {0: "0", 0.5: "5", 1: "1"}
-
-
-def _label_name(value: float) -> str:
-    return f"{value:g}"
 
 
 class PairLabeler(Widget):
@@ -119,118 +102,58 @@ class PairLabeler(Widget):
         ensemble=None,
         **kwargs,
     ):
-        missing = [c for c in (left, right) if c not in df]
-        if missing:
-            raise NotFoundError(f"column(s) {missing} not in df; its columns are {list(df.columns)}")
+        check_columns(df, [left, right], "df")
         values = [float(v) for v in labels]
         if len(values) < 2 or len(set(values)) != len(values):
             raise InputError(f"labels must be two or more distinct values, got {list(labels)}")
         keys = dict(keys or {})
-        key_of = {v: str(keys.get(v, DEFAULT_KEYS.get(v, _label_name(v)[0]))) for v in values}
+        key_of = {v: str(keys.get(v, DEFAULT_KEYS.get(v, label_name(v)[0]))) for v in values}
         if len(set(key_of.values())) != len(values):
             raise InputError(f"two labels share a key: {key_of}; give keys={{label: key}}")
         if "s" in key_of.values() or "u" in key_of.values():
             raise InputError("the keys s (skip) and u (undo) cannot label")
-        self._frame = df.reset_index(drop=True)
-        self._left, self._right = left, right
-        self._values = values
-        self._label_cut = float(label_cut) if label_cut is not None else (min(values) + max(values)) / 2
-        self._confidence, self._target = confidence, target_margin
-        embedders = load_models(list(models) if isinstance(models, (list, tuple)) else [models])
-        scored = score_pairs(self._frame[left], self._frame[right], embedders)
-        matrix = np.stack([scored[score_column(m.name)].to_numpy(np.float64) for m in embedders])
-        names = [m.name for m in embedders]
-        if ensemble is not None:
-            frame = self._frame
-            source = scored if all(c in scored for c in ensemble.score_columns) else frame
-            predicted = np.asarray(ensemble.predict(source, left=frame[left], right=frame[right]), dtype=np.float64)
-            matrix = np.vstack([matrix, predicted[None, :]])
-            names.append("ensemble")
-        index = names.index(model) if isinstance(model, str) else int(model)
-        if not 0 <= index < len(names):
-            raise InputError(f"model must name one of {names} (or be its position), got {model!r}")
-        finite = matrix[index][np.isfinite(matrix[index])]
-        self._threshold = (
-            float(threshold) if threshold is not None else float(np.median(finite)) if finite.size else 0.5
-        )
-        self._scores = matrix
-        self._queue = PairQueue(
-            matrix, self._pair_vectors(embedders), threshold=self._threshold, model=index, seed=seed
-        )
-        self._store = LabelStore(path)
-        self._skipped: list[int] = []
-        done = self._store.labelled_keys()
-        self._row_of = {}
-        for i, (a, b) in enumerate(zip(map(_text, self._frame[left]), map(_text, self._frame[right]))):
-            self._row_of.setdefault((a, b), i)
-            if (a, b) in done:
-                self._queue.close(i)
-        self._step = len(self._store.rows)
-        elsewhere = sum((str(r["left"]), str(r["right"])) not in self._row_of for r in self._store.rows)
-        if elsewhere:
-            warnings.warn(
-                f"{self._store.path}: {elsewhere} of its {len(self._store.rows)} labels are of pairs that are not in "
-                "this frame (another frame's labels file?); they stay in the file and are left out of this "
-                "session's counts and estimates",
-                SimwidgetsWarning,
-                stacklevel=2,
-            )
+        table = score_table(df, left, right, None, models, ensemble=ensemble, what="df", where=None)
+        index = table.names.index(model) if isinstance(model, str) and model in table.names else model
+        if isinstance(index, str) or not 0 <= int(index) < len(table.names):
+            raise InputError(f"model must name one of {table.names} (or be its position), got {model!r}")
+        self._session = LabellingSession(
+            table.left, table.right, table.scores, table.names, values=values, path=path, strategy=strategy,
+            model=int(index), threshold=threshold, label_cut=label_cut, confidence=confidence,
+            target_margin=target_margin, seed=seed, vectors=pair_vectors(table.models, table.left, table.right),
+        )  # fmt: skip
         super().__init__(
-            model_names=names,
-            choices=[{"value": v, "name": _label_name(v), "key": key_of[v]} for v in values],
+            model_names=table.names,
+            choices=[{"value": v, "name": label_name(v), "key": key_of[v]} for v in values],
             strategy=strategy,
             **kwargs,
         )
-        self.observe(lambda change: self._advance(), names=["strategy"])
-        self._advance()
+        self.observe(self._new_strategy, names=["strategy"])
+        self._sync()
 
     # -- what Python users call ----------------------------------------------------------
     @property
     def labels(self) -> pd.DataFrame:
         """Every label given so far (this session's and the file's), one row each."""
-        return self._store.frame()
+        return self._session.store.frame()
 
     @property
     def path(self):
-        return self._store.path
+        return self._session.store.path
 
     def label(self, value) -> None:
         """Label the pair shown with ``value`` (one of ``labels``) and show the next one."""
-        value = float(value)
-        if value not in self._values:
-            raise InputError(f"{value:g} is not one of the labels {self._values}")
-        if not self.pair:
-            raise InputError("every pair is labelled or skipped")
-        row = int(self.pair["row"])
-        stratum = "random" if self.pair["strategy"] == "random" else "active"
-        self._store.append(self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum)
-        self._queue.close(row)
-        self.last = {"left": self.pair["left"], "right": self.pair["right"], "label": _label_name(value)}
-        self._step += 1
-        self._advance()
+        self._session.label(value)
+        self._sync()
 
     def skip(self) -> None:
         """Leave the pair shown unlabelled (it is not offered again this session)."""
-        if self.pair:
-            self._skipped.append(int(self.pair["row"]))
-            self._queue.close(int(self.pair["row"]))
-            self._step += 1
-            self._advance()
+        self._session.skip()
+        self._sync()
 
     def undo(self) -> None:
         """Take back the last label (from the file too) and show that pair again."""
-        last = self._store.undo()
-        if last is None:
-            raise InputError("no label to undo")
-        row = self._row_of.get((str(last["left"]), str(last["right"])))
-        if row is not None:
-            self._queue.reopen(row)
-        self._step = max(0, self._step - 1)
-        self.last = {}
-        if row is None:
-            self._advance()
-        else:
-            self._show(row, str(last["strategy"]))
+        self._session.undo()
+        self._sync()
 
     def evaluate(self, models=None, **kwargs) -> pd.DataFrame:
         """:func:`~simwidgets.evaluate_pairs` on the random stratum's labels (unbiased), with
@@ -245,7 +168,7 @@ class PairLabeler(Widget):
     # -- the browser's requests ----------------------------------------------------------
     def _label_request(self, value):
         self.label(value)
-        return {"labelled": len(self._store.rows)}
+        return {"labelled": len(self._session.store.rows)}
 
     def _skip_request(self):
         self.skip()
@@ -253,74 +176,22 @@ class PairLabeler(Widget):
 
     def _undo_request(self):
         self.undo()
-        return {"labelled": len(self._store.rows)}
+        return {"labelled": len(self._session.store.rows)}
 
     # -- inner workings --------------------------------------------------------------------
-    def _pair_vectors(self, embedders):
-        """Each pair as its two texts' unit vectors joined (the first model with vectors), for "diverse"."""
-        for model in embedders:
-            if model.scores_pairs or model.scores_sparse:
-                continue
-            texts = pd.concat([self._frame[self._left], self._frame[self._right]]).tolist()
-            vectors = np.nan_to_num(normalize_rows(model.embed(texts)))
-            n = len(self._frame)
-            return np.hstack([vectors[:n], vectors[n:]]).astype(np.float32)
-        return None
-
-    def _current_strategy(self) -> str:
-        return MIXED[self._step % len(MIXED)] if self.strategy == "mixed" else self.strategy
-
-    def _advance(self) -> None:
-        strategy = self._current_strategy()
-        labelled = [self._row_of[k] for k in self._store.labelled_keys() if k in self._row_of]
-        self._show(self._queue.next(strategy, labelled), strategy)
+    def _new_strategy(self, change) -> None:
+        self._session.strategy = change["new"]
+        self._session.advance()
+        self._sync()
 
     def _show(self, row, strategy: str) -> None:
-        if row is None:
-            self.pair = {}
-        else:
-            scores = self._scores[:, row]
-            self.pair = {
-                "row": int(row),
-                "left": _text(self._frame[self._left].iloc[row]),
-                "right": _text(self._frame[self._right].iloc[row]),
-                "scores": [None if np.isnan(s) else round(float(s), 4) for s in scores],
-                "strategy": strategy,
-            }
-        self.progress = self._progress()
+        self._session.show(row, strategy)
+        self._sync()
 
-    def _progress(self) -> dict:
-        every = self.labels
-        mine = [(str(a), str(b)) in self._row_of for a, b in zip(every.left, every.right)]
-        frame = every[np.asarray(mine, dtype=bool)] if len(every) else every  # this frame's pairs only
-        random = frame[frame.stratum == "random"]
-        n = len(random)
-        similar = int((random.label.astype(float) >= self._label_cut).sum()) if n else 0
-        share = similar / n if n else None
-        population = len(self._frame)
-        low, high = wilson_interval(similar, n, self._confidence, population) if n else (None, None)
-        margin = round(max(share - low, high - share), 3) if n else None
-        reached = n >= MIN_RANDOM_LABELS and margin <= self._target
-        # plan with the share in the interval that needs the most labels (nearest one half)
-        plan = 0.5 if not n else min(max(0.5, low), high)
-        needed = labels_needed(plan, self._target, self._confidence, population)
-        return {
-            "labelled": len(frame),
-            "in_file": len(every),
-            "random": n,
-            "total": population,
-            "remaining": int(self._queue.open.sum()),
-            "similar_share": share,
-            "interval": None if not n else [round(low, 4), round(high, 4)],
-            "margin": margin,
-            "confidence": self._confidence,
-            "target_margin": self._target,
-            "reached": bool(reached),
-            "more_needed": 0 if reached else max(MIN_RANDOM_LABELS - n, needed - n, 1),
-            "label_cut": self._label_cut,
-            "path": str(self._store.path),
-        }
-
-
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    def _sync(self) -> None:
+        """The browser's view of the session: the pair shown, the last label, the progress."""
+        self.pair, self.last, self.progress = (
+            dict(self._session.pair),
+            dict(self._session.last),
+            self._session.progress(),
+        )
