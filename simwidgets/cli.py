@@ -256,7 +256,7 @@ def cmd_models(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .batch.partitions import MAX_RECORD_BYTES
+    from .batch.inputs import MAX_RECORD_BYTES
 
     parser = argparse.ArgumentParser(
         prog="simwidgets",

@@ -23,6 +23,7 @@ import pytest
         "simwidgets.evaluation.cleaning",
         "simwidgets.evaluation.labelling",
         "simwidgets.training.candidates",
+        "simwidgets.batch.job",
         "simwidgets.errors",
         "simwidgets.columns",
         "simwidgets.readers",

@@ -76,7 +76,7 @@ def test_score_file_needs_the_scale_extra(monkeypatch, tmp_path):
 def test_compressed_input_needs_fsspec(monkeypatch, tmp_path):
     import gzip
 
-    from simwidgets.batch.partitions import plan_partitions
+    from simwidgets.batch.inputs import plan_partitions
 
     path = tmp_path / "pairs.csv.gz"
     path.write_bytes(gzip.compress(b"a,b\ncat,dog\n"))

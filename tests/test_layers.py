@@ -78,7 +78,13 @@ INNER = {
         "candidates": 5,
         "cross_validation": 6,
     },
-    "batch": {"gpus": 0, "records": 0, "cluster": 1, "partitions": 1, "runner": 2},
+    "batch": {
+        "gpus": 0, "records": 0,
+        "inputs": 1, "cluster": 1,
+        "outputs": 2, "job": 2,
+        "worker": 3,
+        "runner": 4,
+    },
 }  # fmt: skip
 
 

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from ..columns import is_reason, is_score, model_of, reason_column, score_column
 from ..errors import InputError, OptionError
 from ..files import mark_complete
-from .partitions import (
-    MALFORMED,
+from .inputs import (
     MAX_RECORD_BYTES,
-    PART,
-    Partition,
-    claim_output,
-    clashing_columns,
     expand_inputs,
     input_columns,
     plan_partitions,
-    prepare_output,
-    read_partition,
-    signature,
-    write_part,
 )
+from .job import PartitionTask, ScoreJob
+from .outputs import (
+    ScoreSummary,
+    claim_output,
+    clash_message,
+    clashing_columns,
+    prepare_output,
+    summarize,
+)
+from .worker import score_partition
 
 MAX_BLOCKSIZE = 16_000_000  # bytes of CSV per partition, at most, by default
 MIN_BLOCKSIZE = 1_000_000
@@ -40,171 +36,6 @@ def default_blocksize(files: list[Path]) -> int:
     most 16 MB each. It depends on the input alone, so a rerun resumes the same partitions."""
     total = sum(f.stat().st_size for f in files)
     return int(min(MAX_BLOCKSIZE, max(MIN_BLOCKSIZE, total // TARGET_PARTITIONS)))
-
-
-@dataclass
-class ScoreSummary:
-    """What a batch job did: rows, partitions, and rows per missing-score reason per model."""
-
-    output: Path
-    rows: int
-    partitions: int
-    resumed: int
-    seconds: float
-    scored: dict[str, int] = field(default_factory=dict)
-    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
-    dashboard: str | None = None
-    malformed: int = 0
-
-    def __str__(self) -> str:
-        lines = [f"{self.rows:,} rows in {self.partitions} partitions -> {self.output}"]
-        if self.resumed:
-            lines.append(f"{self.resumed} partitions were already done (resumed)")
-        if self.malformed:
-            lines.append(
-                f"{self.malformed:,} malformed rows (a field too many or too few) kept unscored; "
-                "their reason column gives each one's byte offset"
-            )
-        for model, n in self.scored.items():
-            lines.append(f"  {model}: {n:,} scored")
-            for reason, count in sorted(self.reasons.get(model, {}).items(), key=lambda kv: -kv[1]):
-                lines.append(f"    {count:,} not scored: {reason}")
-        lines.append(f"{self.seconds:.1f} s")
-        return "\n".join(lines)
-
-
-def _set_threads(threads: int | None) -> None:
-    """Share the cores between workers, for models that use torch (static vectors never import it)."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    if threads and torch is not None and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-
-
-def score_partition(
-    part: Partition,
-    index: int,
-    out_dir: str,
-    left: str,
-    right: str,
-    specs: list[str],
-    options: dict,
-    threads: int | None,
-    on_bad_rows: str = "keep",
-    ensemble: str | None = None,
-) -> dict:
-    """Read one partition, score it with every model and write it; runs on a Dask worker.
-
-    Models come from :func:`~simwidgets.load_model`, which keeps them per process: each
-    worker loads a model once and reuses its embedding cache for every partition it scores,
-    so a text repeated across partitions is embedded once per worker.
-    """
-    import pyarrow as pa
-
-    from ..models import load_model
-    from ..models.specs import device_options
-    from ..similarity import score_coded_pairs
-
-    models = [load_model(spec, **device_options(spec, options.get("device"))) for spec in specs]
-    _set_threads(threads)
-    rows, bad = read_partition(part, on_bad_rows)
-    columns = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
-    clash = clashing_columns(columns, [m.name for m in models], bool(ensemble))
-    if clash:  # names only the loaded models know: before scoring or writing, the first partition stops the job
-        raise InputError(_clash_message(clash))
-    # an empty CSV field is scored as an empty text, not a missing one (the column keeps its null)
-    texts = empty_fields_as_text(rows, (left, right)) if part.kind == "csv" else rows
-    codes, uniques = text_codes(texts, left, right)
-    if bad:  # a malformed row is kept but not scored: its fields may be shifted
-        at = np.fromiter(bad, dtype=np.int64, count=len(bad))
-        codes = codes.copy()
-        codes[at] = codes[at + len(codes) // 2] = -1
-    # no truncation warning per partition (warnings' filters are process-wide: not for threads)
-    columns = score_coded_pairs(codes, uniques, models, progress=False, warn=False)
-    if ensemble:
-        columns.update(ensemble_columns(ensemble, columns, rows, left, right))
-    if bad:
-        why = np.array(list(bad.values()), dtype=object)
-        for name, values in columns.items():
-            if is_reason(name):
-                values[at] = why
-    if isinstance(rows, pa.Table):
-        for name, values in columns.items():
-            rows = rows.append_column(
-                name, pa.array(values, type=pa.float32() if values.dtype != object else pa.string())
-            )
-    else:
-        rows = rows.reset_index(drop=True)
-        for name, values in columns.items():
-            rows[name] = pd.Series(values, dtype=values.dtype)
-    write_part(rows, Path(out_dir), index)
-    n = len(codes) // 2
-    return {"index": index, "rows": n, "texts": len(uniques), "counts": count_part(columns, n)}
-
-
-def empty_fields_as_text(rows, columns):
-    """The text columns of a CSV partition with their empty fields as ``""`` (Arrow reads them
-    as nulls, as pandas does), so their reason is "empty text" rather than "missing text"."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(rows, pa.Table):
-        for name in dict.fromkeys(columns):
-            at = rows.column_names.index(name)
-            rows = rows.set_column(at, name, pc.fill_null(rows[name], ""))
-        return rows
-    rows = rows.copy()
-    for name in dict.fromkeys(columns):
-        rows[name] = rows[name].where(rows[name].notna(), "")
-    return rows
-
-
-_ENSEMBLES: dict = {}
-
-
-def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> dict:
-    """``score_ensemble`` and ``reason_ensemble``: a saved stacked model's prediction from
-    the partition's score columns and pair features; NaN where no model scored the pair."""
-    import pyarrow as pa
-
-    from ..evaluation.ensemble import EnsembleResult
-
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _ENSEMBLES:
-        _ENSEMBLES[key] = EnsembleResult.load(path)
-        head = _ENSEMBLES[key].model[-1]
-        if hasattr(head, "n_jobs"):
-            head.n_jobs = 1  # one thread per worker: the cluster already uses every core
-    result = _ENSEMBLES[key]
-    arrow = isinstance(rows, pa.Table)
-    texts = {side: rows[side].to_pylist() if arrow else rows[side].tolist() for side in (left, right)}
-    prediction, reasons = result.predict_column(
-        columns, texts[left], texts[right], scoring=f"this job (-m for each model; stacked model {Path(path).name})"
-    )
-    return {score_column("ensemble"): prediction, reason_column("ensemble"): reasons}
-
-
-def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
-    """The partition's texts factorized: ``2n`` codes (left texts, then right; ``-1`` for
-    missing) into a list of distinct values. Arrow text columns are factorized in Arrow, so
-    only distinct texts ever become Python strings."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from ..texts import deduplicate
-
-    if isinstance(rows, pa.Table):
-        both = [rows[left], rows[right]]
-        if all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in both):
-            texts = pa.chunked_array(
-                [chunk for c in both for chunk in c.cast(pa.large_string()).chunks], type=pa.large_string()
-            )
-            encoded = pc.dictionary_encode(texts.combine_chunks())
-            codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-            return codes, encoded.dictionary.to_pylist()
-        return deduplicate(rows[left].to_pylist() + rows[right].to_pylist())
-    return deduplicate(rows[left].tolist() + rows[right].tolist())
 
 
 def _client(scheduler: str | None, workers: int | None, device: str | None = None, threads=None, processes=None):
@@ -328,7 +159,6 @@ def score_file(
         raise InputError(f"on_bad_rows must be 'keep' or 'fail', got {on_bad_rows!r}")
     from ..models.specs import device_options
 
-    options = {"device": device} if device else {}
     for spec in specs:
         check_spec(spec, **device_options(spec, device))
     files = expand_inputs(input)
@@ -338,11 +168,7 @@ def score_file(
         raise InputError(f"blocksize must be a positive number of bytes, got {blocksize}")
     text_columns = [text_columns] if isinstance(text_columns, str) else list(text_columns or ())
     parts = plan_partitions(files, left, right, blocksize, sep, text_columns, max_record_bytes)
-    job = signature(files, left, right, specs, blocksize)
-    if sep:
-        job["sep"] = sep
-    if text_columns:
-        job["text_columns"] = sorted(text_columns)
+    mtime = None
     if ensemble is not None:
         ensemble = Path(ensemble).expanduser().resolve()
         if not ensemble.is_file():
@@ -350,53 +176,31 @@ def score_file(
         from ..evaluation.ensemble import EnsembleResult
 
         EnsembleResult.load(ensemble)  # a file holding anything but a stacked model is refused here, before any work
-        job["ensemble"] = {"path": str(ensemble), "mtime_ns": ensemble.stat().st_mtime_ns}
-        ensemble = str(ensemble)
+        ensemble, mtime = str(ensemble), ensemble.stat().st_mtime_ns
+    job = ScoreJob(
+        tuple(str(f) for f in files), left, right, tuple(specs), blocksize, str(out_dir), sep=sep or None,
+        text_columns=tuple(text_columns), ensemble=ensemble, ensemble_mtime_ns=mtime, device=device,
+        on_bad_rows=on_bad_rows,
+    )  # fmt: skip
     clash = clashing_columns(input_columns(parts[0]), specs, ensemble is not None)
     if clash:
-        raise InputError(_clash_message(clash))
+        raise InputError(clash_message(clash))
     claim = claim_output(out_dir)
     try:
-        return _run_job(
-            parts,
-            out_dir,
-            job,
-            left,
-            right,
-            specs,
-            options,
-            on_bad_rows,
-            ensemble,
-            scheduler,
-            workers,
-            device,
-            threads,
-            processes,
-            client,
-            progress,
-        )
+        return _run_job(job, parts, scheduler, workers, threads, processes, client, progress)
     finally:
         claim.release()
 
 
-def _clash_message(clash) -> str:
-    return (
-        f"the input already has the column(s) {clash}, which this job writes (is it a scored file, scored "
-        "again?): rename or drop them first, or give the models other names (a spec's ?name=...)"
-    )
-
-
-def _run_job(
-    parts, out_dir, job, left, right, specs, options, on_bad_rows, ensemble, scheduler, workers,
-    device, threads, processes, client, progress,
-) -> ScoreSummary:  # fmt: skip
+def _run_job(job: ScoreJob, parts, scheduler, workers, threads, processes, client, progress) -> ScoreSummary:
     """The job's work once its output folder is claimed: resume, score the rest, sum up."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
     from ..models.specs import device_options
 
-    done = prepare_output(out_dir, job, len(parts))
+    out_dir, device, specs = Path(job.out_dir), job.device, job.specs
+    done = prepare_output(out_dir, job.manifest(), len(parts))
     todo = [i for i in range(len(parts)) if i not in done]
     from .cluster import uses_processes
     from .gpus import chosen_gpus, on_gpu
@@ -432,21 +236,7 @@ def _run_job(
             # A spec that passed check_spec but cannot load (a broken file, a bad option, two
             # models with one name) fails in the first task, and its error is raised here.
             futures = [
-                client.submit(
-                    score_partition,
-                    parts[i],
-                    i,
-                    str(out_dir),
-                    left,
-                    right,
-                    specs,
-                    options,
-                    torch_threads,
-                    on_bad_rows,
-                    ensemble,
-                    pure=False,
-                )
-                for i in todo
+                client.submit(score_partition, PartitionTask(job, parts[i], i, torch_threads), pure=False) for i in todo
             ]
             bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
             rows = texts = 0
@@ -542,53 +332,3 @@ def check_main_guard() -> None:
         "which would start this job again inside it. Put the call under a main guard:\n\n"
         'if __name__ == "__main__":\n    summary = score_file(...)\n'
     )
-
-
-def count_part(columns: dict, rows: int) -> dict:
-    """One partition's counts for the job summary, from its ``score_``/``reason_`` columns
-    (arrays, or a table read back) and its number of rows: scored rows and rows per reason
-    per model, and malformed rows (a malformed row's reason, without its byte offset, is
-    counted once per field count)."""
-    counts: dict = {"rows": rows, "scored": {}, "reasons": {}, "malformed": 0}
-    first_reason = True
-    for column, values in columns.items():
-        values = np.asarray(values)
-        if is_score(column):
-            counts["scored"][model_of(column)] = int(np.count_nonzero(~pd.isna(values)))
-        elif is_reason(column):
-            reasons = pd.Series(values[~pd.isna(values)], dtype=object)  # few: most rows are scored
-            malformed = reasons.str.startswith(MALFORMED)
-            if malformed.any():
-                reasons = reasons.where(~malformed, reasons.str.split(", at byte").str[0])
-                if first_reason:
-                    counts["malformed"] = int(malformed.sum())
-            first_reason = False
-            counts["reasons"][model_of(column)] = {str(k): int(v) for k, v in reasons.value_counts().items()}
-    return counts
-
-
-def summarize(out_dir: Path, n_parts: int, resumed: int, seconds: float, dashboard=None, counted=None) -> ScoreSummary:
-    """Add up the partitions' counts: ``counted`` maps a partition index to what its task
-    returned (:func:`count_part`); the others (resumed) are read from their files."""
-    import pyarrow.parquet as pq
-
-    counted = counted or {}
-    summary = ScoreSummary(out_dir, 0, n_parts, resumed, seconds, dashboard=dashboard)
-    for i in range(n_parts):
-        counts = counted.get(i)
-        if counts is None:
-            path = out_dir / PART.format(i)
-            if not path.exists():
-                raise RuntimeError(f"partition {i} is missing from {out_dir}: rerun the same command to finish")
-            columns = [c for c in pq.read_schema(path).names if is_score(c) or is_reason(c)]
-            table = pd.read_parquet(path, columns=columns)
-            counts = count_part({c: table[c].to_numpy() for c in columns}, len(table))
-        summary.rows += counts["rows"]
-        summary.malformed += counts["malformed"]
-        for name, n in counts["scored"].items():
-            summary.scored[name] = summary.scored.get(name, 0) + n
-        for name, reasons in counts["reasons"].items():
-            total = summary.reasons.setdefault(name, {})
-            for reason, n in reasons.items():
-                total[reason] = total.get(reason, 0) + n
-    return summary

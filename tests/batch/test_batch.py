@@ -315,11 +315,12 @@ def test_parquet_with_a_stored_index_and_non_text_values(tmp_path, client):
 def test_arrow_and_python_factorizing_agree():
     import pyarrow as pa
 
-    from simwidgets.batch.runner import text_codes
+    from simwidgets.batch.inputs import text_codes
+    from simwidgets.texts import deduplicate
 
     table = pa.table({"l": ["a", None, "b", "a"], "r": ["b", "c", None, "a"]})
-    codes, uniques = text_codes(table, "l", "r")
-    python_codes, python_uniques = text_codes(table.to_pandas(), "l", "r")
+    codes, uniques = text_codes(table, "l", "r")  # in Arrow
+    python_codes, python_uniques = deduplicate(table["l"].to_pylist() + table["r"].to_pylist())
     as_texts = [uniques[c] if c >= 0 else None for c in codes]
     assert as_texts == [python_uniques[c] if c >= 0 else None for c in python_codes]
     assert as_texts == ["a", None, "b", "a", "b", "c", None, "a"]
@@ -451,7 +452,7 @@ def test_threads_of_one_process_share_the_model_and_score_like_processes(tmp_pat
         progress=False,
     )
     assert threaded.rows == processes.rows == len(frame) and threaded.reasons == processes.reasons
-    from simwidgets.batch.runner import summarize  # counts from the tasks equal counts read back
+    from simwidgets.batch.outputs import summarize  # counts from the tasks equal counts read back
 
     again = summarize(tmp_path / "t", threaded.partitions, threaded.partitions, 0.0)
     assert (again.rows, again.scored, again.reasons) == (threaded.rows, threaded.scored, threaded.reasons)

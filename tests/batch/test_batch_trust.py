@@ -40,11 +40,11 @@ SLOW_JOB = """
 import os, sys, time
 import simwidgets.batch.runner as runner
 score_partition = runner.score_partition
-def held(part, index, *args, **kwargs):
+def held(task):
     deadline = time.time() + 120
-    while index and not os.path.exists(os.environ["GO_FILE"]) and time.time() < deadline:
+    while task.index and not os.path.exists(os.environ["GO_FILE"]) and time.time() < deadline:
         time.sleep(0.05)
-    return score_partition(part, index, *args, **kwargs)
+    return score_partition(task)
 runner.score_partition = held
 from simwidgets.cli import main
 sys.exit(main(sys.argv[1:]))

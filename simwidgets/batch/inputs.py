@@ -1,17 +1,13 @@
-"""Inputs and outputs of batch scoring: deterministic partitions, atomic part files, a manifest.
-
-A job's output folder holds one ``part-NNNNN.parquet`` per input partition, written under a
-temporary name and renamed when complete, so a part file that exists is always whole. The
-``_manifest.json`` records what the job was (inputs, columns, models, partitioning); a rerun
-with the same command resumes, a rerun with a different one into the same folder is refused.
+"""The inputs of a score job: the files of an input (a file, a folder, a glob), their
+partitions (whole CSV records, a compressed file, a Parquet row group), the column types
+inferred on the first block, and a partition's rows read by the worker that scores it, as an
+Arrow table, with each malformed CSV row kept in place with its reason.
 """
 
 from __future__ import annotations
 
 import csv
 import glob
-import hashlib
-import json
 import os
 import re
 from contextlib import contextmanager
@@ -19,15 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
-from ..files import COMPLETE, MANIFEST, is_temporary, replaced, write_atomic
-
-#: The lock file that holds an output folder for one job at a time (hidden: readers skip it).
-LOCK = ".simwidgets-job.lock"
-PART = "part-{:05d}.parquet"
-
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
@@ -261,12 +250,12 @@ def header_names(header: bytes, sep: str = ",") -> list[str]:
 def read_partition(part: Partition, on_bad_rows: str = "keep"):
     """The rows of a partition and the reason of each malformed row.
 
-    Returns ``(rows, bad)``: ``rows`` is an Arrow table of text columns, or, when some bytes
-    are not valid UTF-8, a pandas frame whose undecodable bytes are kept as surrogates (each
-    such text is then reported as invalid UTF-8 instead of failing the partition). ``bad``
-    maps the position of each malformed CSV row (a field too many or too few) to its reason,
-    which names its field count and byte offset; the row itself is kept, with the fields it
-    has. With ``on_bad_rows="fail"`` a malformed row raises ``ValueError`` instead.
+    Returns ``(rows, bad)``: ``rows`` is an Arrow table, always (a text column holding bytes
+    that are not valid UTF-8 stays a bytes column, so each such text is reported as invalid
+    UTF-8 instead of failing the partition). ``bad`` maps the position of each malformed CSV
+    row (a field too many or too few) to its reason, which names its field count and byte
+    offset; the row itself is kept, with the fields it has. With ``on_bad_rows="fail"`` a
+    malformed row raises an error instead.
     """
     import pyarrow.parquet as pq
 
@@ -434,108 +423,21 @@ def _typed_values(fields: list, type_):
 
 
 def _as_text(table):
-    """Byte columns as text: Arrow strings when every value is valid UTF-8; otherwise a
-    pandas frame of objects, undecodable bytes kept as surrogates. Typed columns stay as they are."""
+    """Byte columns as Arrow text, each column where every value is valid UTF-8; a column
+    holding bytes that are not stays binary, so each such text is reported as invalid UTF-8
+    when scored (and written as text with U+FFFD in its place). Typed columns stay as they are."""
     import pyarrow as pa
 
-    def is_bytes(name):
-        return pa.types.is_binary(table.schema.field(name).type)
-
-    try:
-        return pa.table({n: table[n].cast(pa.string()) if is_bytes(n) else table[n] for n in table.column_names})
-    except pa.ArrowInvalid:
-        return pd.DataFrame(
-            {
-                name: pd.Series(
-                    [v.decode("utf-8", "surrogateescape") if v is not None else None for v in table[name].to_pylist()],
-                    dtype=object,
-                )
-                if is_bytes(name)
-                else table[name].to_pandas()
-                for name in table.column_names
-            }
-        )
-
-
-def signature(files: list[Path], left: str, right: str, specs: list[str], blocksize: int) -> dict:
-    """What identifies a job: inputs (name, size, modification time), columns, models."""
-    inputs = [{"path": str(f.resolve()), "size": f.stat().st_size, "mtime_ns": f.stat().st_mtime_ns} for f in files]
-    return {"inputs": inputs, "left": left, "right": right, "models": specs, "blocksize": blocksize}
-
-
-def claim_output(out_dir: Path):
-    """Hold ``out_dir`` for one job: an exclusive lock on ``.simwidgets-job.lock`` inside it,
-    taken at once or refused. The lock is the operating system's, so a killed job leaves no
-    stale claim; the returned lock is released by ``.release()`` (or as a context manager)."""
-    from filelock import FileLock, Timeout
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out_dir / LOCK), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise InputError(
-            f"another simwidgets score job is writing into {out_dir} now; wait for it to finish or choose another "
-            "output folder"
-        ) from None
-    return lock
-
-
-def prepare_output(out_dir: Path, job: dict, n_parts: int) -> set[int]:
-    """Create or check the output folder (held by :func:`claim_output`); return the partitions
-    already finished. A manifest or part that cannot be read is named with what to do."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest = out_dir / MANIFEST
-    job = {**job, "partitions": n_parts}
-    digest = hashlib.blake2b(json.dumps(job, sort_keys=True).encode(), digest_size=8).hexdigest()
-    if manifest.exists():
-        try:
-            old = json.loads(manifest.read_text(encoding="utf-8"))
-            if not isinstance(old, dict):
-                raise InputError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"{manifest} is damaged ({exc}), so the job it describes cannot be resumed; to start afresh, "
-                f"delete the folder {out_dir} (or choose another output folder)"
-            ) from None
-        if old.get("digest") != digest:
-            if any(out_dir.glob("part-*.parquet")):
-                raise InputError(
-                    f"{out_dir} holds the output of a different job (other inputs, columns, models or "
-                    "partitioning); choose another output folder or delete it to start over"
-                )
-            # the job failed before writing any part: start over with the corrected settings
-            write_atomic(manifest, json.dumps({**job, "digest": digest}, indent=1).encode())
-    else:
-        leftovers = [p for p in out_dir.iterdir() if p.name != MANIFEST and not p.name.startswith(".")]
-        if leftovers:
-            raise InputError(f"{out_dir} is not empty and is not a simwidgets output folder")
-        write_atomic(manifest, json.dumps({**job, "digest": digest}, indent=1).encode())
-    for tmp in out_dir.iterdir():
-        if is_temporary(tmp):
-            tmp.unlink(missing_ok=True)  # partial files of an interrupted run
-    (out_dir / COMPLETE).unlink(missing_ok=True)  # unfinished again until this run ends
-    done = {i for i in range(n_parts) if (out_dir / PART.format(i)).exists()}
-    check_parts(out_dir, sorted(done))
-    return done
-
-
-def check_parts(out_dir: Path, indexes) -> None:
-    """Refuse part files whose Parquet footer cannot be read, naming each and the fix."""
-    import pyarrow.parquet as pq
-
-    damaged = []
-    for i in indexes:
-        path = out_dir / PART.format(i)
-        try:
-            pq.read_metadata(path)
-        except Exception as exc:  # ArrowInvalid, OSError: a file cut short or overwritten
-            damaged.append(f"{path.name} ({exc})")
-    if damaged:
-        raise InputError(
-            f"{out_dir}: {len(damaged)} part file(s) cannot be read: {'; '.join(damaged[:3])}. Delete "
-            "them and run the same command again to score just those partitions (or delete the folder to start afresh)"
-        )
+    columns = {}
+    for name in table.column_names:
+        column = table[name]
+        if pa.types.is_binary(column.type):
+            try:
+                column = column.cast(pa.string())
+            except pa.ArrowInvalid:
+                pass  # not valid UTF-8 somewhere in the column: bytes it stays
+        columns[name] = column
+    return pa.table(columns)
 
 
 def input_columns(part: Partition) -> list[str]:
@@ -547,56 +449,52 @@ def input_columns(part: Partition) -> list[str]:
     return header_names(part.header, part.sep)
 
 
-def clashing_columns(columns, names, ensemble: bool = False) -> list[str]:
-    """Input columns that a job's output columns (``score_<name>``, ``reason_<name>`` of each
-    model name, and of ``ensemble``) would duplicate."""
-    outputs = {
-        f"{kind}_{name}" for name in [*names, *(["ensemble"] if ensemble else [])] for kind in ("score", "reason")
-    }
-    return [c for c in columns if c in outputs]
+def empty_fields_as_text(rows, columns):
+    """The text columns of a CSV partition with their empty fields as ``""`` (Arrow reads them
+    as nulls, as pandas does), so their reason is "empty text" rather than "missing text"."""
+    import pyarrow.compute as pc
+
+    for name in dict.fromkeys(columns):
+        at = rows.column_names.index(name)
+        rows = rows.set_column(at, name, pc.fill_null(rows[name], _empty_value(rows[name].type)))
+    return rows
 
 
-def write_part(frame, out_dir: Path, index: int) -> Path:
-    """Write one scored partition (an Arrow table or a pandas frame) under a temporary name,
-    then rename it into place.
-
-    Text that is not valid UTF-8 (undecodable input bytes, kept as surrogates) becomes
-    U+FFFD in the file; the common, clean case converts to Arrow once, with no per-text check.
-    """
+def _empty_value(type_):
+    """The empty value of a text or bytes column."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    if isinstance(frame, pa.Table):
-        table = frame
-    else:
-        try:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-        except (UnicodeEncodeError, pa.ArrowInvalid):
-            fixed = frame.copy()
-            for column in fixed.columns:
-                fixed[column] = printable(fixed[column])
-            table = pa.Table.from_pandas(fixed, preserve_index=False)
-        # a column with no value in this partition is text in the others: keep one schema
-        table = table.cast(
-            pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema])
+    return pa.scalar(b"" if pa.types.is_binary(type_) else "", type=type_)
+
+
+def text_codes(rows, left: str, right: str) -> tuple[np.ndarray, list]:
+    """The partition's texts factorized: ``2n`` codes (left texts, then right; ``-1`` for
+    missing) into a list of distinct values. Arrow text columns are factorized in Arrow, so
+    only distinct texts ever become Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..texts import deduplicate
+
+    both = [rows[left], rows[right]]
+    if all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in both):
+        texts = pa.chunked_array(
+            [chunk for c in both for chunk in c.cast(pa.large_string()).chunks], type=pa.large_string()
         )
-    final = out_dir / PART.format(index)
-    with replaced(final) as tmp:
-        pq.write_table(table, tmp)
-    return final
+        encoded = pc.dictionary_encode(texts.combine_chunks())
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
+    # bytes that are not valid UTF-8, or a column of numbers: each distinct value is checked as a text
+    return deduplicate(rows[left].to_pylist() + rows[right].to_pylist())
 
 
-def printable(series: pd.Series) -> pd.Series:
-    """A text column made valid UTF-8 for Parquet (undecodable bytes become U+FFFD)."""
+def bytes_as_text(table):
+    """A CSV partition's byte columns (texts that are not all valid UTF-8) as text, each
+    undecodable byte as U+FFFD, for a Parquet part whose text columns are text in every part."""
+    import pyarrow as pa
 
-    def fix(value):
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        return value
-
-    if series.dtype != object and not pd.api.types.is_string_dtype(series):
-        return series
-    return series.map(fix)
+    for at, name in enumerate(table.column_names):
+        if pa.types.is_binary(table[name].type):
+            values = [v.decode("utf-8", "replace") if v is not None else None for v in table[name].to_pylist()]
+            table = table.set_column(at, name, pa.array(values, type=pa.string()))
+    return table

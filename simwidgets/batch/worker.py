@@ -1,0 +1,97 @@
+"""What a worker does with one partition of a score job: read it, score it with every model
+(and a stacked model), and write its part; it returns the part's counts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..columns import is_reason, reason_column, score_column
+from ..errors import InputError
+from .inputs import bytes_as_text, empty_fields_as_text, read_partition, text_codes
+from .job import PartitionTask
+from .outputs import clash_message, clashing_columns, count_part, write_part
+
+
+def _set_threads(threads: int | None) -> None:
+    """Share the cores between workers, for models that use torch (static vectors never import it)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if threads and torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def score_partition(task: PartitionTask) -> dict:
+    """Read one partition, score it with every model and write it; runs on a Dask worker.
+
+    Models come from :func:`~simwidgets.load_model`, which keeps them per process: each
+    worker loads a model once and reuses its embedding cache for every partition it scores,
+    so a text repeated across partitions is embedded once per worker.
+    """
+    import pyarrow as pa
+
+    from ..models import load_model
+    from ..models.specs import device_options
+    from ..similarity import score_coded_pairs
+
+    job, part, index = task.job, task.part, task.index
+    left, right = job.left, job.right
+    models = [load_model(spec, **device_options(spec, job.device)) for spec in job.specs]
+    _set_threads(task.threads)
+    rows, bad = read_partition(part, job.on_bad_rows)
+    clash = clashing_columns(rows.column_names, [m.name for m in models], job.ensemble is not None)
+    if clash:  # names only the loaded models know: before scoring or writing, the first partition stops the job
+        raise InputError(clash_message(clash))
+    # an empty CSV field is scored as an empty text, not a missing one (the column keeps its null)
+    texts = empty_fields_as_text(rows, (left, right)) if part.kind == "csv" else rows
+    codes, uniques = text_codes(texts, left, right)
+    if bad:  # a malformed row is kept but not scored: its fields may be shifted
+        at = np.fromiter(bad, dtype=np.int64, count=len(bad))
+        codes = codes.copy()
+        codes[at] = codes[at + len(codes) // 2] = -1
+    # no truncation warning per partition (warnings' filters are process-wide: not for threads)
+    columns = score_coded_pairs(codes, uniques, models, progress=False, warn=False)
+    if job.ensemble:
+        columns.update(ensemble_columns(job.ensemble, columns, rows, left, right))
+    if bad:
+        why = np.array(list(bad.values()), dtype=object)
+        for name, values in columns.items():
+            if is_reason(name):
+                values[at] = why
+    if part.kind == "csv":
+        rows = bytes_as_text(rows)  # text that is not valid UTF-8 is written with U+FFFD in its place
+    for name, values in columns.items():
+        rows = rows.append_column(name, pa.array(values, type=pa.float32() if values.dtype != object else pa.string()))
+    write_part(rows, Path(job.out_dir), index)
+    n = len(codes) // 2
+    return {"index": index, "rows": n, "texts": len(uniques), "counts": count_part(columns, n)}
+
+
+_ENSEMBLES: dict = {}
+
+
+def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> dict:
+    """``score_ensemble`` and ``reason_ensemble``: a saved stacked model's prediction from
+    the partition's score columns and pair features; NaN where no model scored the pair."""
+    from ..evaluation.ensemble import EnsembleResult
+
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _ENSEMBLES:
+        _ENSEMBLES[key] = EnsembleResult.load(path)
+        head = _ENSEMBLES[key].model[-1]
+        if hasattr(head, "n_jobs"):
+            head.n_jobs = 1  # one thread per worker: the cluster already uses every core
+    result = _ENSEMBLES[key]
+    texts = {side: [_text(v) for v in rows[side].to_pylist()] for side in (left, right)}
+    prediction, reasons = result.predict_column(
+        columns, texts[left], texts[right], scoring=f"this job (-m for each model; stacked model {Path(path).name})"
+    )
+    return {score_column("ensemble"): prediction, reason_column("ensemble"): reasons}
+
+
+def _text(value):
+    """A text for the stacked model's pair features (bytes that are not UTF-8 kept as surrogates)."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
