@@ -88,7 +88,7 @@ def _default_data_dir() -> Path:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_pairs, load_pairs, standard_benchmarks
+    from .evaluation import evaluate_files, standard_benchmarks
 
     models = args.model or (["minilm", "glove-50d", "tfidf"] if args.standard else ["minilm"])
     if args.sts_dir:
@@ -113,20 +113,8 @@ def cmd_evaluate(args) -> int:
     else:
         files = {Path(args.file).name: Path(args.file)}
     own = [args.left, args.right, args.label]
-    if any(own) and not all(own):
-        raise InputError("give all three of --left, --right and --label to read your own columns")
-    rows = []
-    for name, path in files.items():
-        if all(own):
-            from .evaluation import read_columns
-
-            pairs = read_columns(path, args.left, args.right, args.label, sep=args.sep)
-        else:
-            pairs = load_pairs(path, args.format)
-        table = evaluate_pairs(pairs.left, pairs.right, pairs.score, models, n_boot=args.bootstrap)
-        table.insert(0, "benchmark", name)
-        rows.append(table.reset_index())
-    result = pd.concat(rows, ignore_index=True)
+    columns = tuple(own) if any(own) else None
+    result = evaluate_files(files, models, format=args.format, columns=columns, sep=args.sep, n_boot=args.bootstrap)
     if "spearman" in result and args.standard:
         print("Spearman correlation (95% bootstrap interval); unscored = share of pairs a model could not score\n")
         result["spearman [95% CI]"] = [
@@ -155,11 +143,10 @@ def cmd_evaluate(args) -> int:
 def cmd_threshold(args) -> int:
     from .evaluation import threshold_report
     from .evaluation.datasets import read_table
+    from .evaluation.scored_pairs import check_columns
 
     frame = read_table(args.file, args.sep, allow_partial=args.partial)
-    for column in [args.score, args.label]:
-        if column is not None and column not in frame:
-            raise InputError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")
+    check_columns(frame, [args.score, args.label], args.file)
     thresholds = args.threshold or [0.5]
     table = threshold_report(frame[args.score], frame[args.label] if args.label else None, thresholds, good=args.good)
     _print(table.set_index("threshold"))

@@ -14,7 +14,7 @@ from .datasets import (
     standard_benchmarks,
 )
 from .ensemble import EnsembleResult, fit_ensemble
-from .evaluate import evaluate_pairs
+from .evaluate import evaluate_files, evaluate_pairs
 from .features import pair_features
 from .metrics import evaluate_scores
 from .sts_sets import evaluate_sts_dir, read_sts_tsv
@@ -32,6 +32,7 @@ __all__ = [
     "clean_results",
     "compare_models",
     "calibrate",
+    "evaluate_files",
     "evaluate_pairs",
     "evaluate_scores",
     "evaluate_sts_dir",

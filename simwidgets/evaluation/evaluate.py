@@ -122,3 +122,23 @@ def _take(by, rows):
         return by
     values = list(by)
     return [values[i] for i in rows]
+
+
+def evaluate_files(
+    files: dict, models, *, format: str | None = None, columns=None, sep: str | None = None, n_boot: int = 1000
+) -> pd.DataFrame:
+    """:func:`evaluate_pairs` on each labelled-pairs file of ``files`` (``{name: path}``), one
+    row per file and model with the file's name in ``benchmark``: a known format
+    (:func:`~simwidgets.readers.load_pairs`, ``format`` or guessed) or, with
+    ``columns=(left, right, label)``, any CSV, TSV or Parquet file's own columns."""
+    from .datasets import load_pairs, read_columns
+
+    if columns is not None and (len(columns) != 3 or not all(columns)):
+        raise InputError("give all three of --left, --right and --label to read your own columns")
+    rows = []
+    for name, path in files.items():
+        pairs = read_columns(path, *columns, sep=sep) if columns is not None else load_pairs(path, format)
+        table = evaluate_pairs(pairs.left, pairs.right, pairs.score, models, n_boot=n_boot)
+        table.insert(0, "benchmark", name)
+        rows.append(table.reset_index())
+    return pd.concat(rows, ignore_index=True)

@@ -88,6 +88,16 @@ class Widget(anywidget.AnyWidget):
         self.send({"type": "rpc-reply", "id": content.get("id"), **reply})
 
 
+def model_position(proposal, names: list[str]) -> int:
+    """A trait's proposed model position, refused unless it names one of ``names``."""
+    import traitlets as t
+
+    value = proposal["value"]
+    if not 0 <= value < max(len(names), 1):
+        raise t.TraitError(f"{proposal['trait'].name} must be from 0 to {len(names) - 1} (models {names}), got {value}")
+    return value
+
+
 def bundle(name: str) -> Path:
     """Path of a built JS bundle (``simwidgets/static/<name>.js``), with a clear error if missing."""
     path = STATIC / f"{name}.js"

@@ -9,7 +9,7 @@ import traitlets as t
 from ..evaluation.comparison_report import compare_report, disagreements
 from ..evaluation.scored_pairs import check_columns, score_table
 from ..training.candidates import as_candidate, is_trainer
-from .base import ARRAY, STYLE, Widget, bundle
+from .base import ARRAY, STYLE, Widget, bundle, model_position
 
 
 class ModelComparison(Widget):
@@ -73,12 +73,7 @@ class ModelComparison(Widget):
 
     @t.validate("x_model", "y_model")
     def _check_axis_model(self, proposal):
-        value, names = proposal["value"], self.model_names
-        if not 0 <= value < max(len(names), 1):
-            raise t.TraitError(
-                f"{proposal['trait'].name} must be from 0 to {len(names) - 1} (models {names}), got {value}"
-            )
-        return value
+        return model_position(proposal, self.model_names)
 
     def __init__(
         self,

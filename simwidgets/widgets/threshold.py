@@ -11,7 +11,7 @@ import traitlets as t
 from ..errors import SimwidgetsWarning
 from ..evaluation.calibration import random_pair_scores
 from ..evaluation.scored_pairs import score_table
-from .base import ARRAY, STYLE, Widget, bundle
+from .base import ARRAY, STYLE, Widget, bundle, model_position
 
 
 class ThresholdTuner(Widget):
@@ -84,10 +84,7 @@ class ThresholdTuner(Widget):
 
     @t.validate("model_index")
     def _check_model_index(self, proposal):
-        value, names = proposal["value"], self.model_names
-        if not 0 <= value < max(len(names), 1):
-            raise t.TraitError(f"model_index must be from 0 to {len(names) - 1} (models {names}), got {value}")
-        return value
+        return model_position(proposal, self.model_names)
 
     def __init__(
         self,
