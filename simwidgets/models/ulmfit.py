@@ -32,9 +32,17 @@ DEFAULT_MAX_TOKENS = 1440
 
 
 def _fastai_text():
+    """fastai's text module, imported without the deprecation notices its own imports raise
+    (torch's ``jit.script``, a pandas option): they are fastai's to fix, not the user's, and a
+    red warning above a widget reads as an error."""
+    import warnings
+
     from ..extras import require
 
-    return require("fastai.text.all", "ULMFiT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return require("fastai.text.all", "ULMFiT")
 
 
 def _encoder_state(state: dict) -> dict:

@@ -19,7 +19,7 @@ from .encoder import encoder_source
 from .job import Base, Recipe, parse_base, run_pair_job
 from .pairs import Pairs
 from .result import TrainedModel
-from .trainer_args import arguments, quiet, require_training
+from .trainer_args import arguments, no_widget_examples, quiet, require_training
 from .trainer_args import history as read_history
 
 #: The loss: binary cross-entropy on gold rescaled to 0-1 (soft targets for graded gold).
@@ -181,6 +181,7 @@ class CrossEncoderRecipe(Recipe):
             progress=self.progress,
             device=self.device,
         )
+        no_widget_examples(model)
         trainer = CrossEncoderTrainer(
             model=model,
             args=args,

@@ -16,7 +16,7 @@ from ..errors import InputError, OptionError
 from .job import Base, Recipe, parse_base, run_pair_job
 from .pairs import Pairs
 from .result import TrainedModel
-from .trainer_args import arguments, quiet, require_training
+from .trainer_args import arguments, no_widget_examples, quiet, require_training
 from .trainer_args import history as read_history
 
 #: Objectives: the sentence-transformers loss each names, and the gold it needs.
@@ -250,6 +250,7 @@ class EncoderRecipe(Recipe):
             progress=self.progress,
             device=self.device,
         )
+        no_widget_examples(model)
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=_dataset(train, self.chosen), loss=loss, evaluator=evaluator
         )

@@ -83,3 +83,11 @@ def history(log_history: list[dict], metric: str | None) -> pd.DataFrame:
             if key in entry:
                 row[f"validation_{metric}"] = float(entry[key])
     return pd.DataFrame(sorted(rows.values(), key=lambda r: r["epoch"]))
+
+
+def no_widget_examples(model) -> None:
+    """Skip the Hub model card's widget examples (a "Computing widget examples" bar when the
+    trainer starts): a model trained here is kept locally, where no widget shows them."""
+    card = getattr(model, "model_card_data", None)
+    if card is not None and hasattr(card, "set_widget_examples"):
+        card.set_widget_examples = lambda dataset: None

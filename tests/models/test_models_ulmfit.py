@@ -210,3 +210,22 @@ def test_trained_ulmfit_is_centred_and_its_centring_is_saved(ulmfit_trained, lee
     assert own._centring.fitted and len(own._centring.directions_) == 3
     with pytest.raises(ValueError, match="at least 20 embeddable texts"):
         load_ulmfit(ulmfit_trained["folder"] / "safe", centre=3, name="few").embed(texts[:3])
+
+
+def test_loading_ulmfit_shows_no_warning_of_fastai_s_own_imports():
+    """fastai's imports raise torch's and pandas' deprecation notices; a user loading
+    ulmfit-small sees none of them (a red warning above a widget reads as an error)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from simwidgets.models.ulmfit import _fastai_text\n"
+        "    _fastai_text()\n"
+        "print([f'{w.category.__name__}: {w.message}' for w in caught])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -216,3 +216,12 @@ def test_an_hf_base_is_fine_tuned_too(sts, tmp_path):
     assert trained.spec.startswith("st:") and load_model(trained.spec).embed(["a cat"]).shape == (1, 384)
     with pytest.raises(FileNotFoundError, match="base model not found"):
         fine_tune(f"hf:{tmp_path / 'nowhere'}", sts.left, sts.right, sts.score)
+
+
+def test_training_with_progress_shows_the_epochs_not_the_hub_card_bars(sts, tmp_path, capfd):
+    """A bar per epoch, and none of the Hub model card's "Computing widget examples"."""
+    fine_tune("minilm", sts.left[:16], sts.right[:16], sts.score[:16], epochs=1, validation=0,
+              output_dir=tmp_path / "m", progress=True, device="cpu")  # fmt: skip
+    err = capfd.readouterr().err
+    assert "Computing widget examples" not in err
+    assert "it/s" in err or "s/it" in err  # the trainer's own bar is there
