@@ -2,6 +2,7 @@
 import { decodeArray } from "./lib/arrays.js";
 import { category, css } from "./lib/colors.js";
 import { el, listeners, showTip } from "./lib/dom.js";
+import { cellText, unitTicks } from "./lib/format.js";
 import { liftText } from "./lib/threshold.js";
 
 /**
@@ -23,12 +24,12 @@ import { liftText } from "./lib/threshold.js";
  * @property {string} slice_name
  */
 
-const fmt = (v) => (typeof v === "number" && Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)) : v ?? "");
+const fmt = (v) => cellText("", v);
 
 function tableOf(records, columns) {
   const t = el("table", {});
   t.append(el("tr", {}, columns.map((c) => el("th", {}, [c]))));
-  for (const r of records) t.append(el("tr", {}, columns.map((c) => el("td", {}, [String(fmt(r[c]))]))));
+  for (const r of records) t.append(el("tr", {}, columns.map((c) => el("td", {}, [cellText(c, r[c])]))));
   return t;
 }
 
@@ -43,27 +44,50 @@ export function differenceRows(rows) {
   }));
 }
 
-/** Axes and curves on a canvas; `series` are {name, colour, points: [x, y][]} in [0, 1]. */
-function plotCurves(canvas, series, xLabel, yLabel) {
+/**
+ * Axes with ticks and curves on a canvas; `series` are {name, colour, points: [x, y][]} in [0, 1].
+ * `chance` draws the line a random score follows (ROC's diagonal). The legend is HTML beside it.
+ */
+function plotCurves(canvas, series, xLabel, yLabel, chance = false) {
   const ctx = canvas.getContext("2d");
-  const w = canvas.width, h = canvas.height, pad = 30;
+  const w = canvas.width, h = canvas.height, left = 40, bottom = 36, top = 8, right = 10;
   ctx.clearRect(0, 0, w, h);
+  const X = (x) => left + x * (w - left - right), Y = (y) => h - bottom - y * (h - bottom - top);
+  ctx.font = "10px sans-serif";
+  for (const [t, text] of unitTicks()) {
+    ctx.strokeStyle = "#eee";
+    ctx.beginPath(); ctx.moveTo(X(t), Y(0)); ctx.lineTo(X(t), Y(1)); ctx.moveTo(X(0), Y(t)); ctx.lineTo(X(1), Y(t)); ctx.stroke();
+    ctx.fillStyle = "#555";
+    ctx.textAlign = "center"; ctx.fillText(text, X(t), h - bottom + 12);
+    ctx.textAlign = "right"; ctx.fillText(text, left - 4, Y(t) + 3);
+  }
   ctx.strokeStyle = "#999";
-  ctx.strokeRect(pad, 5, w - pad - 5, h - pad - 5);
+  ctx.strokeRect(X(0), Y(1), X(1) - X(0), Y(0) - Y(1));
+  if (chance) {
+    ctx.setLineDash([4, 4]); ctx.strokeStyle = "#bbb";
+    ctx.beginPath(); ctx.moveTo(X(0), Y(0)); ctx.lineTo(X(1), Y(1)); ctx.stroke(); ctx.setLineDash([]);
+  }
   ctx.fillStyle = "#333";
   ctx.font = "11px sans-serif";
-  ctx.fillText(xLabel, w / 2 - 20, h - 8);
-  ctx.save(); ctx.translate(10, h / 2 + 20); ctx.rotate(-Math.PI / 2); ctx.fillText(yLabel, 0, 0); ctx.restore();
-  const X = (x) => pad + x * (w - pad - 5), Y = (y) => h - pad - y * (h - pad - 10);
-  series.forEach((s, k) => {
+  ctx.textAlign = "center"; ctx.fillText(xLabel, (X(0) + X(1)) / 2, h - 6);
+  ctx.save(); ctx.translate(11, (Y(0) + Y(1)) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(yLabel, 0, 0); ctx.restore();
+  ctx.textAlign = "left";
+  for (const s of series) {
     ctx.strokeStyle = s.colour;
     ctx.lineWidth = 2;
     ctx.beginPath();
     s.points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
     ctx.stroke();
-    ctx.fillStyle = s.colour;
-    ctx.fillText(s.name, pad + 8, 18 + 13 * k);
-  });
+    ctx.lineWidth = 1;
+  }
+  canvas.dataset.ticks = String(unitTicks().length);
+}
+
+/** The curves' legend, as HTML under the plots (it never covers a curve). */
+function legendOf(series) {
+  return series.map((s) =>
+    el("span", { className: "sw-legend-item" }, [el("span", { className: "sw-swatch", style: `background:${s.colour}` }), s.name]),
+  );
 }
 
 /** @param {{model: any, el: HTMLElement}} ctx */
@@ -75,6 +99,7 @@ function render({ model, el: root }) {
   const paired = el("div", { className: "sw-paired" });
   const roc = el("canvas", { className: "sw-roc", width: 300, height: 260 });
   const pr = el("canvas", { className: "sw-pr", width: 300, height: 260 });
+  const legend = el("div", { className: "sw-legend" });
   const xSel = el("select", { className: "sw-x-model" }), ySel = el("select", { className: "sw-y-model" });
   const scatter = el("canvas", { className: "sw-scatter", width: 300, height: 260 });
   const tip = el("div", { className: "sw-tip" });
@@ -87,6 +112,7 @@ function render({ model, el: root }) {
     sliceNote,
     paired,
     el("div", { className: "sw-row" }, [roc, pr]),
+    legend,
     el("div", { className: "sw-header" }, [el("label", {}, ["x ", xSel]), el("label", {}, ["y ", ySel])]),
     el("div", { className: "sw-row" }, [el("div", { className: "sw-heat-wrap" }, [scatter, tip]), disagree]),
     stacked,
@@ -125,8 +151,9 @@ function render({ model, el: root }) {
     const curves = model.get("curves");
     const names = model.get("model_names");
     const series = (key) => names.filter((n) => curves[n]).map((n, k) => ({ name: n, colour: css(category(names.indexOf(n))), points: curves[n][key] }));
-    plotCurves(roc, series("roc"), "false positive rate", "true positive rate");
+    plotCurves(roc, series("roc"), "false positive rate", "true positive rate", true);
     plotCurves(pr, series("pr"), "recall", "precision");
+    legend.replaceChildren(...legendOf(series("roc")));
     for (const sel of [xSel, ySel]) sel.replaceChildren(...names.map((n, i) => el("option", { value: String(i) }, [n])));
     xSel.value = String(model.get("x_model"));
     ySel.value = String(model.get("y_model"));

@@ -1,6 +1,7 @@
 // SimilarityHeatmap: one canvas pixel per cell, threshold masking and hover in the browser.
 import { decodeArray } from "./lib/arrays.js";
-import { cellAt, cellColours, maskUpdater } from "./lib/heatmap.js";
+import { css, diverging, viridis } from "./lib/colors.js";
+import { axisLabels, cellAt, cellColours, maskUpdater } from "./lib/heatmap.js";
 import { el, listeners, showTip, throttle } from "./lib/dom.js";
 
 /**
@@ -29,8 +30,12 @@ function render({ model, el: root }) {
   const pinned = el("span", { className: "sw-pinned" });
   const tip = el("div", { className: "sw-tip" });
   const wrap = el("div", { className: "sw-heat-wrap" }, [canvas, tip]);
+  const rowAxis = el("div", { className: "sw-row-labels" });
+  const colAxis = el("div", { className: "sw-col-labels" });
+  const scale = el("div", { className: "sw-legend sw-colour-scale" });
+  const grid = el("div", { className: "sw-heat-grid" }, [el("div", {}), colAxis, rowAxis, wrap]);
   const header = el("div", { className: "sw-header" }, [title, el("label", {}, ["threshold ", slider]), readout, pinned]);
-  const container = el("div", { className: "simwidgets sw-heatmap" }, [header, wrap]);
+  const container = el("div", { className: "simwidgets sw-heatmap" }, [header, grid, scale]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
   let matrix = null, rows = 0, cols = 0, updater, image;
@@ -53,7 +58,31 @@ function render({ model, el: root }) {
     slider.max = String(high);
     const names = model.get("model_names");
     title.textContent = names.length === 2 ? `${names[0]} − ${names[1]}` : names[0] || "";
-    draw(currentThreshold());
+    drawAxes(parseFloat(canvas.style.width), parseFloat(canvas.style.height));
+    const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => css(model.get("diverging") ? diverging(2 * t - 1) : viridis(t)));
+    scale.replaceChildren(
+      el("span", {}, [`${fmt(low)} `]),
+      el("span", { className: "sw-swatch", style: `background: linear-gradient(90deg, ${stops.join(", ")})` }),
+      el("span", {}, [` ${fmt(high)}`]),
+      el("span", { className: "sw-status" }, [names.length === 2 ? " difference of cosine scores" : " cosine score"]),
+    );
+  }
+
+  /** Row labels left of the canvas and column labels above it, as many as fit (every k-th). */
+  function drawAxes(width, height) {
+    const rowNames = model.get("row_labels"), colNames = model.get("col_labels");
+    rowAxis.style.height = `${height}px`;
+    rowAxis.replaceChildren(
+      ...axisLabels(rowNames, height).map(({ text, at, size }) =>
+        el("div", { className: "sw-row-label", title: text, style: `top:${at}px;font-size:${size}px;line-height:${size}px` }, [text]),
+      ),
+    );
+    colAxis.style.width = `${width}px`;
+    colAxis.replaceChildren(
+      ...axisLabels(colNames, width).map(({ text, at, size }) =>
+        el("div", { className: "sw-col-label", title: text, style: `left:${at}px;font-size:${size}px` }, [text]),
+      ),
+    );
   }
 
   function currentThreshold() {

@@ -16,10 +16,13 @@ import { buildGrid, inBox, nearest } from "./lib/spatial.js";
  * @property {string[]} labels
  * @property {"pca" | "umap"} method_shown
  * @property {string} status
+ * @property {boolean} running  a background UMAP is running
  * @property {string} search
  * @property {number[]} selected_indices
  */
 
+/** Search matches named on the map, at most (the rest are circled only). */
+const MATCH_LABELS = 30;
 const WIDTH = 760, HEIGHT = 520, POINT = 3;
 // While panning or zooming, draw about LOD_POINTS evenly strided points when there are more
 // (Bokeh's "level of detail" does the same); the full set is drawn when the gesture ends.
@@ -29,12 +32,13 @@ const LOD_POINTS = 25_000;
 function render({ model, el: root }) {
   const search = el("input", { type: "search", className: "sw-search", placeholder: "search labels", value: model.get("search") });
   const status = el("span", { className: "sw-status" });
+  const stop = el("button", { className: "sw-cancel", title: "stop the UMAP layout; PCA stays on screen" }, ["cancel UMAP"]);
   const legend = el("div", { className: "sw-legend" });
   const base = el("canvas", { className: "sw-map-points" });
   const overlay = el("canvas", { className: "sw-map-overlay" });
   const tip = el("div", { className: "sw-tip" });
   const stage = el("div", { className: "sw-map-stage" }, [base, overlay, tip]);
-  const container = el("div", { className: "simwidgets sw-map" }, [el("div", { className: "sw-header" }, [search, status]), stage, legend]);
+  const container = el("div", { className: "simwidgets sw-map" }, [el("div", { className: "sw-header" }, [search, status, stop]), stage, legend]);
   root.appendChild(container);
   const ratio = window.devicePixelRatio || 1;
   for (const c of [base, overlay]) {
@@ -91,6 +95,23 @@ function render({ model, el: root }) {
       octx.arc(px, py, 5, 0, 2 * Math.PI);
       octx.stroke();
     }
+    // the first matches (in the data's order: most frequent first) are named beside their circles
+    const labels = model.get("labels") || [];
+    octx.font = "11px sans-serif";
+    octx.lineWidth = 3;
+    octx.strokeStyle = "rgba(255,255,255,0.9)";
+    octx.fillStyle = "#8b1a1a";
+    let named = 0;
+    for (const i of matches.slice(0, MATCH_LABELS)) {
+      const [px, py] = toPixel(i);
+      if (px < 0 || py < 0 || px > WIDTH || py > HEIGHT) continue;
+      const text = String(labels[i] ?? "").slice(0, 30);
+      octx.strokeText(text, px + 7, py - 6); // a white halo keeps the name readable over points
+      octx.fillText(text, px + 7, py - 6);
+      named += 1;
+    }
+    octx.lineWidth = 1.5;
+    overlay.dataset.named = String(named);
     if (lines) {
       const [x0, y0] = toPixel(lines.index);
       octx.strokeStyle = "rgba(0,0,0,0.7)";
@@ -220,6 +241,8 @@ function render({ model, el: root }) {
     );
   };
   const onCoords = () => load(true);
+  const showStop = () => { stop.style.display = model.get("running") ? "" : "none"; };
+  const onStop = () => { stop.disabled = true; calls.request("cancel", {}).catch(() => {}); };
   const onColors = () => { renderer.setData(xy, colours()); draw(); };
   const on = listeners();
   on.dom(overlay, "mousedown", onDown);
@@ -228,10 +251,13 @@ function render({ model, el: root }) {
   on.dom(overlay, "wheel", onWheel, { passive: false });
   on.dom(overlay, "mouseleave", onLeave);
   on.dom(search, "input", onSearch);
+  on.dom(stop, "click", onStop);
+  on.model(model, "change:running", showStop);
   on.model(model, "change:coords", onCoords);
   on.model(model, "change:colors", onColors);
   on.model(model, "change:status", draw);
   load(true);
+  showStop();
   return () => {
     on.dispose();
     calls.dispose();

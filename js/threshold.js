@@ -1,6 +1,7 @@
 // ThresholdTuner: histograms by label, a null distribution, and live counts at a threshold.
 import { decodeArray } from "./lib/arrays.js";
 import { el, listeners, showTip, throttle } from "./lib/dom.js";
+import { labelText } from "./lib/format.js";
 import { choiceText, countsAt, histogram, nearThreshold, scoreRange } from "./lib/threshold.js";
 
 /**
@@ -69,8 +70,8 @@ function render({ model, el: root }) {
     const { low, high } = axis;
     const series = labels
       ? [
-          { name: "similar (label ≥ cut)", colour: "rgba(46,139,87,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] >= cut) },
-          { name: "not similar", colour: "rgba(205,92,92,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] < cut) },
+          { name: `similar (label ≥ ${labelText(cut)})`, colour: "rgba(46,139,87,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] >= cut) },
+          { name: `not similar (label < ${labelText(cut)})`, colour: "rgba(205,92,92,0.7)", counts: histogram(row, BINS, low, high, (i) => labels[i] < cut) },
         ]
       : [{ name: "pairs", colour: "rgba(70,110,170,0.7)", counts: histogram(row, BINS, low, high) }];
     const nullCounts = histogram(nullRow, BINS, low, high);
@@ -97,7 +98,9 @@ function render({ model, el: root }) {
     ctx.lineWidth = 1;
     ctx.fillStyle = "#222";
     ctx.font = "11px sans-serif";
-    ctx.fillText(`${series.map((s) => s.name).join(" / ")}; dashed: random pairs`, 6, 12);
+    const legendText = `${series.map((s) => s.name).join(" / ")}; dashed: random pairs`;
+    ctx.fillText(legendText, 6, 12);
+    canvas.dataset.legend = legendText;
     ctx.fillText(low.toFixed(2), 2, h - 3);  // the score axis' ends
     ctx.fillText(high.toFixed(2), w - ctx.measureText(high.toFixed(2)).width - 2, h - 3);
     canvas.dataset.low = String(low);
@@ -114,7 +117,7 @@ function render({ model, el: root }) {
     useChosen.style.display = modelChoice && !modelChoice.why ? "" : "none";
     const near = nearThreshold(row, threshold, 4);
     const left = model.get("left_texts"), right = model.get("right_texts");
-    const line = (i) => el("li", {}, [`${row[i].toFixed(3)}  ${left[i]}  ↔  ${right[i]}` + (labels ? `  (label ${labels[i]})` : "")]);
+    const line = (i) => el("li", {}, [`${row[i].toFixed(3)}  ${left[i]}  ↔  ${right[i]}` + (labels ? `  (label ${labelText(labels[i])})` : "")]);
     examples.replaceChildren(
       el("div", {}, ["just kept:"]), el("ul", {}, near.above.map(line)),
       el("div", {}, ["just removed:"]), el("ul", {}, near.below.map(line)),

@@ -143,10 +143,11 @@ def cmd_evaluate(args) -> int:
 def cmd_threshold(args) -> int:
     from .evaluation import threshold_report
     from .evaluation.datasets import read_table
-    from .evaluation.scored_pairs import check_columns
 
     frame = read_table(args.file, args.sep, allow_partial=args.partial)
-    check_columns(frame, [args.score, args.label], args.file)
+    for column in [args.score, args.label]:
+        if column is not None and column not in frame:
+            raise NotFoundError(f"column {column!r} not in {args.file}; its columns are {list(frame.columns)}")
     thresholds = args.threshold or [0.5]
     table = threshold_report(frame[args.score], frame[args.label] if args.label else None, thresholds, good=args.good)
     _print(table.set_index("threshold"))

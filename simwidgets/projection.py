@@ -10,6 +10,8 @@ how well the map keeps the original space's neighbourhoods.
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,58 @@ def _cache_file(cache_dir, unit: np.ndarray, params: dict) -> Path | None:
     return Path(cache_dir).expanduser() / f"map-{content_digest(unit, params)}.npy"
 
 
+class Cancelled(Exception):
+    """A projection stopped at the user's request (:meth:`EmbeddingMap.cancel`)."""
+
+
+_UMAP_RUN = threading.Lock()  # one UMAP layout at a time per process: it uses every core anyway
+
+
+@contextmanager
+def _epochs_reported(on_epoch):
+    """umap-learn's layout loop with ``on_epoch(done, total)`` called before each epoch (and
+    once at the end) instead of its tqdm bar: the map's progress and ETA come from the real
+    epochs, and ``on_epoch`` may raise :class:`Cancelled` to stop between two of them."""
+    import umap.layouts as layouts
+
+    original = layouts.tqdm
+
+    def epochs(iterable, **kwds):
+        total = len(iterable)
+        for done, item in enumerate(iterable):
+            on_epoch(done, total)
+            yield item
+        on_epoch(total, total)
+
+    with _UMAP_RUN:
+        layouts.tqdm = epochs
+        try:
+            yield
+        finally:
+            layouts.tqdm = original
+
+
+def place_rest(unit: np.ndarray, mapped: np.ndarray, coords: np.ndarray, k: int = 5) -> np.ndarray:
+    """2-D places of every row of ``unit``: rows in ``mapped`` keep ``coords``; each other row
+    goes to the similarity-weighted mean of its ``k`` nearest mapped rows' places (cosine,
+    exact search of the mapped rows only: a point lands beside the words it is closest to)."""
+    from .index import NeighbourIndex
+
+    out = np.empty((len(unit), 2), dtype=np.float32)
+    out[mapped] = coords
+    rest = np.setdiff1d(np.arange(len(unit)), mapped)
+    if not len(rest):
+        return out
+    index = NeighbourIndex(unit[mapped], "exact")
+    for start in range(0, len(rest), 65_536):
+        rows = rest[start : start + 65_536]
+        sims, near = index.search(unit[rows], k)
+        weights = np.clip(sims, 1e-3, None)
+        weights /= weights.sum(axis=1, keepdims=True)
+        out[rows] = (coords[np.clip(near, 0, None)] * weights[..., None]).sum(axis=1)
+    return out
+
+
 def umap_2d(
     vectors,
     *,
@@ -62,6 +116,8 @@ def umap_2d(
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
     on_stage=None,
+    on_epoch=None,
+    sample: int | None = None,
 ) -> np.ndarray:
     """UMAP to 2-D by cosine, with faiss neighbours and an on-disk cache.
 
@@ -81,8 +137,16 @@ def umap_2d(
     cache_dir
         Where finished maps are kept, keyed by the vectors and the parameters.
     on_stage
-        Called with ``"neighbours"`` and then ``"layout"`` as each stage starts (the map
-        widget's status line).
+        Called with ``"neighbours"``, ``"layout"`` and (with ``sample``) ``"placing"`` as each
+        stage starts (the map widget's status line).
+    on_epoch
+        Called with ``(done, total)`` before each layout epoch and at its end; it may raise
+        (:class:`Cancelled`) to stop the layout between two epochs.
+    sample
+        Lay out only the first ``sample`` rows (a vocabulary's most frequent words), or the
+        rows given, with UMAP, and place every other row beside its nearest laid-out rows
+        (:func:`place_rest`): minutes become seconds for a whole vocabulary. None: every row
+        is laid out.
     """
     from .extras import load_triton_first, require
 
@@ -90,13 +154,21 @@ def umap_2d(
     umap = require("umap", "UMAP maps")
 
     unit = unit_rows(vectors)
+    if sample is None:
+        mapped = np.arange(len(unit))
+    elif np.ndim(sample) == 0:
+        mapped = np.arange(min(int(sample), len(unit)))
+    else:
+        mapped = np.unique(np.asarray(sample, dtype=np.int64))
     params = {"n_neighbors": n_neighbors, "n_epochs": n_epochs, "min_dist": min_dist, "seed": seed, "v": 1}
+    if len(mapped) < len(unit):
+        params["sample"] = content_digest(mapped.astype(np.int64), {})
     path = _cache_file(cache_dir, unit, params)
     if path is not None and path.exists():
         return np.load(path)
     if on_stage is not None:
         on_stage("neighbours")
-    indices, dists = knn(unit, n_neighbors)
+    indices, dists = knn(unit[mapped], n_neighbors)
     if on_stage is not None:
         on_stage("layout")
     reducer = umap.UMAP(
@@ -111,10 +183,14 @@ def umap_2d(
     )
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _epochs_reported(on_epoch) if on_epoch is not None else nullcontext():
         warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")
-        coords = reducer.fit_transform(unit).astype(np.float32)
+        coords = reducer.fit_transform(unit[mapped]).astype(np.float32)
+    if len(mapped) < len(unit):
+        if on_stage is not None:
+            on_stage("placing")
+        coords = place_rest(unit, mapped, coords)
     if path is not None:
         with replaced(path) as tmp:
             np.save(tmp, coords)

@@ -158,3 +158,23 @@ export function cellAt(x, y, width, height, rows, cols) {
   if (row < 0 || col < 0 || row >= rows || col >= cols) return null;
   return { row, col };
 }
+
+/**
+ * Where the labels of one axis go: at most one label per 9 pixels of the axis (every k-th
+ * label when there are more), each centred on its cell, cut to 24 characters (pure: unit-tested).
+ * @param {string[]} names @param {number} length the axis' length in pixels
+ * @returns {{text: string, at: number, size: number}[]}
+ */
+export function axisLabels(names, length) {
+  const n = names.length;
+  if (!n || !(length > 0)) return [];
+  const cell = length / n;
+  const step = Math.max(1, Math.ceil(9 / cell));
+  const size = Math.max(8, Math.min(11, Math.floor(cell * step) - 1));
+  const out = [];
+  for (let i = 0; i < n; i += step) {
+    const text = String(names[i] ?? "");
+    out.push({ text: text.length > 24 ? `${text.slice(0, 23)}…` : text, at: (i + 0.5) * cell - size / 2, size });
+  }
+  return out;
+}

@@ -277,3 +277,28 @@ test("the comparison marks a paired difference real only when its interval exclu
   assert.equal(rows[1].difference, "not shown (interval includes 0)");
   assert.equal(rows[0]["95% interval"], "[0.010, 0.090]");
 });
+
+test("table cells: counts as whole numbers, figures with three decimals, labels without float32 noise", async () => {
+  const { cellText, labelText, unitTicks } = await import("../lib/format.js");
+  assert.equal(cellText("gold_missing", 0), "0");
+  assert.equal(cellText("pairs", 1500), "1,500");
+  assert.equal(cellText("spearman", 1), "1.000");
+  assert.equal(cellText("roc_auc", 0.81234), "0.812");
+  assert.equal(cellText("spearman", NaN), "");
+  assert.equal(cellText("model", "minilm"), "minilm");
+  assert.equal(cellText("spearman", null), "");
+  assert.equal(labelText(Math.fround(0.8)), "0.8");
+  assert.deepEqual(unitTicks().map(([t]) => t), [0, 0.25, 0.5, 0.75, 1]);
+});
+
+test("heatmap axis labels: one per cell when they fit, every k-th when they do not", async () => {
+  const { axisLabels } = await import("../lib/heatmap.js");
+  const few = axisLabels(["a", "b", "c", "d"], 240);
+  assert.equal(few.length, 4);
+  assert.equal(few[0].text, "a");
+  assert.ok(few[1].at > few[0].at);
+  const many = axisLabels(Array.from({ length: 400 }, (_, i) => `word${i}`), 400);
+  assert.ok(many.length <= 45 && many.length >= 40, String(many.length));
+  assert.equal(axisLabels(["x".repeat(40)], 100)[0].text.length, 24);
+  assert.deepEqual(axisLabels([], 100), []);
+});

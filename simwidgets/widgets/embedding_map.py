@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import traitlets as t
 from ..errors import InputError
 from ..index import NeighbourIndex
 from ..models import Model, load_model, refuse_pair_scorer
-from ..projection import neighbour_overlap, pca_2d, umap_2d
+from ..projection import Cancelled, neighbour_overlap, pca_2d, umap_2d
 from .base import ARRAY, STYLE, Widget, bundle
 
 COLOR_BY = ("kind", "rank", "cluster", "trust", "none")
@@ -39,6 +40,13 @@ class EmbeddingMap(Widget):
         ``"none"``, or one value per point (a user column).
     max_points
         Keep only the first (most frequent) ``max_points`` rows.
+    umap_sample
+        Lay out at most this many points with UMAP (a vocabulary's most frequent words, or a
+        random sample of vectors) and place each other point beside its nearest laid-out
+        points (default 50,000: a whole 400,000-word GloVe map in under a minute instead of
+        half an hour); None lays out every point. The status line says which was done, and
+        shows the layout's progress with the time left; :meth:`cancel` (or the browser's
+        button) stops it, PCA staying on screen.
     cache_dir
         Where UMAP maps are cached.
 
@@ -63,6 +71,7 @@ class EmbeddingMap(Widget):
     search = t.Unicode("", help="substring highlighted among labels (typed in the browser)").tag(sync=True)
     selected_indices = t.List(t.Int(), help="rows selected with shift-drag in the browser").tag(sync=True)
     force_canvas2d = t.Bool(False, help="draw with Canvas 2D even where WebGL exists").tag(sync=True)
+    running = t.Bool(False, help="a background UMAP is running (the browser offers to cancel it)").tag(sync=True)
 
     def __init__(
         self,
@@ -72,6 +81,7 @@ class EmbeddingMap(Widget):
         color_by="kind",
         max_points: int | None = None,
         cache_dir=None,
+        umap_sample: int | None = 50_000,
         **kwargs,
     ):
         if method not in ("umap", "pca"):
@@ -111,8 +121,22 @@ class EmbeddingMap(Widget):
             **kwargs,
         )
         self._thread = None
+        self._cancel = threading.Event()
         if method == "umap":
-            self.status = f"PCA shown; UMAP of {len(vectors):,} points running…{_umap_cost(len(vectors))}"
+            n = len(vectors)
+            sample = None
+            if umap_sample is not None and n > umap_sample:
+                # a vocabulary is ordered by frequency: its head; other vectors: a random sample
+                sample = (
+                    umap_sample
+                    if kinds is not None
+                    else np.sort(np.random.default_rng(0).choice(n, umap_sample, False))
+                )
+            self._sample = sample
+            self.status = (
+                f"PCA shown; {_umap_plan(n, sample)}: starting…{_umap_cost(n if sample is None else umap_sample)}"
+            )
+            self.running = True
             self._thread = threading.Thread(target=self._run_umap, args=(cache_dir,), daemon=True)
             self._thread.start()
 
@@ -147,23 +171,46 @@ class EmbeddingMap(Widget):
 
     # -- projection ---------------------------------------------------------------------------
     def _run_umap(self, cache_dir) -> None:
+        n, sample = len(self._vectors), self._sample
+        plan = _umap_plan(n, sample)
+        clock = {"start": time.perf_counter(), "shown": 0.0}
+
+        def stage(name):
+            if self._cancel.is_set():
+                raise Cancelled
+            what = {"neighbours": "finding neighbours", "layout": "laying out", "placing": "placing the rest"}[name]
+            self.status = f"PCA shown; {plan}: {what}…"
+            clock["start"] = time.perf_counter()
+
+        def epoch(done, total):
+            if self._cancel.is_set():
+                raise Cancelled
+            now = time.perf_counter()
+            if done and (now - clock["shown"] >= 0.5 or done == total):
+                left = (now - clock["start"]) / done * (total - done)
+                self.status = f"PCA shown; {plan}: laying out, epoch {done} of {total}, about {_duration(left)} left"
+                clock["shown"] = now
+
         try:
-            n = len(self._vectors)
-            cost = _umap_cost(n)
-
-            def stage(name):
-                what = "finding neighbours" if name == "neighbours" else "laying out"
-                self.status = f"PCA shown; UMAP of {n:,} points: {what}…{cost}"
-
-            coords = umap_2d(self._vectors, cache_dir=cache_dir, on_stage=stage)
+            coords = umap_2d(self._vectors, cache_dir=cache_dir, on_stage=stage, on_epoch=epoch, sample=sample)
             with self.hold_sync():
                 if isinstance(self._color_by, str) and self._color_by == "trust":
                     self.colors = _continuous(_per_point_trust(self._vectors, coords))[0]
                 self.coords = coords
                 self.method_shown = "umap"
-                self.status = "UMAP"
+                self.status = (
+                    "UMAP" if sample is None else f"UMAP of {_sampled(n, sample)}; the rest placed beside their nearest"
+                )
+        except Cancelled:
+            self.status = "UMAP cancelled; showing PCA"
         except Exception as exc:  # reported in the widget; PCA stays on screen
             self.status = f"UMAP failed ({type(exc).__name__}: {exc}); showing PCA"
+        finally:
+            self.running = False
+
+    def cancel(self) -> None:
+        """Stop the background UMAP (between two layout epochs); PCA stays on screen."""
+        self._cancel.set()
 
     def wait(self, timeout: float | None = None) -> EmbeddingMap:
         """Block until the background UMAP has finished (for scripts and tests)."""
@@ -179,7 +226,11 @@ class EmbeddingMap(Widget):
         _, rows = self._index.search(self._vectors[row], k + 1)
         return [int(r) for r in rows[0] if r >= 0 and r != row][:k]
 
-    _rpc_methods = {"neighbours": "_neighbours_request"}
+    _rpc_methods = {"neighbours": "_neighbours_request", "cancel": "_cancel_request"}
+
+    def _cancel_request(self) -> dict:
+        self.cancel()
+        return {}
 
     def _neighbours_request(self, index, k=10) -> dict:
         """The browser's click on a point: its neighbours, or a clear error for a bad request."""
@@ -235,3 +286,18 @@ def _umap_cost(n: int) -> str:
     if n < 50_000:
         return ""
     return f" (large: about {max(1, round(n / 3_000 / 60))}+ min on two cores, more while the kernel is busy)"
+
+
+def _sampled(n: int, sample) -> str:
+    m = sample if np.ndim(sample) == 0 else len(sample)
+    return f"{m:,} of {n:,} points"
+
+
+def _umap_plan(n: int, sample) -> str:
+    return f"UMAP of {n:,} points" if sample is None else f"UMAP of {_sampled(n, sample)} (the rest placed after)"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"

@@ -32,6 +32,13 @@ def test_heatmap_draws_and_masks_from_python_and_slider(notebook):
     nb, canvas = _heatmap(notebook)
     before = canvas.evaluate(STATS)
     assert before["opaque"] == 36 and before["masked"] == 0
+    # every row and column is named, as text, and the colour scale says what the colours mean
+    assert nb.page.locator(".sw-row-label").all_text_contents()[1:] == [
+        "a cat sat on the mat", "a kitten on a rug", "stock prices fell", "markets dropped sharply",
+        "the band played music",
+    ]  # fmt: skip
+    assert nb.page.locator(".sw-col-label").count() == 6
+    assert "cosine score" in nb.page.locator(".sw-colour-scale").first.text_content()
     expected = int(nb.python("w.threshold = 0.6\nint((w.matrix < 0.6).sum())"))
     nb.page.wait_for_function("(c) => c.dataset.threshold === '0.6'", arg=canvas.element_handle())
     assert canvas.evaluate(STATS)["masked"] == expected > 0

@@ -30,6 +30,8 @@ def test_whole_glove_vocabulary_renders_and_pans(notebook):
     nb.page.wait_for_function("(o) => Number(o.dataset.matches) > 0", arg=overlay.element_handle())
     expected = int(nb.python("sum('frog' in t.lower() for t in m.labels)"))
     assert int(overlay.evaluate("(o) => o.dataset.matches")) == expected
+    # the first matches in view are named beside their circles, not circled only
+    assert 0 < int(overlay.evaluate("(o) => o.dataset.named")) <= min(30, expected)
 
 
 def test_hover_click_neighbours_and_box_selection(notebook):

@@ -38,6 +38,8 @@ def test_threshold_tuner_slider_updates_counts_in_the_browser(notebook):
     assert kept_js == int(nb.python("len(w.cleaned())"))
     stats = nb.page.locator(".sw-stats").first.text_content()
     assert "precision" in stats and "recall" in stats
+    assert nb.python("print(w.label_cut, end='')") == "0.5"  # and the histogram's legend says so
+    assert canvas.evaluate("(c) => c.dataset.legend").startswith("similar (label ≥ 0.5) / not similar (label < 0.5)")
     assert nb.page.locator(".sw-examples b").count() == 0  # '<b>bold</b>' stays text
 
 
@@ -54,6 +56,11 @@ def test_model_comparison_renders_curves_table_and_scatter(notebook):
     nb.page.wait_for_function("(c) => c.dataset.points === '150'", arg=scatter.element_handle())
     headers = nb.page.locator(".sw-metrics th").all_text_contents()
     assert headers[:2] == ["model", "pairs"] and "spearman" in headers
+    first_row = nb.page.locator(".sw-metrics tr").nth(1).locator("td").all_text_contents()
+    assert first_row[headers.index("pairs")] == "150" and first_row[headers.index("gold_missing")] == "0"
+    # the curves have ticks, and their legend sits under them, not over them
+    assert nb.page.locator(".sw-legend-item").all_text_contents() == ["glove-50d", "tfidf-char"]
+    assert nb.page.locator("canvas.sw-roc").first.evaluate("(c) => c.dataset.ticks") == "5"
     assert "Stacked model (linear)" in nb.page.locator(".sw-ensemble h4").first.text_content()
     painted = nb.page.locator("canvas.sw-roc").first.evaluate(
         "(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"

@@ -333,3 +333,18 @@ def test_model_comparison_marks_real_differences_and_shows_slices(test_data, glo
     assert {r["model"] for r in table} == {"glove-50d", "tfidf"}
     assert all(slices["best"][n] != slices["best"]["all"] for n in slices["changes"])
     w.slice_name = slices["names"][1]  # the browser's slice selector sets this
+
+
+def test_embedding_map_maps_a_sample_says_so_and_cancels(glove, tmp_path):
+    from simwidgets import EmbeddingMap
+
+    m = EmbeddingMap("glove-50d", max_points=3000, umap_sample=1000, color_by="kind", cache_dir=tmp_path)
+    assert "UMAP of 1,000 of 3,000 points (the rest placed after)" in m.status and m.running
+    m.wait(300)
+    assert m.method_shown == "umap" and not m.running
+    assert m.status == "UMAP of 1,000 of 3,000 points; the rest placed beside their nearest"
+    assert m.coords.shape == (3000, 2) and np.isfinite(m.coords).all()
+    stopped = EmbeddingMap("glove-50d", max_points=2000, umap_sample=None, color_by="kind")
+    stopped.cancel()
+    stopped.wait(300)
+    assert stopped.status == "UMAP cancelled; showing PCA" and stopped.method_shown == "pca" and not stopped.running
