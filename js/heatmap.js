@@ -66,6 +66,7 @@ function render({ model, el: root }) {
       el("span", {}, [` ${fmt(high)}`]),
       el("span", { className: "sw-status" }, [names.length === 2 ? " difference of cosine scores" : " cosine score"]),
     );
+    draw(currentThreshold());
   }
 
   /** Row labels left of the canvas and column labels above it, as many as fit (every k-th). */

@@ -86,3 +86,22 @@ def test_canvas_2d_fallback_draws_points(notebook):
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0; for (let k = 3; k < d.length; k += 4) if (d[k]) n++; return n; }""")
     assert painted > 1000
+
+
+def test_the_cancel_button_stops_a_running_umap(notebook):
+    nb = notebook(
+        [
+            "from simwidgets import EmbeddingMap\n"
+            "m = EmbeddingMap('glove-50d', max_points=20000, umap_sample=None, color_by='kind')\nm"
+        ]
+    )
+    canvas, _ = _map(nb)
+    stop = nb.page.locator("button.sw-cancel").first
+    stop.wait_for(state="visible")  # offered while UMAP runs
+    stop.click()
+    nb.page.wait_for_function(
+        "() => document.querySelector('.sw-map .sw-status').textContent.includes('UMAP cancelled; showing PCA')",
+        timeout=240_000,
+    )
+    assert nb.python("print(m.running, m.method_shown, end='')") == "False pca"
+    nb.page.wait_for_function("() => document.querySelector('button.sw-cancel').style.display === 'none'")
