@@ -269,16 +269,18 @@ def _run_job(job: ScoreJob, parts, scheduler, workers, threads, processes, clien
 
 
 class _EmbeddingTicker:
-    """Show every second how many texts the job has embedded so far, at what rate, and the
-    rows of finished partitions per second (a partition of a big job can take minutes: the
-    bar over partitions alone would sit at 0, its ETA unknown, while the model works)."""
+    """Show every second how many texts the job has embedded so far, of the distinct texts
+    the partitions under way have taken up to embed (those no cache held), at what rate, and
+    the rows of finished partitions per second (a partition of a big job can take minutes:
+    the bar over partitions alone would sit at 0, its ETA unknown, while the model works)."""
 
     def __init__(self, bar, start: float, every: float = 1.0):
         import threading
 
-        from ..models.base import texts_embedded
+        from ..models.base import texts_embedded, texts_to_embed
 
         self._count, self._base = texts_embedded, texts_embedded()
+        self._todo, self._todo_base = texts_to_embed, texts_to_embed()
         self._bar, self._start = bar, start
         self.rows = 0  # rows of the partitions finished so far (set by the job)
         self._done = threading.Event()
@@ -291,9 +293,11 @@ class _EmbeddingTicker:
 
     def show(self) -> None:
         embedded = self._count() - self._base
+        todo = max(self._todo() - self._todo_base, embedded)
         elapsed = max(time.perf_counter() - self._start, 1e-9)
         self._bar.set_postfix_str(
-            f"texts embedded {embedded:,} ({embedded / elapsed:,.0f}/s), rows {self.rows / elapsed:,.0f}/s"
+            f"texts embedded {embedded:,} of {todo:,} taken up ({embedded / elapsed:,.0f}/s), "
+            f"rows {self.rows / elapsed:,.0f}/s"
         )
 
     def stop(self) -> None:

@@ -123,12 +123,19 @@ class _Counter:
 
 
 _EMBEDDED = _Counter()
+_TO_EMBED = _Counter()
 
 
 def texts_embedded() -> int:
     """Texts embedded in this process so far, by every model (a running count: a batch job
     whose workers are threads of this process shows it while a partition embeds)."""
     return _EMBEDDED.total
+
+
+def texts_to_embed() -> int:
+    """Texts that models of this process have taken up to embed so far: the distinct texts
+    of each call that neither cache held (a running count, beside :func:`texts_embedded`)."""
+    return _TO_EMBED.total
 
 
 class Model:
@@ -489,6 +496,7 @@ class Embedder(Model):
                 todo = np.delete(todo, on_disk)
         if len(todo):
             new_texts = [texts[i] for i in todo.tolist()] if len(todo) < len(texts) else texts
+            _TO_EMBED.add(len(new_texts))
             vecs, notes = self._embed_many(new_texts, progress)
             memory.put(new_texts, vecs, notes)
             if disk is not None:

@@ -280,8 +280,18 @@ def test_a_job_shows_the_texts_it_has_embedded_while_partitions_run(tmp_path, ca
     from simwidgets.models.base import texts_embedded
 
     before = texts_embedded()
-    _pairs(tmp_path / "pairs.csv", n=300)
+    import uuid
+
+    fresh = uuid.uuid4().hex  # texts no earlier test of this process has embedded (no cache holds them)
+    pd.DataFrame({"query": [f"cat {i} {fresh}" for i in range(300)], "result": [f"a dog {fresh}"] * 300}).to_csv(
+        tmp_path / "pairs.csv", index=False
+    )
     score_file(tmp_path / "pairs.csv", tmp_path / "out", "query", "result", ["glove-50d"], workers=1, progress=True)
     assert texts_embedded() > before  # every model's embedding is counted for the process
     err = capfd.readouterr().err
     assert "texts embedded" in err and "rows" in err and "/s" in err
+    # of the distinct texts taken up to embed: 300 distinct queries and one result, no cache held them
+    import re
+
+    done, todo = map(lambda s: int(s.replace(",", "")), re.findall(r"texts embedded ([\d,]+) of ([\d,]+)", err)[-1])
+    assert done == todo == 301
