@@ -24,6 +24,7 @@ import pytest
         "simwidgets.evaluation.labelling",
         "simwidgets.training.candidates",
         "simwidgets.batch.job",
+        "simwidgets.batch.runner",
         "simwidgets.errors",
         "simwidgets.columns",
         "simwidgets.readers",

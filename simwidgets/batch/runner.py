@@ -238,14 +238,19 @@ def _run_job(job: ScoreJob, parts, scheduler, workers, threads, processes, clien
             futures = [
                 client.submit(score_partition, PartitionTask(job, parts[i], i, torch_threads), pure=False) for i in todo
             ]
-            bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress)
+            # tqdm's own time left counts partitions as equal; ours weighs them by their size
+            bar = tqdm(total=len(todo), desc="partitions", unit="part", disable=not progress,
+                       bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")  # fmt: skip
             rows = texts = 0
+            pace = Pace(partition_sizes([parts[i] for i in todo]), start)
+            position = {i: k for k, i in enumerate(todo)}
             # workers that are threads of this process: show the texts embedded while partitions run
-            ticker = _EmbeddingTicker(bar, start) if progress and cluster is not None and not worker_processes else None
+            ticker = _EmbeddingTicker(bar, pace) if progress and cluster is not None and not worker_processes else None
             with bar:
                 try:
                     for future in as_completed(futures):
                         result = future.result()
+                        pace.finished(position[result["index"]])
                         counted[result["index"]] = result["counts"]
                         rows += result["rows"]
                         texts += result["texts"]
@@ -253,7 +258,9 @@ def _run_job(job: ScoreJob, parts, scheduler, workers, threads, processes, clien
                         if ticker is not None:
                             ticker.rows = rows
                         else:
-                            bar.set_postfix(rows_s=f"{rows / elapsed:,.0f}", texts_s=f"{texts / elapsed:,.0f}")
+                            bar.set_postfix_str(
+                                f"rows {rows / elapsed:,.0f}/s, texts {texts / elapsed:,.0f}/s, {pace.left()}"
+                            )
                         bar.update(1)
                 finally:
                     if ticker is not None:
@@ -268,20 +275,75 @@ def _run_job(job: ScoreJob, parts, scheduler, workers, threads, processes, clien
     return summary
 
 
+def partition_sizes(parts) -> list[float]:
+    """How much work each partition is, for the time left: a CSV block's bytes (a compressed
+    file's bytes on disk), a Parquet row group's rows."""
+    import pyarrow.parquet as pq
+
+    sizes, row_groups = [], {}
+    for part in parts:
+        if part.kind == "parquet":
+            if part.path not in row_groups:
+                meta = pq.ParquetFile(part.path).metadata
+                row_groups[part.path] = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+            groups = row_groups[part.path]
+            sizes.append(float(groups[part.start]) if part.start < len(groups) else 0.0)
+        else:
+            sizes.append(float(part.length if part.length > 0 else os.path.getsize(part.path)))
+    return sizes
+
+
+class Pace:
+    """The time a job has left at the pace so far: the work of the partitions not yet
+    finished (:func:`partition_sizes`) over the work finished per second. Said only once a
+    partition has finished, and said to be a pace: the first partitions, which load the models
+    and fill the caches, are the slowest, so it errs long early on.
+
+    >>> pace = Pace([100.0, 100.0, 200.0], start=0.0)
+    >>> pace.left(now=5.0)
+    'time left: known when a partition is written'
+    >>> pace.finished(0); pace.left(now=10.0)
+    'about 30 s left at the pace so far'
+    """
+
+    def __init__(self, sizes: list[float], start: float):
+        self.sizes, self.start = list(sizes), start
+        self.total = float(sum(self.sizes)) or 1.0
+        self.done = 0.0
+
+    def finished(self, position: int) -> None:
+        self.done += self.sizes[position]
+
+    def left(self, now: float | None = None) -> str:
+        if self.done <= 0:
+            return "time left: known when a partition is written"
+        elapsed = (time.perf_counter() if now is None else now) - self.start
+        seconds = max(0.0, (self.total - self.done) * elapsed / self.done)
+        return f"about {_duration(seconds)} left at the pace so far"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {round(seconds % 3600 / 60):02d} min"
+
+
 class _EmbeddingTicker:
     """Show every second how many texts the job has embedded so far, of the distinct texts
     the partitions under way have taken up to embed (those no cache held), at what rate, and
     the rows of finished partitions per second (a partition of a big job can take minutes:
     the bar over partitions alone would sit at 0, its ETA unknown, while the model works)."""
 
-    def __init__(self, bar, start: float, every: float = 1.0):
+    def __init__(self, bar, pace, every: float = 1.0):
         import threading
 
         from ..models.base import texts_embedded, texts_to_embed
 
         self._count, self._base = texts_embedded, texts_embedded()
         self._todo, self._todo_base = texts_to_embed, texts_to_embed()
-        self._bar, self._start = bar, start
+        self._bar, self._pace, self._start = bar, pace, pace.start
         self.rows = 0  # rows of the partitions finished so far (set by the job)
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
@@ -297,7 +359,7 @@ class _EmbeddingTicker:
         elapsed = max(time.perf_counter() - self._start, 1e-9)
         self._bar.set_postfix_str(
             f"texts embedded {embedded:,} of {todo:,} taken up ({embedded / elapsed:,.0f}/s), "
-            f"rows {self.rows / elapsed:,.0f}/s"
+            f"rows {self.rows / elapsed:,.0f}/s, {self._pace.left()}"
         )
 
     def stop(self) -> None:

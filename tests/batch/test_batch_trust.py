@@ -295,3 +295,5 @@ def test_a_job_shows_the_texts_it_has_embedded_while_partitions_run(tmp_path, ca
 
     done, todo = map(lambda s: int(s.replace(",", "")), re.findall(r"texts embedded ([\d,]+) of ([\d,]+)", err)[-1])
     assert done == todo == 301
+    # and the time left, by the partitions' bytes, at the pace so far (tqdm's count of partitions is not shown)
+    assert "left at the pace so far" in err
