@@ -19,6 +19,7 @@ import pytest
         "simwidgets.evaluation.folds",
         "simwidgets.evaluation.paired",
         "simwidgets.evaluation.resampling",
+        "simwidgets.evaluation.threshold_migration",
         "simwidgets.evaluation.slices",
         "simwidgets.evaluation.cleaning",
         "simwidgets.evaluation.labelling",

@@ -19,6 +19,7 @@ from .features import pair_features
 from .metrics import evaluate_scores
 from .sts_sets import evaluate_sts_dir, read_sts_tsv
 from .threshold_choice import ThresholdChoice, best_thresholds, choose_threshold
+from .threshold_migration import MigratedThreshold, migrate_threshold
 from .thresholds import threshold_report
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "evaluate_sts_dir",
     "fit_ensemble",
     "load_pairs",
+    "migrate_threshold",
+    "MigratedThreshold",
     "pair_features",
     "random_pair_scores",
     "read_columns",
