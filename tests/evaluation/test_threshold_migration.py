@@ -19,7 +19,8 @@ def test_reusing_the_raw_value_on_another_scale_is_called_out():
     rng = np.random.default_rng(0)
     old = rng.random(10_000)
     new = 0.6 + 0.4 * old  # a new model whose scores crowd near the top
-    with pytest.warns(SimwidgetsWarning, match=r"reusing 0.8 on the new model would keep 50.1% of these pairs, not the 20.2%"):
+    reused = r"reusing 0.8 on the new model would keep 50.1% of these pairs, not the 20.2%"
+    with pytest.warns(SimwidgetsWarning, match=reused):
         moved = migrate_threshold(0.8, old, new)
     assert moved.kept_share == pytest.approx(moved.kept_share_old, abs=1e-4)
     assert moved.threshold == pytest.approx(0.6 + 0.4 * 0.8, abs=1e-3)
