@@ -154,6 +154,24 @@ def cmd_threshold(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from .evaluation.audit import audit_sample, estimate_on_log
+
+    if args.draw:
+        sample = audit_sample(args.scored, args.score, args.draw, bands=args.band or None, seed=args.seed)
+        sample.to_csv(args.labels, index=False)
+        print(f"{len(sample)} rows drawn into {args.labels}: label them in a 'label' column, then run this command "
+              "again without --draw")  # fmt: skip
+        return 0
+    table = estimate_on_log(args.scored, args.labels, args.score, args.threshold or [0.5], good=args.good)
+    print(
+        "On every row of the log: kept counts exact; precision, recall, F1 and good pairs lost estimated from "
+        f"{table.attrs['labels']} audit labels (95% intervals). sample_*: what the labels claim unweighted.\n"
+    )
+    _print(table)
+    return 0
+
+
 def _worker_options(p) -> None:
     p.add_argument(
         "--workers",
@@ -361,6 +379,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the output folder of an unfinished 'score' job as it is (by default it is refused)",
     )
     p.set_defaults(func=cmd_threshold)
+
+    p = sub.add_parser(
+        "audit",
+        help="what thresholds keep and lose on every row of a scored log, from an audit sample's labels",
+        description="With --draw N: draw N rows of the scored log to label, stratified by score band, into "
+        "LABELS (a CSV). Without: estimate, for each threshold, the kept count (exact) and the precision, "
+        "recall, F1 and good pairs lost on the whole log, with intervals, from LABELS' 'label' column.",
+    )
+    p.add_argument("scored", metavar="SCORED", help="the output folder of 'score' (or a Parquet file)")
+    p.add_argument("--score", required=True, help="the score column (e.g. score_minilm)")
+    p.add_argument("--labels", required=True, metavar="CSV", help="the audit sample (written by --draw)")
+    p.add_argument("--draw", type=int, metavar="N", help="draw N rows to label into --labels")
+    p.add_argument("--band", type=float, action="append", help="a score band edge for the draw (repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="the draw's seed")
+    p.add_argument("-t", "--threshold", type=float, action="append", help="a threshold, repeatable (default 0.5)")
+    p.add_argument("--good", type=float, help="a label at or above it is a good pair (default: middle of the labels)")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser(
         "demo",

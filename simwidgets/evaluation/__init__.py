@@ -1,5 +1,6 @@
 """Judging models against human labels: readers, metrics, calibration and stacked models."""
 
+from .audit import audit_sample, estimate_on_log
 from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, random_pair_scores
 from .cleaning import clean_results
 from .compare import compare_models
@@ -24,6 +25,8 @@ from .thresholds import threshold_report
 
 __all__ = [
     "DATA",
+    "audit_sample",
+    "estimate_on_log",
     "EnsembleResult",
     "IsotonicCalibrator",
     "PercentileCalibrator",

@@ -1,0 +1,90 @@
+"""The audit of a scored log: a sample drawn by score band, and estimates on every row."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simwidgets.cli import main
+from simwidgets.evaluation import audit_sample, estimate_on_log
+from simwidgets.evaluation.audit import PROBABILITY, SIZE, STRATUM, WEIGHT
+
+
+def _log(n=20_000, seed=0):
+    """A log whose every row's label is known: good pairs score higher, with overlap."""
+    rng = np.random.default_rng(seed)
+    good = rng.random(n) < 0.3
+    score = np.clip(np.where(good, rng.normal(0.75, 0.1, n), rng.normal(0.45, 0.15, n)), -1, 1)
+    score[rng.random(n) < 0.01] = np.nan  # some rows the model could not score
+    return pd.DataFrame({"query": [f"q{i}" for i in range(n)], "score_m": score, "truth": good.astype(int)})
+
+
+def test_the_draw_is_stratified_and_carries_its_probabilities():
+    log = _log()
+    sample = audit_sample(log, "score_m", n=400, bands=[0.5, 0.6, 0.7])
+    assert len(sample) == 400 and sample["audit_row"].is_unique
+    assert sample["query"].tolist() == log["query"].iloc[sample["audit_row"]].tolist()  # the rows themselves
+    counts = sample[STRATUM].value_counts()
+    assert set(counts.index) == {"< 0.5", "0.5 to 0.6", "0.6 to 0.7", ">= 0.7", "unscored"}
+    assert counts.max() - counts.min() <= 1  # an equal share each
+    for _, group in sample.groupby(STRATUM):
+        size = group[SIZE].iloc[0]
+        assert group[PROBABILITY].iloc[0] == pytest.approx(len(group) / size)
+        assert group[WEIGHT].iloc[0] == pytest.approx(size / len(group))
+    # every stratum's size is its rows in the log
+    assert sample.groupby(STRATUM)[SIZE].first().sum() == len(log)
+
+
+def test_estimates_equal_hand_computed_values_on_a_small_population():
+    # 10 rows; one stratum drawn whole (weight 1) and one of 6 rows of which 2 drawn (weight 3)
+    audit = pd.DataFrame({
+        "score_m": [0.9, 0.8, 0.7, 0.6, 0.3, 0.2],
+        "label": [1, 1, 0, 1, 1, 0],
+        STRATUM: ["high"] * 4 + ["low"] * 2,
+        SIZE: [4] * 4 + [6] * 2,
+        PROBABILITY: [1.0] * 4 + [1 / 3] * 2,
+    })  # fmt: skip
+    log = pd.DataFrame({"score_m": [0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1, 0.1, 0.2, 0.3]})
+    table = estimate_on_log(log, audit, "score_m", [0.65], n_boot=0)
+    row = table.loc[0.65]
+    assert row["kept"] == 3 and row["kept_share"] == pytest.approx(0.3)
+    # kept: rows 0.9, 0.8, 0.7 (weight 1): good kept 2 of 3; good in all: 3 (high) + 1 x 3 (low) = 6
+    assert row["precision"] == pytest.approx(2 / 3)
+    assert row["recall"] == pytest.approx(2 / 6)
+    assert row["good_lost"] == pytest.approx(4)
+    assert row["sample_recall"] == pytest.approx(2 / 4)  # the unweighted claim, beside
+
+
+def test_intervals_cover_the_truth_of_the_whole_log():
+    log = _log(seed=1)
+    covered, naive_error, weighted_error = 0, [], []
+    thresholds = [0.6]
+    truth_kept = (log.score_m >= 0.6) & log.truth.astype(bool)
+    true_recall = truth_kept.sum() / log.truth.sum()
+    for seed in range(30):
+        audit = audit_sample(log, "score_m", n=400, bands=[0.4, 0.5, 0.6, 0.7], seed=seed)
+        audit["label"] = audit["truth"]
+        row = estimate_on_log(log, audit, "score_m", thresholds, n_boot=300, seed=seed).loc[0.6]
+        covered += row["recall_low"] <= true_recall <= row["recall_high"]
+        naive_error.append(abs(row["sample_recall"] - true_recall))
+        weighted_error.append(abs(row["recall"] - true_recall))
+    assert covered >= 25  # of 30: about 95% expected
+    assert np.mean(weighted_error) < np.mean(naive_error) / 2  # the unweighted claim is off
+
+
+def test_the_audit_command_draws_then_estimates_on_a_score_folder(tmp_path, capsys):
+    log = _log(5000, seed=2)
+    folder = tmp_path / "scored"
+    folder.mkdir()
+    for k, start in enumerate(range(0, len(log), 2000)):
+        log.iloc[start : start + 2000].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    labels = tmp_path / "audit.csv"
+    assert main(["audit", str(folder), "--score", "score_m", "--labels", str(labels), "--draw", "200"]) == 0
+    drawn = pd.read_csv(labels)
+    assert len(drawn) == 200
+    drawn["label"] = drawn["truth"]
+    drawn.to_csv(labels, index=False)
+    capsys.readouterr()
+    assert main(["audit", str(folder), "--score", "score_m", "--labels", str(labels), "-t", "0.6", "-t", "0.7"]) == 0
+    out = capsys.readouterr().out
+    assert "precision_low" in out and "sample_precision" in out and "0.600" in out
+    assert main(["audit", str(folder), "--score", "nope", "--labels", str(labels)]) == 2
