@@ -120,11 +120,18 @@ def audit_sample(
     if bands is None:
         bands = np.unique(np.quantile(finite, np.linspace(0.1, 0.9, 9))) if finite.size else [0.0]
     codes, names = _bands(values, bands)
-    labels = np.array([UNSCORED if c < 0 else names[c] for c in range(-1, len(names))], dtype=object)[codes + 1]
+    band_names = [UNSCORED, *names]  # by code + 1
+    key = codes + 1
+    slice_names = None
     if by is not None:
-        slices = np.concatenate([_text_column(part, by) for part in parts])
-        labels = np.array([f"{a} · {b}" for a, b in zip(labels, slices)], dtype=object)
-    strata, inverse = np.unique(labels.astype(str), return_inverse=True)
+        slice_codes, slice_names = pd.factorize(np.concatenate([_text_column(part, by) for part in parts]))
+        key = key * len(slice_names) + slice_codes
+    present, inverse = np.unique(key, return_inverse=True)  # integers: fast on a billion-row log's scores
+    if slice_names is None:
+        strata = [band_names[k] for k in present.tolist()]
+    else:
+        width = len(slice_names)
+        strata = [f"{band_names[k // width]} · {slice_names[k % width]}" for k in present.tolist()]
     sizes = np.bincount(inverse, minlength=len(strata))
     take = _allocate(sizes, n)
     rng = np.random.default_rng(seed)

@@ -32,6 +32,13 @@ def test_the_draw_is_stratified_and_carries_its_probabilities():
         assert group[WEIGHT].iloc[0] == pytest.approx(size / len(group))
     # every stratum's size is its rows in the log
     assert sample.groupby(STRATUM)[SIZE].first().sum() == len(log)
+    # and by a slice too: a stratum per band and slice
+    log["source"] = np.where(np.arange(len(log)) % 4 == 0, "ads", "web")
+    by_source = audit_sample(log, "score_m", n=400, bands=[0.5], by="source")
+    assert set(by_source[STRATUM]) == {
+        f"{band} · {src}" for band in ("< 0.5", ">= 0.5", "unscored") for src in ("ads", "web")
+    }
+    assert (by_source.groupby(STRATUM)["source"].nunique() == 1).all()
 
 
 def test_estimates_equal_hand_computed_values_on_a_small_population():
