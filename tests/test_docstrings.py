@@ -20,6 +20,7 @@ import pytest
         "simwidgets.evaluation.paired",
         "simwidgets.evaluation.resampling",
         "simwidgets.evaluation.threshold_migration",
+        "simwidgets.evaluation.query_metrics",
         "simwidgets.evaluation.slices",
         "simwidgets.evaluation.cleaning",
         "simwidgets.evaluation.labelling",

@@ -18,6 +18,7 @@ from .ensemble import EnsembleResult, fit_ensemble
 from .evaluate import evaluate_files, evaluate_pairs
 from .features import pair_features
 from .metrics import evaluate_scores
+from .query_metrics import query_metrics
 from .sts_sets import evaluate_sts_dir, read_sts_tsv
 from .threshold_choice import ThresholdChoice, best_thresholds, choose_threshold
 from .threshold_migration import MigratedThreshold, migrate_threshold
@@ -45,6 +46,7 @@ __all__ = [
     "migrate_threshold",
     "MigratedThreshold",
     "pair_features",
+    "query_metrics",
     "random_pair_scores",
     "read_columns",
     "read_mrpc",
