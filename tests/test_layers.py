@@ -65,7 +65,7 @@ INNER = {
         "labelling_session": 1, "query_metrics": 1,
         "folds": 1, "paired": 1, "slices": 1, "sts_sets": 1, "thresholds": 1,
         "threshold_choice": 2, "compare": 2, "ensemble": 2,
-        "threshold_migration": 3,
+        "threshold_migration": 3, "reliability": 2,
         "metrics": 3, "scored_pairs": 3, "audit": 1,
         "evaluate": 4,
         "comparison_report": 5,

@@ -19,6 +19,7 @@ from .evaluate import evaluate_files, evaluate_pairs
 from .features import pair_features
 from .metrics import evaluate_scores
 from .query_metrics import query_metrics
+from .reliability import expected_calibration_error, reliability
 from .sts_sets import evaluate_sts_dir, read_sts_tsv
 from .threshold_choice import ThresholdChoice, best_thresholds, choose_threshold
 from .threshold_migration import MigratedThreshold, migrate_threshold
@@ -47,6 +48,8 @@ __all__ = [
     "MigratedThreshold",
     "pair_features",
     "query_metrics",
+    "reliability",
+    "expected_calibration_error",
     "random_pair_scores",
     "read_columns",
     "read_mrpc",
