@@ -205,6 +205,7 @@ def cmd_score(args) -> int:
         sep=args.sep,
         on_bad_rows=args.on_bad_rows,
         ensemble=args.ensemble,
+        calibrate=args.calibrate,
         text_columns=args.text_column,
         max_record_bytes=args.max_record_bytes,
         progress=not args.quiet,
@@ -351,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the types inferred on the first block",
     )
     p.add_argument("--ensemble", metavar="PATH", help="add a saved stacked model's prediction (score_ensemble)")
+    p.add_argument(
+        "--calibrate", metavar="PATH", help="a calibrators file (save_calibrators): adds prob_<model> columns"
+    )
     p.add_argument(
         "--max-record-bytes",
         type=int,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 SCORE = "score_"
 REASON = "reason_"
+PROB = "prob_"
 
 
 def score_column(name: str) -> str:
@@ -24,6 +25,11 @@ def score_column(name: str) -> str:
 def reason_column(name: str) -> str:
     """The column saying why a pair has no score from model ``name`` (empty when it has one)."""
     return f"{REASON}{name}"
+
+
+def prob_column(name: str) -> str:
+    """The column of model ``name``'s calibrated scores (a fitted calibrator's probability)."""
+    return f"{PROB}{name}"
 
 
 def is_score(column) -> bool:

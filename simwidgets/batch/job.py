@@ -32,6 +32,9 @@ class ScoreJob:
     ensemble_mtime_ns: int | None = None
     device: str | None = None
     on_bad_rows: str = "keep"
+    #: A calibrators file (resolved) whose models get a ``prob_<model>`` column, and its time.
+    calibrate: str | None = None
+    calibrate_mtime_ns: int | None = None
 
     def manifest_fields(self) -> dict:
         """What identifies the job apart from its inputs' sizes and times (those are read from
@@ -43,6 +46,8 @@ class ScoreJob:
             fields["text_columns"] = sorted(self.text_columns)
         if self.ensemble is not None:
             fields["ensemble"] = {"path": self.ensemble, "mtime_ns": self.ensemble_mtime_ns}
+        if self.calibrate is not None:
+            fields["calibrate"] = {"path": self.calibrate, "mtime_ns": self.calibrate_mtime_ns}
         return fields
 
     def manifest(self) -> dict:

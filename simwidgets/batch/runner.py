@@ -69,6 +69,7 @@ def score_file(
     threads: int | None = None,
     processes: bool | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    calibrate=None,
 ) -> ScoreSummary:
     """Score every pair of a CSV/Parquet input with each model, on Dask, into a Parquet folder.
 
@@ -124,6 +125,10 @@ def score_file(
         scoring and writing run in parallel. With several GPUs, one process per card.
         ``True``: ``workers`` processes of one thread each, for a model whose own code holds
         Python's GIL (a plain Python callable) on a machine with many cores.
+    calibrate
+        A calibrators file (:func:`~simwidgets.evaluation.calibration.save_calibrators`):
+        each model it calibrates gets a ``prob_<model>`` column beside its score, the score
+        mapped to the share of good pairs its labels showed.
     max_record_bytes
         The longest record a compressed CSV input may hold (default 256 MiB): a file with a
         longer line (a wrong file, a decompression bomb) stops the job with a clear error
@@ -177,10 +182,17 @@ def score_file(
 
         EnsembleResult.load(ensemble)  # a file holding anything but a stacked model is refused here, before any work
         ensemble, mtime = str(ensemble), ensemble.stat().st_mtime_ns
+    calibrate_mtime = None
+    if calibrate is not None:
+        from ..evaluation.calibration import load_calibrators
+
+        calibrate = Path(calibrate).expanduser().resolve()
+        load_calibrators(calibrate)  # a file that is not a calibrators file is refused here, before any work
+        calibrate, calibrate_mtime = str(calibrate), calibrate.stat().st_mtime_ns
     job = ScoreJob(
         tuple(str(f) for f in files), left, right, tuple(specs), blocksize, str(out_dir), sep=sep or None,
         text_columns=tuple(text_columns), ensemble=ensemble, ensemble_mtime_ns=mtime, device=device,
-        on_bad_rows=on_bad_rows,
+        on_bad_rows=on_bad_rows, calibrate=calibrate, calibrate_mtime_ns=calibrate_mtime,
     )  # fmt: skip
     clash = clashing_columns(input_columns(parts[0]), specs, ensemble is not None)
     if clash:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..columns import is_reason, reason_column, score_column
+from ..columns import is_reason, prob_column, reason_column, score_column, scored_models
 from ..errors import InputError
 from .inputs import bytes_as_text, empty_fields_as_text, read_partition, text_codes
 from .job import PartitionTask
@@ -56,6 +56,12 @@ def score_partition(task: PartitionTask) -> dict:
     columns = score_coded_pairs(codes, uniques, models, progress=False, warn=False)
     if job.ensemble:
         columns.update(ensemble_columns(job.ensemble, columns, rows, left, right))
+    if job.calibrate:
+        probs = prob_columns(job.calibrate, columns)
+        clash = [name for name in probs if name in rows.column_names]
+        if clash:
+            raise InputError(clash_message(clash))
+        columns.update(probs)
     if bad:
         why = np.array(list(bad.values()), dtype=object)
         for name, values in columns.items():
@@ -95,3 +101,25 @@ def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> d
 def _text(value):
     """A text for the stacked model's pair features (bytes that are not UTF-8 kept as surrogates)."""
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
+_CALIBRATORS: dict = {}
+
+
+def prob_columns(path: str, columns: dict) -> dict:
+    """``prob_<model>``: each calibrated model's scores through its calibrator (NaN where the
+    pair has no score)."""
+    from ..evaluation.calibration import load_calibrators
+
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _CALIBRATORS:
+        _CALIBRATORS[key] = load_calibrators(path)
+    out = {}
+    for name, calibrator in _CALIBRATORS[key].items():
+        if score_column(name) not in columns:
+            raise InputError(
+                f"the calibrators file {Path(path).name} calibrates {name!r}, which this job does not score; "
+                f"it scores {scored_models(columns)}"
+            )
+        out[prob_column(name)] = calibrator.transform(columns[score_column(name)]).astype(np.float32)
+    return out

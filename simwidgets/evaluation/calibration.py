@@ -7,6 +7,8 @@ no labels, and **isotonic** regression of labels on scores, which needs labels.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..columns import model_of, score_column, score_columns
@@ -102,13 +104,82 @@ class IsotonicCalibrator:
         return self
 
     def transform(self, scores) -> np.ndarray:
-        if not hasattr(self, "model_"):
+        if not hasattr(self, "model_") and not hasattr(self, "points_"):
             raise RuntimeError("call fit(scores, labels) before transform")
         values = np.asarray(scores, dtype=np.float64)
         out = np.full(values.shape, np.nan)
         ok = ~np.isnan(values)
-        out[ok] = self.model_.predict(values[ok])
+        if hasattr(self, "model_"):
+            out[ok] = self.model_.predict(values[ok])
+        else:  # loaded from a file: the same step function, by interpolation, as scikit-learn predicts it
+            out[ok] = np.interp(values[ok], *self.points_)
         return out
+
+    def to_dict(self) -> dict:
+        """The fitted map as plain numbers (no pickle): the isotonic steps' x and y."""
+        if hasattr(self, "model_"):
+            x, y = self.model_.X_thresholds_, self.model_.y_thresholds_
+        else:
+            x, y = self.points_
+        return {"x": [float(v) for v in x], "y": [float(v) for v in y]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IsotonicCalibrator:
+        x, y = np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64)
+        if x.ndim != 1 or x.shape != y.shape or not len(x) or not np.all(np.diff(x) >= 0):
+            raise InputError("a calibrator needs increasing x steps and as many y values")
+        calibrator = cls()
+        calibrator.points_ = (x, y)
+        return calibrator
+
+
+#: The format of a calibrators file (JSON: numbers only, nothing runs when it is read).
+CALIBRATORS_FORMAT = "simwidgets-calibrators-1"
+
+
+def save_calibrators(calibrators: dict, path) -> Path:
+    """Write isotonic calibrators (``{model name: IsotonicCalibrator}``, as
+    :func:`calibrate` leaves them in ``attrs["calibrators"]``) to a JSON file that
+    ``score_file(..., calibrate=PATH)`` and ``simwidgets score --calibrate PATH`` read.
+
+    >>> out = calibrate(scored, method="isotonic", gold=df.grade >= 3)       # doctest: +SKIP
+    >>> save_calibrators(out.attrs["calibrators"], "calibrators.json")        # doctest: +SKIP
+    """
+    import json
+
+    from ..files import replaced
+
+    data = {}
+    for name, calibrator in calibrators.items():
+        if not isinstance(calibrator, IsotonicCalibrator):
+            raise InputError(
+                f"only isotonic calibrators are saved (fitted on labels); {name!r} is {type(calibrator).__name__}"
+            )
+        data[str(name)] = calibrator.to_dict()
+    path = Path(path).expanduser()
+    with replaced(path) as tmp:
+        tmp.write_text(json.dumps({"format": CALIBRATORS_FORMAT, "calibrators": data}))
+    return path
+
+
+def load_calibrators(path) -> dict:
+    """``{model name: IsotonicCalibrator}`` from a file :func:`save_calibrators` wrote."""
+    import json
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"calibrators file not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not a calibrators file ({exc})") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != CALIBRATORS_FORMAT
+        or not isinstance(data.get("calibrators"), dict)
+    ):
+        raise InputError(f"{path} is not a calibrators file written by save_calibrators")
+    return {name: IsotonicCalibrator.from_dict(entry) for name, entry in data["calibrators"].items()}
 
 
 def calibrate(scores, models=None, *, method: str = "percentile", gold=None, n_null: int = 2000, seed: int = 0):
