@@ -6,7 +6,7 @@ labels each (``audit_sample``, bands around the thresholds) are estimated (``est
 at three thresholds. Printed: how often the 95% intervals of precision and recall hold the
 log's true values, their mean widths, and the mean error of the estimates against the mean
 error of the unweighted claim (the labels read as a plain sample). Usage:
-python benchmarks/bench_audit.py [rows] [audits]
+python benchmarks/bench_audit.py [rows] [audits] [labels per audit]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from common import record
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
     audits = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    labels = int(sys.argv[3]) if len(sys.argv) > 3 else 400
     from simwidgets import score_pairs
     from simwidgets.evaluation import DATA, audit_sample, estimate_on_log
     from simwidgets.readers import read_stsb
@@ -42,7 +43,7 @@ def main() -> None:
     widths = {(t, m): [] for t in thresholds for m in ("precision", "recall")}
     errors = {"weighted": [], "unweighted": []}
     for seed in range(audits):
-        audit = audit_sample(log, "score_minilm", n=400, bands=[0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85], seed=seed)
+        audit = audit_sample(log, "score_minilm", n=labels, bands=[0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85], seed=seed)
         audit["label"] = audit["good"]
         table = estimate_on_log(log, audit, "score_minilm", thresholds, good=1, n_boot=500, seed=seed)
         for t in thresholds:
@@ -52,13 +53,13 @@ def main() -> None:
                 widths[(t, m)].append(high - low)
                 errors["weighted"].append(abs(table.loc[t, m] - truth[t][k]))
                 errors["unweighted"].append(abs(table.loc[t, f"sample_{m}"] - truth[t][k]))
-    figures = {"rows": rows, "audits": audits, "labels_per_audit": 400, "pairs_scored": len(pairs)}
+    figures = {"rows": rows, "audits": audits, "labels_per_audit": labels, "pairs_scored": len(pairs)}
     for (t, m), n in hits.items():
         figures[f"coverage_{m}_at_{t}"] = n / audits
         figures[f"mean_width_{m}_at_{t}"] = float(np.mean(widths[(t, m)]))
     figures["mean_error_weighted"] = float(np.mean(errors["weighted"]))
     figures["mean_error_unweighted_claim"] = float(np.mean(errors["unweighted"]))
-    record(f"audit_coverage_{rows}", figures)
+    record(f"audit_coverage_{rows}_{labels}_labels", figures)
 
 
 if __name__ == "__main__":

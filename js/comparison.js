@@ -22,6 +22,7 @@ import { liftText } from "./lib/threshold.js";
  * @property {{metric?: string, names?: string[], tables?: Record<string, Object[]>, best?: Record<string, string>,
  *   changes?: string[]}} slices
  * @property {string} slice_name
+ * @property {{model: string, kind: string, bin: number, predicted: number, observed: number, pairs: number, ece: number}[]} calibration
  */
 
 const fmt = (v) => cellText("", v);
@@ -106,6 +107,12 @@ function render({ model, el: root }) {
   let positions = [];
   const disagree = el("div", { className: "sw-disagree" });
   const stacked = el("div", { className: "sw-ensemble" });
+  const calibrationPlot = el("canvas", { className: "sw-reliability", width: 300, height: 260 });
+  const calibrationNote = el("div", { className: "sw-status sw-ece" });
+  const calibrationBox = el("div", { className: "sw-calibration" }, [
+    el("div", {}, ["Calibration: predicted against observed share of good pairs (dots: calibrated out of fold; crosses: raw score)"]),
+    el("div", { className: "sw-row" }, [calibrationPlot, calibrationNote]),
+  ]);
   const container = el("div", { className: "simwidgets sw-comparison" }, [
     sliceBar,
     metrics,
@@ -116,6 +123,7 @@ function render({ model, el: root }) {
     el("div", { className: "sw-header" }, [el("label", {}, ["x ", xSel]), el("label", {}, ["y ", ySel])]),
     el("div", { className: "sw-row" }, [el("div", { className: "sw-heat-wrap" }, [scatter, tip]), disagree]),
     stacked,
+    calibrationBox,
   ]);
   root.appendChild(container);
 
@@ -166,6 +174,30 @@ function render({ model, el: root }) {
         tableOf(ens.importances, Object.keys(ens.importances[0])),
       );
     }
+  }
+
+  function drawCalibration() {
+    const rows = model.get("calibration") || [];
+    calibrationBox.style.display = rows.length ? "" : "none";
+    if (!rows.length) return;
+    const names = model.get("model_names");
+    const series = names.map((n, k) => ({ name: n, colour: css(category(k)), points: [] }));
+    plotCurves(calibrationPlot, [], "predicted", "observed", true);
+    const ctx = calibrationPlot.getContext("2d");
+    const w = calibrationPlot.width, h = calibrationPlot.height;
+    const X = (x) => 40 + x * (w - 50), Y = (y) => h - 36 - y * (h - 44);
+    for (const r of rows) {
+      const k = names.indexOf(r.model);
+      if (k < 0) continue;
+      ctx.fillStyle = ctx.strokeStyle = series[k].colour;
+      const x = X(r.predicted), y = Y(r.observed), size = 2 + Math.min(4, Math.sqrt(r.pairs) / 4);
+      if (r.kind === "calibrated") { ctx.beginPath(); ctx.arc(x, y, size, 0, 2 * Math.PI); ctx.fill(); }
+      else { ctx.beginPath(); ctx.moveTo(x - size, y - size); ctx.lineTo(x + size, y + size); ctx.moveTo(x + size, y - size); ctx.lineTo(x - size, y + size); ctx.stroke(); }
+    }
+    const ece = (m, kind) => (rows.find((r) => r.model === m && r.kind === kind) || {}).ece;
+    calibrationNote.replaceChildren(...names.filter((m) => ece(m, "raw") !== undefined).map((m) =>
+      el("div", {}, [`${m}: ECE ${cellText("ece", ece(m, "raw"))} raw → ${cellText("ece", ece(m, "calibrated"))} calibrated`])));
+    calibrationPlot.dataset.points = String(rows.length);
   }
 
   function drawScatter() {
@@ -242,10 +274,12 @@ function render({ model, el: root }) {
   on.model(model, "change:slice_name", () => { sliceSel.value = model.get("slice_name"); drawMetrics(); });
   on.model(model, "change:differences", drawPaired);
   on.model(model, "change:slices", () => { drawSlices(); drawMetrics(); });
+  on.model(model, "change:calibration", drawCalibration);
   drawSlices();
   drawPaired();
   drawMetrics();
   drawScatter();
+  drawCalibration();
   return () => {
     on.dispose();
     container.remove();

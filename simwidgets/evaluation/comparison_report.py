@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..columns import score_column, scored_models
+from ..errors import InputError
 from .compare import compare_models
 from .ensemble import EnsembleResult, fit_ensemble
 from .evaluate import slice_tables
 from .gold import as_gold, default_label_cut, gold_kind
 from .metrics import evaluate_scores
+from .reliability import reliability
 
 
 @dataclass
@@ -42,6 +44,10 @@ class ComparisonReport:
     slices: dict = field(default_factory=dict)
     #: Labels at or above it count as similar, for the curves.
     label_cut: float = 0.5
+    #: Reliability of each model's scores, raw and calibrated out of fold
+    #: (:func:`~simwidgets.evaluation.reliability.reliability`), or None when the labels have
+    #: one kind only.
+    calibration: pd.DataFrame | None = None
 
     def __str__(self) -> str:
         lines = ["models compared: " + ", ".join(self.names)]
@@ -57,6 +63,12 @@ class ComparisonReport:
             lines.append("no difference between two models is real on these pairs (every interval holds zero)")
         if self.stacked is not None:
             lines.append(f"stacked model ({self.stacked.kind}): {self.stacked.lift_text()}")
+        if self.calibration is not None and len(self.calibration):
+            ece = self.calibration[self.calibration["slice"] == "all"].groupby(["model", "kind"])["ece"].first()
+            lines.append(
+                "calibration error (ECE), raw score -> calibrated out of fold: "
+                + "; ".join(f"{m} {ece[(m, 'raw')]:.3f} -> {ece[(m, 'calibrated')]:.3f}" for m in self.names)
+            )
         if self.slices.get("changes"):
             best = self.slices["best"]
             lines.append(
@@ -156,4 +168,10 @@ def compare_report(
         paired = compare_models(scored, labels, n_boot=n_boot)
         differences = paired[paired["metric"] == paired["metric"].iloc[0]].reset_index(drop=True)
     slices = {} if by is None else slice_summary(scored, labels, by)
-    return ComparisonReport(names, table, curves(scored, labels, label_cut), differences, stacked, slices, label_cut)
+    try:
+        calibration = reliability(scored, labels, label_cut=label_cut)
+    except InputError:  # labels of one kind only, or too few for the folds: nothing to calibrate on
+        calibration = None
+    return ComparisonReport(
+        names, table, curves(scored, labels, label_cut), differences, stacked, slices, label_cut, calibration
+    )

@@ -55,7 +55,7 @@ def expected_calibration_error(predicted, observed, bins: int = 10) -> float:
 
 
 def reliability(scored: pd.DataFrame, gold, *, bins: int = 10, cv: int = 5, label_cut: float | None = None,
-                seed: int = 0) -> pd.DataFrame:  # fmt: skip
+                seed: int = 0, by=None) -> pd.DataFrame:  # fmt: skip
     """The reliability table of every ``score_<model>`` column, raw and calibrated out of fold.
 
     Parameters
@@ -67,13 +67,18 @@ def reliability(scored: pd.DataFrame, gold, *, bins: int = 10, cv: int = 5, labe
         middle of their range) is a good pair.
     bins, cv, seed
         Equal-width bins of the prediction, and the folds of the out-of-fold calibration.
+    by
+        Per slice too (``"length"``, ``"oov"``, labels per pair or a function of the ``left``
+        and ``right`` columns, as :func:`~simwidgets.evaluate_pairs` takes it): the pairs are
+        calibrated on all folds once, then each slice's bins and ECE are its own.
 
     Returns
     -------
     pandas.DataFrame
         One row per model, kind (``"raw"``: the score clipped to 0-1 as a probability;
-        ``"calibrated"``: out of fold) and bin: ``predicted`` (the bin's mean), ``observed``
-        (its share of good pairs), ``pairs``, and the kind's ``ece``.
+        ``"calibrated"``: out of fold), slice (``"all"`` without ``by``) and bin:
+        ``predicted`` (the bin's mean), ``observed`` (its share of good pairs), ``pairs``, and
+        the ECE of that model, kind and slice.
     """
     columns = score_columns(scored.columns)
     if not columns:
@@ -83,20 +88,32 @@ def reliability(scored: pd.DataFrame, gold, *, bins: int = 10, cv: int = 5, labe
     good = np.where(np.isfinite(labels), (labels >= cut).astype(np.float64), np.nan)
     if np.nansum(good) == 0 or np.nansum(1 - good) == 0:
         raise InputError("reliability needs good and not-good labelled pairs")
+    slices = [("all", np.ones(len(scored), dtype=bool))]
+    if by is not None:
+        from .slices import slice_labels
+
+        if not {"left", "right"} <= set(scored.columns) and isinstance(by, str):
+            raise InputError(f"by={by!r} needs the pairs' texts: a frame with left and right columns")
+        groups = slice_labels(by, scored["left"].tolist() if "left" in scored else [None] * len(scored),
+                              scored["right"].tolist() if "right" in scored else [None] * len(scored))  # fmt: skip
+        slices += [(str(name), np.asarray(groups == name)) for name in groups.categories]
     rows = []
     for column in columns:
         raw = scored[column].to_numpy(np.float64)
         kinds = {"raw": np.clip(raw, 0, 1), "calibrated": out_of_fold_calibrated(raw, good, cv=cv, seed=seed)}
         for kind, predicted in kinds.items():
-            ok = np.isfinite(predicted) & np.isfinite(good)
-            ece = expected_calibration_error(predicted[ok], good[ok], bins)
-            which = np.minimum((predicted[ok] * bins).astype(int), bins - 1)
-            for b in range(bins):
-                inside = which == b
-                if inside.any():
-                    rows.append({
-                        "model": model_of(column), "kind": kind, "bin": b,
-                        "predicted": float(predicted[ok][inside].mean()), "observed": float(good[ok][inside].mean()),
-                        "pairs": int(inside.sum()), "ece": ece,
-                    })  # fmt: skip
+            for slice_name, member in slices:
+                ok = np.isfinite(predicted) & np.isfinite(good) & member
+                if not ok.any():
+                    continue
+                ece = expected_calibration_error(predicted[ok], good[ok], bins)
+                which = np.minimum((predicted[ok] * bins).astype(int), bins - 1)
+                for b in range(bins):
+                    inside = which == b
+                    if inside.any():
+                        rows.append({
+                            "model": model_of(column), "kind": kind, "slice": slice_name, "bin": b,
+                            "predicted": float(predicted[ok][inside].mean()),
+                            "observed": float(good[ok][inside].mean()), "pairs": int(inside.sum()), "ece": ece,
+                        })  # fmt: skip
     return pd.DataFrame(rows)

@@ -70,6 +70,9 @@ class ModelComparison(Widget):
         sync=True
     )
     slice_name = t.Unicode("all", help="the slice whose metrics the table shows").tag(sync=True)
+    calibration = t.List(
+        t.Dict(), help="reliability bins of every model, raw and calibrated out of fold, with their ECE"
+    ).tag(sync=True)
 
     @t.validate("x_model", "y_model")
     def _check_axis_model(self, proposal):
@@ -126,8 +129,11 @@ class ModelComparison(Widget):
             slices=slices,
             left_texts=table.left,
             right_texts=table.right,
+            calibration=[] if self.report.calibration is None else _records(
+                self.report.calibration[self.report.calibration["slice"] == "all"]
+            ),
             **kwargs,
-        )
+        )  # fmt: skip
         self.observe(self._disagree, names=["x_model", "y_model"])
         self._disagree()
 

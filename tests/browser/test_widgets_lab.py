@@ -61,6 +61,10 @@ def test_model_comparison_renders_curves_table_and_scatter(notebook):
     # the curves have ticks, and their legend sits under them, not over them
     assert nb.page.locator(".sw-legend-item").all_text_contents() == ["glove-50d", "tfidf-char"]
     assert nb.page.locator("canvas.sw-roc").first.evaluate("(c) => c.dataset.ticks") == "5"
+    # calibration: each model's reliability, raw and calibrated out of fold, with its ECE
+    assert int(nb.page.locator("canvas.sw-reliability").first.evaluate("(c) => c.dataset.points")) > 4
+    assert "ECE" in nb.page.locator(".sw-ece").first.text_content()
+    nb.page.locator(".sw-calibration").first.scroll_into_view_if_needed()  # the screenshot shows it
     assert "Stacked model (linear)" in nb.page.locator(".sw-ensemble h4").first.text_content()
     painted = nb.page.locator("canvas.sw-roc").first.evaluate(
         "(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"

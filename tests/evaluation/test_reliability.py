@@ -29,3 +29,18 @@ def test_out_of_fold_calibration_closes_the_gap_of_overconfident_scores():
     assert calibrated.pairs.sum() == n
     with pytest.raises(ValueError, match="good and not-good"):
         reliability(scored, np.ones(n))
+
+
+def test_per_slice_each_slice_has_its_own_bins_and_ece(test_data, glove):
+    from simwidgets import score_pairs
+    from simwidgets.readers import read_stsb
+
+    pairs = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:400]
+    scored = score_pairs(pairs.left, pairs.right, [glove])
+    table = reliability(scored, pairs.score >= 3, by="length")
+    slices = table["slice"].unique().tolist()
+    assert slices[0] == "all" and len(slices) > 2
+    per = table[(table.kind == "calibrated")].groupby("slice")["pairs"].sum()
+    assert per["all"] == per.drop("all").sum() == 400
+    with pytest.raises(ValueError, match="needs the pairs' texts"):
+        reliability(scored.drop(columns=["left", "right"]), pairs.score >= 3, by="length")

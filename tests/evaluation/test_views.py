@@ -57,6 +57,8 @@ def test_the_comparison_report_prints_and_is_what_the_widget_shows(sts, glove):
     assert report.table.equals(evaluate_scores(scored, sts.score, n_boot=200))
     assert set(report.curves) == {"glove-50d", "tfidf"}
     assert report.slices["names"][0] == "all"
+    assert "calibration error (ECE), raw score -> calibrated out of fold: glove-50d" in text
+    assert set(report.calibration["kind"]) == {"raw", "calibrated"}
     by_length = evaluate_pairs(sts.left, sts.right, sts.score, [glove, "tfidf"], by="length", n_boot=0)
     for name in report.slices["names"]:
         ours = report.slices["tables"][name]["spearman"]
