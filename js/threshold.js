@@ -2,7 +2,7 @@
 import { decodeArray } from "./lib/arrays.js";
 import { el, listeners, showTip, throttle } from "./lib/dom.js";
 import { labelText } from "./lib/format.js";
-import { choiceText, countsAt, histogram, nearThreshold, scoreRange } from "./lib/threshold.js";
+import { choiceText, countsAt, histogram, logText, nearThreshold, scoreRange } from "./lib/threshold.js";
 
 /**
  * The model contract (Python: simwidgets.widgets.threshold.ThresholdTuner).
@@ -35,10 +35,11 @@ function render({ model, el: root }) {
   const chosen = el("span", { className: "sw-choice-text" });
   const useChosen = el("button", { className: "sw-use-choice" }, ["use the out-of-sample threshold"]);
   const choice = el("div", { className: "sw-choice" }, [chosen, " ", useChosen]);
+  const onLog = el("div", { className: "sw-status sw-log-estimate" });
   const container = el("div", { className: "simwidgets sw-threshold-tuner" }, [
     el("div", { className: "sw-header" }, [el("label", {}, ["model ", select]), el("label", {}, ["threshold ", slider]), readout,
       el("label", { className: "sw-range-toggle", title: "the histogram spans -1 to 1 instead of the scores' own range" }, [full, " full range (-1 to 1)"])]),
-    el("div", { className: "sw-heat-wrap" }, [canvas, tip]), stats, choice, examples,
+    el("div", { className: "sw-heat-wrap" }, [canvas, tip]), stats, onLog, choice, examples,
   ]);
   root.appendChild(container);
   const ctx = canvas.getContext("2d");
@@ -113,6 +114,7 @@ function render({ model, el: root }) {
     stats.replaceChildren(...items.map((text) => el("span", { className: "sw-stat" }, [text])));
     const modelChoice = (model.get("choices") || [])[m];
     chosen.textContent = choiceText(modelChoice);
+    onLog.textContent = m === 0 ? logText(model.get("log_estimates"), threshold) : "";
     choice.style.display = modelChoice ? "" : "none";
     useChosen.style.display = modelChoice && !modelChoice.why ? "" : "none";
     const near = nearThreshold(row, threshold, 4);

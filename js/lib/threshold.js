@@ -120,3 +120,21 @@ export function choiceText(choice) {
     (choice.target ? ` · ${choice.target}` : "")
   );
 }
+
+/**
+ * What the threshold does to the whole log, from the audit's estimates at the nearest grid
+ * threshold (pure: unit-tested). @param {any[]} estimates @param {number} threshold
+ */
+export function logText(estimates, threshold) {
+  if (!estimates || !estimates.length) return "";
+  let best = estimates[0];
+  for (const e of estimates) if (Math.abs(e.threshold - threshold) < Math.abs(best.threshold - threshold)) best = e;
+  const f = (v) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
+  const ci = (name) => `${f(best[name])} [${f(best[`${name}_low`])}, ${f(best[`${name}_high`])}]`;
+  const lost = Number.isFinite(best.good_lost) ? Math.round(best.good_lost).toLocaleString("en") : "n/a";
+  return (
+    `on the whole log at ${f(best.threshold)}: keeps ${best.kept.toLocaleString("en")} rows ` +
+    `(${(100 * best.kept_share).toFixed(1)}%), precision ${ci("precision")}, recall ${ci("recall")}, ` +
+    `good pairs lost about ${lost} (estimated from the audit)`
+  );
+}

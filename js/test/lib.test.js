@@ -302,3 +302,13 @@ test("heatmap axis labels: one per cell when they fit, every k-th when they do n
   assert.equal(axisLabels(["x".repeat(40)], 100)[0].text.length, 24);
   assert.deepEqual(axisLabels([], 100), []);
 });
+
+test("the log-level line reads the estimates at the nearest grid threshold", async () => {
+  const { logText } = await import("../lib/threshold.js");
+  const grid = [0.5, 0.6].map((t) => ({ threshold: t, kept: 1000 * t, kept_share: t, precision: t, precision_low: t - 0.1,
+    precision_high: t + 0.1, recall: 0.9, recall_low: 0.8, recall_high: 1, good_lost: 12.4 }));
+  const text = logText(grid, 0.58);
+  assert.ok(text.startsWith("on the whole log at 0.600: keeps 600 rows (60.0%), precision 0.600 [0.500, 0.700]"), text);
+  assert.ok(text.includes("good pairs lost about 12"));
+  assert.equal(logText([], 0.5), "");
+});

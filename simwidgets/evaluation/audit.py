@@ -61,7 +61,7 @@ def _column(part, name: str) -> np.ndarray:
     return pd.to_numeric(pq.read_table(part, columns=[name])[name].to_pandas(), errors="coerce").to_numpy(np.float64)
 
 
-def _scores(scored, score: str) -> np.ndarray:
+def log_scores(scored, score: str) -> np.ndarray:
     """Every row's score, in the log's order (one pass over the parts, score column only)."""
     return np.concatenate([_column(part, score) for part in _parts(scored)])
 
@@ -252,7 +252,7 @@ def estimate_on_log(
         ``sample_recall``: what the labels would claim unweighted, as if they were a plain
         sample of the log (the difference is why the audit weighs them).
     """
-    values = _scores(scored, score)
+    values = log_scores(scored, score)
     audit = labels if isinstance(labels, pd.DataFrame) else _read(labels)
     for column in (label, STRATUM, SIZE, score):
         if column not in audit:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from ..errors import SimwidgetsWarning
+from ..columns import score_column
+from ..errors import OptionError, SimwidgetsWarning
 from ..evaluation.calibration import random_pair_scores
 from ..evaluation.scored_pairs import score_table
 from .base import ARRAY, STYLE, Widget, bundle, model_position
@@ -44,6 +45,13 @@ class ThresholdTuner(Widget):
     ensemble
         A fitted :class:`~simwidgets.results.EnsembleResult`: its predictions for the pairs (from
         their ``score_*`` columns, or from ``models``) are shown as one more row.
+    log, audit, log_score
+        The whole scored log (a ``simwidgets score`` folder or a frame) and its labelled audit
+        sample (:func:`~simwidgets.evaluation.audit.audit_sample` with a ``label`` column):
+        the tuner then also says, for the slider's threshold, what it keeps of every row of the
+        log and its estimated precision, recall and good pairs lost with intervals
+        (:func:`~simwidgets.evaluation.audit.estimate_on_log`, on a grid of thresholds).
+        ``log_score`` is the log's score column (default: the first model's).
     objective, cv
         With labels, each model's threshold is also chosen out of sample
         (:func:`~simwidgets.choose_threshold`: on ``cv - 1`` folds, judged on the held-out one)
@@ -69,6 +77,11 @@ class ThresholdTuner(Widget):
     left_texts = t.List(t.Unicode(), help="left texts (for the pairs near the threshold)").tag(sync=True)
     right_texts = t.List(t.Unicode(), help="right texts").tag(sync=True)
     threshold = t.Float(0.5, help="pairs scoring >= threshold are kept").tag(sync=True)
+    log_estimates = t.List(
+        t.Dict(),
+        help="on the whole log, per threshold of a grid: kept, kept_share, precision, recall, good_lost "
+        "with their intervals (estimate_on_log); [] without an audit",
+    ).tag(sync=True)
     choices = t.List(
         t.Dict(),
         help="per model: the best-F1 threshold in sample and chosen out of sample (choose_threshold), "
@@ -99,6 +112,9 @@ class ThresholdTuner(Widget):
         ensemble=None,
         objective: str = "f1",
         cv: int = 5,
+        log=None,
+        audit=None,
+        log_score: str | None = None,
         **kwargs,
     ):
         table = score_table(
@@ -127,6 +143,7 @@ class ThresholdTuner(Widget):
             right_texts=table.right,
             threshold=round(float(np.median(first)) if first.size else 0.5, 2),
             choices=choices,
+            log_estimates=_log_estimates(log, audit, log_score or score_column(table.names[0])),
             **kwargs,
         )
 
@@ -175,3 +192,21 @@ def _choice(scores: np.ndarray, table, objective: str, cv: int) -> dict:
         "folds": cv,
         "target": choice.target_note if choice.target in ("missed", "uncertain") else None,
     }
+
+
+def _log_estimates(log, audit, score: str) -> list[dict]:
+    """:func:`~simwidgets.evaluation.audit.estimate_on_log` on a grid of 101 thresholds over
+    the log's scores (1st to 99th percentile), as records for the browser."""
+    if log is None and audit is None:
+        return []
+    if log is None or audit is None:
+        raise OptionError("log-level estimates need both log= (the scored log) and audit= (its labelled audit)")
+    from ..evaluation.audit import estimate_on_log, log_scores
+
+    values = log_scores(log, score)
+    finite = values[np.isfinite(values)]
+    low, high = np.quantile(finite, [0.01, 0.99]) if finite.size else (0.0, 1.0)
+    grid = np.unique(np.round(np.linspace(low, high, 101), 4))
+    table = estimate_on_log(log, audit, score, grid, n_boot=300).reset_index()
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+            for row in table.to_dict("records")]  # fmt: skip

@@ -71,3 +71,27 @@ def test_model_comparison_renders_curves_table_and_scatter(notebook):
         " let n = 0; for (let k = 3; k < d.length; k += 4) if (d[k]) n++; return n; }"
     )
     assert painted > 500
+
+
+def test_threshold_tuner_says_what_the_threshold_does_to_the_whole_log(notebook):
+    setup = (
+        "import numpy as np, pandas as pd\nfrom simwidgets import ThresholdTuner\n"
+        "from simwidgets.evaluation import audit_sample\n"
+        "rng = np.random.default_rng(0)\ngood = rng.random(4000) < 0.3\n"
+        "log = pd.DataFrame({'score_glove-50d': np.where(good, rng.normal(0.8, 0.1, 4000), rng.normal(0.5, 0.1, 4000)),"
+        " 'truth': good.astype(int)})\n"
+        "audit = audit_sample(log, 'score_glove-50d', n=300)\naudit['label'] = audit['truth']\n"
+        "df = pd.DataFrame({'q': ['a cat', 'a dog', 'stock prices'], 'r': ['a kitten', 'a puppy', 'a banana']})\n"
+        "w = ThresholdTuner(df, 'q', 'r', models=['glove-50d'], n_null=50, log=log, audit=audit)\nw"
+    )
+    nb = notebook([setup])
+    line = nb.page.locator(".sw-log-estimate").first
+    line.wait_for(state="visible")
+    nb.page.locator("input.sw-threshold").first.evaluate(
+        "(s) => { s.value = '0.7'; s.dispatchEvent(new Event('input')); }"
+    )
+    nb.page.wait_for_function(
+        "() => document.querySelector('.sw-log-estimate').textContent.includes('on the whole log at 0.7')"
+    )
+    text = line.text_content()
+    assert "keeps" in text and "precision" in text and "good pairs lost" in text

@@ -95,3 +95,19 @@ def test_the_audit_command_draws_then_estimates_on_a_score_folder(tmp_path, caps
     out = capsys.readouterr().out
     assert "precision_low" in out and "sample_precision" in out and "0.600" in out
     assert main(["audit", str(folder), "--score", "nope", "--labels", str(labels)]) == 2
+
+
+def test_the_tuner_shows_what_its_threshold_does_to_the_whole_log(glove):
+    from simwidgets import ThresholdTuner
+
+    log = _log(3000, seed=3).rename(columns={"score_m": "score_glove-50d"})
+    audit = audit_sample(log, "score_glove-50d", n=300, bands=[0.5, 0.6, 0.7])
+    audit["label"] = audit["truth"]
+    pairs = pd.DataFrame({"q": ["a cat", "a dog", "stock prices"], "r": ["a kitten", "a puppy", "a banana"]})
+    tuner = ThresholdTuner(pairs, "q", "r", models=[glove], n_null=50, log=log, audit=audit)
+    grid = tuner.log_estimates
+    assert 90 <= len(grid) <= 101 and {"kept", "precision_low", "recall_high", "good_lost"} <= set(grid[0])
+    direct = estimate_on_log(log, audit, "score_glove-50d", [grid[10]["threshold"]], n_boot=300).iloc[0]
+    assert grid[10]["kept"] == direct["kept"] and grid[10]["precision"] == pytest.approx(direct["precision"])
+    with pytest.raises(TypeError, match="need both log="):
+        ThresholdTuner(pairs, "q", "r", models=[glove], n_null=50, log=log)
