@@ -61,11 +61,6 @@ def _column(part, name: str) -> np.ndarray:
     return pd.to_numeric(pq.read_table(part, columns=[name])[name].to_pandas(), errors="coerce").to_numpy(np.float64)
 
 
-def log_scores(scored, score: str) -> np.ndarray:
-    """Every row's score, in the log's order (one pass over the parts, score column only)."""
-    return np.concatenate([_column(part, score) for part in _parts(scored)])
-
-
 def _bands(values: np.ndarray, bands) -> tuple[np.ndarray, list[str]]:
     """A stratum code per row (-1 unscored) and the strata's names, from band edges."""
     edges = sorted(float(b) for b in bands)
@@ -115,43 +110,83 @@ def audit_sample(
     if n < 1:
         raise InputError(f"n must be at least 1, got {n}")
     parts = _parts(scored)
-    values = np.concatenate([_column(part, score) for part in parts])
-    finite = values[np.isfinite(values)]
     if bands is None:
-        bands = np.unique(np.quantile(finite, np.linspace(0.1, 0.9, 9))) if finite.size else [0.0]
-    codes, names = _bands(values, bands)
-    band_names = [UNSCORED, *names]  # by code + 1
-    key = codes + 1
-    slice_names = None
-    if by is not None:
-        slice_codes, slice_names = pd.factorize(np.concatenate([_text_column(part, by) for part in parts]))
-        key = key * len(slice_names) + slice_codes
-    present, inverse = np.unique(key, return_inverse=True)  # integers: fast on a billion-row log's scores
-    if slice_names is None:
-        strata = [band_names[k] for k in present.tolist()]
-    else:
-        width = len(slice_names)
-        strata = [f"{band_names[k // width]} · {slice_names[k % width]}" for k in present.tolist()]
-    sizes = np.bincount(inverse, minlength=len(strata))
+        sample = score_sample(scored, score)
+        bands = np.unique(np.quantile(sample, np.linspace(0.1, 0.9, 9))) if sample.size else [0.0]
+    edges = sorted(float(b) for b in bands)
+    strata: dict[str, int] = {}  # stratum name -> id, in order of first appearance
+
+    def ids_of(part) -> np.ndarray:
+        codes, names = _bands(_column(part, score), edges)
+        band_names = [UNSCORED, *names]
+        if by is None:  # integers only: a long part's bands are counted at numpy speed
+            uniques, inverse = np.unique(codes + 1, return_inverse=True)
+            labels = [band_names[u] for u in uniques.tolist()]
+        else:
+            slices = _text_column(part, by)
+            pairs = np.array([f"{band_names[c + 1]} · {s}" for c, s in zip(codes.tolist(), slices)], dtype=object)
+            uniques, inverse = np.unique(pairs.astype(str), return_inverse=True)
+            labels = uniques.tolist()
+        for name in labels:
+            strata.setdefault(name, len(strata))
+        return np.array([strata[u] for u in labels], dtype=np.int64)[inverse]
+
+    # pass 1, part by part: each stratum's rows (memory: one part at a time, however long the log)
+    counts: list[np.ndarray] = []
+    for part in parts:
+        counts.append(np.bincount(ids_of(part), minlength=0))
+    sizes = np.zeros(len(strata), dtype=np.int64)
+    for c in counts:
+        sizes[: len(c)] += c
     take = _allocate(sizes, n)
     rng = np.random.default_rng(seed)
-    rows, stratum, probability, size = [], [], [], []
-    for h, name in enumerate(strata):
-        members = np.flatnonzero(inverse == h)
-        chosen = np.sort(rng.choice(members, take[h], replace=False)) if take[h] < len(members) else members
-        rows.append(chosen)
-        stratum += [name] * len(chosen)
-        probability += [take[h] / sizes[h]] * len(chosen)
-        size += [int(sizes[h])] * len(chosen)
-    rows = np.concatenate(rows)
-    order = np.argsort(rows)
-    sample = _rows(parts, rows[order])
-    sample[ROW] = rows[order]
-    sample[STRATUM] = np.asarray(stratum, dtype=object)[order]
-    sample[PROBABILITY] = np.asarray(probability)[order]
-    sample[WEIGHT] = 1.0 / sample[PROBABILITY]
-    sample[SIZE] = np.asarray(size, dtype=np.int64)[order]
-    return sample.reset_index(drop=True)
+    # which of each stratum's rows (by their order in the log) are drawn
+    chosen = [np.sort(rng.choice(int(sizes[h]), int(take[h]), replace=False)) for h in range(len(sizes))]
+    names = sorted(strata, key=strata.get)
+    # pass 2: the drawn rows of each part
+    frames, seen, offset = [], np.zeros(len(sizes), dtype=np.int64), 0
+    for part in parts:
+        ids = ids_of(part)
+        picked = []
+        for h in np.unique(ids).tolist():
+            members = np.flatnonzero(ids == h)
+            ordinals = seen[h] + np.arange(len(members))
+            picked.append(members[np.isin(ordinals, chosen[h])])
+            seen[h] += len(members)
+        rows = np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+        if len(rows):
+            frame = _part_rows(part, rows)
+            h = ids[rows]
+            frame[ROW] = offset + rows
+            frame[STRATUM] = np.asarray(names, dtype=object)[h]
+            frame[PROBABILITY] = take[h] / sizes[h]
+            frame[WEIGHT] = 1.0 / frame[PROBABILITY]
+            frame[SIZE] = sizes[h]
+            frames.append(frame)
+        offset += len(ids)
+    return pd.concat(frames, ignore_index=True)
+
+
+def score_sample(scored, score: str, most: int = 1_000_000) -> np.ndarray:
+    """At most about ``most`` finite scores of the log, evenly spaced in each part (for band
+    edges and ranges: a billion-row log is never held whole)."""
+    parts = _parts(scored)
+    out = []
+    for part in parts:
+        values = _column(part, score)
+        values = values[np.isfinite(values)]
+        step = max(1, len(values) * len(parts) // most)
+        out.append(values[::step])
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _part_rows(part, rows: np.ndarray) -> pd.DataFrame:
+    """Every column of the rows ``rows`` of one part."""
+    if isinstance(part, pd.DataFrame):
+        return part.iloc[rows].reset_index(drop=True)
+    import pyarrow.parquet as pq
+
+    return pq.read_table(part).take(rows).to_pandas()
 
 
 def _text_column(part, name: str) -> np.ndarray:
@@ -179,27 +214,6 @@ def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:
                 break
         open_ = open_[take[open_] < sizes[open_]]
     return take
-
-
-def _rows(parts, rows: np.ndarray) -> pd.DataFrame:
-    """The rows at ``rows`` (positions in the whole log, sorted) of every column."""
-    out, offset = [], 0
-    for part in parts:
-        if isinstance(part, pd.DataFrame):
-            frame = part
-        else:
-            import pyarrow.parquet as pq
-
-            length = pq.read_metadata(part).num_rows
-            wanted = rows[(rows >= offset) & (rows < offset + length)] - offset
-            if len(wanted):
-                out.append(pq.read_table(part).take(wanted).to_pandas())
-            offset += length
-            continue
-        wanted = rows[(rows >= offset) & (rows < offset + len(frame))] - offset
-        out.append(frame.iloc[wanted].reset_index(drop=True))
-        offset += len(frame)
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def _estimates(kept: np.ndarray, good: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -252,7 +266,6 @@ def estimate_on_log(
         ``sample_recall``: what the labels would claim unweighted, as if they were a plain
         sample of the log (the difference is why the audit weighs them).
     """
-    values = log_scores(scored, score)
     audit = labels if isinstance(labels, pd.DataFrame) else _read(labels)
     for column in (label, STRATUM, SIZE, score):
         if column not in audit:
@@ -279,14 +292,15 @@ def estimate_on_log(
     members = [np.flatnonzero(inverse == h) for h in range(len(names))]
     for _ in range(n_boot):
         draws.append(np.concatenate([m[rng.integers(0, len(m), len(m))] for m in members]))
+    kept_counts, total = _kept_counts(scored, score, thresholds)
     rows = []
-    for t in thresholds:
+    for t, kept_count in zip(thresholds, kept_counts):
         kept_rows = audit_scores >= t
         point = _estimates(kept_rows.astype(np.float64), is_good, weight)
         row = {
             "threshold": float(t),
-            "kept": int((values >= t).sum()),  # an unscored row (NaN) is never kept
-            "kept_share": float((values >= t).mean()),
+            "kept": int(kept_count),  # an unscored row (NaN) is never kept
+            "kept_share": float(kept_count / total) if total else float("nan"),
         }
         if draws:
             idx = np.stack(draws)
@@ -308,3 +322,15 @@ def _read(path) -> pd.DataFrame:
     from .datasets import read_table
 
     return read_table(path)
+
+
+def _kept_counts(scored, score: str, thresholds) -> tuple[np.ndarray, int]:
+    """Rows of the log each threshold keeps, and the log's rows: one pass, part by part."""
+    cuts = np.asarray(list(thresholds), dtype=np.float64)
+    kept, total = np.zeros(len(cuts), dtype=np.int64), 0
+    for part in _parts(scored):
+        values = _column(part, score)
+        finite = np.sort(values[np.isfinite(values)])
+        kept += len(finite) - np.searchsorted(finite, cuts, side="left")
+        total += len(values)
+    return kept, total

@@ -201,10 +201,9 @@ def _log_estimates(log, audit, score: str) -> list[dict]:
         return []
     if log is None or audit is None:
         raise OptionError("log-level estimates need both log= (the scored log) and audit= (its labelled audit)")
-    from ..evaluation.audit import estimate_on_log, log_scores
+    from ..evaluation.audit import estimate_on_log, score_sample
 
-    values = log_scores(log, score)
-    finite = values[np.isfinite(values)]
+    finite = score_sample(log, score)
     low, high = np.quantile(finite, [0.01, 0.99]) if finite.size else (0.0, 1.0)
     grid = np.unique(np.round(np.linspace(low, high, 101), 4))
     table = estimate_on_log(log, audit, score, grid, n_boot=300).reset_index()

@@ -88,6 +88,8 @@ def test_the_audit_command_draws_then_estimates_on_a_score_folder(tmp_path, caps
     assert main(["audit", str(folder), "--score", "score_m", "--labels", str(labels), "--draw", "200"]) == 0
     drawn = pd.read_csv(labels)
     assert len(drawn) == 200
+    # the rows drawn across the three parts are the log's rows at their positions
+    assert drawn["query"].tolist() == log["query"].iloc[drawn["audit_row"]].tolist()
     drawn["label"] = drawn["truth"]
     drawn.to_csv(labels, index=False)
     capsys.readouterr()
