@@ -1,6 +1,6 @@
 """Judging models against human labels: readers, metrics, calibration and stacked models."""
 
-from .audit import audit_sample, estimate_on_log
+from .audit import audit_sample, estimate_on_log, with_labels
 from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, random_pair_scores
 from .cleaning import clean_results
 from .compare import compare_models
@@ -29,6 +29,7 @@ __all__ = [
     "DATA",
     "audit_sample",
     "estimate_on_log",
+    "with_labels",
     "EnsembleResult",
     "IsotonicCalibrator",
     "PercentileCalibrator",

@@ -334,3 +334,36 @@ def _kept_counts(scored, score: str, thresholds) -> tuple[np.ndarray, int]:
         kept += len(finite) - np.searchsorted(finite, cuts, side="left")
         total += len(values)
     return kept, total
+
+
+def with_labels(audit: pd.DataFrame, labels, *, left: str = "left", right: str = "right") -> pd.DataFrame:
+    """The audit with a ``label`` column from a labels file (or frame) of
+    :class:`~simwidgets.PairLabeler` (``strategy="audit"``), matched by the pair's two texts;
+    rows not labelled yet get NaN (left out of the estimates). The audit keeps its strata and
+    inclusion probabilities, which the labels file does not hold.
+
+    >>> labeler = PairLabeler(audit, "query", "result", strategy="audit", path="audit-labels.csv")  # doctest: +SKIP
+    >>> estimate_on_log("scored/", with_labels(audit, "audit-labels.csv", left="query", right="result"),
+    ...                 "score_minilm", [0.6, 0.7])                                                   # doctest: +SKIP
+    """
+    from ..texts import display_text
+
+    for column in (left, right):
+        if column not in audit:
+            raise NotFoundError(f"column {column!r} not in the audit; its columns are {list(audit.columns)}")
+    if isinstance(labels, pd.DataFrame):
+        given = labels
+    else:
+        from pathlib import Path
+
+        from .labelling import LabelStore
+
+        if not Path(labels).expanduser().is_file():
+            raise FileNotFoundError(f"labels file not found: {labels}")
+        given = LabelStore(labels).frame()
+    latest = {}
+    for a, b, value in zip(given["left"], given["right"], given["label"]):
+        latest[(display_text(a), display_text(b))] = float(value)  # the last label of a pair counts
+    out = audit.copy()
+    out["label"] = [latest.get((display_text(a), display_text(b)), np.nan) for a, b in zip(audit[left], audit[right])]
+    return out

@@ -8,7 +8,10 @@ Strategies pick the next unlabelled pair:
 * ``"uncertain"`` - the pair closest to the threshold of the chosen model;
 * ``"disagree"`` - the largest spread of the models' calibrated scores (percentile ranks);
 * ``"diverse"`` - the pair farthest, in embedding space, from every pair labelled so far;
-* ``"mixed"`` - random every other label, the active strategies in turn between.
+* ``"mixed"`` - random every other label, the active strategies in turn between;
+* ``"audit"`` - the pairs in the order given: an audit sample drawn from a scored log
+  (:func:`~simwidgets.evaluation.audit.audit_sample`), whose labels are read back into it with
+  :func:`~simwidgets.evaluation.audit.with_labels` (its inclusion probabilities stay with it).
 
 Active strategies choose pairs because they are hard or unusual, so their labels are not a
 sample of the data: estimates use the random stratum only (all labels may train a model).
@@ -36,7 +39,7 @@ from ..errors import InputError
 from ..files import replaced
 from ..texts import pair_key
 
-STRATEGIES = ("uncertain", "disagree", "diverse", "random", "mixed")
+STRATEGIES = ("uncertain", "disagree", "diverse", "random", "mixed", "audit")
 #: What "mixed" does, label after label.
 MIXED = ("random", "uncertain", "random", "disagree", "random", "diverse")
 #: A labels file's columns. ``pair`` is a stable key of the two texts (:func:`pair_key`), the
@@ -309,6 +312,8 @@ class PairQueue:
         rows = np.flatnonzero(self.open)
         if not len(rows):
             return None
+        if strategy == "audit":
+            return int(rows[0])
         if strategy == "random":
             while self.random_order and not self.open[self.random_order[0]]:
                 self.random_order.pop(0)

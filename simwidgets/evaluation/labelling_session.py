@@ -116,7 +116,8 @@ class LabellingSession:
         if not self.pair:
             raise InputError("every pair is labelled or skipped")
         row = int(self.pair["row"])
-        stratum = "random" if self.pair["strategy"] == "random" else "active"
+        strategy = self.pair["strategy"]
+        stratum = strategy if strategy in ("random", "audit") else "active"
         self.store.append(self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum)
         self.queue.close(row)
         self.last = {"left": self.pair["left"], "right": self.pair["right"], "label": label_name(value)}

@@ -113,3 +113,29 @@ def test_the_tuner_shows_what_its_threshold_does_to_the_whole_log(glove):
     assert grid[10]["kept"] == direct["kept"] and grid[10]["precision"] == pytest.approx(direct["precision"])
     with pytest.raises(TypeError, match="need both log="):
         ThresholdTuner(pairs, "q", "r", models=[glove], n_null=50, log=log)
+
+
+def test_an_audit_is_labelled_in_the_labeller_in_its_drawn_order(tmp_path, glove):
+    from simwidgets import PairLabeler
+    from simwidgets.evaluation import with_labels
+
+    log = _log(2000, seed=4).assign(result=lambda f: [f"result {i}" for i in range(len(f))])
+    audit = audit_sample(log, "score_m", n=60, bands=[0.5, 0.6])
+    path = tmp_path / "audit-labels.csv"
+    labeler = PairLabeler(audit, "query", "result", models=[glove], strategy="audit", path=path, labels=(0, 1))
+    shown = []
+    for _ in range(10):
+        shown.append(labeler.pair["left"])
+        labeler.label(audit["truth"][audit["query"] == labeler.pair["left"]].iloc[0])
+    assert shown == audit["query"].tolist()[:10]  # the drawn order
+    assert set(pd.read_csv(path)["stratum"]) == {"audit"}
+    labelled = with_labels(audit, path, left="query", right="result")
+    assert labelled["label"].notna().sum() == 10
+    assert labelled["label"].dropna().tolist() == audit["truth"].iloc[:10].astype(float).tolist()
+    # the rest of the labels, as if given, and the estimate on the whole log
+    labelled["label"] = audit["truth"]
+    assert estimate_on_log(log, labelled, "score_m", [0.6], n_boot=50).loc[0.6, "kept"] == int(
+        (log.score_m >= 0.6).sum()
+    )
+    with pytest.raises(FileNotFoundError):
+        with_labels(audit, tmp_path / "none.csv", left="query", right="result")
