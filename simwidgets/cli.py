@@ -157,13 +157,30 @@ def cmd_threshold(args) -> int:
 def cmd_audit(args) -> int:
     from .evaluation.audit import audit_sample, estimate_on_log
 
+    client = None
+    if args.scheduler:  # each pass over the log: a task per part, on that cluster's workers
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        return _audit(args, client, audit_sample, estimate_on_log)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _audit(args, client, audit_sample, estimate_on_log) -> int:
     if args.draw:
-        sample = audit_sample(args.scored, args.score, args.draw, bands=args.band or None, seed=args.seed)
+        sample = audit_sample(
+            args.scored, args.score, args.draw, bands=args.band or None, seed=args.seed, client=client
+        )
         sample.to_csv(args.labels, index=False)
         print(f"{len(sample)} rows drawn into {args.labels}: label them in a 'label' column, then run this command "
               "again without --draw")  # fmt: skip
         return 0
-    table = estimate_on_log(args.scored, args.labels, args.score, args.threshold or [0.5], good=args.good)
+    table = estimate_on_log(
+        args.scored, args.labels, args.score, args.threshold or [0.5], good=args.good, client=client
+    )
     print(
         "On every row of the log: kept counts exact; precision, recall, F1 and good pairs lost estimated from "
         f"{table.attrs['labels']} audit labels (95% intervals). sample_*: what the labels claim unweighted.\n"
@@ -399,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="the draw's seed")
     p.add_argument("-t", "--threshold", type=float, action="append", help="a threshold, repeatable (default 0.5)")
     p.add_argument("--good", type=float, help="a label at or above it is a good pair (default: middle of the labels)")
+    p.add_argument("--scheduler", help="address of a Dask scheduler: each pass over the log runs a task per part there")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser(

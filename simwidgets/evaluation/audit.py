@@ -78,6 +78,7 @@ def audit_sample(
     bands=None,
     by: str | None = None,
     seed: int = 0,
+    client=None,
 ) -> pd.DataFrame:
     """Draw ``n`` rows of a scored log to label, stratified by score band.
 
@@ -96,6 +97,9 @@ def audit_sample(
         A column to stratify by as well (a slice: source, language...).
     seed
         The draw's seed.
+    client
+        A Dask ``distributed.Client``: each pass over the log is a task per part, run where
+        the parts are (default: part by part in this process; memory is one part's either way).
 
     Returns
     -------
@@ -110,74 +114,119 @@ def audit_sample(
     if n < 1:
         raise InputError(f"n must be at least 1, got {n}")
     parts = _parts(scored)
+    run = _runner(client)
     if bands is None:
-        sample = score_sample(scored, score)
+        sample = score_sample(scored, score, client=client)
         bands = np.unique(np.quantile(sample, np.linspace(0.1, 0.9, 9))) if sample.size else [0.0]
     edges = sorted(float(b) for b in bands)
+    # pass 1, a task per part: each stratum's rows (memory: one part at a time, however long the log)
+    counts = run(_count_part, parts, score, edges, by)
     strata: dict[str, int] = {}  # stratum name -> id, in order of first appearance
-
-    def ids_of(part) -> np.ndarray:
-        codes, names = _bands(_column(part, score), edges)
-        band_names = [UNSCORED, *names]
-        if by is None:  # integers only: a long part's bands are counted at numpy speed
-            uniques, inverse = np.unique(codes + 1, return_inverse=True)
-            labels = [band_names[u] for u in uniques.tolist()]
-        else:
-            slices = _text_column(part, by)
-            pairs = np.array([f"{band_names[c + 1]} · {s}" for c, s in zip(codes.tolist(), slices)], dtype=object)
-            uniques, inverse = np.unique(pairs.astype(str), return_inverse=True)
-            labels = uniques.tolist()
-        for name in labels:
+    for part_counts in counts:
+        for name in part_counts:
             strata.setdefault(name, len(strata))
-        return np.array([strata[u] for u in labels], dtype=np.int64)[inverse]
-
-    # pass 1, part by part: each stratum's rows (memory: one part at a time, however long the log)
-    counts: list[np.ndarray] = []
-    for part in parts:
-        counts.append(np.bincount(ids_of(part), minlength=0))
-    sizes = np.zeros(len(strata), dtype=np.int64)
-    for c in counts:
-        sizes[: len(c)] += c
+    names = sorted(strata, key=strata.get)
+    sizes = np.array([sum(c.get(name, 0) for c in counts) for name in names], dtype=np.int64)
     take = _allocate(sizes, n)
     rng = np.random.default_rng(seed)
-    # which of each stratum's rows (by their order in the log) are drawn
-    chosen = [np.sort(rng.choice(int(sizes[h]), int(take[h]), replace=False)) for h in range(len(sizes))]
-    names = sorted(strata, key=strata.get)
-    # pass 2: the drawn rows of each part
-    frames, seen, offset = [], np.zeros(len(sizes), dtype=np.int64), 0
-    for part in parts:
-        ids = ids_of(part)
-        picked = []
-        for h in np.unique(ids).tolist():
-            members = np.flatnonzero(ids == h)
-            ordinals = seen[h] + np.arange(len(members))
-            picked.append(members[np.isin(ordinals, chosen[h])])
-            seen[h] += len(members)
-        rows = np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
-        if len(rows):
-            frame = _part_rows(part, rows)
-            h = ids[rows]
-            frame[ROW] = offset + rows
-            frame[STRATUM] = np.asarray(names, dtype=object)[h]
+    # which of each stratum's rows (by their order in the log) are drawn, then where they fall
+    chosen = {name: np.sort(rng.choice(int(sizes[h]), int(take[h]), replace=False)) for h, name in enumerate(names)}
+    wanted, seen = [], dict.fromkeys(names, 0)
+    for part_counts in counts:
+        local = {}
+        for name, count in part_counts.items():
+            picks = chosen[name]
+            inside = picks[(picks >= seen[name]) & (picks < seen[name] + count)] - seen[name]
+            if len(inside):
+                local[name] = inside
+            seen[name] += count
+        wanted.append(local)
+    # pass 2, a task per part: its drawn rows
+    frames = run(_take_part, parts, score, edges, by, per_part=wanted)
+    offsets = np.cumsum([0] + [sum(c.values()) for c in counts])
+    out = []
+    for frame, offset in zip(frames, offsets):
+        if len(frame):
+            h = np.array([strata[name] for name in frame[STRATUM]], dtype=np.int64)
+            frame[ROW] = offset + frame.pop("_row").to_numpy()
             frame[PROBABILITY] = take[h] / sizes[h]
             frame[WEIGHT] = 1.0 / frame[PROBABILITY]
             frame[SIZE] = sizes[h]
-            frames.append(frame)
-        offset += len(ids)
-    return pd.concat(frames, ignore_index=True)
+            out.append(frame)
+    return pd.concat(out, ignore_index=True)
 
 
-def score_sample(scored, score: str, most: int = 1_000_000) -> np.ndarray:
+def _runner(client):
+    """``run(function, parts, *same_arguments, per_part=None)``: a task per part on a Dask
+    ``client`` (each worker reads its own part), else one after the other here;
+    ``per_part`` (one item per part) is each task's last argument."""
+
+    def run(function, parts, *common, per_part=None):
+        if client is None:
+            return [
+                function(part, *common, *([per_part[i]] if per_part is not None else []))
+                for i, part in enumerate(parts)
+            ]
+        extra = [per_part] if per_part is not None else []
+        futures = client.map(function, parts, *[[a] * len(parts) for a in common], *extra, pure=False)
+        return client.gather(futures)
+
+    return run
+
+
+def _stratum_ids(part, score: str, edges, by) -> tuple[np.ndarray, list[str]]:
+    """A stratum id per row of one part and the strata's names (in band order, then by slice)."""
+    codes, names = _bands(_column(part, score), edges)
+    band_names = [UNSCORED, *names]
+    if by is None:  # integers only: a long part's bands are counted at numpy speed
+        uniques, inverse = np.unique(codes + 1, return_inverse=True)
+        return inverse, [band_names[u] for u in uniques.tolist()]
+    slices = _text_column(part, by)
+    pairs = np.array([f"{band_names[c + 1]} · {s}" for c, s in zip(codes.tolist(), slices)], dtype=object)
+    uniques, inverse = np.unique(pairs.astype(str), return_inverse=True)
+    return inverse, uniques.tolist()
+
+
+def _count_part(part, score: str, edges, by) -> dict:
+    """``{stratum: rows}`` of one part."""
+    ids, names = _stratum_ids(part, score, edges, by)
+    counts = np.bincount(ids, minlength=len(names))
+    return {name: int(c) for name, c in zip(names, counts.tolist()) if c}
+
+
+def _take_part(part, score: str, edges, by, wanted: dict) -> pd.DataFrame:
+    """The rows of one part at ``wanted`` (``{stratum: ordinals of its rows in this part}``),
+    every column, with their stratum and position in the part (``_row``)."""
+    if not wanted:
+        return pd.DataFrame()
+    ids, names = _stratum_ids(part, score, edges, by)
+    rows, strata = [], []
+    for h, name in enumerate(names):
+        if name in wanted:
+            members = np.flatnonzero(ids == h)
+            picked = members[wanted[name]]
+            rows.append(picked)
+            strata += [name] * len(picked)
+    rows = np.concatenate(rows)
+    order = np.argsort(rows)
+    frame = _part_rows(part, rows[order])
+    frame[STRATUM] = np.asarray(strata, dtype=object)[order]
+    frame["_row"] = rows[order]
+    return frame
+
+
+def score_sample(scored, score: str, most: int = 1_000_000, client=None) -> np.ndarray:
     """At most about ``most`` finite scores of the log, evenly spaced in each part (for band
     edges and ranges: a billion-row log is never held whole)."""
     parts = _parts(scored)
-    out = []
-    for part in parts:
-        values = _column(part, score)
-        values = values[np.isfinite(values)]
-        step = max(1, len(values) * len(parts) // most)
-        out.append(values[::step])
+    out = _runner(client)(_part_sample, parts, score, max(1, most // max(len(parts), 1)))
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def _part_sample(part, score: str, most: int) -> np.ndarray:
+    values = _column(part, score)
+    values = values[np.isfinite(values)]
+    return values[:: max(1, len(values) // most)]
 
 
 def _part_rows(part, rows: np.ndarray) -> pd.DataFrame:
@@ -239,6 +288,7 @@ def estimate_on_log(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    client=None,
 ) -> pd.DataFrame:
     """What each threshold keeps and loses on every row of the log.
 
@@ -255,6 +305,8 @@ def estimate_on_log(
         A label at or above it is a good pair (default: 0.5 for 0/1 labels, else the middle).
     n_boot, seed, confidence
         The bootstrap within strata for the intervals.
+    client
+        A Dask ``distributed.Client`` for the pass over the log (a task per part).
 
     Returns
     -------
@@ -292,7 +344,7 @@ def estimate_on_log(
     members = [np.flatnonzero(inverse == h) for h in range(len(names))]
     for _ in range(n_boot):
         draws.append(np.concatenate([m[rng.integers(0, len(m), len(m))] for m in members]))
-    kept_counts, total = _kept_counts(scored, score, thresholds)
+    kept_counts, total = _kept_counts(scored, score, thresholds, client)
     rows = []
     for t, kept_count in zip(thresholds, kept_counts):
         kept_rows = audit_scores >= t
@@ -324,16 +376,18 @@ def _read(path) -> pd.DataFrame:
     return read_table(path)
 
 
-def _kept_counts(scored, score: str, thresholds) -> tuple[np.ndarray, int]:
-    """Rows of the log each threshold keeps, and the log's rows: one pass, part by part."""
+def _kept_counts(scored, score: str, thresholds, client=None) -> tuple[np.ndarray, int]:
+    """Rows of the log each threshold keeps, and the log's rows: one pass, a task per part."""
     cuts = np.asarray(list(thresholds), dtype=np.float64)
-    kept, total = np.zeros(len(cuts), dtype=np.int64), 0
-    for part in _parts(scored):
-        values = _column(part, score)
-        finite = np.sort(values[np.isfinite(values)])
-        kept += len(finite) - np.searchsorted(finite, cuts, side="left")
-        total += len(values)
-    return kept, total
+    per_part = _runner(client)(_part_kept, _parts(scored), score, cuts)
+    kept = np.sum([k for k, _ in per_part], axis=0) if per_part else np.zeros(len(cuts), dtype=np.int64)
+    return kept, int(sum(n for _, n in per_part))
+
+
+def _part_kept(part, score: str, cuts: np.ndarray) -> tuple[np.ndarray, int]:
+    values = _column(part, score)
+    finite = np.sort(values[np.isfinite(values)])
+    return len(finite) - np.searchsorted(finite, cuts, side="left"), len(values)
 
 
 def with_labels(audit: pd.DataFrame, labels, *, left: str = "left", right: str = "right") -> pd.DataFrame:

@@ -139,3 +139,19 @@ def test_an_audit_is_labelled_in_the_labeller_in_its_drawn_order(tmp_path, glove
     )
     with pytest.raises(FileNotFoundError):
         with_labels(audit, tmp_path / "none.csv", left="query", right="result")
+
+
+def test_on_dask_each_pass_is_a_task_per_part_with_the_same_result(tmp_path, client):
+    log = _log(6000, seed=5)
+    folder = tmp_path / "scored"
+    folder.mkdir()
+    for k, start in enumerate(range(0, len(log), 1500)):
+        log.iloc[start : start + 1500].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    here = audit_sample(folder, "score_m", n=150, bands=[0.5, 0.6], seed=3)
+    there = audit_sample(folder, "score_m", n=150, bands=[0.5, 0.6], seed=3, client=client)
+    pd.testing.assert_frame_equal(here, there)
+    here["label"] = there["label"] = here["truth"]
+    pd.testing.assert_frame_equal(
+        estimate_on_log(folder, here, "score_m", [0.55, 0.65], n_boot=100),
+        estimate_on_log(folder, there, "score_m", [0.55, 0.65], n_boot=100, client=client),
+    )
