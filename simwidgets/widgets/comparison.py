@@ -108,7 +108,7 @@ class ModelComparison(Widget):
                 columns={cv.metric: f"fold_mean_{cv.metric}"}
             )
         table = score_table(pairs_df, left, right, label, candidates, scored=scored, label_cut=label_cut,
-                            where="ModelComparison")  # fmt: skip
+                            where=None)  # fmt: skip
         self._table = table
         self.report = compare_report(table.scored, gold, ensemble=ensemble, label_cut=table.label_cut, by=by,
                                      n_boot=n_boot, extra=extra)  # fmt: skip
