@@ -155,21 +155,21 @@ def cmd_threshold(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from .evaluation.audit import audit_sample, estimate_on_log
-
     client = None
     if args.scheduler:  # each pass over the log: a task per part, on that cluster's workers
         from distributed import Client
 
         client = Client(args.scheduler)
     try:
-        return _audit(args, client, audit_sample, estimate_on_log)
+        return _audit(args, client)
     finally:
         if client is not None:
             client.close()
 
 
-def _audit(args, client, audit_sample, estimate_on_log) -> int:
+def _audit(args, client) -> int:
+    from .evaluation.audit import audit_sample, estimate_on_log
+
     if args.draw:
         sample = audit_sample(
             args.scored, args.score, args.draw, bands=args.band or None, seed=args.seed, client=client

@@ -24,6 +24,20 @@ ALL_OOV = "all tokens out of vocabulary"
 NO_TOKENS = "no tokens after tokenization"
 
 
+def duration_text(seconds: float) -> str:
+    """A time span as people read it on a progress line.
+
+    >>> duration_text(42.4), duration_text(119.6), duration_text(7260)
+    ('42 s', '2 min 00 s', '2 h 01 min')
+    """
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total} s"
+    if total < 3600:
+        return f"{total // 60} min {total % 60:02d} s"
+    return f"{total // 3600} h {round(total % 3600 / 60):02d} min"
+
+
 def display_text(value) -> str:
     """A text as a widget shows it: a missing one (None, NaN) as an empty string, anything
     else as ``str(value)``, never HTML. The one rule every view of pairs follows.

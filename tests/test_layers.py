@@ -94,19 +94,25 @@ def _module_name(path: Path) -> list[str]:
     return parts
 
 
+def _from_target(node: ast.ImportFrom, package: list[str]) -> list[str] | None:
+    """The package's module a ``from ... import`` reads from (parts), or None for another package.
+    ``package`` is the one a relative import starts from (for ``__init__`` too)."""
+    if node.level:
+        base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+        return base + (node.module.split(".") if node.module else [])
+    if node.module and node.module.split(".")[0] == "simwidgets":
+        return node.module.split(".")[1:]
+    return None
+
+
 def _imports(path: Path):
     """(line, target module parts) of every import of the package's own modules in ``path``."""
-    parts = _module_name(path)
-    package = parts[:-1]  # the package a relative import starts from (for __init__ too)
+    package = _module_name(path)[:-1]
     tree = ast.parse(path.read_text(), str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-                target = base + (node.module.split(".") if node.module else [])
-            elif node.module and node.module.split(".")[0] == "simwidgets":
-                target = node.module.split(".")[1:]
-            else:
+            target = _from_target(node, package)
+            if target is None:
                 continue
             if not node.module:  # from . import a, b
                 for alias in node.names:
@@ -221,18 +227,9 @@ def _private_imports() -> list[str]:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = _module_name(path)
-        package = parts[:-1]
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if not isinstance(node, ast.ImportFrom):
-                continue
-            if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-                target = base + (node.module.split(".") if node.module else [])
-            elif node.module and node.module.split(".")[0] == "simwidgets":
-                target = node.module.split(".")[1:]
-            else:
-                continue
-            if _room(target) == _room(parts):
+            target = _from_target(node, parts[:-1]) if isinstance(node, ast.ImportFrom) else None
+            if target is None or _room(target) == _room(parts):
                 continue
             for alias in node.names:
                 if alias.name.startswith("_") and not alias.name.startswith("__"):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError, OptionError
 from ..files import mark_complete
+from ..texts import duration_text
 from .inputs import (
     MAX_RECORD_BYTES,
     expand_inputs,
@@ -331,15 +332,7 @@ class Pace:
             return "time left: known when a partition is written"
         elapsed = (time.perf_counter() if now is None else now) - self.start
         seconds = max(0.0, (self.total - self.done) * elapsed / self.done)
-        return f"about {_duration(seconds)} left at the pace so far"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{round(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"
-    return f"{int(seconds // 3600)} h {round(seconds % 3600 / 60):02d} min"
+        return f"about {duration_text(seconds)} left at the pace so far"
 
 
 class _EmbeddingTicker:

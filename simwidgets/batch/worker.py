@@ -76,21 +76,31 @@ def score_partition(task: PartitionTask) -> dict:
     return {"index": index, "rows": n, "texts": len(uniques), "counts": count_part(columns, n)}
 
 
-_ENSEMBLES: dict = {}
+_LOADED: dict = {}  # (loader, path, modification time) -> what it loaded, once per process
+
+
+def _loaded(load, path: str):
+    """``load(path)`` once per process and version of the file (a file written again is read again)."""
+    key = (load, path, os.stat(path).st_mtime_ns)
+    if key not in _LOADED:
+        _LOADED[key] = load(path)
+    return _LOADED[key]
+
+
+def _stacked_model(path: str):
+    from ..evaluation.ensemble import EnsembleResult
+
+    result = EnsembleResult.load(path)
+    head = result.model[-1]
+    if hasattr(head, "n_jobs"):
+        head.n_jobs = 1  # one thread per worker: the cluster already uses every core
+    return result
 
 
 def ensemble_columns(path: str, columns: dict, rows, left: str, right: str) -> dict:
     """``score_ensemble`` and ``reason_ensemble``: a saved stacked model's prediction from
     the partition's score columns and pair features; NaN where no model scored the pair."""
-    from ..evaluation.ensemble import EnsembleResult
-
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _ENSEMBLES:
-        _ENSEMBLES[key] = EnsembleResult.load(path)
-        head = _ENSEMBLES[key].model[-1]
-        if hasattr(head, "n_jobs"):
-            head.n_jobs = 1  # one thread per worker: the cluster already uses every core
-    result = _ENSEMBLES[key]
+    result = _loaded(_stacked_model, path)
     texts = {side: [_text(v) for v in rows[side].to_pylist()] for side in (left, right)}
     prediction, reasons = result.predict_column(
         columns, texts[left], texts[right], scoring=f"this job (-m for each model; stacked model {Path(path).name})"
@@ -103,19 +113,13 @@ def _text(value):
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
-_CALIBRATORS: dict = {}
-
-
 def prob_columns(path: str, columns: dict) -> dict:
     """``prob_<model>``: each calibrated model's scores through its calibrator (NaN where the
     pair has no score)."""
     from ..evaluation.calibration import load_calibrators
 
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _CALIBRATORS:
-        _CALIBRATORS[key] = load_calibrators(path)
     out = {}
-    for name, calibrator in _CALIBRATORS[key].items():
+    for name, calibrator in _loaded(load_calibrators, path).items():
         if score_column(name) not in columns:
             raise InputError(
                 f"the calibrators file {Path(path).name} calibrates {name!r}, which this job does not score; "

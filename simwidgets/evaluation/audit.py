@@ -48,17 +48,26 @@ def _parts(scored) -> list:
     return [path]
 
 
-def _column(part, name: str) -> np.ndarray:
+def _series(part, name: str) -> pd.Series:
+    """One column of one part of the log (a frame, or a Parquet file read for that column only)."""
     if isinstance(part, pd.DataFrame):
         if name not in part:
             raise NotFoundError(f"column {name!r} not in the scored log; its columns are {list(part.columns)}")
-        return pd.to_numeric(part[name], errors="coerce").to_numpy(np.float64)
+        return part[name]
     import pyarrow.parquet as pq
 
     names = pq.read_schema(part).names
     if name not in names:
         raise NotFoundError(f"column {name!r} not in {part}; its columns are {names}")
-    return pd.to_numeric(pq.read_table(part, columns=[name])[name].to_pandas(), errors="coerce").to_numpy(np.float64)
+    return pq.read_table(part, columns=[name])[name].to_pandas()
+
+
+def _column(part, name: str) -> np.ndarray:
+    return pd.to_numeric(_series(part, name), errors="coerce").to_numpy(np.float64)
+
+
+def _text_column(part, name: str) -> np.ndarray:
+    return _series(part, name).astype(str).to_numpy()
 
 
 def _bands(values: np.ndarray, bands) -> tuple[np.ndarray, list[str]]:
@@ -236,16 +245,6 @@ def _part_rows(part, rows: np.ndarray) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     return pq.read_table(part).take(rows).to_pandas()
-
-
-def _text_column(part, name: str) -> np.ndarray:
-    if isinstance(part, pd.DataFrame):
-        if name not in part:
-            raise NotFoundError(f"column {name!r} not in the scored log; its columns are {list(part.columns)}")
-        return part[name].astype(str).to_numpy()
-    import pyarrow.parquet as pq
-
-    return pq.read_table(part, columns=[name])[name].to_pandas().astype(str).to_numpy()
 
 
 def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:

@@ -81,7 +81,7 @@ def train_cross_encoder(
     if left is None or right is None or gold is None:
         raise OptionError("train_cross_encoder needs left and right texts and their gold labels")
     recipe = CrossEncoderRecipe(
-        parse_base(base, "train_cross_encoder"), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        parse_base(base), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         warmup_ratio=warmup_ratio, max_tokens=max_tokens, seed=seed, gold_range=gold_range, device=device,
         progress=progress,
     )  # fmt: skip

@@ -44,7 +44,7 @@ class Base:
     target: str | None
 
 
-def parse_base(base, what: str = "fine_tune") -> Base:
+def parse_base(base) -> Base:
     """``base`` checked (a spec string, without options) and parsed."""
     if not isinstance(base, str):
         raise OptionError(f"base must be a model spec string such as 'minilm' or 'st:PATH', got {type(base).__name__}")

@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..index import NeighbourIndex
 from ..models import Model, load_model, refuse_pair_scorer
 from ..projection import Cancelled, neighbour_overlap, pca_2d, umap_2d
+from ..texts import duration_text
 from .base import ARRAY, STYLE, Widget, bundle
 
 COLOR_BY = ("kind", "rank", "cluster", "trust", "none")
@@ -191,7 +192,9 @@ class EmbeddingMap(Widget):
             now = time.perf_counter()
             if done and (now - clock["shown"] >= 0.5 or done == total):
                 left = (now - clock["start"]) / done * (total - done)
-                self.status = f"PCA shown; {plan}: laying out, epoch {done} of {total}, about {_duration(left)} left"
+                self.status = (
+                    f"PCA shown; {plan}: laying out, epoch {done} of {total}, about {duration_text(max(left, 1))} left"
+                )
                 clock["shown"] = now
 
         try:
@@ -298,9 +301,3 @@ def _sampled(n: int, sample) -> str:
 
 def _umap_plan(n: int, sample) -> str:
     return f"UMAP of {n:,} points" if sample is None else f"UMAP of {_sampled(n, sample)} (the rest placed after)"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(1, round(seconds))} s"
-    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"

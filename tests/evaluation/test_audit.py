@@ -18,6 +18,15 @@ def _log(n=20_000, seed=0):
     return pd.DataFrame({"query": [f"q{i}" for i in range(n)], "score_m": score, "truth": good.astype(int)})
 
 
+def _folder(log, tmp_path, rows_per_part):
+    """The log as a folder of Parquet parts, as a score job writes it."""
+    folder = tmp_path / "scored"
+    folder.mkdir()
+    for k, start in enumerate(range(0, len(log), rows_per_part)):
+        log.iloc[start : start + rows_per_part].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    return folder
+
+
 def test_the_draw_is_stratified_and_carries_its_probabilities():
     log = _log()
     sample = audit_sample(log, "score_m", n=400, bands=[0.5, 0.6, 0.7])
@@ -80,10 +89,7 @@ def test_intervals_cover_the_truth_of_the_whole_log():
 
 def test_the_audit_command_draws_then_estimates_on_a_score_folder(tmp_path, capsys):
     log = _log(5000, seed=2)
-    folder = tmp_path / "scored"
-    folder.mkdir()
-    for k, start in enumerate(range(0, len(log), 2000)):
-        log.iloc[start : start + 2000].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    folder = _folder(log, tmp_path, 2000)
     labels = tmp_path / "audit.csv"
     assert main(["audit", str(folder), "--score", "score_m", "--labels", str(labels), "--draw", "200"]) == 0
     drawn = pd.read_csv(labels)
@@ -143,10 +149,7 @@ def test_an_audit_is_labelled_in_the_labeller_in_its_drawn_order(tmp_path, glove
 
 def test_on_dask_each_pass_is_a_task_per_part_with_the_same_result(tmp_path, client):
     log = _log(6000, seed=5)
-    folder = tmp_path / "scored"
-    folder.mkdir()
-    for k, start in enumerate(range(0, len(log), 1500)):
-        log.iloc[start : start + 1500].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    folder = _folder(log, tmp_path, 1500)
     here = audit_sample(folder, "score_m", n=150, bands=[0.5, 0.6], seed=3)
     there = audit_sample(folder, "score_m", n=150, bands=[0.5, 0.6], seed=3, client=client)
     pd.testing.assert_frame_equal(here, there)
