@@ -63,6 +63,13 @@ def test_model_comparison_renders_curves_table_and_scatter(notebook):
     assert nb.page.locator("canvas.sw-roc").first.evaluate("(c) => c.dataset.ticks") == "5"
     # calibration: each model's reliability, raw and calibrated out of fold, with its ECE
     assert int(nb.page.locator("canvas.sw-reliability").first.evaluate("(c) => c.dataset.points")) > 4
+    # and the diagram draws both models' marks in their own colours (Tableau's blue and orange)
+    colours = nb.page.locator("canvas.sw-reliability").first.evaluate(
+        "(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let blue = 0, orange = 0;"
+        " for (let k = 0; k < d.length; k += 4) { if (d[k] === 78 && d[k + 1] === 121 && d[k + 2] === 167) blue++;"
+        " if (d[k] === 242 && d[k + 1] === 142 && d[k + 2] === 43) orange++; } return [blue, orange]; }"
+    )
+    assert min(colours) > 20, colours
     assert "ECE" in nb.page.locator(".sw-ece").first.text_content()
     nb.page.locator(".sw-calibration").first.scroll_into_view_if_needed()  # the screenshot shows it
     assert "Stacked model (linear)" in nb.page.locator(".sw-ensemble h4").first.text_content()

@@ -158,3 +158,18 @@ def test_on_dask_each_pass_is_a_task_per_part_with_the_same_result(tmp_path, cli
         estimate_on_log(folder, here, "score_m", [0.55, 0.65], n_boot=100),
         estimate_on_log(folder, there, "score_m", [0.55, 0.65], n_boot=100, client=client),
     )
+
+
+def test_bad_audits_are_refused_with_what_to_do():
+    log = _log(500, seed=6)
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        audit_sample(log, "score_m", n=0)
+    with pytest.raises(KeyError, match="column 'nope' not in the scored log"):
+        audit_sample(log, "nope")
+    audit = audit_sample(log, "score_m", n=20)
+    with pytest.raises(KeyError, match="the audit has no 'label' column"):
+        estimate_on_log(log, audit, "score_m")
+    audit["label"] = np.nan
+    audit.loc[0, "label"] = 1
+    with pytest.raises(ValueError, match="fewer than two labelled rows"):
+        estimate_on_log(log, audit, "score_m")
