@@ -22,11 +22,13 @@ import pandas as pd
 
 from ..errors import InputError, NotFoundError
 from .gold import as_gold, default_label_cut
+from .labelling import AUDIT_COLUMNS, AUDIT_DESIGN
 from .resampling import interval
 
-#: Columns an audit sample adds to the rows it draws.
-STRATUM, WEIGHT, PROBABILITY, ROW = "audit_stratum", "audit_weight", "inclusion_probability", "audit_row"
-SIZE = "audit_stratum_rows"
+#: Columns an audit sample adds to the rows it draws (the labels file of an audit keeps all but
+#: the weight, which is one over the probability).
+ROW, STRATUM, SIZE, PROBABILITY = AUDIT_DESIGN
+WEIGHT = "audit_weight"
 UNSCORED = "unscored"
 
 
@@ -296,8 +298,12 @@ def estimate_on_log(
     scored
         The scored log (a ``simwidgets score`` folder, a Parquet file or a frame).
     labels
-        The audit sample (:func:`audit_sample`) with its ``label`` column filled (a frame or a
-        CSV / Parquet file); unlabelled rows (NaN) are left out of their stratum.
+        The labelled audit: the labels file :class:`~simwidgets.PairLabeler` wrote with
+        ``strategy="audit"`` (it keeps each row's stratum and inclusion probability), or the
+        audit sample (:func:`audit_sample`) with its ``label`` column filled (a frame or a CSV /
+        Parquet file); unlabelled rows (NaN) are left out of their stratum. Scores the audit
+        does not hold are read from the log at the audit's rows (so an audit drawn on one
+        model's score judges another's thresholds too).
     score, thresholds
         The score column and the thresholds to judge (keep rows scoring at or above).
     good
@@ -318,6 +324,8 @@ def estimate_on_log(
         sample of the log (the difference is why the audit weighs them).
     """
     audit = labels if isinstance(labels, pd.DataFrame) else _read(labels)
+    if score not in audit and ROW in audit:
+        audit = audit.assign(**{score: log_rows(scored, audit[ROW].to_numpy(np.int64), [score])[score].to_numpy()})
     for column in (label, STRATUM, SIZE, score):
         if column not in audit:
             raise NotFoundError(
@@ -370,9 +378,66 @@ def estimate_on_log(
 
 
 def _read(path) -> pd.DataFrame:
+    """An audit from a file: a labels file of an audit (its last label of each drawn row), or
+    a table holding an audit sample."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"audit labels not found: {path}")
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().strip().split(",")
+        if header == AUDIT_COLUMNS:
+            return audit_labels(path)
     from .datasets import read_table
 
     return read_table(path)
+
+
+def audit_labels(path) -> pd.DataFrame:
+    """The labelled rows of an audit's labels file (``PairLabeler(..., strategy="audit")``):
+    one per drawn row (its last label counts), with ``label`` and the audit's design columns.
+    Labels of other strategies in the same file carry no design and are left out."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    design = pd.to_numeric(frame[ROW], errors="coerce").notna()
+    frame = frame[design]
+    out = pd.DataFrame(
+        {
+            ROW: frame[ROW].astype(np.int64).to_numpy(),
+            STRATUM: frame[STRATUM].to_numpy(),
+            SIZE: frame[SIZE].astype(np.float64).to_numpy(),
+            PROBABILITY: frame[PROBABILITY].astype(np.float64).to_numpy(),
+            "label": pd.to_numeric(frame["label"], errors="coerce").to_numpy(),
+            "left": frame["left"].to_numpy(),
+            "right": frame["right"].to_numpy(),
+        }
+    )
+    return out.drop_duplicates(ROW, keep="last").reset_index(drop=True)
+
+
+def log_rows(scored, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of the log at positions ``rows`` (0-based over the parts in order), in the
+    order given; reads only the parts holding them."""
+    rows = np.asarray(rows, dtype=np.int64)
+    parts = _parts(scored)
+    if isinstance(parts[0], pd.DataFrame):
+        lengths = [len(p) for p in parts]
+    else:
+        import pyarrow.parquet as pq
+
+        lengths = [pq.ParquetFile(p).metadata.num_rows for p in parts]
+    offsets = np.cumsum([0, *lengths])
+    if len(rows) and (rows.min() < 0 or rows.max() >= offsets[-1]):
+        raise InputError(
+            f"the audit names row {int(rows.max())} but the log has {int(offsets[-1])} rows: is it this log's audit?"
+        )
+    out = pd.DataFrame(index=np.arange(len(rows)), columns=columns, dtype=object)
+    which = np.searchsorted(offsets, rows, side="right") - 1
+    for p in np.unique(which):
+        here = np.flatnonzero(which == p)
+        for column in columns:
+            values = _series(parts[p], column).to_numpy()
+            out.loc[here, column] = values[rows[here] - offsets[p]]
+    return out
 
 
 def _kept_counts(scored, score: str, thresholds, client=None) -> tuple[np.ndarray, int]:
@@ -392,8 +457,8 @@ def _part_kept(part, score: str, cuts: np.ndarray) -> tuple[np.ndarray, int]:
 def with_labels(audit: pd.DataFrame, labels, *, left: str = "left", right: str = "right") -> pd.DataFrame:
     """The audit with a ``label`` column from a labels file (or frame) of
     :class:`~simwidgets.PairLabeler` (``strategy="audit"``), matched by the pair's two texts;
-    rows not labelled yet get NaN (left out of the estimates). The audit keeps its strata and
-    inclusion probabilities, which the labels file does not hold.
+    rows not labelled yet get NaN (left out of the estimates). The labels file of an audit holds
+    each row's design too, so :func:`estimate_on_log` also takes the file itself.
 
     >>> labeler = PairLabeler(audit, "query", "result", strategy="audit", path="audit-labels.csv")  # doctest: +SKIP
     >>> estimate_on_log("scored/", with_labels(audit, "audit-labels.csv", left="query", right="result"),

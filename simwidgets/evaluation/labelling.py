@@ -10,8 +10,9 @@ Strategies pick the next unlabelled pair:
 * ``"diverse"`` - the pair farthest, in embedding space, from every pair labelled so far;
 * ``"mixed"`` - random every other label, the active strategies in turn between;
 * ``"audit"`` - the pairs in the order given: an audit sample drawn from a scored log
-  (:func:`~simwidgets.evaluation.audit.audit_sample`), whose labels are read back into it with
-  :func:`~simwidgets.evaluation.audit.with_labels` (its inclusion probabilities stay with it).
+  (:func:`~simwidgets.evaluation.audit.audit_sample`); the labels file keeps each row's design
+  (:data:`AUDIT_DESIGN`: its row in the log, stratum and inclusion probability), so the file
+  and the log give :func:`~simwidgets.evaluation.audit.estimate_on_log` its estimates.
 
 Active strategies choose pairs because they are hard or unusual, so their labels are not a
 sample of the data: estimates use the random stratum only (all labels may train a model).
@@ -46,6 +47,13 @@ MIXED = ("random", "uncertain", "random", "disagree", "random", "diverse")
 #: same in any frame that holds the pair; files written before it have ``row`` there instead.
 COLUMNS = ["pair", "left", "right", "label", "strategy", "stratum", "time"]
 LEGACY_COLUMNS = ["row", *COLUMNS[1:]]
+#: An audit sample's design, per drawn row (:func:`~simwidgets.evaluation.audit.audit_sample`):
+#: its position in the scored log, its stratum, the stratum's rows in the log and its chance of
+#: being drawn. A labels file of an audit keeps them beside each label (:data:`AUDIT_COLUMNS`),
+#: so the file alone, with the log, gives the log-level estimates.
+AUDIT_DESIGN = ["audit_row", "audit_stratum", "audit_stratum_rows", "inclusion_probability"]
+AUDIT_COLUMNS = [*COLUMNS, *AUDIT_DESIGN]
+LAYOUTS = (COLUMNS, LEGACY_COLUMNS, AUDIT_COLUMNS)
 
 
 def _z(confidence: float) -> float:
@@ -109,22 +117,26 @@ class LabelStore:
     Several labellers may share one file (two notebooks, two people, two widgets): every
     change happens under a lock file beside it (``.<name>.lock``), an append never lands on a
     torn record, and an undo re-reads the file and takes out only the label this store gave
-    last, never anyone else's. A file whose columns are not exactly :data:`COLUMNS` is not a
-    label file written here and is refused, so no one's other columns are ever rewritten.
+    last, never anyone else's. A file whose columns are not exactly :data:`COLUMNS` (or an
+    audit's :data:`AUDIT_COLUMNS`, or the older layout) is not a label file written here and is
+    refused, so no one's other columns are ever rewritten. ``layout`` is a new file's columns;
+    an existing file keeps its own.
 
     A record cut short (a full disk, a crash mid-write) is set aside when the file is opened:
     its text goes to ``<name>.torn-<time>.txt`` beside the file, a warning says so, and
     labelling goes on from the whole records.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, layout=COLUMNS):
         from filelock import FileLock
 
         self.path = Path(path).expanduser()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(self.path.parent / f".{self.path.name}.lock"))
         self.rows: list[dict] = []
-        self.columns = COLUMNS  # the file's own layout (an older file's too)
+        if list(layout) not in (COLUMNS, AUDIT_COLUMNS):
+            raise InputError(f"a new labels file's columns are {COLUMNS} or {AUDIT_COLUMNS}, got {list(layout)}")
+        self.columns = list(layout)  # the file's own layout (an older file's too, once read)
         self._mine: list[dict] = []  # what this store gave or resumed, newest last: what undo may take back
         with self._lock:
             if self.path.exists() and self.path.stat().st_size:
@@ -138,14 +150,14 @@ class LabelStore:
         data = self.path.read_bytes()
         text = data.decode("utf-8", "surrogateescape")
         records, consumed = _csv_records(text)
-        if records and records[0] == LEGACY_COLUMNS:
-            self.columns = LEGACY_COLUMNS
-        if not records or records[0] != self.columns:
+        if not records or records[0] not in LAYOUTS:
             found = records[0] if records else []
             raise InputError(
                 f"{self.path} is not a label file written here: its columns are {found}, a label file's are "
-                f"{COLUMNS} (other columns would be lost when it is rewritten); give another path"
+                f"{COLUMNS} (an audit's: {AUDIT_COLUMNS}; other columns would be lost when it is rewritten); give "
+                "another path"
             )
+        self.columns = records[0]
         torn = consumed < len(text)
         body = records[1:]
         bad = [i + 2 for i, r in enumerate(body) if len(r) != len(self.columns)]
@@ -172,7 +184,9 @@ class LabelStore:
             writer.writeheader()
             writer.writerows(rows)
 
-    def append(self, left: str, right: str, label: float, strategy: str, stratum: str) -> dict:
+    def append(self, left: str, right: str, label: float, strategy: str, stratum: str, design=None) -> dict:
+        """Append one label; ``design`` holds an audit row's :data:`AUDIT_DESIGN` values (kept
+        when the file has the audit's layout, empty fields for a label of another strategy)."""
         record = {
             self.columns[0]: pair_key(left, right),
             "left": left,
@@ -182,6 +196,8 @@ class LabelStore:
             "stratum": stratum,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
+        if self.columns == AUDIT_COLUMNS:
+            record.update({c: (design or {}).get(c, "") for c in AUDIT_DESIGN})
         with self._lock:
             if not self.path.exists():
                 self._rewrite([])

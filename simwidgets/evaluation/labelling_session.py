@@ -14,7 +14,16 @@ import numpy as np
 
 from ..errors import InputError, SimwidgetsWarning
 from ..vectors import normalize_rows
-from .labelling import MIN_RANDOM_LABELS, MIXED, LabelStore, PairQueue, labels_needed, wilson_interval
+from .labelling import (
+    AUDIT_COLUMNS,
+    COLUMNS,
+    MIN_RANDOM_LABELS,
+    MIXED,
+    LabelStore,
+    PairQueue,
+    labels_needed,
+    wilson_interval,
+)
 
 
 def label_name(value: float) -> str:
@@ -57,6 +66,10 @@ class LabellingSession:
         ``target_margin``.
     vectors
         One row per pair for ``"diverse"`` (:func:`pair_vectors`), or None.
+    design
+        An audit's design per pair (``{audit_row, audit_stratum, audit_stratum_rows,
+        inclusion_probability}``), or None: a new labels file then has the audit's layout and
+        each label keeps its pair's design.
     """
 
     def __init__(
@@ -76,6 +89,7 @@ class LabellingSession:
         target_margin: float = 0.03,
         seed: int = 0,
         vectors: np.ndarray | None = None,
+        design: list[dict] | None = None,
     ):
         self.left, self.right, self.scores, self.names = list(left), list(right), scores, list(names)
         self.values = [float(v) for v in values]
@@ -85,7 +99,16 @@ class LabellingSession:
         finite = scores[model][np.isfinite(scores[model])]
         self.threshold = float(threshold) if threshold is not None else float(np.median(finite)) if finite.size else 0.5
         self.queue = PairQueue(scores, vectors, threshold=self.threshold, model=model, seed=seed)
-        self.store = LabelStore(path)
+        self.design = design
+        self.store = LabelStore(path, layout=AUDIT_COLUMNS if design is not None else COLUMNS)
+        if design is not None and self.store.columns != AUDIT_COLUMNS:
+            warnings.warn(
+                f"{self.store.path} was written without an audit's design columns: labels go on into it, but "
+                "the file alone cannot give estimate_on_log its strata; read them back with with_labels(audit, ...) "
+                "or give a new path",
+                SimwidgetsWarning,
+                stacklevel=3,
+            )
         self.skipped: list[int] = []
         self.row_of: dict[tuple[str, str], int] = {}
         done = self.store.labelled_keys()
@@ -118,7 +141,8 @@ class LabellingSession:
         row = int(self.pair["row"])
         strategy = self.pair["strategy"]
         stratum = strategy if strategy in ("random", "audit") else "active"
-        self.store.append(self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum)
+        design = self.design[row] if self.design is not None else None
+        self.store.append(self.pair["left"], self.pair["right"], value, self.pair["strategy"], stratum, design)
         self.queue.close(row)
         self.last = {"left": self.pair["left"], "right": self.pair["right"], "label": label_name(value)}
         self.step += 1
@@ -204,3 +228,13 @@ class LabellingSession:
             "label_cut": self.label_cut,
             "path": str(self.store.path),
         }
+
+
+def audit_design(df, strategy: str) -> list[dict] | None:
+    """Each row's audit design (:data:`~simwidgets.evaluation.labelling.AUDIT_DESIGN`) when
+    ``df`` is an audit sample labelled with strategy ``"audit"``, else None."""
+    from .labelling import AUDIT_DESIGN
+
+    if strategy != "audit" or not all(column in df for column in AUDIT_DESIGN):
+        return None
+    return df[AUDIT_DESIGN].to_dict("records")

@@ -7,7 +7,7 @@ import traitlets as t
 
 from ..errors import InputError
 from ..evaluation.labelling import STRATEGIES
-from ..evaluation.labelling_session import LabellingSession, label_name, pair_vectors
+from ..evaluation.labelling_session import LabellingSession, audit_design, label_name, pair_vectors
 from ..evaluation.scored_pairs import check_columns, score_table
 from .base import STYLE, Widget, bundle
 
@@ -21,8 +21,10 @@ class PairLabeler(Widget):
     (``0``, ``5`` for 0.5, ``1`` by default; ``s`` skips, ``u`` or Backspace undoes) or by
     clicking a button. The next pair is chosen by ``strategy`` (see
     :mod:`simwidgets.evaluation.labelling`): ``"uncertain"``, ``"disagree"``, ``"diverse"``,
-    ``"random"`` or ``"mixed"`` (default). Labels are appended to ``path`` at once; opening the
-    same path again resumes, and pairs already labelled are not offered again.
+    ``"random"``, ``"mixed"`` (default) or ``"audit"`` (an :func:`~simwidgets.evaluation.audit.audit_sample` in
+    its drawn order; the labels file keeps each row's stratum and inclusion probability, and
+    ``estimate_on_log(log, path, ...)`` reads it). Labels are appended to ``path`` at once;
+    opening the same path again resumes, and pairs already labelled are not offered again.
 
     Progress shows how many pairs are labelled, how many of them in the random stratum, the
     share of similar pairs (a label at or above ``label_cut``, said on the line) with its
@@ -120,6 +122,7 @@ class PairLabeler(Widget):
             table.left, table.right, table.scores, table.names, values=values, path=path, strategy=strategy,
             model=int(index), threshold=threshold, label_cut=label_cut, confidence=confidence,
             target_margin=target_margin, seed=seed, vectors=pair_vectors(table.models, table.left, table.right),
+            design=audit_design(df, strategy),
         )  # fmt: skip
         super().__init__(
             model_names=table.names,

@@ -147,6 +147,44 @@ def test_an_audit_is_labelled_in_the_labeller_in_its_drawn_order(tmp_path, glove
         with_labels(audit, tmp_path / "none.csv", left="query", right="result")
 
 
+def test_the_labels_file_of_an_audit_keeps_its_design_and_alone_gives_the_estimates(tmp_path, glove):
+    from simwidgets import PairLabeler
+    from simwidgets.evaluation import with_labels
+    from simwidgets.evaluation.labelling import AUDIT_COLUMNS
+
+    log = _log(3000, seed=5).assign(result=lambda f: [f"result {i}" for i in range(len(f))])
+    folder = _folder(log, tmp_path, rows_per_part=700)
+    audit = audit_sample(folder, "score_m", n=80, bands=[0.5, 0.6, 0.7])
+    path = tmp_path / "audit-labels.csv"
+    labeler = PairLabeler(audit, "query", "result", models=[glove], strategy="audit", path=path, labels=(0, 1))
+    truth = dict(zip(audit["query"], audit["truth"]))
+    for _ in range(len(audit)):
+        labeler.label(truth[labeler.pair["left"]])
+    labeler.undo()  # an undone label leaves no trace, its pair is labelled again
+    labeler.label(truth[labeler.pair["left"]])
+    written = pd.read_csv(path)
+    assert written.columns.tolist() == AUDIT_COLUMNS
+    assert written["audit_row"].tolist() == audit["audit_row"].tolist()
+    assert written["inclusion_probability"].tolist() == pytest.approx(audit[PROBABILITY].tolist())
+    # the file alone, with the log, gives what the audit frame with its labels gives
+    from_file = estimate_on_log(folder, path, "score_m", [0.6, 0.7], n_boot=100)
+    from_frame = estimate_on_log(folder, with_labels(audit, path, left="query", right="result"), "score_m",
+                                 [0.6, 0.7], n_boot=100)  # fmt: skip
+    pd.testing.assert_frame_equal(from_file, from_frame)
+    # another score of the same log is read from the log at the audit's rows
+    shifted = log.assign(score_n=log["score_m"] - 0.1)
+    other = estimate_on_log(shifted, path, "score_n", [0.5, 0.6], n_boot=100)
+    assert other["precision"].tolist() == pytest.approx(from_file["precision"].tolist())
+    # the file reopens, and a plain labels file is refused as an audit with what to do
+    PairLabeler(audit, "query", "result", models=[glove], strategy="audit", path=path, labels=(0, 1))
+    with pytest.raises(KeyError, match="audit_stratum"):
+        plain = tmp_path / "plain.csv"
+        PairLabeler(log.head(5), "query", "result", models=[glove], strategy="random", path=plain).label(1)
+        estimate_on_log(folder, plain, "score_m", [0.6])
+    with pytest.raises(ValueError, match="is it this log's audit"):
+        estimate_on_log(log.head(100), path, "score_m", [0.6])
+
+
 def test_on_dask_each_pass_is_a_task_per_part_with_the_same_result(tmp_path, client):
     log = _log(6000, seed=5)
     folder = _folder(log, tmp_path, 1500)
