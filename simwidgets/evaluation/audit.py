@@ -24,52 +24,13 @@ from ..errors import InputError, NotFoundError
 from .gold import as_gold, default_label_cut
 from .labelling import AUDIT_COLUMNS, AUDIT_DESIGN
 from .resampling import interval
+from .scored_log import kept_counts, log_parts, log_rows, part_column, part_rows, part_text_column, runner, score_sample
 
 #: Columns an audit sample adds to the rows it draws (the labels file of an audit keeps all but
 #: the weight, which is one over the probability).
 ROW, STRATUM, SIZE, PROBABILITY = AUDIT_DESIGN
 WEIGHT = "audit_weight"
 UNSCORED = "unscored"
-
-
-def _parts(scored) -> list:
-    """The tables of a scored log: a frame, or the Parquet files of a folder (in order)."""
-    if isinstance(scored, pd.DataFrame):
-        return [scored]
-    path = Path(scored).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(f"scored log not found: {path}")
-    if path.is_dir():
-        from ..files import check_complete
-
-        check_complete(path)
-        files = sorted(path.glob("part-*.parquet")) or sorted(path.glob("*.parquet"))
-        if not files:
-            raise FileNotFoundError(f"no Parquet parts in {path}")
-        return files
-    return [path]
-
-
-def _series(part, name: str) -> pd.Series:
-    """One column of one part of the log (a frame, or a Parquet file read for that column only)."""
-    if isinstance(part, pd.DataFrame):
-        if name not in part:
-            raise NotFoundError(f"column {name!r} not in the scored log; its columns are {list(part.columns)}")
-        return part[name]
-    import pyarrow.parquet as pq
-
-    names = pq.read_schema(part).names
-    if name not in names:
-        raise NotFoundError(f"column {name!r} not in {part}; its columns are {names}")
-    return pq.read_table(part, columns=[name])[name].to_pandas()
-
-
-def _column(part, name: str) -> np.ndarray:
-    return pd.to_numeric(_series(part, name), errors="coerce").to_numpy(np.float64)
-
-
-def _text_column(part, name: str) -> np.ndarray:
-    return _series(part, name).astype(str).to_numpy()
 
 
 def _bands(values: np.ndarray, bands) -> tuple[np.ndarray, list[str]]:
@@ -124,8 +85,8 @@ def audit_sample(
     """
     if n < 1:
         raise InputError(f"n must be at least 1, got {n}")
-    parts = _parts(scored)
-    run = _runner(client)
+    parts = log_parts(scored)
+    run = runner(client)
     if bands is None:
         sample = score_sample(scored, score, client=client)
         bands = np.unique(np.quantile(sample, np.linspace(0.1, 0.9, 9))) if sample.size else [0.0]
@@ -167,32 +128,14 @@ def audit_sample(
     return pd.concat(out, ignore_index=True)
 
 
-def _runner(client):
-    """``run(function, parts, *same_arguments, per_part=None)``: a task per part on a Dask
-    ``client`` (each worker reads its own part), else one after the other here;
-    ``per_part`` (one item per part) is each task's last argument."""
-
-    def run(function, parts, *common, per_part=None):
-        if client is None:
-            return [
-                function(part, *common, *([per_part[i]] if per_part is not None else []))
-                for i, part in enumerate(parts)
-            ]
-        extra = [per_part] if per_part is not None else []
-        futures = client.map(function, parts, *[[a] * len(parts) for a in common], *extra, pure=False)
-        return client.gather(futures)
-
-    return run
-
-
 def _stratum_ids(part, score: str, edges, by) -> tuple[np.ndarray, list[str]]:
     """A stratum id per row of one part and the strata's names (in band order, then by slice)."""
-    codes, names = _bands(_column(part, score), edges)
+    codes, names = _bands(part_column(part, score), edges)
     band_names = [UNSCORED, *names]
     if by is None:  # integers only: a long part's bands are counted at numpy speed
         uniques, inverse = np.unique(codes + 1, return_inverse=True)
         return inverse, [band_names[u] for u in uniques.tolist()]
-    slices = _text_column(part, by)
+    slices = part_text_column(part, by)
     pairs = np.array([f"{band_names[c + 1]} · {s}" for c, s in zip(codes.tolist(), slices)], dtype=object)
     uniques, inverse = np.unique(pairs.astype(str), return_inverse=True)
     return inverse, uniques.tolist()
@@ -220,33 +163,10 @@ def _take_part(part, score: str, edges, by, wanted: dict) -> pd.DataFrame:
             strata += [name] * len(picked)
     rows = np.concatenate(rows)
     order = np.argsort(rows)
-    frame = _part_rows(part, rows[order])
+    frame = part_rows(part, rows[order])
     frame[STRATUM] = np.asarray(strata, dtype=object)[order]
     frame["_row"] = rows[order]
     return frame
-
-
-def score_sample(scored, score: str, most: int = 1_000_000, client=None) -> np.ndarray:
-    """At most about ``most`` finite scores of the log, evenly spaced in each part (for band
-    edges and ranges: a billion-row log is never held whole)."""
-    parts = _parts(scored)
-    out = _runner(client)(_part_sample, parts, score, max(1, most // max(len(parts), 1)))
-    return np.concatenate(out) if out else np.zeros(0)
-
-
-def _part_sample(part, score: str, most: int) -> np.ndarray:
-    values = _column(part, score)
-    values = values[np.isfinite(values)]
-    return values[:: max(1, len(values) // most)]
-
-
-def _part_rows(part, rows: np.ndarray) -> pd.DataFrame:
-    """Every column of the rows ``rows`` of one part."""
-    if isinstance(part, pd.DataFrame):
-        return part.iloc[rows].reset_index(drop=True)
-    import pyarrow.parquet as pq
-
-    return pq.read_table(part).take(rows).to_pandas()
 
 
 def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:
@@ -323,7 +243,7 @@ def estimate_on_log(
         ``sample_recall``: what the labels would claim unweighted, as if they were a plain
         sample of the log (the difference is why the audit weighs them).
     """
-    audit = labels if isinstance(labels, pd.DataFrame) else _read(labels)
+    audit = labels if isinstance(labels, pd.DataFrame) else read_audit(labels)
     if score not in audit and ROW in audit:
         audit = audit.assign(**{score: log_rows(scored, audit[ROW].to_numpy(np.int64), [score])[score].to_numpy()})
     for column in (label, STRATUM, SIZE, score):
@@ -351,9 +271,9 @@ def estimate_on_log(
     members = [np.flatnonzero(inverse == h) for h in range(len(names))]
     for _ in range(n_boot):
         draws.append(np.concatenate([m[rng.integers(0, len(m), len(m))] for m in members]))
-    kept_counts, total = _kept_counts(scored, score, thresholds, client)
+    kept, total = kept_counts(scored, score, thresholds, client)
     rows = []
-    for t, kept_count in zip(thresholds, kept_counts):
+    for t, kept_count in zip(thresholds, kept):
         kept_rows = audit_scores >= t
         point = _estimates(kept_rows.astype(np.float64), is_good, weight)
         row = {
@@ -377,7 +297,7 @@ def estimate_on_log(
     return table
 
 
-def _read(path) -> pd.DataFrame:
+def read_audit(path) -> pd.DataFrame:
     """An audit from a file: a labels file of an audit (its last label of each drawn row), or
     a table holding an audit sample."""
     path = Path(path).expanduser()
@@ -412,46 +332,6 @@ def audit_labels(path) -> pd.DataFrame:
         }
     )
     return out.drop_duplicates(ROW, keep="last").reset_index(drop=True)
-
-
-def log_rows(scored, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
-    """``columns`` of the log at positions ``rows`` (0-based over the parts in order), in the
-    order given; reads only the parts holding them."""
-    rows = np.asarray(rows, dtype=np.int64)
-    parts = _parts(scored)
-    if isinstance(parts[0], pd.DataFrame):
-        lengths = [len(p) for p in parts]
-    else:
-        import pyarrow.parquet as pq
-
-        lengths = [pq.ParquetFile(p).metadata.num_rows for p in parts]
-    offsets = np.cumsum([0, *lengths])
-    if len(rows) and (rows.min() < 0 or rows.max() >= offsets[-1]):
-        raise InputError(
-            f"the audit names row {int(rows.max())} but the log has {int(offsets[-1])} rows: is it this log's audit?"
-        )
-    out = pd.DataFrame(index=np.arange(len(rows)), columns=columns, dtype=object)
-    which = np.searchsorted(offsets, rows, side="right") - 1
-    for p in np.unique(which):
-        here = np.flatnonzero(which == p)
-        for column in columns:
-            values = _series(parts[p], column).to_numpy()
-            out.loc[here, column] = values[rows[here] - offsets[p]]
-    return out
-
-
-def _kept_counts(scored, score: str, thresholds, client=None) -> tuple[np.ndarray, int]:
-    """Rows of the log each threshold keeps, and the log's rows: one pass, a task per part."""
-    cuts = np.asarray(list(thresholds), dtype=np.float64)
-    per_part = _runner(client)(_part_kept, _parts(scored), score, cuts)
-    kept = np.sum([k for k, _ in per_part], axis=0) if per_part else np.zeros(len(cuts), dtype=np.int64)
-    return kept, int(sum(n for _, n in per_part))
-
-
-def _part_kept(part, score: str, cuts: np.ndarray) -> tuple[np.ndarray, int]:
-    values = _column(part, score)
-    finite = np.sort(values[np.isfinite(values)])
-    return len(finite) - np.searchsorted(finite, cuts, side="left"), len(values)
 
 
 def with_labels(audit: pd.DataFrame, labels, *, left: str = "left", right: str = "right") -> pd.DataFrame:

@@ -71,3 +71,59 @@ def test_two_real_models_on_sts_pairs(test_data, glove):
         moved = migrate_threshold(0.9, scored["score_glove-50d"], scored["score_tfidf"], labels=pairs.score >= 3)
     assert abs(moved.kept_share - moved.kept_share_old) <= 1 / 400
     assert np.isfinite(moved.precision) and np.isfinite(moved.precision_if_reused)
+
+
+def _parts(frame, folder, rows_per_part):
+    folder.mkdir()
+    for k, start in enumerate(range(0, len(frame), rows_per_part)):
+        frame.iloc[start : start + rows_per_part].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    return folder
+
+
+def test_on_score_folders_the_shares_are_exact_over_every_row_and_equal_the_arrays(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 30_000
+    good = rng.random(n) < 0.3
+    old = np.clip(0.5 + 0.25 * good + rng.normal(0, 0.15, n), 0, 1)
+    new = np.round(np.clip(0.3 + 0.45 * good + rng.normal(0, 0.12, n), 0, 1), 3)  # ties, as real scores have
+    old[rng.random(n) < 0.01] = np.nan
+    log = pd.DataFrame({"score_old": old, "score_new": new, "truth": good.astype(float)})
+    folder = _parts(log, tmp_path / "scored", rows_per_part=4_000)
+    from_arrays = migrate_threshold(0.7, old, new, warn=False)
+    from_folder = migrate_threshold(0.7, folder, folder, old_column="score_old", new_column="score_new", warn=False)
+    assert from_folder == from_arrays
+    # the two models' logs need not be one folder, nor hold the same rows
+    other = _parts(log[["score_new"]].iloc[::2], tmp_path / "other", rows_per_part=3_000)
+    moved = migrate_threshold(0.7, folder, other, old_column="score_old", new_column="score_new", warn=False)
+    assert moved.kept_share == pytest.approx(moved.kept_share_old, abs=1e-3)
+    half = np.sort(new[::2])[::-1]
+    assert moved.threshold == half[int(round(moved.kept_share_old * len(half))) - 1]  # by hand
+    with pytest.raises(TypeError, match="new_column"):
+        migrate_threshold(0.7, folder, folder, old_column="score_old")
+    # precision carried with an audit's labels file: each label weighed by the rows it stands for
+    from simwidgets.evaluation import audit_sample, estimate_on_log
+
+    audit = audit_sample(folder, "score_new", n=600, bands=[0.4, 0.5, 0.6, 0.7])
+    audit["label"] = audit["truth"]
+    by_precision = migrate_threshold(
+        0.7, folder, folder, old_column="score_old", new_column="score_new", how="precision", labels=audit, warn=False
+    )
+    estimated = estimate_on_log(folder, audit, "score_new", [by_precision.threshold], n_boot=0)
+    assert by_precision.precision == pytest.approx(estimated["precision"].iloc[0])
+    old_estimate = estimate_on_log(folder, audit, "score_old", [0.7], n_boot=0)["precision"].iloc[0]
+    assert by_precision.precision_old == pytest.approx(old_estimate)  # the audit's weighted estimate
+    assert abs(by_precision.precision_old - good[old >= 0.7].mean()) < 0.15  # within about 3 standard errors
+    assert by_precision.precision >= by_precision.precision_old - 1e-9
+    # the same from the audit's labels file, whose rows' scores are read from the log
+    from simwidgets.evaluation.labelling import AUDIT_COLUMNS, AUDIT_DESIGN, LabelStore
+
+    store = LabelStore(tmp_path / "audit-labels.csv", layout=AUDIT_COLUMNS)
+    for i, row in audit.iterrows():
+        store.append(f"q{i}", f"r{i}", row["label"], "audit", "audit", {c: row[c] for c in AUDIT_DESIGN})
+    from_file = migrate_threshold(
+        0.7, folder, folder, old_column="score_old", new_column="score_new", how="precision",
+        labels=tmp_path / "audit-labels.csv", warn=False,
+    )  # fmt: skip
+    assert from_file == by_precision
