@@ -62,7 +62,7 @@ INNER = {
     },
     "evaluation": {
         "gold": 0, "features": 0, "resampling": 0, "datasets": 0, "labelling": 0, "cleaning": 0, "calibration": 0,
-        "labelling_session": 1, "query_metrics": 1,
+        "labelling_session": 1, "query_effects": 1, "query_metrics": 2,
         "folds": 1, "paired": 1, "slices": 1, "sts_sets": 1, "thresholds": 1,
         "threshold_choice": 2, "compare": 2, "ensemble": 2,
         "threshold_migration": 3, "reliability": 2,

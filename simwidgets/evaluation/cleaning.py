@@ -22,7 +22,7 @@ from ..errors import InputError, NotFoundError
 _RULE = re.compile(r"^\s*(threshold|top|margin)\s*=\s*([0-9.eE+-]+)\s*$")
 
 
-def _parse(rule: str) -> tuple[str, float]:
+def parse_rule(rule: str) -> tuple[str, float]:
     match = _RULE.match(str(rule))
     if not match:
         raise InputError(
@@ -66,7 +66,7 @@ def clean_results(df: pd.DataFrame, *, query: str, score: str, rule="threshold=0
     rules = [rule] if isinstance(rule, str) else list(rule)
     if not rules:
         raise InputError("give at least one rule")
-    parsed = [_parse(r) for r in rules]
+    parsed = [parse_rule(r) for r in rules]
     values = pd.to_numeric(df[score], errors="coerce")
     groups = df[query].astype(object).where(df[query].notna(), "\x00missing")
     rank = values.groupby(groups, sort=False).rank(ascending=False, method="first")

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, NotFoundError
+from ..errors import InputError, NotFoundError, OptionError
 from .cleaning import clean_results
 from .gold import as_gold, default_label_cut
 from .resampling import interval
@@ -48,17 +48,18 @@ def _per_query(frame: pd.DataFrame, query: str, score: str, gains, good, kept, k
 
 
 def query_metrics(
-    df: pd.DataFrame,
+    df,
     *,
     query: str,
-    score: str,
-    label: str,
+    score,
+    label: str | None = None,
     rules=("threshold=0.5",),
     k: int = 10,
     label_cut: float | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    client=None,
 ) -> pd.DataFrame:
     """Per-query cleaning metrics of each rule (see :func:`~simwidgets.clean_results`), and
     of keeping every scored result (``"before"``).
@@ -67,7 +68,13 @@ def query_metrics(
     ----------
     df
         One row per (query, result) with a score and a label (graded labels are the gains of
-        nDCG; a label at or above ``label_cut`` is a good result for precision@k).
+        nDCG; a label at or above ``label_cut`` is a good result for precision@k). Without
+        ``label`` (the scored log, a ``simwidgets score`` folder or a frame): what each rule
+        keeps and the queries it empties, exact over every row
+        (:func:`~simwidgets.evaluation.query_effects.queries_on_log`; ``client`` a Dask client).
+    score
+        A score column, or a list of them (one block of rows per model, indexed by
+        ``(model, rule)``).
     rules
         Each a rule or a list of rules of :func:`~simwidgets.clean_results`
         (``"threshold=0.6"``, ``["top=3", "margin=0.1"]``...).
@@ -83,6 +90,22 @@ def query_metrics(
         ``queries_emptied`` (share of queries left with no result), each a mean over queries
         with ``*_low`` / ``*_high`` from a bootstrap over queries, and ``results_kept``.
     """
+    if label is None:
+        from .query_effects import queries_on_log
+
+        return queries_on_log(df, query=query, score=score, rules=rules, client=client)
+    if not isinstance(df, pd.DataFrame):
+        raise OptionError(
+            "nDCG and precision@k need labels, which a scored log has not: give the labelled sample as a frame, "
+            "or leave label out for the log's results kept and queries emptied"
+        )
+    if not isinstance(score, str):
+        common = dict(query=query, label=label, rules=rules, k=k, label_cut=label_cut, n_boot=n_boot, seed=seed,
+                      confidence=confidence)  # fmt: skip
+        tables = {s: query_metrics(df, score=s, **common) for s in score}
+        out = pd.concat(tables, names=["model"])
+        out.attrs["k"] = k
+        return out
     for column in (query, score, label):
         if column not in df:
             raise NotFoundError(f"column {column!r} not in the table; its columns are {list(df.columns)}")

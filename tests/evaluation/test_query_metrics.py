@@ -52,3 +52,50 @@ def test_bad_calls_are_refused(log):
         query_metrics(log.assign(label=0), query="query", score="score", label="label")
     with pytest.raises(ValueError, match="a rule is"):
         query_metrics(log, query="query", score="score", label="label", rules=["best=3"])
+
+
+def test_on_a_score_folder_every_rule_keeps_what_clean_results_keeps_on_the_whole_log(tmp_path):
+    from simwidgets.evaluation import clean_results
+    from simwidgets.evaluation.query_effects import queries_on_log
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    log = pd.DataFrame({
+        "query": rng.choice([f"q{i}" for i in range(700)] + [None], n),  # a query's rows fall in several parts
+        "score_a": np.round(rng.random(n), 2),  # ties
+        "score_b": rng.normal(0.5, 0.2, n),
+    })  # fmt: skip
+    log.loc[rng.random(n) < 0.03, "score_a"] = np.nan
+    folder = tmp_path / "scored"
+    folder.mkdir()
+    for k, start in enumerate(range(0, n, 900)):
+        log.iloc[start : start + 900].to_parquet(folder / f"part-{k:05d}.parquet", index=False)
+    rules = [
+        "threshold=0.6",
+        "top=2",
+        "margin=0.1",
+        ["threshold=0.4", "top=3"],
+        ["margin=0.2", "threshold=0.5", "top=1"],
+    ]
+    table = query_metrics(folder, query="query", score=["score_a", "score_b"], rules=rules)
+    assert table.equals(queries_on_log(log, query="query", score=["score_a", "score_b"], rules=rules))
+    queries = log["query"].fillna("\x00missing")
+    for s in ("score_a", "score_b"):
+        for rule in rules:
+            name = rule if isinstance(rule, str) else " & ".join(rule)
+            kept = clean_results(log, query="query", score=s, rule=rule)
+            row = table.loc[(s, name)]
+            assert row["results_kept"] == len(kept)
+            assert row["queries_emptied"] == queries.nunique() - queries[kept.index].nunique()
+            assert row["results_kept_share"] == pytest.approx(len(kept) / n)
+        assert table.loc[(s, "before"), "results_kept"] == log[s].notna().sum()
+    with pytest.raises(TypeError, match="label"):
+        query_metrics(folder, query="query", score="score_a", label="label")
+
+
+def test_several_models_give_a_block_each(log):
+    log = log.assign(other=log["score"][::-1].to_numpy())
+    table = query_metrics(log, query="query", score=["score", "other"], label="label", rules=["top=1"], k=2, n_boot=0)
+    assert table.index.names == ["model", "rule"]
+    alone = query_metrics(log, query="query", score="other", label="label", rules=["top=1"], k=2, n_boot=0)
+    pd.testing.assert_frame_equal(table.loc["other"], alone)
