@@ -211,3 +211,38 @@ def test_bad_audits_are_refused_with_what_to_do():
     audit.loc[0, "label"] = 1
     with pytest.raises(ValueError, match="fewer than two labelled rows"):
         estimate_on_log(log, audit, "score_m")
+
+
+def test_the_whole_road_on_a_folder_the_score_job_wrote(tmp_path, client):
+    """Score a log with two models, then draw, label (in the labeller), estimate, carry the
+    threshold to the other model and count the queries each rule empties, all on the folder."""
+    from simwidgets import PairLabeler
+    from simwidgets.batch import score_file
+    from simwidgets.evaluation import migrate_threshold, query_metrics
+
+    rng = np.random.default_rng(8)
+    words = "star wars matrix halo frozen cars toy story alien jaws rocky heat up coco".split()
+    n = 1500
+    queries = [" ".join(rng.choice(words, 2)) for _ in range(n)]
+    results = [q if rng.random() < 0.3 else " ".join(rng.choice(words, 3)) for q in queries]
+    source = tmp_path / "log.csv"
+    pd.DataFrame({"query": queries, "result": results}).to_csv(source, index=False)
+    score_file(source, tmp_path / "scored", "query", "result", ["glove-50d", "tfidf"], blocksize=20_000,
+               client=client, progress=False)  # fmt: skip
+    folder = tmp_path / "scored"
+    assert len(list(folder.glob("part-*.parquet"))) > 1
+    log = pd.read_parquet(folder)
+    audit = audit_sample(folder, "score_glove-50d", n=60, bands=[0.6, 0.8, 0.95])
+    path = tmp_path / "audit-labels.csv"
+    labeler = PairLabeler(audit, "query", "result", models=["tfidf"], strategy="audit", path=path, labels=(0, 1))
+    while labeler.pair:
+        labeler.label(float(labeler.pair["left"] == labeler.pair["right"]))  # good: the same title
+    table = estimate_on_log(folder, path, "score_glove-50d", [0.8, 0.95], n_boot=50)
+    assert table["kept"].tolist() == [int((log["score_glove-50d"] >= t).sum()) for t in (0.8, 0.95)]
+    moved = migrate_threshold(0.8, folder, folder, old_column="score_glove-50d", new_column="score_tfidf",
+                              labels=path, warn=False)  # fmt: skip
+    assert moved.kept_share == pytest.approx(moved.kept_share_old, abs=0.01)
+    assert 0 <= moved.precision <= 1
+    effects = query_metrics(folder, query="query", score=["score_glove-50d", "score_tfidf"], rules=["threshold=0.8"])
+    emptied = (log.groupby("query")["score_tfidf"].max() < 0.8).sum()
+    assert effects.loc[("score_tfidf", "threshold=0.8"), "queries_emptied"] == emptied
