@@ -9,13 +9,14 @@ in the same folds, each trained model fitted on the training folds only.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..columns import score_column, score_columns
-from ..errors import InputError
+from ..errors import InputError, SimwidgetsWarning
 from ..evaluation.folds import pair_folds
 from ..evaluation.gold import as_gold, gold_kind
 from ..evaluation.paired import METRICS, fold_metrics, paired_bootstrap
@@ -39,6 +40,10 @@ class CrossValidation:
         difference of the first metric (``diff``, ``diff_low``, ``diff_high``, on the same
         resamples), ``p_better``, the share of resamples where the candidate is ahead, and
         ``real``: whether that interval excludes 0 (as :func:`~simwidgets.compare_models` says).
+        A trained candidate is also set against its base (``base``; a base not among the
+        candidates is added, off the shelf): ``vs_base`` with ``vs_base_low`` /
+        ``vs_base_high`` on the same resamples, and ``beats_base``: ``"yes"``, ``"no: worse"``
+        (a warning says so) or ``"not shown"`` (the interval holds 0).
     folds
         Each candidate's metrics on each held-out fold.
     scores
@@ -117,10 +122,15 @@ def cross_validate(
 
     shelf = [c for c in items if not is_trainer(c)]
     trainers = [c for c in items if is_trainer(c) and not getattr(c, "stacks", False)]
+    # each trainer's base is judged beside it, off the shelf, in the same folds
+    bases = {id(t): t.base for t in trainers if isinstance(getattr(t, "base", None), str)}
+    added = [b for b in dict.fromkeys(bases.values()) if b not in [c for c in shelf if isinstance(c, str)]]
+    shelf += added
     stacked = [c for c in items if getattr(c, "stacks", False)]
     if stacked and not shelf:
         raise InputError("a stacked model ('ensemble:...') stacks the off-the-shelf candidates: give at least one")
     names: dict[int, str] = {}
+    base_of: dict[str, str] = {}  # trained candidate -> its base's name
     columns: dict[str, np.ndarray] = {}
     types: dict[str, str] = {}
     if shelf:
@@ -152,6 +162,8 @@ def cross_validate(
                 bar.update(1)
             columns[_unique(trainer.name, columns)] = out
             types[list(columns)[-1]] = "trained"
+            if id(trainer) in bases:
+                base_of[list(columns)[-1]] = names[id(next(c for c in shelf if c == bases[id(trainer)]))]
         for model in stacked:
             columns[_unique(model.name, columns)] = _stack(
                 model,
@@ -204,8 +216,17 @@ def cross_validate(
                 row["diff_low"] = row["diff_high"] = row["p_better"] = np.nan
             # as compare_models says it: the paired interval excludes 0
             row["real"] = bool(np.isfinite(row["diff_low"]) and (row["diff_low"] > 0 or row["diff_high"] < 0))
+        row.update(_versus_base(name, base_of, candidates_names, means, boot))
         rows.append(row)
     table = pd.DataFrame(rows).set_index("candidate")
+    for name in table.index[table["beats_base"] == "no: worse"]:
+        warnings.warn(
+            f"cross_validate: {name!r} is worse than its base {base_of[name]!r} on the held-out folds "
+            f"({primary} {table.loc[name, 'vs_base']:+.3f}, 95% interval {table.loc[name, 'vs_base_low']:+.3f} to "
+            f"{table.loc[name, 'vs_base_high']:+.3f}): training left it worse off",
+            SimwidgetsWarning,
+            stacklevel=2,
+        )
     fold_rows = [
         {"candidate": name, "fold": k, **{m: float(per_fold[i, k, j]) for j, m in enumerate(metric_names)}}
         for i, name in enumerate(candidates_names)
@@ -215,6 +236,21 @@ def cross_validate(
     for name in candidates_names:
         scores[score_column(name)] = columns[name]
     return CrossValidation(table, pd.DataFrame(fold_rows), scores, kind, reference, primary)
+
+
+def _versus_base(name, base_of, names, means, boot) -> dict:
+    """A trained candidate against its base, on the same resamples of the same folds:
+    ``base``, ``vs_base`` (the first metric's difference) with its interval and ``beats_base``:
+    ``"yes"`` or ``"no: worse"`` (the interval excludes 0), ``"not shown"``; None for the rest."""
+    if name not in base_of:
+        return {"base": None, "vs_base": np.nan, "vs_base_low": np.nan, "vs_base_high": np.nan, "beats_base": None}
+    i, b = names.index(name), names.index(base_of[name])
+    low = high = np.nan
+    if boot is not None:
+        low, high = interval(boot[:, i, 0] - boot[:, b, 0])
+    verdict = "yes" if low > 0 else "no: worse" if high < 0 else "not shown"
+    return {"base": base_of[name], "vs_base": float(means[i, 0] - means[b, 0]), "vs_base_low": float(low),
+            "vs_base_high": float(high), "beats_base": verdict}  # fmt: skip
 
 
 def _unique(name: str, taken) -> str:

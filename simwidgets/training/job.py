@@ -23,10 +23,11 @@ Follow a call from ``fine_tune`` to a model ``load_model`` reads back:
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, OptionError
+from ..errors import InputError, OptionError, SimwidgetsWarning
 from ..files import staged_folder
 from ..models.specs import parse_spec
 from .pairs import Pairs, prepare_pairs, split_validation
@@ -96,6 +97,20 @@ class Recipe:
         return {}
 
 
+def versus_base(comparison) -> dict:
+    """The trained model ("after") against its base ("before") on the held-out pairs, from
+    :func:`~simwidgets.compare_models`' first metric: the difference with its paired 95%
+    interval and a verdict, ``"better"`` or ``"worse"`` (the interval excludes 0) or
+    ``"no difference shown"``."""
+    row = comparison.iloc[0]
+    sign = -1.0 if row["model_a"] == "before" else 1.0  # after - before
+    diff, low, high = sign * row["diff"], sign * row["diff_low"], sign * row["diff_high"]
+    low, high = min(low, high), max(low, high)
+    verdict = "better" if low > 0 else "worse" if high < 0 else "no difference shown"
+    return {"metric": str(row["metric"]), "diff": float(diff), "low": float(low), "high": float(high),
+            "verdict": verdict}  # fmt: skip
+
+
 def run_job(recipe: Recipe, key: str, build, *, output_dir, cache_dir, overwrite: bool, name, trained_on=None):
     """Locate the job's folder; reuse its finished model, or stage the folder, ``build(folder)``
     (which trains, saves and returns the record) and mark it finished."""
@@ -134,12 +149,15 @@ def run_pair_job(
         start = time.perf_counter()
         history = recipe.train(folder, train, held)
         seconds = time.perf_counter() - start
-        report = None
+        report = versus = None
         if held is not None and held.gold is not None:
-            from ..evaluation import evaluate_pairs
+            from ..evaluation.compare import compare_models
+            from ..evaluation.metrics import evaluate_scores
+            from ..similarity import score_pairs
 
-            models = [recipe.before(), recipe.after(folder)]
-            report = evaluate_pairs(held.left, held.right, held.gold, models=models, n_boot=200)
+            scores = score_pairs(held.left, held.right, [recipe.before(), recipe.after(folder)], progress=False)
+            report = evaluate_scores(scores, held.gold, n_boot=200)
+            versus = versus_base(compare_models(scores, held.gold, n_boot=1000))
         return pair_record(
             key,
             recipe.kind,
@@ -151,9 +169,13 @@ def run_pair_job(
             seconds=seconds,
             history=history,
             report=report,
+            versus_base=versus,
             **recipe.record(),
         )
 
-    return run_job(
+    trained = run_job(
         recipe, key, build, output_dir=output_dir, cache_dir=cache_dir, overwrite=overwrite, name=name, trained_on=train
     )
+    if trained.versus_base is not None and trained.versus_base["verdict"] == "worse":
+        warnings.warn(f"the trained model {trained.verdict()}: keep using the base", SimwidgetsWarning, stacklevel=3)
+    return trained

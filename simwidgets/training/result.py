@@ -30,6 +30,11 @@ class TrainedModel:
         Pairs (or texts) left out, per reason.
     reused
         True when an identical earlier run's model was loaded instead of training again.
+    versus_base
+        The trained model against its base on the held-out pairs: ``metric``, ``diff``
+        (trained - base) with its paired 95% interval ``low`` / ``high``, and ``verdict``:
+        ``"better"``, ``"worse"`` or ``"no difference shown"`` (None without held-out pairs).
+        A model that is not better says so in a warning when it is made.
     """
 
     spec: str
@@ -40,6 +45,7 @@ class TrainedModel:
     dropped: dict = field(default_factory=dict)
     reused: bool = False
     seconds: float = 0.0
+    versus_base: dict | None = None
 
     @classmethod
     def from_record(cls, spec: str, path: Path, record: dict, reused: bool) -> TrainedModel:
@@ -57,6 +63,7 @@ class TrainedModel:
             dropped=record.get("dropped", {}),
             reused=reused,
             seconds=float(record.get("seconds", 0.0)),
+            versus_base=record.get("versus_base"),
         )
 
     @property
@@ -66,6 +73,16 @@ class TrainedModel:
 
         return load_model(self.spec)
 
+    def verdict(self) -> str:
+        """One line: whether the trained model beat its base on the pairs it never saw."""
+        v = self.versus_base
+        if v is None:
+            return "not judged against its base: no held-out pairs (validation=0)"
+        said = {"better": "beat its base", "worse": "is WORSE than its base",
+                "no difference shown": "did not beat its base (no difference shown)"}[v["verdict"]]  # fmt: skip
+        interval = f"95% interval {v['low']:+.3f} to {v['high']:+.3f}"
+        return f"{said} on the held-out pairs: {v['metric']} {v['diff']:+.3f} ({interval})"
+
     def __repr__(self) -> str:
         where = "reused" if self.reused else f"trained in {self.seconds:.1f} s"
-        return f"<TrainedModel {self.spec!r} ({self.objective}, {where})>"
+        return f"<TrainedModel {self.spec!r} ({self.objective}, {where}); {self.verdict()}>"

@@ -28,7 +28,9 @@ class ModelComparison(Widget):
         them every candidate is judged by :func:`~simwidgets.cross_validate` in ``folds``
         folds (a progress bar shows the training): each pair's score comes from a model that
         never saw its label, and the table adds each candidate's ``type``, its fold-mean
-        metric and the paired difference against the best off-the-shelf model.
+        metric, the paired difference against the best off-the-shelf model and, for a trained
+        candidate, ``beats_base``: whether it beat the model it was trained from (``"yes"``,
+        ``"no: worse"`` or ``"not shown"``; its base is added to the table when not given).
     ensemble
         ``"forest"``, ``"linear"`` or None (no stacked model).
     by
@@ -104,7 +106,7 @@ class ModelComparison(Widget):
             cv = cross_validate(candidates, pairs_df[left], pairs_df[right], gold, folds=folds, groups=groups,
                                 n_boot=200, progress=progress)  # fmt: skip
             self.cross_validation, scored = cv, cv.scores.drop(columns=["gold", "fold"])
-            extra = cv.table[["type", cv.metric, "diff", "p_better"]].rename(
+            extra = cv.table[["type", cv.metric, "diff", "p_better", "beats_base"]].rename(
                 columns={cv.metric: f"fold_mean_{cv.metric}"}
             )
         table = score_table(pairs_df, left, right, label, candidates, scored=scored, label_cut=label_cut,

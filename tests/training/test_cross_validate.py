@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,21 +138,33 @@ def test_trainers_are_fitted_per_fold(sts, tmp_path, monkeypatch):
     pytest.importorskip("datasets", reason="training needs the [train] extra (datasets, accelerate)")
     monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))
     small = sts.iloc[:32]
-    result = sw.cross_validate(
-        [
-            "minilm",
-            sw.trainers.FineTune("minilm", epochs=1, device="cpu"),
-            sw.trainers.CrossEncoderTrainer("minilm", epochs=1, max_tokens=48, device="cpu"),
-            sw.trainers.WordVectorTrainer("fasttext", dim=16, epochs=2, min_count=1),
-        ],
-        small.left,
-        small.right,
-        small.score,
-        folds=2,
-        n_boot=50,
-        progress=False,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sw.cross_validate(
+            [
+                "minilm",
+                sw.trainers.FineTune("minilm", epochs=1, device="cpu"),
+                sw.trainers.CrossEncoderTrainer("minilm", epochs=1, max_tokens=48, device="cpu"),
+                sw.trainers.WordVectorTrainer("fasttext", dim=16, epochs=2, min_count=1),
+            ],
+            small.left,
+            small.right,
+            small.score,
+            folds=2,
+            n_boot=50,
+            progress=False,
+        )
     assert result.table["type"].tolist() == ["off the shelf", "trained", "trained", "trained"]
+    # each trained candidate against its base on the same resamples, and a warning for one that is worse
+    table = result.table
+    assert table["base"].fillna("").tolist() == ["", "minilm", "minilm", ""]
+    for name in table.index[1:3]:
+        low, high = table.loc[name, ["vs_base_low", "vs_base_high"]]
+        expected = "yes" if low > 0 else "no: worse" if high < 0 else "not shown"
+        assert table.loc[name, "beats_base"] == expected
+        assert table.loc[name, "vs_base"] == pytest.approx(table.loc[name, "diff"])  # minilm is the reference
+    worse = [str(w.message) for w in caught if "worse than its base" in str(w.message)]
+    assert len(worse) == (table["beats_base"] == "no: worse").sum()
     assert result.reference == "minilm" and result.scores.filter(like="score_").notna().all().all()
     trained = result.table.iloc[1:]  # each against minilm: a real difference only if its interval excludes 0
     assert (trained["real"] == ((trained["diff_low"] > 0) | (trained["diff_high"] < 0))).all()

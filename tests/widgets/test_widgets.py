@@ -293,7 +293,7 @@ def test_model_comparison_takes_trainers_and_judges_every_candidate_out_of_fold(
     table = w.table()
     assert list(table.index) == ["glove-50d", "fasttext trained", "ensemble (forest)"]
     assert table["type"].tolist() == ["off the shelf", "trained", "stacked"]
-    assert {"fold_mean_spearman", "diff", "p_better"} <= set(table.columns)
+    assert {"fold_mean_spearman", "diff", "p_better", "beats_base"} <= set(table.columns)
     assert w.cross_validation.reference == "glove-50d" and w.scores.shape == (3, 120)
     np.testing.assert_allclose(w.scores[1], w.cross_validation.scores["score_fasttext trained"], rtol=1e-6)
     assert len(list((tmp_path / "trained").glob("fasttext-*"))) == 3  # one model per training fold
