@@ -38,6 +38,7 @@ _FACE = {
     "train_cross_encoder": ".training",
     "train_word_vectors": ".training",
     "train_ulmfit": ".models",
+    "adapt": ".training",
     "cross_validate": ".training",
     # at scale, and out of the notebook
     "score_file": ".batch",

@@ -71,11 +71,11 @@ INNER = {
         "comparison_report": 5,
     },
     "training": {
-        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0,
+        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0,
         "job": 1,
         "ulmfit_pairs": 2, "word_vectors": 2,
         "encoder": 3,
-        "cross_encoder": 4,
+        "cross_encoder": 4, "adaptation": 4,
         "candidates": 5,
         "cross_validation": 6,
     },

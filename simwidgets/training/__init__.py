@@ -4,7 +4,9 @@
   encoder) fine-tuned on labelled pairs with sentence-transformers' trainer and losses;
 * :func:`train_cross_encoder` - a cross-encoder (a pair scorer, ``ce:PATH``) trained on
   labelled pairs with sentence-transformers' ``CrossEncoderTrainer``;
-* :func:`train_word_vectors` - fastText or word2vec vectors from a corpus, with gensim.
+* :func:`train_word_vectors` - fastText or word2vec vectors from a corpus, with gensim;
+* :func:`adapt` - a sentence encoder adapted to unlabelled texts of the domain (TSDAE, SimCSE
+  or masked-language modelling), before or instead of labels.
 
 * :func:`cross_validate` - off-the-shelf models, trainers (:class:`FineTune`,
   :class:`CrossEncoderTrainer`, :class:`WordVectorTrainer`) and stacked models judged in the
@@ -14,6 +16,7 @@ Each training function returns a :class:`TrainedModel` whose ``spec`` every API 
 folder by a hash of what made it (the same call again loads it) or in ``output_dir``.
 """
 
+from .adaptation import adapt
 from .candidates import CrossEncoderTrainer, FineTune, StackedTrainer, Trainer, WordVectorTrainer
 from .cross_encoder import train_cross_encoder
 from .cross_validation import CrossValidation, cross_validate
@@ -30,6 +33,7 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "WordVectorTrainer",
+    "adapt",
     "cross_validate",
     "fine_tune",
     "train_cross_encoder",

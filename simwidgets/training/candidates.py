@@ -28,27 +28,73 @@ class Trainer:
 
 
 class _PairTrainer(Trainer):
-    """A training function of this package run on each training fold with its options."""
+    """A training function of this package run on each training fold with its options; with
+    ``adapt_on``, from the base first adapted to unlabelled texts (:func:`~simwidgets.adapt`)."""
 
     suffix = "trained"
 
-    def __init__(self, base: str = "minilm", *, name: str | None = None, **options):
+    def __init__(
+        self,
+        base: str = "minilm",
+        *,
+        name: str | None = None,
+        adapt_on=None,
+        adapt: str = "tsdae",
+        adapt_column=None,
+        adapt_options: dict | None = None,
+        **options,
+    ):
         self.base, self.options = base, options
-        self.name = name or f"{base} {self.suffix}"
+        self.adapt_on, self.adapt, self.adapt_column = adapt_on, adapt, adapt_column
+        self.adapt_options = dict(adapt_options or {})
+        from .adaptation import METHODS
+
+        if adapt_on is not None and adapt not in METHODS:
+            raise InputError(f"adapt must be one of {sorted(METHODS)}, got {adapt!r}")
+        adapted = "" if adapt_on is None else f"{adapt} + "
+        self.name = name or f"{base} {adapted}{self.suffix}"
 
     def _train(self):
         raise NotImplementedError
 
+    def _start(self, left, right, seed: int) -> str:
+        """The base to train from: ``base``, or ``base`` adapted to ``adapt_on`` (a list, a
+        column, a file or folder of the log; ``"training"``: the training fold's own texts)."""
+        if self.adapt_on is None:
+            return self.base
+        from .adaptation import adapt
+
+        texts = list(left) + list(right) if _is_training(self.adapt_on) else self.adapt_on
+        options = {"method": self.adapt, "column": self.adapt_column, "seed": seed, "progress": False,
+                   **self.adapt_options}  # fmt: skip
+        for key in ("device",):
+            if key in self.options:
+                options.setdefault(key, self.options[key])
+        return adapt(self.base, texts, **options).spec
+
     def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
         options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
-        return self._train()(self.base, left, right, gold, **options).spec
+        return self._train()(self._start(left, right, seed), left, right, gold, **options).spec
+
+
+def _is_training(adapt_on) -> bool:
+    return isinstance(adapt_on, str) and adapt_on == "training"
 
 
 class FineTune(_PairTrainer):
     """:func:`~simwidgets.fine_tune` of ``base`` on each training fold (no inner validation split).
 
+    ``adapt_on`` first adapts the base to unlabelled texts (``adapt``: ``"tsdae"``,
+    ``"simcse"`` or ``"mlm"``; :func:`~simwidgets.adapt`): a list, a column, or a file or
+    folder of the log (``adapt_column`` names its text columns). Those texts may include the
+    held-out folds' texts, without their labels, as adapting on the whole log does; no label
+    ever reaches the adaptation. ``adapt_on="training"`` adapts on each training fold's own
+    texts only. The adapted model is made once per distinct corpus and reused.
+
     >>> FineTune("minilm", epochs=4).name
     'minilm fine-tuned'
+    >>> FineTune("minilm", adapt_on=["a query", "a result"], adapt="simcse").name
+    'minilm simcse + fine-tuned'
     """
 
     suffix = "fine-tuned"

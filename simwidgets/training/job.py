@@ -46,13 +46,15 @@ class Base:
 
 
 def parse_base(base) -> Base:
-    """``base`` checked (a spec string, without options) and parsed."""
+    """``base`` checked (a spec string, without options but a trained model's ``name``) and parsed."""
     if not isinstance(base, str):
         raise OptionError(f"base must be a model spec string such as 'minilm' or 'st:PATH', got {type(base).__name__}")
     family, target, options = parse_spec(base)
+    options.pop("name", None)  # a trained model's spec names it; the name does not change the base
     if options:
-        raise InputError(f"give the base without options, got {base!r}")
-    return Base(base, family, target)
+        raise InputError(f"give the base without options (other than name), got {base!r}")
+    spec = base.partition("?")[0] if "?" in base and not options else base
+    return Base(spec, family, target)
 
 
 class Recipe:

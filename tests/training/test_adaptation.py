@@ -1,0 +1,117 @@
+"""adapt: a sentence encoder adapted to unlabelled texts, then fine-tuned and cross-validated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("datasets", reason="training needs the [train] extra (datasets, accelerate)")
+pytest.importorskip("accelerate", reason="training needs the [train] extra (datasets, accelerate)")
+
+import simwidgets as sw  # noqa: E402
+from simwidgets import adapt, fine_tune, load_model, score_pairs  # noqa: E402
+from simwidgets.evaluation import read_stsb  # noqa: E402
+from simwidgets.training.corpus import corpus_sample  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:the trained model is WORSE than its base")
+
+
+@pytest.fixture(scope="module")
+def sts(test_data) -> pd.DataFrame:
+    return read_stsb(test_data / "sts" / "stsb-en-train.csv").iloc[:200].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def texts(sts) -> list[str]:
+    return list(dict.fromkeys(list(sts.left) + list(sts.right)))[:96]
+
+
+@pytest.mark.parametrize("method", ["tsdae", "simcse", "mlm"])
+def test_each_method_adapts_minilm_into_a_spec_every_api_takes(method, texts, tmp_path):
+    adapted = adapt("minilm", texts, method=method, batch_size=16, output_dir=tmp_path / method, progress=False,
+                    device="cpu")  # fmt: skip
+    assert adapted.spec.startswith("st:") and adapted.objective == method and adapted.report is None
+    assert adapted.history["epoch"].tolist() == [1] and np.isfinite(adapted.history["train_loss"]).all()
+    name = load_model(adapted.spec).name
+    assert name.startswith(f"minilm-{method}-")
+    scores = score_pairs(texts[:8], texts[8:16], models=["minilm", adapted.spec])
+    assert scores[f"score_{name}"].notna().all()
+    assert not np.allclose(scores[f"score_{name}"], scores["score_minilm"])  # the weights moved
+    # the same call again loads it
+    again = adapt("minilm", texts, method=method, batch_size=16, output_dir=tmp_path / method, progress=False,
+                  device="cpu")  # fmt: skip
+    assert again.reused and again.spec == adapted.spec
+
+
+def test_fine_tune_continues_from_an_adapted_model(texts, sts, tmp_path):
+    adapted = adapt("minilm", texts, method="simcse", batch_size=16, output_dir=tmp_path / "a", progress=False,
+                    device="cpu")  # fmt: skip
+    tuned = fine_tune(adapted.spec, sts.left[:48], sts.right[:48], sts.score[:48], validation=0.25, progress=False,
+                      device="cpu", output_dir=tmp_path / "ft")  # fmt: skip
+    assert tuned.report.loc["before", "pairs"] == 12 and tuned.versus_base is not None
+    # "before" is the adapted model: the report judges fine-tuning against where it started
+    before = score_pairs(sts.left[36:48], sts.right[36:48], [adapted.spec])
+    assert np.isfinite(before.filter(like="score_").to_numpy()).all()
+
+
+def test_the_corpus_is_read_from_a_log_folder_deduplicated_and_sampled(tmp_path):
+    folder = tmp_path / "log"
+    folder.mkdir()
+    rows = pd.DataFrame({"query": [f"q{i % 300}" for i in range(1000)], "result": [f"r{i}" for i in range(1000)]})
+    rows.iloc[:500].to_parquet(folder / "part-0.parquet", index=False)
+    rows.iloc[500:].to_csv(folder / "part-1.csv", index=False)
+    every = corpus_sample(folder, column=["query", "result"], most=10_000)
+    assert len(every) == 300 + 1000 and len(set(every)) == len(every)
+    some = corpus_sample(folder, column=["query", "result"], most=100, seed=1)
+    assert len(some) == 100 and set(some) <= set(every)
+    assert some == corpus_sample(folder, column=["query", "result"], most=100, seed=1)  # same seed, same texts
+    assert some != corpus_sample(folder, column=["query", "result"], most=100, seed=2)
+    # every distinct text has the same chance, however often it occurs: queries are 300 of 1,300
+    shares = [np.mean([t.startswith("q") for t in corpus_sample(folder, column=["query", "result"], most=100,
+                                                               seed=s)]) for s in range(20)]  # fmt: skip
+    assert abs(np.mean(shares) - 300 / 1300) < 0.05
+    with pytest.raises(TypeError, match="column"):
+        corpus_sample(folder)
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        adapt("minilm", ["one text", "two texts"], method="simcse", progress=False)
+    with pytest.raises(ValueError, match="method must be one of"):
+        adapt("minilm", ["a"], method="bert")
+
+
+def test_cross_validate_takes_an_adapted_fine_tune_and_no_label_reaches_the_adaptation(sts, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))
+    seen = []
+    from simwidgets.training import adaptation
+
+    original = adaptation.AdaptRecipe.adapt
+
+    def spy(self, folder, corpus):
+        seen.append(list(corpus))
+        return original(self, folder, corpus)
+
+    monkeypatch.setattr(adaptation.AdaptRecipe, "adapt", spy)
+    small = sts.iloc[:40]
+    log_texts = list(sts.left[100:200])  # the unlabelled log
+    result = sw.cross_validate(
+        [
+            sw.trainers.FineTune("minilm", device="cpu", adapt_on=log_texts, adapt="simcse",
+                                 adapt_options={"batch_size": 16}),
+            sw.trainers.FineTune("minilm", device="cpu", adapt_on="training", adapt="simcse",
+                                 adapt_options={"batch_size": 16}),
+        ],  # fmt: skip
+        small.left, small.right, small.score, folds=2, n_boot=50, progress=False,
+    )  # fmt: skip
+    assert list(result.table.index) == ["minilm", "minilm simcse + fine-tuned", "minilm simcse + fine-tuned (2)"]
+    assert result.table.loc["minilm simcse + fine-tuned", "beats_base"] in ("yes", "no: worse", "not shown")
+    # the log corpus is adapted on once (then reused), each training fold's texts once each
+    assert len(seen) == 3
+    assert set(seen[0]) == set(log_texts)
+    folds = result.scores["fold"].to_numpy()
+    for k, corpus in zip((0, 1), seen[1:]):
+        train = small[folds != k]
+        assert set(corpus) == set(train.left) | set(train.right)  # the training fold's texts only
+        held = small[folds == k]
+        assert not (set(held.left) | set(held.right)) & set(corpus) - (set(train.left) | set(train.right))
+    # texts only: no label is ever given to an adaptation
+    assert all(isinstance(t, str) for corpus in seen for t in corpus)
