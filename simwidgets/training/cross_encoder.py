@@ -19,7 +19,15 @@ from .encoder import encoder_source
 from .job import Base, Recipe, parse_base, run_pair_job
 from .pairs import Pairs
 from .result import TrainedModel
-from .trainer_args import arguments, no_widget_examples, quiet, require_training
+from .trainer_args import (
+    arguments,
+    best_epoch,
+    early_stopping,
+    no_widget_examples,
+    quiet,
+    require_training,
+    resolve_epochs,
+)
 from .trainer_args import history as read_history
 
 #: The loss: binary cross-entropy on gold rescaled to 0-1 (soft targets for graded gold).
@@ -32,7 +40,7 @@ def train_cross_encoder(
     right=None,
     gold=None,
     *,
-    epochs: int = 1,
+    epochs="auto",
     batch_size: int = 16,
     learning_rate: float = 2e-5,
     warmup_ratio: float = 0.1,
@@ -58,7 +66,11 @@ def train_cross_encoder(
     left, right, gold
         The pairs and their labels (graded or binary); gold is rescaled to 0-1 from
         ``gold_range`` or its observed range and learnt with binary cross-entropy.
-    epochs, batch_size, learning_rate, warmup_ratio, seed
+    epochs
+        ``"auto"`` (default) or a whole number, as for :func:`~simwidgets.fine_tune` (at least
+        200 optimizer steps; with validation pairs the best epoch is kept, and training stops
+        after 3 epochs without a better one).
+    batch_size, learning_rate, warmup_ratio, seed
         sentence-transformers' training arguments.
     max_tokens
         Longest input read, both texts together (default 256 word pieces).
@@ -132,9 +144,10 @@ class CrossEncoderRecipe(Recipe):
         return f"ce:{folder}"
 
     def settings(self, train: Pairs) -> dict:
+        self.epochs_used = resolve_epochs(self.epochs, len(train), self.batch_size)
         return {
             "objective": OBJECTIVE,
-            "epochs": self.epochs,
+            "epochs": self.epochs_used,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "warmup_ratio": self.warmup_ratio,
@@ -172,7 +185,7 @@ class CrossEncoderRecipe(Recipe):
         args = arguments(
             Arguments,
             folder,
-            epochs=self.epochs,
+            epochs=self.epochs_used,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             warmup_ratio=self.warmup_ratio,
@@ -180,6 +193,7 @@ class CrossEncoderRecipe(Recipe):
             evaluate=evaluator is not None,
             progress=self.progress,
             device=self.device,
+            best="eval_validation_spearman" if evaluator is not None else None,
         )
         no_widget_examples(model)
         trainer = CrossEncoderTrainer(
@@ -190,8 +204,11 @@ class CrossEncoderRecipe(Recipe):
             evaluator=evaluator,
         )
         quiet(trainer, self.progress)
+        early_stopping(trainer, args)
         trainer.train()
-        history = read_history(trainer.state.log_history, "spearman" if evaluator is not None else None)
+        metric = "spearman" if evaluator is not None else None
+        self.best = best_epoch(trainer.state.log_history, metric)
+        history = read_history(trainer.state.log_history, metric)
         model.save(str(folder))
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
         return history.to_dict(orient="records")
@@ -210,7 +227,7 @@ class CrossEncoderRecipe(Recipe):
         return CrossEncoderModel(str(folder), name="after", device=self.device, dtype="float32")
 
     def record(self) -> dict:
-        return {"source": self.source}
+        return {"source": self.source, "best_epoch": getattr(self, "best", None)}
 
 
 def _dataset(pairs: Pairs):

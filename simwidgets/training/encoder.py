@@ -16,7 +16,15 @@ from ..errors import InputError, OptionError
 from .job import Base, Recipe, parse_base, run_pair_job
 from .pairs import Pairs
 from .result import TrainedModel
-from .trainer_args import arguments, no_widget_examples, quiet, require_training
+from .trainer_args import (
+    arguments,
+    best_epoch,
+    early_stopping,
+    no_widget_examples,
+    quiet,
+    require_training,
+    resolve_epochs,
+)
 from .trainer_args import history as read_history
 
 #: Objectives: the sentence-transformers loss each names, and the gold it needs.
@@ -109,7 +117,7 @@ def fine_tune(
     gold=None,
     *,
     objective: str = "auto",
-    epochs: int = 1,
+    epochs="auto",
     batch_size: int = 16,
     learning_rate: float | None = None,
     warmup_ratio: float = 0.1,
@@ -139,7 +147,13 @@ def fine_tune(
         ``"auto"``: CoSENT for graded gold, online contrastive for binary gold, multiple-negatives
         ranking for positives only; or ``"cosent"``, ``"angle"``, ``"cosine"``,
         ``"online_contrastive"``, ``"mnrl"``.
-    epochs, batch_size, learning_rate, warmup_ratio, seed
+    epochs
+        ``"auto"`` (default): enough epochs for at least 200 optimizer steps, at most 20 (a
+        few hundred labels get as many updates as a few thousand); or a whole number. With
+        validation pairs, each epoch is judged on them, training stops after 3 epochs without
+        a better one, and the best epoch's weights are the ones kept (``.history`` shows every
+        epoch; ``.best_epoch`` the one kept).
+    batch_size, learning_rate, warmup_ratio, seed
         sentence-transformers' training arguments (linear schedule, warm-up share);
         ``learning_rate`` defaults to 2e-5 (3e-3 for ULMFiT, the peak of fastai's one-cycle schedule).
     validation
@@ -215,9 +229,10 @@ class EncoderRecipe(Recipe):
             raise InputError(
                 "multiple-negatives ranking trains on positive pairs (gold at the top of its range): none found"
             )
+        self.epochs_used = resolve_epochs(self.epochs, len(train), self.batch_size)
         return {
             "objective": self.chosen,
-            "epochs": self.epochs,
+            "epochs": self.epochs_used,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "warmup_ratio": self.warmup_ratio,
@@ -241,7 +256,7 @@ class EncoderRecipe(Recipe):
         args = arguments(
             Arguments,
             folder,
-            epochs=self.epochs,
+            epochs=self.epochs_used,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             warmup_ratio=self.warmup_ratio,
@@ -249,13 +264,16 @@ class EncoderRecipe(Recipe):
             evaluate=evaluator is not None,
             progress=self.progress,
             device=self.device,
+            best=None if metric is None else f"eval_validation_{metric}",
         )
         no_widget_examples(model)
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=_dataset(train, self.chosen), loss=loss, evaluator=evaluator
         )
         quiet(trainer, self.progress)
+        early_stopping(trainer, args)
         trainer.train()
+        self.best = best_epoch(trainer.state.log_history, metric)
         history = read_history(trainer.state.log_history, metric)
         model.save(str(folder))
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
@@ -272,4 +290,4 @@ class EncoderRecipe(Recipe):
         return SentenceTransformerModel(str(folder), name="after", device=self.device)
 
     def record(self) -> dict:
-        return {"source": self.source}
+        return {"source": self.source, "best_epoch": getattr(self, "best", None)}

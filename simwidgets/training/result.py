@@ -46,6 +46,8 @@ class TrainedModel:
     reused: bool = False
     seconds: float = 0.0
     versus_base: dict | None = None
+    #: The epoch whose weights were kept (the best on the validation pairs), or None.
+    best_epoch: int | None = None
 
     @classmethod
     def from_record(cls, spec: str, path: Path, record: dict, reused: bool) -> TrainedModel:
@@ -64,6 +66,7 @@ class TrainedModel:
             reused=reused,
             seconds=float(record.get("seconds", 0.0)),
             versus_base=record.get("versus_base"),
+            best_epoch=record.get("best_epoch"),
         )
 
     @property

@@ -4,10 +4,12 @@ services) and the per-epoch history read back from their logs."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..extras import require
 
 
@@ -15,6 +17,30 @@ def require_training() -> None:
     """The packages sentence-transformers' trainers need beyond inference (extra ``[train]``)."""
     require("datasets", "fine-tuning")
     require("accelerate", "fine-tuning")
+
+
+#: ``epochs="auto"``: at least this many optimizer steps (epochs scaled to the label count) ...
+MIN_STEPS = 200
+#: ... in at most this many epochs, and at least one.
+MAX_EPOCHS = 20
+#: Early stopping: epochs without a better validation metric before training stops.
+PATIENCE = 3
+
+
+def resolve_epochs(epochs, pairs: int, batch_size: int) -> int:
+    """``epochs`` as given, or for ``"auto"`` the epochs that make at least :data:`MIN_STEPS`
+    optimizer steps over ``pairs`` training pairs (at most :data:`MAX_EPOCHS`): a few hundred
+    labels get as many updates as a few thousand, where one epoch barely moves a model.
+
+    >>> resolve_epochs("auto", 500, 16), resolve_epochs("auto", 5749, 16), resolve_epochs(3, 500, 16)
+    (7, 1, 3)
+    """
+    if epochs == "auto":
+        per_epoch = max(1, math.ceil(pairs / batch_size))
+        return int(min(MAX_EPOCHS, max(1, math.ceil(MIN_STEPS / per_epoch))))
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise InputError(f"epochs must be 'auto' or a whole number >= 1, got {epochs!r}")
+    return epochs
 
 
 def arguments(
@@ -29,12 +55,17 @@ def arguments(
     evaluate: bool,
     progress: bool,
     device: str,
+    best: str | None = None,
 ):
-    """``cls`` (a sentence-transformers ``...TrainingArguments``) with the settings every job here uses."""
+    """``cls`` (a sentence-transformers ``...TrainingArguments``) with the settings every job
+    here uses. With ``best`` (a logged validation metric, higher is better) and ``evaluate``,
+    each epoch's model is kept until a better one comes, and the best epoch's weights are the
+    ones saved at the end (with :func:`early_stopping`)."""
     import inspect
 
     from transformers import TrainingArguments
 
+    keep_best = bool(evaluate and best)
     # transformers 5 takes the warm-up share as a float warmup_steps; 4 as warmup_ratio
     if "warmup_ratio" in inspect.signature(TrainingArguments).parameters:
         warmup = {"warmup_ratio": warmup_ratio}
@@ -51,13 +82,35 @@ def arguments(
         data_seed=seed,
         eval_strategy="epoch" if evaluate else "no",
         logging_strategy="epoch",
-        save_strategy="no",
+        save_strategy="epoch" if keep_best else "no",
+        save_total_limit=2 if keep_best else None,
+        load_best_model_at_end=keep_best,
+        metric_for_best_model=best if keep_best else None,
+        greater_is_better=True if keep_best else None,
         report_to="none",
         disable_tqdm=not progress,
         use_cpu=not device.startswith("cuda"),
         fp16=False,
         bf16=False,
     )
+
+
+def early_stopping(trainer, args) -> None:
+    """Stop after :data:`PATIENCE` epochs without a better validation metric (when the best
+    epoch is kept: see :func:`arguments`)."""
+    if getattr(args, "load_best_model_at_end", False):
+        from transformers import EarlyStoppingCallback
+
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=PATIENCE))
+
+
+def best_epoch(log_history: list[dict], metric: str | None) -> int | None:
+    """The epoch whose validation metric was best (the one kept), or None."""
+    if metric is None:
+        return None
+    key = f"eval_validation_{metric}"
+    scored = [(entry[key], entry["epoch"]) for entry in log_history if key in entry and "epoch" in entry]
+    return int(round(max(scored)[1])) if scored else None
 
 
 def quiet(trainer, progress: bool) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import InputError
 from .job import Base, Recipe
 from .pairs import Pairs
+from .trainer_args import resolve_epochs
 
 POOLING = "concat"
 
@@ -90,7 +91,7 @@ class SiameseULMFiTRecipe(Recipe):
 
     kind, made_by = "ulmfit", "siamese"
 
-    def __init__(self, base: Base, *, objective="auto", epochs=1, batch_size=16, learning_rate=None,
+    def __init__(self, base: Base, *, objective="auto", epochs="auto", batch_size=16, learning_rate=None,
                  max_tokens=72, seed=0, gold_range=None, device=None, progress=True):  # fmt: skip
         if objective not in ("auto", "cosine"):
             raise InputError(
@@ -115,9 +116,10 @@ class SiameseULMFiTRecipe(Recipe):
         # loaded once the pairs are known to be usable; its content hash keys the job
         self.base_model = load_model(self.base, centre=None, pooling=POOLING)
         self.identity = f"{self.base}|{self.base_model.identity}"
+        self.epochs_used = resolve_epochs(self.epochs, len(train), self.batch_size)
         return {
             "objective": "cosine",
-            "epochs": self.epochs,
+            "epochs": self.epochs_used,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "max_tokens": self.max_tokens,
@@ -155,7 +157,7 @@ class SiameseULMFiTRecipe(Recipe):
         learn = Learner(dls, module, loss_func=loss)
         quiet = learn.no_logging() if not self.progress else nullcontext()
         with nullcontext() if self.progress else learn.no_bar(), quiet:
-            learn.fit_one_cycle(self.epochs, self.learning_rate)
+            learn.fit_one_cycle(self.epochs_used, self.learning_rate)
         rows = []
         for epoch, values in enumerate(learn.recorder.values, start=1):
             row = {"epoch": epoch, "train_loss": float(values[0])}
