@@ -109,8 +109,11 @@ def best_epoch(log_history: list[dict], metric: str | None) -> int | None:
     if metric is None:
         return None
     key = f"eval_validation_{metric}"
-    scored = [(entry[key], entry["epoch"]) for entry in log_history if key in entry and "epoch" in entry]
-    return int(round(max(scored)[1])) if scored else None
+    best = None
+    for entry in log_history:  # the first epoch to reach the best value (a tie is no better)
+        if key in entry and "epoch" in entry and (best is None or entry[key] > best[0]):
+            best = (entry[key], int(round(entry["epoch"])))
+    return None if best is None else best[1]
 
 
 def quiet(trainer, progress: bool) -> None:

@@ -47,8 +47,8 @@ def test_each_method_adapts_minilm_into_a_spec_every_api_takes(method, texts, tm
 def test_fine_tune_continues_from_an_adapted_model(texts, sts, tmp_path):
     adapted = adapt("minilm", texts, method="simcse", batch_size=16, output_dir=tmp_path / "a", progress=False,
                     device="cpu")  # fmt: skip
-    tuned = fine_tune(adapted.spec, sts.left[:48], sts.right[:48], sts.score[:48], validation=0.25, progress=False,
-                      device="cpu", output_dir=tmp_path / "ft")  # fmt: skip
+    tuned = fine_tune(adapted.spec, sts.left[:48], sts.right[:48], sts.score[:48], validation=0.25, epochs=1,
+                      progress=False, device="cpu", output_dir=tmp_path / "ft")  # fmt: skip
     assert tuned.report.loc["before", "pairs"] == 12 and tuned.versus_base is not None
     # "before" is the adapted model: the report judges fine-tuning against where it started
     before = score_pairs(sts.left[36:48], sts.right[36:48], [adapted.spec])
@@ -95,9 +95,9 @@ def test_cross_validate_takes_an_adapted_fine_tune_and_no_label_reaches_the_adap
     log_texts = list(sts.left[100:200])  # the unlabelled log
     result = sw.cross_validate(
         [
-            sw.trainers.FineTune("minilm", device="cpu", adapt_on=log_texts, adapt="simcse",
+            sw.trainers.FineTune("minilm", device="cpu", epochs=1, adapt_on=log_texts, adapt="simcse",
                                  adapt_options={"batch_size": 16}),
-            sw.trainers.FineTune("minilm", device="cpu", adapt_on="training", adapt="simcse",
+            sw.trainers.FineTune("minilm", device="cpu", epochs=1, adapt_on="training", adapt="simcse",
                                  adapt_options={"batch_size": 16}),
         ],  # fmt: skip
         small.left, small.right, small.score, folds=2, n_boot=50, progress=False,

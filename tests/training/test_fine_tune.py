@@ -102,7 +102,15 @@ def test_the_result_equals_plain_sentence_transformers_with_the_same_settings(tr
 def test_objectives_follow_the_gold(sts, tmp_path):
     binary = (sts.score >= 2.5).astype(int)
     a = fine_tune(
-        "minilm", sts.left, sts.right, binary, validation=0, output_dir=tmp_path / "b", progress=False, device="cpu"
+        "minilm",
+        sts.left,
+        sts.right,
+        binary,
+        validation=0,
+        epochs=1,
+        output_dir=tmp_path / "b",
+        progress=False,
+        device="cpu",
     )
     assert a.objective == "online_contrastive" and a.report is None
     b = fine_tune(
@@ -111,6 +119,7 @@ def test_objectives_follow_the_gold(sts, tmp_path):
         sts.right[:16],
         None,
         validation=0,
+        epochs=1,
         output_dir=tmp_path / "p",
         progress=False,
         device="cpu",
@@ -123,6 +132,7 @@ def test_objectives_follow_the_gold(sts, tmp_path):
         sts.score[:16],
         objective="angle",
         validation=0,
+        epochs=1,
         output_dir=tmp_path / "a",
         progress=False,
         device="cpu",
@@ -146,7 +156,15 @@ def test_bad_input_is_refused_or_dropped_and_counted(sts, tmp_path):
     left, gold = sts.left[:24].tolist(), sts.score[:24].tolist()
     left[0], left[1], gold[2] = None, "   ", float("nan")
     result = fine_tune(
-        "minilm", left, sts.right[:24], gold, validation=0, output_dir=tmp_path / "d", progress=False, device="cpu"
+        "minilm",
+        left,
+        sts.right[:24],
+        gold,
+        validation=0,
+        epochs=1,
+        output_dir=tmp_path / "d",
+        progress=False,
+        device="cpu",
     )
     assert result.dropped == {
         "gold is missing (NaN)": 1,
@@ -209,6 +227,7 @@ def test_an_hf_base_is_fine_tuned_too(sts, tmp_path):
         sts.right[:16],
         sts.score[:16],
         validation=0,
+        epochs=1,
         output_dir=tmp_path / "hf",
         progress=False,
         device="cpu",
@@ -225,3 +244,19 @@ def test_training_with_progress_shows_the_epochs_not_the_hub_card_bars(sts, tmp_
     err = capfd.readouterr().err
     assert "Computing widget examples" not in err
     assert "it/s" in err or "s/it" in err  # the trainer's own bar is there
+
+
+def test_with_few_labels_epochs_are_scaled_and_the_best_epoch_is_kept(sts, tmp_path):
+    from simwidgets.training.trainer_args import MAX_EPOCHS, PATIENCE
+
+    trained = fine_tune("minilm", sts.left[:40], sts.right[:40], sts.score[:40], validation=0.25, batch_size=16,
+                        learning_rate=2e-4, output_dir=tmp_path / "auto", progress=False, device="cpu")  # fmt: skip
+    history = trained.history
+    # 30 training pairs make 2 steps an epoch: "auto" asks for the most epochs, early stopping may end sooner
+    assert 1 <= len(history) <= MAX_EPOCHS
+    metric = history["validation_spearman_cosine"]
+    best = int(history["epoch"][metric.idxmax()])
+    assert trained.best_epoch == best
+    assert len(history) == MAX_EPOCHS or len(history) - best == PATIENCE  # stopped: 3 epochs without better
+    # the weights kept are the best epoch's: the report's Spearman is that epoch's validation metric
+    assert trained.report.loc["after", "spearman"] == pytest.approx(metric.max(), abs=1e-3)
