@@ -94,6 +94,7 @@ def _files(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
+@pytest.mark.filterwarnings("ignore:train_word_vectors.*far too few")
 def test_overwrite_never_deletes_a_folder_the_trainer_did_not_write(tmp_path, sts, lee_texts, monkeypatch):
     from simwidgets import fine_tune, train_cross_encoder, train_word_vectors
 
@@ -126,6 +127,7 @@ def test_overwrite_never_deletes_a_folder_the_trainer_did_not_write(tmp_path, st
     assert _files(proj) == before
 
 
+@pytest.mark.filterwarnings("ignore:train_word_vectors.*far too few")
 def test_a_model_retrained_into_its_folder_replaces_the_old_one_in_this_process(tmp_path, lee_texts):
     from simwidgets import load_model, train_word_vectors
 

@@ -122,20 +122,32 @@ class CrossEncoderTrainer(_PairTrainer):
 
 class WordVectorTrainer(Trainer):
     """:func:`~simwidgets.train_word_vectors` on the texts of each training fold, or on a
-    ``corpus`` of unlabelled texts you give (labels are never used: no leakage either way).
+    ``corpus`` of unlabelled texts you give (labels are never used: no leakage either way): a
+    list, or your log as a file, folder or table with ``corpus_column`` (its distinct texts,
+    sampled to ``max_texts``). A training fold's texts alone are far too few for word vectors:
+    give the log.
 
     >>> WordVectorTrainer("fasttext").name
     'fasttext trained'
     """
 
-    def __init__(self, kind: str = "fasttext", *, corpus=None, name: str | None = None, **options):
+    def __init__(self, kind: str = "fasttext", *, corpus=None, corpus_column=None, max_texts: int = 1_000_000,
+                 name: str | None = None, **options):  # fmt: skip
         self.kind, self.corpus, self.options = kind, corpus, options
+        self.corpus_column, self.max_texts = corpus_column, max_texts
         self.name = name or f"{kind} trained"
 
     def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        from pathlib import Path
+
+        import pandas as pd
+
+        from .corpus import corpus_sample
         from .word_vectors import train_word_vectors
 
         texts = list(left) + list(right) if self.corpus is None else self.corpus
+        if isinstance(texts, (str, Path, pd.DataFrame)):  # the log: a file, a folder or a table
+            texts = corpus_sample(texts, column=self.corpus_column, most=self.max_texts, seed=seed)
         options = {"progress": progress, "seed": seed, **self.options}
         return train_word_vectors(texts, kind=self.kind, **options).spec
 

@@ -45,6 +45,8 @@ def train_cross_encoder(
     learning_rate: float = 2e-5,
     warmup_ratio: float = 0.1,
     max_tokens: int = 256,
+    warm_start=True,
+    log_pairs=None,
     validation=0.1,
     gold_range=None,
     output_dir=None,
@@ -74,6 +76,15 @@ def train_cross_encoder(
         sentence-transformers' training arguments.
     max_tokens
         Longest input read, both texts together (default 256 word pieces).
+    warm_start
+        From a sentence encoder (default True): before any label, the new cross-encoder is
+        trained to reproduce the encoder's cosine (soft binary cross-entropy, at least 200
+        steps) on the training pairs, as many random pairings of their texts, and
+        ``log_pairs``; so it starts about where the encoder is, not from a random head,
+        and the labels then move it from there. False: the labels alone, from a new head.
+    log_pairs
+        ``(left, right)`` unlabelled pairs from your log for the warm start (their labels
+        are never needed: the encoder's cosine is the target).
     validation, output_dir, overwrite, cache_dir, device, progress
         As for :func:`~simwidgets.fine_tune`.
 
@@ -95,7 +106,7 @@ def train_cross_encoder(
     recipe = CrossEncoderRecipe(
         parse_base(base), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         warmup_ratio=warmup_ratio, max_tokens=max_tokens, seed=seed, gold_range=gold_range, device=device,
-        progress=progress,
+        progress=progress, warm_start=warm_start, log_pairs=log_pairs,
     )  # fmt: skip
     return run_pair_job(
         recipe, left, right, gold, validation=validation, gold_range=gold_range, seed=seed,
@@ -110,7 +121,7 @@ class CrossEncoderRecipe(Recipe):
     kind, made_by = "ce", "ce"
 
     def __init__(self, base: Base, *, epochs, batch_size, learning_rate, warmup_ratio, max_tokens, seed,
-                 gold_range, device, progress):  # fmt: skip
+                 gold_range, device, progress, warm_start=True, log_pairs=None):  # fmt: skip
         if base.family == "ce":
             if not base.target:
                 raise InputError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base.spec!r}")
@@ -126,6 +137,8 @@ class CrossEncoderRecipe(Recipe):
         else:
             (self.label, self.source), self.from_cross_encoder = encoder_source(base), False
         self.identity = f"{self.label}|{self.source}"
+        self.warm = bool(warm_start) and not self.from_cross_encoder  # a cross-encoder base is warm already
+        self.log_left, self.log_right = _log_pairs(log_pairs)
         self.epochs, self.batch_size, self.learning_rate, self.warmup_ratio = (
             epochs,
             batch_size,
@@ -154,6 +167,8 @@ class CrossEncoderRecipe(Recipe):
             "max_tokens": self.max_tokens,
             "seed": self.seed,
             "gold_range": self.gold_range,
+            "warm_start": self.warm,
+            "log_pairs": _digest(self.log_left, self.log_right) if self.warm and self.log_left else None,
         }
 
     def train(self, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
@@ -177,6 +192,8 @@ class CrossEncoderRecipe(Recipe):
                 device=self.device,
             )
         model.float()  # weights stored in half precision train in full precision
+        if self.warm:
+            self.warmed = self._warm_start(model, folder, train)
         evaluator = None
         if held is not None:
             evaluator = CrossEncoderCorrelationEvaluator(
@@ -227,10 +244,74 @@ class CrossEncoderRecipe(Recipe):
         return CrossEncoderModel(str(folder), name="after", device=self.device, dtype="float32")
 
     def record(self) -> dict:
-        return {"source": self.source, "best_epoch": getattr(self, "best", None)}
+        return {
+            "source": self.source,
+            "best_epoch": getattr(self, "best", None),
+            "warm_start": getattr(self, "warmed", None),
+        }
+
+    def _warm_start(self, model, folder: Path, train: Pairs) -> dict:
+        """Train the new head (and the encoder under it) to give the base encoder's cosine on
+        unlabelled pairs: the training pairs (not their labels), random pairings of their
+        texts and the log's pairs. Returns what it did, for the record."""
+        import numpy as np
+        from datasets import Dataset
+        from sentence_transformers.cross_encoder import CrossEncoderTrainer
+        from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
+        from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+        from ..models.transformer import SentenceTransformerModel
+        from ..similarity import score_pairs
+
+        rng = np.random.default_rng(self.seed)
+        shuffled = [train.right[i] for i in rng.permutation(len(train.right))]
+        left = list(train.left) + list(train.left) + self.log_left
+        right = list(train.right) + shuffled + self.log_right
+        encoder = SentenceTransformerModel(self.source, name="base", device=self.device)
+        cosine = score_pairs(left, right, [encoder], progress=False)["score_base"].to_numpy(np.float64)
+        keep = np.flatnonzero(np.isfinite(cosine))
+        targets = np.clip(cosine[keep], 0.0, 1.0).tolist()
+        data = Dataset.from_dict({"sentence1": [left[i] for i in keep], "sentence2": [right[i] for i in keep],
+                                  "label": targets})  # fmt: skip
+        epochs = resolve_epochs("auto", len(keep), self.batch_size)
+        args = arguments(
+            Arguments, folder / "warm", epochs=epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            warmup_ratio=self.warmup_ratio, seed=self.seed, evaluate=False, progress=self.progress, device=self.device,
+        )  # fmt: skip
+        trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
+        quiet(trainer, self.progress)
+        trainer.train()
+        shutil.rmtree(folder / "warm", ignore_errors=True)
+        return {"pairs": len(keep), "log_pairs": len(self.log_left), "epochs": epochs}
 
 
 def _dataset(pairs: Pairs):
     from datasets import Dataset
 
     return Dataset.from_dict({"sentence1": pairs.left, "sentence2": pairs.right, "label": pairs.gold.tolist()})
+
+
+def _log_pairs(log_pairs) -> tuple[list[str], list[str]]:
+    """``(left, right)`` texts of the log's pairs for the warm start (missing and empty texts dropped)."""
+    if log_pairs is None:
+        return [], []
+    try:
+        left, right = log_pairs
+    except (TypeError, ValueError):
+        raise InputError("log_pairs must be (left_texts, right_texts)") from None
+    left, right = list(left), list(right)
+    if len(left) != len(right):
+        raise InputError(f"log_pairs' two sides must have the same length, got {len(left)} and {len(right)}")
+    kept = [
+        (a, b) for a, b in zip(left, right) if isinstance(a, str) and isinstance(b, str) and a.strip() and b.strip()
+    ]
+    return [a for a, _ in kept], [b for _, b in kept]
+
+
+def _digest(left: list[str], right: list[str]) -> str:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=12)
+    for a, b in zip(left, right):
+        h.update(a.encode("utf-8", "surrogatepass") + b"\x00" + b.encode("utf-8", "surrogatepass") + b"\x01")
+    return h.hexdigest()

@@ -10,9 +10,10 @@ and rare titles of user-written text get vectors too (word2vec leaves them out o
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, SimwidgetsWarning
 from ..models.wordvectors import word_tokens
 from ..texts import as_text_list, clean_texts
 from .job import Recipe, run_job
@@ -40,6 +41,10 @@ def _progress_callback(epochs: int, show: bool):
             self.bar.close()
 
     return Bar()
+
+
+#: Fewer words than this and trained word vectors are mostly noise: a warning says so.
+SMALL_CORPUS = 1_000_000
 
 
 def train_word_vectors(
@@ -107,6 +112,15 @@ def train_word_vectors(
     counts = Counter(w for s in sentences for w in s)
     if not any(c >= min_count for c in counts.values()):
         raise InputError(f"no word occurs {min_count} times or more in {n_tokens} words: lower min_count")
+    if n_tokens < SMALL_CORPUS:
+        warnings.warn(
+            f"train_word_vectors: {n_tokens:,} words in {len(sentences):,} texts is far too few for word vectors to "
+            f"learn what words mean (fastText and word2vec need millions; under {SMALL_CORPUS:,} they score pairs "
+            "little better than chance): train on your log's texts (WordVectorTrainer(corpus=...), a list or a "
+            "column of them), or use a pretrained model such as 'glove-50d' or 'minilm'",
+            SimwidgetsWarning,
+            stacklevel=2,
+        )
     settings = {"dim": dim, "epochs": epochs, "min_count": min_count, "window": window, "seed": seed}
     if kind == "fasttext":
         settings.update(min_n=min_n, max_n=max_n)

@@ -134,6 +134,7 @@ def test_bad_input_is_refused(sts):
     assert result.table.loc["tfidf", "pairs"] == 195 and (result.scores.fold[:5] == -1).all()
 
 
+@pytest.mark.filterwarnings("ignore:train_word_vectors.*far too few")
 def test_trainers_are_fitted_per_fold(sts, tmp_path, monkeypatch):
     pytest.importorskip("datasets", reason="training needs the [train] extra (datasets, accelerate)")
     monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simwidgets import load_model, neighbours, train_word_vectors
+from simwidgets import SimwidgetsWarning, load_model, neighbours, train_word_vectors
 from simwidgets.training.store import DONE
+
+# the test corpora are small on purpose: the warning that says so is tested below
+pytestmark = pytest.mark.filterwarnings("ignore:train_word_vectors.*far too few")
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +55,22 @@ def test_bad_corpora_are_clear_errors(tmp_path):
             output_dir=tmp_path / "x",
             progress=False,
         )
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_corpus_too_small_to_learn_from_is_said_and_the_log_is_pointed_to(corpus, tmp_path):
+    with pytest.warns(SimwidgetsWarning, match=r"far too few.*WordVectorTrainer\(corpus=\.\.\.\)"):
+        train_word_vectors(corpus, "word2vec", dim=8, epochs=1, output_dir=tmp_path / "w", progress=False)
+
+
+def test_the_trainer_reads_its_corpus_from_a_log_file(corpus, tmp_path):
+    import pandas as pd
+
+    from simwidgets.trainers import WordVectorTrainer
+
+    log = tmp_path / "log.csv"
+    pd.DataFrame({"query": [t for t in corpus if t and t.strip()]}).to_csv(log, index=False)
+    trainer = WordVectorTrainer("word2vec", corpus=log, corpus_column="query", dim=8, epochs=1,
+                                cache_dir=tmp_path)  # fmt: skip
+    spec = trainer.fit(["ignored"], ["texts"], [1.0])
+    assert load_model(spec).embed(["government"]).shape == (1, 8)

@@ -277,6 +277,7 @@ def test_other_widgets_check_their_values_on_assignment(glove):
         tuner.model_index = 3
 
 
+@pytest.mark.filterwarnings("ignore:train_word_vectors.*far too few")
 def test_model_comparison_takes_trainers_and_judges_every_candidate_out_of_fold(
     test_data, glove, tmp_path, monkeypatch
 ):
