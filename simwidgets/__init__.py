@@ -40,6 +40,7 @@ _FACE = {
     "train_ulmfit": ".models",
     "adapt": ".training",
     "cross_validate": ".training",
+    "learning_curve": ".training",
     # at scale, and out of the notebook
     "score_file": ".batch",
     "export_html": ".export",

@@ -8,6 +8,8 @@
 * :func:`adapt` - a sentence encoder adapted to unlabelled texts of the domain (TSDAE, SimCSE
   or masked-language modelling), before or instead of labels.
 
+* :func:`learning_curve` - each trainer's held-out metric against the labels it is given,
+  and the labels the next +0.01 would take;
 * :func:`cross_validate` - off-the-shelf models, trainers (:class:`FineTune`,
   :class:`CrossEncoderTrainer`, :class:`WordVectorTrainer`) and stacked models judged in the
   same folds, each trainer fitted on the training folds only.
@@ -21,6 +23,7 @@ from .candidates import CrossEncoderTrainer, FineTune, StackedTrainer, Trainer, 
 from .cross_encoder import train_cross_encoder
 from .cross_validation import CrossValidation, cross_validate
 from .encoder import OBJECTIVES, fine_tune
+from .learning_curve import LearningCurve, learning_curve
 from .result import TrainedModel
 from .word_vectors import train_word_vectors
 
@@ -29,6 +32,7 @@ __all__ = [
     "CrossEncoderTrainer",
     "CrossValidation",
     "FineTune",
+    "LearningCurve",
     "StackedTrainer",
     "TrainedModel",
     "Trainer",
@@ -36,6 +40,7 @@ __all__ = [
     "adapt",
     "cross_validate",
     "fine_tune",
+    "learning_curve",
     "train_cross_encoder",
     "train_word_vectors",
 ]
