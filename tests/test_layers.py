@@ -71,7 +71,7 @@ INNER = {
         "comparison_report": 5,
     },
     "training": {
-        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0,
+        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0, "silver": 1,
         "job": 1,
         "ulmfit_pairs": 2, "word_vectors": 2,
         "encoder": 3,

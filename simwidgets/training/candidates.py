@@ -42,17 +42,25 @@ class _PairTrainer(Trainer):
         adapt: str = "tsdae",
         adapt_column=None,
         adapt_options: dict | None = None,
+        silver: int = 0,
+        teacher=None,
+        silver_from=None,
         **options,
     ):
         self.base, self.options = base, options
         self.adapt_on, self.adapt, self.adapt_column = adapt_on, adapt, adapt_column
         self.adapt_options = dict(adapt_options or {})
+        self.silver, self.teacher = int(silver), teacher
+        self.silver_from = silver_from if silver_from is not None else (None if _is_training(adapt_on) else adapt_on)
+        if self.silver and self.silver_from is None:
+            raise InputError("silver labels need unlabelled pairs or texts: give silver_from= (or adapt_on=) your log")
         from .adaptation import METHODS
 
         if adapt_on is not None and adapt not in METHODS:
             raise InputError(f"adapt must be one of {sorted(METHODS)}, got {adapt!r}")
         adapted = "" if adapt_on is None else f"{adapt} + "
-        self.name = name or f"{base} {adapted}{self.suffix}"
+        silvered = f"silver {self.silver:,} + " if self.silver else ""
+        self.name = name or f"{base} {adapted}{silvered}{self.suffix}"
 
     def _train(self):
         raise NotImplementedError
@@ -73,8 +81,33 @@ class _PairTrainer(Trainer):
         return adapt(self.base, texts, **options).spec
 
     def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        if gold_range is None:
+            finite = np.asarray(gold, dtype=np.float64)
+            finite = finite[np.isfinite(finite)]
+            gold_range = (float(finite.min()), float(finite.max())) if finite.size else None
         options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
-        return self._train()(self._start(left, right, seed), left, right, gold, **options).spec
+        start = self._start(left, right, seed)
+        if self.silver:
+            left, right, gold = self._with_silver(list(left), list(right), np.asarray(gold, dtype=np.float64), seed,
+                                                  gold_range)  # fmt: skip
+        return self._train()(start, left, right, gold, **options).spec
+
+    def _with_silver(self, left, right, gold, seed: int, gold_range):
+        """The gold pairs and ``silver`` log pairs labelled by a teacher fitted on the gold
+        pairs only (default: a warm-started cross-encoder from ``base``)."""
+        from ..models import load_model
+        from .silver import silver_pairs, teacher_labels
+
+        device = self.options.get("device")
+        silver_left, silver_right = silver_pairs(self.silver_from, self.silver, column=self.adapt_column,
+                                                 base=self.base, seed=seed, device=device)  # fmt: skip
+        teacher = self.teacher
+        if teacher is None:
+            teacher = CrossEncoderTrainer(self.base, log_pairs=(silver_left, silver_right),
+                                          **({"device": device} if device else {}))  # fmt: skip
+        spec = teacher.fit(left, right, gold, seed=seed, gold_range=gold_range, progress=False)
+        silver_gold = teacher_labels(load_model(spec), silver_left, silver_right, gold_range=gold_range)
+        return left + silver_left, right + silver_right, np.concatenate([gold, silver_gold])
 
 
 def _is_training(adapt_on) -> bool:
@@ -91,10 +124,19 @@ class FineTune(_PairTrainer):
     ever reaches the adaptation. ``adapt_on="training"`` adapts on each training fold's own
     texts only. The adapted model is made once per distinct corpus and reused.
 
+    ``silver=N`` adds N pairs from the log labelled by a ``teacher`` fitted on the training
+    fold's gold labels only (Augmented SBERT; default teacher: a warm-started
+    :class:`CrossEncoderTrainer` from ``base``; any trainer will do): ``silver_from`` (default
+    ``adapt_on``) gives the log as ``(left, right)`` pairs that occur, or as texts, then paired
+    with their nearest neighbours under ``base`` and at random
+    (:func:`~simwidgets.training.silver.silver_pairs`).
+
     >>> FineTune("minilm", epochs=4).name
     'minilm fine-tuned'
     >>> FineTune("minilm", adapt_on=["a query", "a result"], adapt="simcse").name
     'minilm simcse + fine-tuned'
+    >>> FineTune("minilm", silver=2000, silver_from=["a query", "a result"]).name
+    'minilm silver 2,000 + fine-tuned'
     """
 
     suffix = "fine-tuned"

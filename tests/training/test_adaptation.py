@@ -115,3 +115,66 @@ def test_cross_validate_takes_an_adapted_fine_tune_and_no_label_reaches_the_adap
         assert not (set(held.left) | set(held.right)) & set(corpus) - (set(train.left) | set(train.right))
     # texts only: no label is ever given to an adaptation
     assert all(isinstance(t, str) for corpus in seen for t in corpus)
+
+
+class _SpyTeacher(sw.trainers.Trainer):
+    """A cheap teacher that records the pairs it was fitted on and scores GloVe's cosine."""
+
+    name = "spy teacher"
+
+    def __init__(self):
+        self.seen = []
+
+    def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+        self.seen.append((set(zip(left, right)), list(gold)))
+        return "glove-50d"
+
+
+def test_silver_pairs_from_texts_are_neighbours_and_random_pairings():
+    from simwidgets.training.silver import silver_pairs, teacher_labels
+
+    texts = [f"a {w} sat on the mat" for w in ("cat", "dog", "fox", "bird")] + [
+        f"stock prices fell {i}" for i in range(8)
+    ]
+    left, right = silver_pairs(texts, 10, base="glove-50d", neighbours=2)
+    assert len(left) == len(right) and 8 <= len(left) <= 10
+    assert all(a != b for a, b in zip(left, right)) and set(left) | set(right) <= set(texts)
+    near = list(zip(left, right))[:5]  # the neighbour half: each text with one of its 2 nearest
+    assert sum(a.split()[0] == b.split()[0] for a, b in near) >= 4
+    given = silver_pairs((["q1", "q2", None, "q3"], ["r1", "r2", "r3", "q3"]), 10)
+    assert sorted(given[0]) == ["q1", "q2"]  # pairs that occur: missing and self pairs never drawn
+    labels = teacher_labels(load_model("glove-50d"), ["a cat"], ["a cat"], gold_range=(0, 5))
+    assert labels[0] == pytest.approx(5.0, abs=1e-4)
+
+
+def test_silver_labels_come_from_a_teacher_fitted_on_the_training_fold_only(sts, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))
+    teacher = _SpyTeacher()
+    trained = []
+    from simwidgets.training import encoder
+
+    original = encoder.run_pair_job
+
+    def spy(recipe, left, right, gold, **kwargs):
+        trained.append((list(left), list(right), list(gold)))
+        return original(recipe, left, right, gold, **kwargs)
+
+    monkeypatch.setattr(encoder, "run_pair_job", spy)
+    small = sts.iloc[:40]
+    log = (list(sts.left[100:160]), list(sts.right[100:160]))  # the log's pairs, unlabelled
+    result = sw.cross_validate(
+        [sw.trainers.FineTune("minilm", device="cpu", epochs=1, silver=30, teacher=teacher, silver_from=log)],
+        small.left, small.right, small.score, folds=2, n_boot=50, progress=False,
+    )  # fmt: skip
+    assert "minilm silver 30 + fine-tuned" in result.table.index
+    folds = result.scores["fold"].to_numpy()
+    for k, ((pairs, _gold), (left, right, labels)) in enumerate(zip(teacher.seen, trained)):
+        train = small[folds != k]
+        assert pairs == set(zip(train.left, train.right))  # the teacher saw the training fold's labels only
+        assert len(left) == len(train) + 30  # gold plus 30 silver pairs from the log
+        silver = list(zip(left[len(train) :], right[len(train) :]))
+        assert set(silver) <= set(zip(*log))
+        low, high = small.score.min(), small.score.max()  # the gold's range, as cross_validate gives it
+        cosine = score_pairs([a for a, _ in silver], [b for _, b in silver], ["glove-50d"])["score_glove-50d"]
+        expected = low + np.clip(cosine, 0, 1) * (high - low)
+        np.testing.assert_allclose(labels[len(train) :], expected, atol=1e-4)  # the teacher's, on the gold scale
