@@ -314,6 +314,7 @@ def test_a_labels_file_of_another_frame_is_matched_by_text_and_said(log, tmp_pat
     assert _labels_on_disk(old).columns[0] == "row" and len(_labels_on_disk(old)) == 2
 
 
+@pytest.mark.filterwarnings("ignore:train_word_vectors.*far too few")
 def test_trained_models_get_readable_unique_names_the_user_can_set(tmp_path, lee_texts):
     from simwidgets import train_word_vectors
 
