@@ -10,6 +10,8 @@ never saw), in the same run:
 * ``<method> + fine-tuned``: ``adapt(base, corpus, method)`` then the same fine-tune, for each
   method (adapted once, on the corpus alone);
 * ``<method> (no labels)``: the adapted model itself;
+* ``silver N + fine-tuned``: N unlabelled STS-B train pairs labelled by a warm-started
+  cross-encoder fitted on the labels, added to them (Augmented SBERT; kind ``silver``);
 * ``cross-encoder (cold)``: the labels alone from a new head (the old default) and
   ``cross-encoder (warm)``: first trained to give the base's cosine on the labelled pairs, as
   many random pairings and ``--log-pairs`` unlabelled STS-B train pairs (the new default).
@@ -20,7 +22,7 @@ base, with its 95% interval (a paired bootstrap of the dev pairs, per seed).
 
 Usage: python benchmarks/bench_low_label.py [--sizes 250,500,1000] [--seeds 3]
        [--methods tsdae,simcse,mlm] [--base minilm|st:PATH] [--device cuda] [--corpus N]
-       [--log-pairs 5000] [--kinds ft,adapt,ce]
+       [--log-pairs 5000] [--kinds ft,adapt,ce,silver] [--silver 2000]
 (on these 2 CPU cores: --sizes 100 --seeds 1 --methods simcse --corpus 500 --kinds ft,adapt)
 """
 
@@ -67,6 +69,7 @@ def main() -> None:
     parser.add_argument("--log-pairs", type=int, default=5000)
     parser.add_argument("--kinds", default="ft,adapt,ce")
     parser.add_argument("--adapt-epochs", type=int, default=1)
+    parser.add_argument("--silver", type=int, default=2000, help="silver pairs (kind 'silver')")
     args = parser.parse_args()
     kinds = set(args.kinds.split(","))
     methods = [m for m in args.methods.split(",") if m] if "adapt" in kinds else []
@@ -106,6 +109,15 @@ def main() -> None:
                     args.base, labelled.left, labelled.right, labelled.score, log_pairs=(rest.left, rest.right),
                     **fit,
                 ).spec  # fmt: skip
+            if "silver" in kinds:
+                from simwidgets.trainers import FineTune
+
+                trainer = FineTune(args.base, silver=args.silver, silver_from=(rest.left.tolist(), rest.right.tolist()),
+                                   device=args.device, cache_dir=work)  # fmt: skip
+                specs[f"silver {args.silver} + fine-tuned"] = trainer.fit(
+                    labelled.left.tolist(), labelled.right.tolist(), labelled.score.to_numpy(), seed=seed,
+                    gold_range=(0.0, 5.0),
+                )  # fmt: skip
             from simwidgets import load_model
 
             models = []
@@ -130,7 +142,7 @@ def main() -> None:
         means = part.droplevel(0)["mean"]
         for name, value in means.items():
             figures[f"n{size}_{name}"] = round(float(value), 4)
-        users = [n for n in means.index if "+ fine-tuned" in n or "warm" in n]
+        users = [n for n in means.index if "+ fine-tuned" in n or "warm" in n or "silver" in n]
         if users:
             best = max(users, key=lambda n: means[n])
             figures[f"n{size}_best_log_using"] = best
