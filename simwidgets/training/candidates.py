@@ -39,7 +39,7 @@ class _PairTrainer(Trainer):
         *,
         name: str | None = None,
         adapt_on=None,
-        adapt: str = "tsdae",
+        adapt: str = "simcse",
         adapt_column=None,
         adapt_options: dict | None = None,
         silver: int = 0,
@@ -117,8 +117,8 @@ def _is_training(adapt_on) -> bool:
 class FineTune(_PairTrainer):
     """:func:`~simwidgets.fine_tune` of ``base`` on each training fold (no inner validation split).
 
-    ``adapt_on`` first adapts the base to unlabelled texts (``adapt``: ``"tsdae"``,
-    ``"simcse"`` or ``"mlm"``; :func:`~simwidgets.adapt`): a list, a column, or a file or
+    ``adapt_on`` first adapts the base to unlabelled texts (``adapt``: ``"simcse"``,
+    ``"tsdae"`` or ``"mlm"``; :func:`~simwidgets.adapt`): a list, a column, or a file or
     folder of the log (``adapt_column`` names its text columns). Those texts may include the
     held-out folds' texts, without their labels, as adapting on the whole log does; no label
     ever reaches the adaptation. ``adapt_on="training"`` adapts on each training fold's own
