@@ -130,6 +130,8 @@ def fine_tune(
     device: str | None = None,
     progress: bool = True,
     name: str | None = None,
+    hard_negatives=None,
+    hard_negatives_column=None,
 ) -> TrainedModel:
     """Fine-tune a sentence encoder on your labelled pairs, and judge it on pairs it never saw.
 
@@ -170,6 +172,14 @@ def fine_tune(
         ``ft`` and a short hash of its data and settings, e.g. ``minilm-ft-7521e8``.
     device
         ``"cuda"`` or ``"cpu"`` (default: a GPU when there is one).
+    hard_negatives
+        For binary gold and positives only (the contrastive and ranking objectives): texts to
+        mine a hard negative for each positive pair from (sentence-transformers'
+        ``mine_hard_negatives``: the text most like the anchor that is less like it than its
+        positive by 5%): a list, a column, or a file or folder of your log with
+        ``hard_negatives_column``; ``True`` mines from the training pairs' own texts. Ranking
+        (``"mnrl"``) then trains on (anchor, positive, negative) triplets; contrastive adds each
+        (anchor, negative) as a dissimilar pair.
 
     Returns
     -------
@@ -191,6 +201,7 @@ def fine_tune(
         recipe = EncoderRecipe(
             parsed, objective=objective, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             warmup_ratio=warmup_ratio, seed=seed, gold_range=gold_range, device=device, progress=progress,
+            hard_negatives=hard_negatives, hard_negatives_column=hard_negatives_column,
         )  # fmt: skip
     return run_pair_job(
         recipe, left, right, gold, validation=validation, gold_range=gold_range, seed=seed,
@@ -204,8 +215,16 @@ class EncoderRecipe(Recipe):
     kind, made_by = "st", "ft"
 
     def __init__(self, base: Base, *, objective, epochs, batch_size, learning_rate, warmup_ratio, seed,
-                 gold_range, device, progress):  # fmt: skip
+                 gold_range, device, progress, hard_negatives=None, hard_negatives_column=None):  # fmt: skip
         self.label, self.source = encoder_source(base)
+        self.negatives_from = None
+        if hard_negatives is not None and hard_negatives is not False:
+            from .corpus import corpus_sample
+
+            self.negatives_from = (
+                True if hard_negatives is True
+                else corpus_sample(hard_negatives, column=hard_negatives_column, most=1_000_000, seed=seed)
+            )  # fmt: skip
         self.identity = f"{self.label}|{self.source}"
         if objective != "auto" and objective not in OBJECTIVES:
             raise InputError(f"objective must be 'auto' or one of {sorted(OBJECTIVES)}, got {objective!r}")
@@ -229,8 +248,21 @@ class EncoderRecipe(Recipe):
             raise InputError(
                 "multiple-negatives ranking trains on positive pairs (gold at the top of its range): none found"
             )
+        if self.negatives_from is not None and self.chosen not in ("mnrl", "online_contrastive"):
+            raise InputError(
+                f"hard negatives serve the ranking and contrastive objectives (binary gold or positives only); "
+                f"this job's objective is {self.chosen!r}"
+            )
         self.epochs_used = resolve_epochs(self.epochs, len(train), self.batch_size)
+        negatives = None
+        if self.negatives_from is not None:
+            from .store import job_key
+
+            negatives = (
+                "own texts" if self.negatives_from is True else job_key("texts", "", [self.negatives_from], [], {})
+            )
         return {
+            "hard_negatives": negatives,
             "objective": self.chosen,
             "epochs": self.epochs_used,
             "batch_size": self.batch_size,
@@ -267,9 +299,10 @@ class EncoderRecipe(Recipe):
             best=None if metric is None else f"eval_validation_{metric}",
         )
         no_widget_examples(model)
-        trainer = SentenceTransformerTrainer(
-            model=model, args=args, train_dataset=_dataset(train, self.chosen), loss=loss, evaluator=evaluator
-        )
+        data = _dataset(train, self.chosen)
+        if self.negatives_from is not None:
+            data = self._with_hard_negatives(model, data, train)
+        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss, evaluator=evaluator)
         quiet(trainer, self.progress)
         early_stopping(trainer, args)
         trainer.train()
@@ -278,6 +311,28 @@ class EncoderRecipe(Recipe):
         model.save(str(folder))
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
         return history.to_dict(orient="records")
+
+    def _with_hard_negatives(self, model, data, train: Pairs):
+        """``data`` with a mined hard negative for each positive pair: triplets for ranking,
+        (anchor, negative, 0) rows added for the contrastive objective."""
+        from datasets import Dataset, concatenate_datasets
+        from sentence_transformers.util import mine_hard_negatives
+
+        positive = np.flatnonzero(train.gold >= 1.0) if train.gold is not None else np.arange(len(train))
+        pairs = Dataset.from_dict({"anchor": [train.left[i] for i in positive],
+                                   "positive": [train.right[i] for i in positive]})  # fmt: skip
+        corpus = list(dict.fromkeys(train.left + train.right if self.negatives_from is True else self.negatives_from))
+        mined = mine_hard_negatives(
+            pairs, model, corpus=corpus, num_negatives=1, relative_margin=0.05, sampling_strategy="top",
+            output_format="triplet", batch_size=64, verbose=self.progress,
+        )  # fmt: skip
+        self.mined = len(mined)
+        if self.chosen == "mnrl":
+            return mined
+        extra = Dataset.from_dict(
+            {"sentence1": mined["anchor"], "sentence2": mined["negative"], "label": [0] * len(mined)}
+        )
+        return concatenate_datasets([data, extra.cast(data.features)])
 
     def before(self):
         from ..models.transformer import SentenceTransformerModel
@@ -290,4 +345,5 @@ class EncoderRecipe(Recipe):
         return SentenceTransformerModel(str(folder), name="after", device=self.device)
 
     def record(self) -> dict:
-        return {"source": self.source, "best_epoch": getattr(self, "best", None)}
+        return {"source": self.source, "best_epoch": getattr(self, "best", None),
+                "hard_negatives_mined": getattr(self, "mined", None)}  # fmt: skip

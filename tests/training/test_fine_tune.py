@@ -260,3 +260,23 @@ def test_with_few_labels_epochs_are_scaled_and_the_best_epoch_is_kept(sts, tmp_p
     assert len(history) == MAX_EPOCHS or len(history) - best == PATIENCE  # stopped: 3 epochs without better
     # the weights kept are the best epoch's: the report's Spearman is that epoch's validation metric
     assert trained.report.loc["after", "spearman"] == pytest.approx(metric.max(), abs=1e-3)
+
+
+def test_hard_negatives_are_mined_for_the_ranking_and_contrastive_objectives(sts, test_data, tmp_path):
+    import json
+
+    log = read_stsb(test_data / "sts" / "stsb-en-dev.csv")
+    corpus = list(dict.fromkeys(log.left.tolist()))[:200]
+    ranked = fine_tune("minilm", sts.left[:24], sts.right[:24], None, validation=0, epochs=1, hard_negatives=corpus,
+                       output_dir=tmp_path / "mnrl", progress=False, device="cpu")  # fmt: skip
+    record = json.loads((ranked.path / DONE).read_text())
+    assert ranked.objective == "mnrl" and record["hard_negatives_mined"] > 0
+    assert record["settings"]["hard_negatives"] is not None
+    binary = (sts.score[:32] >= 2.5).astype(int)
+    paired = fine_tune("minilm", sts.left[:32], sts.right[:32], binary, validation=0, epochs=1, hard_negatives=True,
+                       output_dir=tmp_path / "oc", progress=False, device="cpu")  # fmt: skip
+    record = json.loads((paired.path / DONE).read_text())
+    assert paired.objective == "online_contrastive" and 0 < record["hard_negatives_mined"] <= int(binary.sum())
+    with pytest.raises(ValueError, match="hard negatives serve the ranking and contrastive"):
+        fine_tune("minilm", sts.left[:24], sts.right[:24], sts.score[:24], hard_negatives=True, validation=0,
+                  progress=False, device="cpu", output_dir=tmp_path / "no")  # fmt: skip
