@@ -9,7 +9,11 @@ Methods (all with sentence-transformers' or transformers' own losses and trainer
 * ``"tsdae"`` - rebuild each text from a copy with 60% of its words deleted, through a decoder
   tied to the encoder (``DenoisingAutoEncoderLoss``; TSDAE);
 * ``"mlm"`` - masked-language modelling on the texts (transformers' ``DataCollatorForLanguageModeling``),
-  then the encoder's weights back into the sentence encoder.
+  then the encoder's weights back into the sentence encoder;
+* ``"lm"`` - for a ULMFiT base (``"ulmfit-small"``, ``"ulmfit:PATH"``): an AWD-LSTM language
+  model trained on the texts with fastai (:func:`~simwidgets.train_ulmfit`), ULMFiT's first
+  step; ``FineTune("ulmfit-small", adapt_on=log)`` then trains it as a siamese model on the
+  labels, so "a language model built on my data, then similarity" is one cross-validated row.
 
 >>> adapted = adapt("minilm", "log/", column=["query", "result"], method="simcse")  # doctest: +SKIP
 >>> fine_tune(adapted.spec, df.query, df.result, df.grade)                      # doctest: +SKIP
@@ -45,6 +49,29 @@ def delete_words(text: str, rng: random.Random, share: float = DELETION) -> str:
         return text
     kept = [w for w in words if rng.random() >= share]
     return " ".join(kept or [rng.choice(words)])
+
+
+class LanguageModelRecipe(Recipe):
+    """An AWD-LSTM language model trained on the texts with fastai, saved in the safe format."""
+
+    kind, made_by, method = "ulmfit", "lm", "lm"
+
+    def __init__(self, base, *, epochs, seed, progress):
+        self.label = self.identity = base.spec
+        self.epochs, self.seed, self.progress = epochs, seed, progress
+        self.batch_size = 32
+
+    def spec(self, folder: Path) -> str:
+        return f"ulmfit:{folder}"
+
+    def settings(self) -> dict:
+        return {"objective": "lm", "epochs": self.epochs, "seed": self.seed}
+
+    def adapt(self, folder: Path, texts: list[str]) -> list[dict]:
+        from ..models.ulmfit import train_ulmfit
+
+        model = train_ulmfit(texts, epochs=self.epochs, seed=self.seed, progress=self.progress, save_to=folder)
+        return [{"epoch": self.epochs, "texts": len(texts), "vocabulary": len(model.vocab)}]
 
 
 class AdaptRecipe(Recipe):
@@ -157,7 +184,7 @@ def adapt(
     base="minilm",
     texts=None,
     *,
-    method: str = "simcse",
+    method: str | None = None,
     column=None,
     max_texts: int = 100_000,
     epochs: int = 1,
@@ -183,7 +210,8 @@ def adapt(
         output folder). Read once, deduplicated, and sampled uniformly to ``max_texts``
         distinct texts (:func:`~simwidgets.training.corpus.corpus_sample`).
     method
-        ``"simcse"`` (default), ``"tsdae"`` or ``"mlm"`` (see :mod:`simwidgets.training.adaptation`).
+        ``"simcse"`` (the default for a sentence encoder), ``"tsdae"`` or ``"mlm"``; ``"lm"``
+        (the only one, and the default, for a ULMFiT base). See :mod:`simwidgets.training.adaptation`.
         Measured on one H100 (``benchmarks/bench_low_label.py``: MiniLM, STS-B train's 10,536
         sentences as the log, 500 labels, judged on STS-B dev, 3 seeds): SimCSE then
         fine-tuning 0.8775, plain fine-tuning 0.8713, TSDAE then fine-tuning 0.8560, MLM then
@@ -207,10 +235,18 @@ def adapt(
     """
     if texts is None:
         raise InputError("adapt needs unlabelled texts: a list, a column, or a file or folder of your log")
-    recipe = AdaptRecipe(
-        parse_base(base), method=method, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        seed=seed, device=device, progress=progress,
-    )  # fmt: skip
+    parsed = parse_base(base)
+    if parsed.family.startswith("ulmfit"):
+        if method not in (None, "lm"):
+            raise InputError(f"a ULMFiT base adapts as a language model (method='lm'), got method {method!r}")
+        recipe = LanguageModelRecipe(parsed, epochs=epochs, seed=seed, progress=progress)
+    else:
+        if method == "lm":
+            raise InputError("method 'lm' is for a ULMFiT base; a sentence encoder takes 'simcse', 'tsdae' or 'mlm'")
+        recipe = AdaptRecipe(
+            parsed, method=method or "simcse", epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            seed=seed, device=device, progress=progress,
+        )  # fmt: skip
     corpus = corpus_sample(texts, column=column, most=max_texts, seed=seed, progress=progress)
     if len(corpus) < recipe.batch_size:
         raise InputError(
@@ -227,7 +263,7 @@ def adapt(
             "key": key,
             "kind": recipe.kind,
             "base": recipe.label,
-            "source": recipe.source,
+            "source": getattr(recipe, "source", recipe.label),
             "settings": settings,
             "texts": len(corpus),
             "dropped": {},

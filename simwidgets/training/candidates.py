@@ -39,7 +39,7 @@ class _PairTrainer(Trainer):
         *,
         name: str | None = None,
         adapt_on=None,
-        adapt: str = "simcse",
+        adapt: str | None = None,
         adapt_column=None,
         adapt_options: dict | None = None,
         silver: int = 0,
@@ -56,8 +56,11 @@ class _PairTrainer(Trainer):
             raise InputError("silver labels need unlabelled pairs or texts: give silver_from= (or adapt_on=) your log")
         from .adaptation import METHODS
 
-        if adapt_on is not None and adapt not in METHODS:
-            raise InputError(f"adapt must be one of {sorted(METHODS)}, got {adapt!r}")
+        if adapt is None:
+            adapt = "lm" if str(base).startswith("ulmfit") else "simcse"
+        if adapt_on is not None and adapt not in (*METHODS, "lm"):
+            raise InputError(f"adapt must be one of {sorted(METHODS)} (or 'lm' for ULMFiT), got {adapt!r}")
+        self.adapt = adapt
         adapted = "" if adapt_on is None else f"{adapt} + "
         silvered = f"silver {self.silver:,} + " if self.silver else ""
         self.name = name or f"{base} {adapted}{silvered}{self.suffix}"

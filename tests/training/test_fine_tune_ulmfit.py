@@ -86,3 +86,25 @@ def test_an_exported_learner_pickle_is_never_loaded_without_trust(sts, tmp_path)
     with pytest.raises(UntrustedFileError, match="trust=True"):
         fine_tune(f"ulmfit:{export}", sts.left, sts.right, sts.score, output_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_language_model_on_my_texts_then_similarity_is_one_cross_validated_row(sts, test_data, tmp_path, monkeypatch):
+    import simwidgets as sw
+    from simwidgets import adapt
+
+    monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path))
+    log = read_stsb(test_data / "sts" / "stsb-en-dev.csv")
+    texts = list(dict.fromkeys(log.left.tolist() + log.right.tolist()))[:400]
+    lm = adapt("ulmfit-small", texts, epochs=1, progress=False)
+    assert lm.spec.startswith("ulmfit:") and lm.objective == "lm"
+    assert load_model(lm.spec).embed(["a man is playing a guitar"]).shape[0] == 1
+    with pytest.raises(ValueError, match="language model"):
+        adapt("ulmfit-small", texts, method="simcse")
+    small = sts.iloc[:40]
+    result = sw.cross_validate(
+        [sw.trainers.FineTune("ulmfit-small", adapt_on=texts, adapt_options={"epochs": 1}, epochs=1, device="cpu")],
+        small.left, small.right, small.score, folds=2, n_boot=50, progress=False,
+    )  # fmt: skip
+    row = result.table.loc["ulmfit-small lm + fine-tuned"]
+    assert row["base"] == "ulmfit-small" and row["beats_base"] in ("yes", "no: worse", "not shown")
+    assert result.scores["score_ulmfit-small lm + fine-tuned"].notna().all()
