@@ -58,11 +58,31 @@ class CrossValidation:
     reference: str | None
     metric: str
 
+    def verdict(self) -> str:
+        """One sentence: the trained candidate that beat its base by the most (its paired
+        interval excluding 0), or that none did."""
+        if "beats_base" not in self.table:
+            return "no trained candidate"
+        trained = self.table[self.table["beats_base"].notna()]
+        if not len(trained):
+            return "no trained candidate with a base to beat"
+        better = trained[trained["beats_base"] == "yes"]
+        if not len(better):
+            worse = trained.index[trained["beats_base"] == "no: worse"].tolist()
+            tail = f"; worse than its base: {', '.join(worse)}" if worse else ""
+            return f"none of the {len(trained)} trained candidates beat its base on the held-out folds{tail}"
+        best = better["vs_base"].idxmax()
+        row = better.loc[best]
+        return (
+            f"{best!r} beat its base {row['base']!r} on the held-out folds: {self.metric} {row['vs_base']:+.3f} "
+            f"(95% interval {row['vs_base_low']:+.3f} to {row['vs_base_high']:+.3f})"
+        )
+
     def _repr_html_(self) -> str:
-        return self.table._repr_html_()
+        return self.table._repr_html_() + f"<p>{_html_escape(self.verdict())}</p>"
 
     def __str__(self) -> str:
-        return self.table.to_string(float_format=lambda v: f"{v:.4f}")
+        return self.table.to_string(float_format=lambda v: f"{v:.4f}") + "\n" + self.verdict()
 
 
 def cross_validate(
@@ -236,6 +256,12 @@ def cross_validate(
     for name in candidates_names:
         scores[score_column(name)] = columns[name]
     return CrossValidation(table, pd.DataFrame(fold_rows), scores, kind, reference, primary)
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 def _versus_base(name, base_of, names, means, boot) -> dict:

@@ -166,6 +166,12 @@ def test_trainers_are_fitted_per_fold(sts, tmp_path, monkeypatch):
         assert table.loc[name, "vs_base"] == pytest.approx(table.loc[name, "diff"])  # minilm is the reference
     worse = [str(w.message) for w in caught if "worse than its base" in str(w.message)]
     assert len(worse) == (table["beats_base"] == "no: worse").sum()
+    verdict = result.verdict()
+    if (table["beats_base"] == "yes").any():
+        assert "beat its base 'minilm'" in verdict
+    else:
+        assert verdict.startswith("none of the 2 trained candidates beat its base")
+    assert verdict in str(result) and __import__("html").escape(verdict) in result._repr_html_()
     assert result.reference == "minilm" and result.scores.filter(like="score_").notna().all().all()
     trained = result.table.iloc[1:]  # each against minilm: a real difference only if its interval excludes 0
     assert (trained["real"] == ((trained["diff_low"] > 0) | (trained["diff_high"] < 0))).all()
