@@ -48,7 +48,7 @@ class _PairTrainer(Trainer):
         **options,
     ):
         self.base, self.options = base, options
-        self.adapt_on, self.adapt, self.adapt_column = adapt_on, adapt, adapt_column
+        self.adapt_on, self.adapt_column = adapt_on, adapt_column
         self.adapt_options = dict(adapt_options or {})
         self.silver, self.teacher = int(silver), teacher
         self.silver_from = silver_from if silver_from is not None else (None if _is_training(adapt_on) else adapt_on)
@@ -78,9 +78,8 @@ class _PairTrainer(Trainer):
         texts = list(left) + list(right) if _is_training(self.adapt_on) else self.adapt_on
         options = {"method": self.adapt, "column": self.adapt_column, "seed": seed, "progress": False,
                    **self.adapt_options}  # fmt: skip
-        for key in ("device",):
-            if key in self.options:
-                options.setdefault(key, self.options[key])
+        if "device" in self.options:
+            options.setdefault("device", self.options["device"])
         return adapt(self.base, texts, **options).spec
 
     def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):

@@ -9,6 +9,7 @@ in the same folds, each trained model fitted on the training folds only.
 
 from __future__ import annotations
 
+import html
 import warnings
 from dataclasses import dataclass
 
@@ -79,7 +80,7 @@ class CrossValidation:
         )
 
     def _repr_html_(self) -> str:
-        return self.table._repr_html_() + f"<p>{_html_escape(self.verdict())}</p>"
+        return self.table._repr_html_() + f"<p>{html.escape(self.verdict())}</p>"
 
     def __str__(self) -> str:
         return self.table.to_string(float_format=lambda v: f"{v:.4f}") + "\n" + self.verdict()
@@ -134,8 +135,8 @@ def cross_validate(
     items = [as_candidate(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
     if not items:
         raise InputError("no candidates given")
-    if groups is None:  # a pair labelled twice is one pair: both copies share a fold
-        groups = [f"{a}\x00{b}" for a, b in zip(lefts, rights)]
+    if groups is None:
+        groups = pair_groups(lefts, rights)
     fold = pair_folds(labels, folds, seed=seed, groups=groups)
     finite = labels[~np.isnan(labels)]
     gold_range = (float(finite.min()), float(finite.max()))
@@ -258,10 +259,10 @@ def cross_validate(
     return CrossValidation(table, pd.DataFrame(fold_rows), scores, kind, reference, primary)
 
 
-def _html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+def pair_groups(lefts: list, rights: list) -> list[str]:
+    """The default fold key of each pair: the pair itself, so a pair labelled twice is one
+    pair and both copies share a fold."""
+    return [f"{a}\x00{b}" for a, b in zip(lefts, rights)]
 
 
 def _versus_base(name, base_of, names, means, boot) -> dict:

@@ -53,8 +53,7 @@ def parse_base(base) -> Base:
     options.pop("name", None)  # a trained model's spec names it; the name does not change the base
     if options:
         raise InputError(f"give the base without options (other than name), got {base!r}")
-    spec = base.partition("?")[0] if "?" in base and not options else base
-    return Base(spec, family, target)
+    return Base(base.partition("?")[0], family, target)
 
 
 class Recipe:

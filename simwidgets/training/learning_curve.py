@@ -142,7 +142,7 @@ def learning_curve(
     LearningCurve
         ``.table`` and ``.next_gain``.
     """
-    from .cross_validation import cross_validate
+    from .cross_validation import cross_validate, pair_groups
 
     items = [as_candidate(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
     if any(getattr(c, "stacks", False) for c in items):
@@ -157,7 +157,7 @@ def learning_curve(
     lefts, rights = as_text_list(left, "left"), as_text_list(right, "right")
     labels = as_gold(gold, len(lefts))
     if groups is None:  # as cross_validate keys them, so the folds are the ones it makes
-        groups = [f"{a}\x00{b}" for a, b in zip(lefts, rights)]
+        groups = pair_groups(lefts, rights)
     fold = pair_folds(labels, folds, seed=seed, groups=groups)
     labelled = int((fold >= 0).sum())
     smallest_training = min(int(((fold != k) & (fold >= 0)).sum()) for k in range(folds))

@@ -46,20 +46,16 @@ def silver_pairs(source, n: int, *, column=None, base="minilm", neighbours: int 
     if len(texts) < 2:
         raise InputError("fewer than two distinct texts to make silver pairs from")
     from ..models import load_model
-    from ..vectors import normalize_rows
+    from ..projection import knn
 
     model = load_model(base, device=device) if device else load_model(base)
-    vectors = np.nan_to_num(normalize_rows(np.asarray(model.embed(texts), dtype=np.float32)))
     k = min(neighbours, len(texts) - 1)
+    rows, _ = knn(np.asarray(model.embed(texts), dtype=np.float32), k + 1)  # each text's nearest, itself among them
     near_left, near_right = [], []
-    for start in range(0, len(texts), 2048):  # a block of rows against all: memory stays small
-        block = vectors[start : start + 2048] @ vectors.T
-        for offset, row in enumerate(block):
-            i = start + offset
-            row[i] = -np.inf
-            for j in np.argpartition(-row, k - 1)[:k] if k else []:
-                near_left.append(texts[i])
-                near_right.append(texts[int(j)])
+    for i, row in enumerate(rows.tolist()):
+        for j in [j for j in row if j != i][:k]:
+            near_left.append(texts[i])
+            near_right.append(texts[j])
     half = n // 2
     pick = rng.choice(len(near_left), min(n - half, len(near_left)), replace=False)
     left = [near_left[i] for i in pick]
