@@ -41,6 +41,7 @@ _FACE = {
     "adapt": ".training",
     "cross_validate": ".training",
     "learning_curve": ".training",
+    "distill_static": ".training",
     # at scale, and out of the notebook
     "score_file": ".batch",
     "export_html": ".export",

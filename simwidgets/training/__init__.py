@@ -6,7 +6,9 @@
   labelled pairs with sentence-transformers' ``CrossEncoderTrainer``;
 * :func:`train_word_vectors` - fastText or word2vec vectors from a corpus, with gensim;
 * :func:`adapt` - a sentence encoder adapted to unlabelled texts of the domain (TSDAE, SimCSE
-  or masked-language modelling), before or instead of labels.
+  or masked-language modelling), before or instead of labels;
+* :func:`distill_static` - a static model (``m2v:PATH``) distilled from a sentence encoder,
+  optionally taught by it on the log's texts: the encoder at word-vector cost.
 
 * :func:`learning_curve` - each trainer's held-out metric against the labels it is given,
   and the labels the next +0.01 would take;
@@ -22,6 +24,7 @@ from .adaptation import adapt
 from .candidates import CrossEncoderTrainer, FineTune, StackedTrainer, Trainer, WordVectorTrainer
 from .cross_encoder import train_cross_encoder
 from .cross_validation import CrossValidation, cross_validate
+from .distillation import distill_static
 from .encoder import OBJECTIVES, fine_tune
 from .learning_curve import LearningCurve, learning_curve
 from .result import TrainedModel
@@ -39,6 +42,7 @@ __all__ = [
     "WordVectorTrainer",
     "adapt",
     "cross_validate",
+    "distill_static",
     "fine_tune",
     "learning_curve",
     "train_cross_encoder",
