@@ -223,6 +223,7 @@ def cmd_score(args) -> int:
         on_bad_rows=args.on_bad_rows,
         ensemble=args.ensemble,
         calibrate=args.calibrate,
+        cascade=args.cascade,
         text_columns=args.text_column,
         max_record_bytes=args.max_record_bytes,
         progress=not args.quiet,
@@ -371,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ensemble", metavar="PATH", help="add a saved stacked model's prediction (score_ensemble)")
     p.add_argument(
         "--calibrate", metavar="PATH", help="a calibrators file (save_calibrators): adds prob_<model> columns"
+    )
+    p.add_argument(
+        "--cascade",
+        metavar="PATH",
+        help="a cascade file (choose_cascade(...).save): its expensive model scores only the pairs whose cheap "
+        "score is in the band; adds keep_cascade",
     )
     p.add_argument(
         "--max-record-bytes",

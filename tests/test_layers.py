@@ -67,7 +67,7 @@ INNER = {
         "folds": 1, "paired": 1, "slices": 1, "sts_sets": 1, "thresholds": 1,
         "threshold_choice": 2, "compare": 2, "ensemble": 2,
         "threshold_migration": 3, "reliability": 2,
-        "metrics": 3, "scored_pairs": 3, "audit": 1, "scored_log": 0,
+        "metrics": 3, "scored_pairs": 3, "audit": 1, "scored_log": 0, "cascade": 3,
         "evaluate": 4,
         "comparison_report": 5,
     },

@@ -35,6 +35,8 @@ class ScoreJob:
     #: A calibrators file (resolved) whose models get a ``prob_<model>`` column, and its time.
     calibrate: str | None = None
     calibrate_mtime_ns: int | None = None
+    #: A cascade: ``(cheap spec, expensive spec, low, high, threshold)``; the cheap spec is one of ``specs``.
+    cascade: tuple | None = None
 
     def manifest_fields(self) -> dict:
         """What identifies the job apart from its inputs' sizes and times (those are read from
@@ -48,6 +50,8 @@ class ScoreJob:
             fields["ensemble"] = {"path": self.ensemble, "mtime_ns": self.ensemble_mtime_ns}
         if self.calibrate is not None:
             fields["calibrate"] = {"path": self.calibrate, "mtime_ns": self.calibrate_mtime_ns}
+        if self.cascade is not None:
+            fields["cascade"] = [str(v) for v in self.cascade]
         return fields
 
     def manifest(self) -> dict:

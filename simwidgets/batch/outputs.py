@@ -49,6 +49,12 @@ class ScoreSummary:
                 "their reason column gives each one's byte offset"
             )
         for model, n in self.scored.items():
+            saved = sum(c for r, c in self.reasons.get(model, {}).items() if r.startswith("outside the cascade band"))
+            if saved:
+                lines.append(
+                    f"  cascade: {model} called on {n:,} of {self.rows:,} rows ({n / max(self.rows, 1):.1%}); "
+                    f"{saved:,} calls saved"
+                )
             lines.append(f"  {model}: {n:,} scored")
             for reason, count in sorted(self.reasons.get(model, {}).items(), key=lambda kv: -kv[1]):
                 lines.append(f"    {count:,} not scored: {reason}")

@@ -71,6 +71,7 @@ def score_file(
     processes: bool | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     calibrate=None,
+    cascade=None,
 ) -> ScoreSummary:
     """Score every pair of a CSV/Parquet input with each model, on Dask, into a Parquet folder.
 
@@ -130,6 +131,14 @@ def score_file(
         A calibrators file (:func:`~simwidgets.evaluation.calibration.save_calibrators`):
         each model it calibrates gets a ``prob_<model>`` column beside its score, the score
         mapped to the share of good pairs its labels showed.
+    cascade
+        A :class:`~simwidgets.evaluation.cascade.Cascade` (from
+        :func:`~simwidgets.evaluation.choose_cascade`) or the JSON file it saved: its cheap model
+        (added to ``models`` if missing) scores every pair, its expensive model only the pairs
+        whose cheap score is in the band (``score_<expensive>``; elsewhere NaN with the reason
+        "outside the cascade band"), and ``keep_cascade`` holds each row's decision (true,
+        false, or null where the deciding model had no score). The summary says how many
+        expensive calls the band saved.
     max_record_bytes
         The longest record a compressed CSV input may hold (default 256 MiB): a file with a
         longer line (a wrong file, a decompression bomb) stops the job with a clear error
@@ -154,7 +163,9 @@ def score_file(
     require("distributed", "score_file (Dask)")
 
     specs = [models] if isinstance(models, str) else list(models)
-    if not specs or not all(isinstance(s, str) for s in specs):
+    if cascade is not None and not specs:  # the cascade's cheap model is added below
+        specs = []
+    elif not specs or not all(isinstance(s, str) for s in specs):
         raise OptionError("models must be spec strings (each worker loads them itself)")
     from ..models import check_spec
 
@@ -165,6 +176,16 @@ def score_file(
         raise InputError(f"on_bad_rows must be 'keep' or 'fail', got {on_bad_rows!r}")
     from ..models.specs import device_options
 
+    cascade_fields = None
+    if cascade is not None:
+        from ..evaluation.cascade import Cascade
+
+        if not isinstance(cascade, Cascade):
+            cascade = Cascade.load(cascade)
+        if cascade.cheap not in specs:
+            specs.append(cascade.cheap)
+        check_spec(cascade.expensive, **device_options(cascade.expensive, device))
+        cascade_fields = (cascade.cheap, cascade.expensive, cascade.low, cascade.high, cascade.threshold)
     for spec in specs:
         check_spec(spec, **device_options(spec, device))
     files = expand_inputs(input)
@@ -193,7 +214,7 @@ def score_file(
     job = ScoreJob(
         tuple(str(f) for f in files), left, right, tuple(specs), blocksize, str(out_dir), sep=sep or None,
         text_columns=tuple(text_columns), ensemble=ensemble, ensemble_mtime_ns=mtime, device=device,
-        on_bad_rows=on_bad_rows, calibrate=calibrate, calibrate_mtime_ns=calibrate_mtime,
+        on_bad_rows=on_bad_rows, calibrate=calibrate, calibrate_mtime_ns=calibrate_mtime, cascade=cascade_fields,
     )  # fmt: skip
     clash = clashing_columns(input_columns(parts[0]), specs, ensemble is not None)
     if clash:

@@ -54,6 +54,8 @@ def score_partition(task: PartitionTask) -> dict:
         codes[at] = codes[at + len(codes) // 2] = -1
     # no truncation warning per partition (warnings' filters are process-wide: not for threads)
     columns = score_coded_pairs(codes, uniques, models, progress=False, warn=False)
+    if job.cascade:
+        columns.update(cascade_columns(job, models, columns, codes, uniques))
     if job.ensemble:
         columns.update(ensemble_columns(job.ensemble, columns, rows, left, right))
     if job.calibrate:
@@ -70,10 +72,50 @@ def score_partition(task: PartitionTask) -> dict:
     if part.kind == "csv":
         rows = bytes_as_text(rows)  # text that is not valid UTF-8 is written with U+FFFD in its place
     for name, values in columns.items():
+        if name == KEEP_COLUMN:  # a decision: true, false, or null where the deciding model gave no score
+            rows = rows.append_column(name, pa.array(values == 1.0, mask=np.isnan(values)))
+            continue
         rows = rows.append_column(name, pa.array(values, type=pa.float32() if values.dtype != object else pa.string()))
     write_part(rows, Path(job.out_dir), index)
     n = len(codes) // 2
     return {"index": index, "rows": n, "texts": len(uniques), "counts": count_part(columns, n)}
+
+
+#: The cascade's decision column (kept: true / false / null).
+KEEP_COLUMN = "keep_cascade"
+
+
+def cascade_columns(job, models, columns: dict, codes: np.ndarray, uniques) -> dict:
+    """The expensive model's ``score_``/``reason_`` columns, scored only on the pairs whose cheap
+    score falls in the band (the others get :data:`OUTSIDE_BAND`), and ``keep_cascade``."""
+    from ..evaluation.cascade import OUTSIDE_BAND, Cascade
+    from ..models import load_model
+    from ..models.specs import device_options
+    from ..similarity import score_coded_pairs
+
+    cheap_spec, expensive_spec, low, high, threshold = job.cascade
+    cascade = Cascade(cheap_spec, expensive_spec, float(threshold), float(low), float(high))
+    cheap = models[job.specs.index(cheap_spec)]
+    expensive = load_model(expensive_spec, **device_options(expensive_spec, job.device))
+    if score_column(expensive.name) in columns:
+        raise InputError(f"the cascade's expensive model {expensive.name!r} is also one of the job's models")
+    cheap_scores = columns[score_column(cheap.name)]
+    sent = cascade.sends(cheap_scores)
+    n = len(cheap_scores)
+    scores = np.full(n, np.nan, dtype=np.float32)
+    reasons = np.full(n, OUTSIDE_BAND, dtype=object)
+    at = np.flatnonzero(sent)
+    if len(at):
+        inner = score_coded_pairs(
+            np.concatenate([codes[:n][at], codes[n:][at]]), uniques, [expensive], progress=False, warn=False
+        )
+        scores[at] = inner[score_column(expensive.name)]
+        reasons[at] = inner[reason_column(expensive.name)]
+    return {
+        score_column(expensive.name): scores,
+        reason_column(expensive.name): reasons,
+        KEEP_COLUMN: cascade.decide(cheap_scores, scores).astype(np.float32),
+    }
 
 
 _LOADED: dict = {}  # (loader, path, modification time) -> what it loaded, once per process

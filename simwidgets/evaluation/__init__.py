@@ -2,6 +2,7 @@
 
 from .audit import audit_sample, estimate_on_log, with_labels
 from .calibration import IsotonicCalibrator, PercentileCalibrator, calibrate, random_pair_scores
+from .cascade import Cascade, choose_cascade
 from .cleaning import clean_results
 from .compare import compare_models
 from .datasets import (
@@ -28,6 +29,8 @@ from .thresholds import threshold_report
 __all__ = [
     "DATA",
     "audit_sample",
+    "Cascade",
+    "choose_cascade",
     "estimate_on_log",
     "with_labels",
     "EnsembleResult",

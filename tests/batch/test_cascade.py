@@ -1,0 +1,100 @@
+"""Cascade scoring: the cheap model everywhere, the expensive one in a band chosen out of sample."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simwidgets.batch import score_file
+from simwidgets.errors import InputError
+from simwidgets.evaluation import Cascade, choose_cascade
+from simwidgets.evaluation.cascade import OUTSIDE_BAND, fit_band, in_band
+from simwidgets.evaluation.datasets import read_stsb
+
+pytest.importorskip("distributed")
+
+
+def test_fit_band_is_the_narrowest_band_within_the_budget_by_brute_force():
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        n = int(rng.integers(5, 40))
+        cheap = np.round(rng.random(n), 1)  # ties
+        keep = rng.random(n) < cheap  # the expensive model agrees with the cheap one, loosely
+        budget = int(rng.integers(0, 4))
+        low, high = fit_band(cheap, keep, budget)
+        inside = in_band(cheap, low, high)
+        decided = np.where(inside, keep, cheap >= high)
+        assert (decided != keep).sum() <= budget
+        cuts = np.r_[-np.inf, np.unique(cheap), np.inf]
+        best = min(
+            in_band(cheap, lo, hi).sum()
+            for lo in cuts
+            for hi in cuts
+            if lo <= hi and (np.where(in_band(cheap, lo, hi), keep, cheap >= hi) != keep).sum() <= budget
+        )
+        assert inside.sum() == best
+
+
+@pytest.fixture(scope="module")
+def sts(test_data):
+    dev = read_stsb(test_data / "sts" / "stsb-en-dev.csv")
+    return dev.iloc[:900].reset_index(drop=True), dev.iloc[900:1200].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cascade(sts):
+    labelled, _ = sts
+    return choose_cascade("glove-50d", "minilm", labelled.left, labelled.right, labelled.score, max_differ=0.02)
+
+
+def test_choose_cascade_judges_its_band_on_folds_it_did_not_fit(cascade):
+    held = cascade.held_out
+    assert held["pairs"] == 900 and held["folds"] == 5
+    assert 0 < held["calls"] < 1  # some pairs are spared the expensive model, some are not
+    assert held["differ_low"] <= held["differ"] <= held["differ_high"]
+    assert held["differ"] <= 0.05  # fitted for 2%: out of sample it may exceed that a little, not by much
+    assert cascade.low < cascade.high and 0 < cascade.threshold < 1
+    assert "held out" in str(cascade) and "glove-50d" in str(cascade)
+
+
+def test_a_job_with_a_cascade_calls_the_expensive_model_only_in_the_band_and_decides_as_it_would(
+    cascade, sts, tmp_path, client, minilm, glove
+):
+    from simwidgets import score_pairs
+
+    _, unseen = sts
+    log = tmp_path / "log.csv"
+    unseen.rename(columns={"left": "query", "right": "result"}).to_csv(log, index=False)
+    path = cascade.save(tmp_path / "cascade.json")
+    summary = score_file(log, tmp_path / "out", "query", "result", [], cascade=path, client=client, progress=False)
+    out = pd.read_parquet(tmp_path / "out")
+    assert len(out) == len(unseen) and {"score_glove-50d", "score_minilm", "keep_cascade"} <= set(out.columns)
+    sent = cascade.sends(out["score_glove-50d"])
+    assert out["score_minilm"][~sent].isna().all() and (out["reason_minilm"][~sent] == OUTSIDE_BAND).all()
+    full = score_pairs(unseen.left, unseen.right, minilm)["score_minilm"].to_numpy()
+    assert np.allclose(out["score_minilm"][sent], full[sent], atol=1e-5)  # the expensive model's own scores
+    everywhere = full >= cascade.threshold
+    cheap = out["score_glove-50d"].to_numpy()
+    assert (out["keep_cascade"][sent] == everywhere[sent]).all()
+    assert (out["keep_cascade"][~sent] == (cheap[~sent] >= cascade.high)).all()
+    differ = float((out["keep_cascade"].to_numpy() != everywhere).mean())
+    assert differ <= 0.05  # unseen pairs: about the held-out share
+    assert summary.scored["minilm"] == int(sent.sum())
+    assert f"{int((~sent).sum()):,} calls saved" in str(summary)
+
+
+def test_a_cascade_file_is_data_only_and_anything_else_is_refused(cascade, tmp_path):
+    path = cascade.save(tmp_path / "c.json")
+    again = Cascade.load(path)
+    assert (again.low, again.high, again.threshold, again.expensive) == (
+        cascade.low, cascade.high, cascade.threshold, cascade.expensive
+    )  # fmt: skip
+    (tmp_path / "other.json").write_text(json.dumps({"cheap": "x"}))
+    with pytest.raises(InputError, match="not a cascade file"):
+        Cascade.load(tmp_path / "other.json")
+    (tmp_path / "bad.json").write_bytes(b"\x80\x81 not json")
+    with pytest.raises(InputError, match="not a cascade file"):
+        Cascade.load(tmp_path / "bad.json")
