@@ -42,6 +42,7 @@ _FACE = {
     "cross_validate": ".training",
     "learning_curve": ".training",
     "distill_static": ".training",
+    "frontier": ".training",
     # at scale, and out of the notebook
     "score_file": ".batch",
     "export_html": ".export",

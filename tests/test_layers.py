@@ -79,7 +79,7 @@ INNER = {
         "cross_encoder": 4, "adaptation": 4,
         "candidates": 5,
         "cross_validation": 6,
-        "learning_curve": 7,
+        "learning_curve": 7, "frontier": 7,
     },
     "batch": {
         "gpus": 0, "records": 0,

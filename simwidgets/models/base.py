@@ -524,6 +524,11 @@ class Embedder(Model):
             raise InputError(f"model {self.name!r} returned vectors of length {vecs.shape[1]}, earlier {self._dim}")
         return vecs
 
+    def embed_uncached(self, texts: list[str]) -> np.ndarray:
+        """Vectors of clean, distinct texts, neither read from nor written to the caches: what
+        a first pass over new texts costs (the speed-quality frontier times models with it)."""
+        return self._embed_many(list(texts), False)[0]
+
     def _embed_many(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
         """Embed clean, distinct, uncached texts. Models with a faster whole-stream path
         (the GPU pipeline) override this; the default calls :meth:`embed_batch` per batch."""

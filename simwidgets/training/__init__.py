@@ -12,6 +12,8 @@
 
 * :func:`learning_curve` - each trainer's held-out metric against the labels it is given,
   and the labels the next +0.01 would take;
+* :func:`frontier` - held-out quality against measured speed on this machine, and the hours a
+  log of N rows would take, per candidate;
 * :func:`cross_validate` - off-the-shelf models, trainers (:class:`FineTune`,
   :class:`CrossEncoderTrainer`, :class:`WordVectorTrainer`) and stacked models judged in the
   same folds, each trainer fitted on the training folds only.
@@ -26,6 +28,7 @@ from .cross_encoder import train_cross_encoder
 from .cross_validation import CrossValidation, cross_validate
 from .distillation import distill_static
 from .encoder import OBJECTIVES, fine_tune
+from .frontier import Frontier, frontier
 from .learning_curve import LearningCurve, learning_curve
 from .result import TrainedModel
 from .word_vectors import train_word_vectors
@@ -43,6 +46,8 @@ __all__ = [
     "adapt",
     "cross_validate",
     "distill_static",
+    "frontier",
+    "Frontier",
     "fine_tune",
     "learning_curve",
     "train_cross_encoder",
