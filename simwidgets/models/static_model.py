@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from ..errors import InputError
 from ..extras import require
@@ -103,10 +104,12 @@ class StaticModel(Embedder):
             inside = position < self.max_tokens
             flat, owner = flat[inside], owner[inside]
         used = np.bincount(owner, minlength=n)
-        sums = np.zeros((n, self._dim), dtype=np.float64)
-        if len(flat):
-            _sum_rows(sums, owner, self._table[flat])
-        vectors = (sums / np.maximum(used, 1)[:, None]).astype(np.float32)
+        # each text's sum of rows as one sparse (texts x tokens) product: no gathered copy of the rows
+        counts_matrix = sparse.csr_matrix(
+            (np.ones(len(flat), dtype=np.float32), flat, np.r_[0, np.cumsum(used)]), shape=(n, len(self._table))
+        )
+        sums = counts_matrix @ self._table
+        vectors = np.asarray(sums / np.maximum(used, 1)[:, None], dtype=np.float32)
         if self.static.normalize:
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-32
         reasons = None
@@ -128,9 +131,3 @@ class StaticModel(Embedder):
             )
         return self._vocab
 
-
-def _sum_rows(out: np.ndarray, owner: np.ndarray, rows: np.ndarray) -> None:
-    """``out[owner[i]] += rows[i]`` for rows grouped by owner (owners ascending): one
-    ``reduceat`` instead of a scatter."""
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    out[owner[starts]] = np.add.reduceat(rows.astype(np.float64), starts, axis=0)
