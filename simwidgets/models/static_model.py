@@ -130,4 +130,3 @@ class StaticModel(Embedder):
                 tokens=tokens, vectors=self._table, kinds=token_kinds(tokens, specials=specials), cased=False
             )
         return self._vocab
-
