@@ -19,6 +19,14 @@ export function progressText(p) {
       ? `± ${pct(p.target_margin)} reached`
       : `${p.more_needed} more random labels for ± ${pct(p.target_margin)}`,
   );
+  const curve = p.learning_curve;
+  if (curve && curve.trainers) {
+    for (const tr of curve.trainers) {
+      const pts = tr.points.map(([n, v]) => `${v.toFixed(3)} at ${n}`).join(", ");
+      const next = tr.next === null || tr.next === undefined ? "the next +0.01: not yet known" : `the next +0.01 at about ${tr.next} labels`;
+      parts.push(`${tr.name} ${curve.metric}: ${pts}; ${next}`);
+    }
+  }
   return parts.join(" · ");
 }
 

@@ -251,6 +251,18 @@ test("the labeller's progress line gives the margin and the labels still needed"
   assert.equal(one, "1 labelled (1 in the random stratum) of 300 · similar (label ≥ 0.5) share 100.0% [20.7%, 100.0%] at 95% · 29 more random labels for ± 3.0%");
 });
 
+test("the labeller's progress line shows a learning curve when there is one", async () => {
+  const { progressText } = await import("../lib/labeler.js");
+  const base = { labelled: 40, random: 20, total: 376, similar_share: 0.25, margin: 0.19, confidence: 0.95,
+    target_margin: 0.03, more_needed: 780 };
+  const line = progressText({ ...base, learning_curve: { metric: "spearman", trainers: [
+    { name: "minilm-ft", points: [[10, 0.7], [20, 0.75]], next: 55 },
+    { name: "minilm-ft-simcse", points: [[10, 0.72]], next: null }] } });
+  assert.match(line, / · minilm-ft spearman: 0\.700 at 10, 0\.750 at 20; the next \+0\.01 at about 55 labels · /);
+  assert.match(line, /minilm-ft-simcse spearman: 0\.720 at 10; the next \+0\.01: not yet known$/);
+  assert.equal(progressText(base).includes("spearman"), false);
+});
+
 test("the tuner's out-of-sample line shows both thresholds and the intervals", async () => {
   const { choiceText } = await import("../lib/threshold.js");
   const line = choiceText({

@@ -168,6 +168,35 @@ class PairLabeler(Widget):
             frame.left, frame.right, frame.label, models or self.model_names, stratum=frame.stratum, **kwargs
         )
 
+    def learning_curve(self, candidates=None, sizes=None, folds: int = 3, **kwargs):
+        """:func:`~simwidgets.learning_curve` on the labels given so far, shown in the progress
+        line: each trainer's held-out metric at each size and the labels its curve says the
+        next +0.01 would take. Call it again as labels accumulate.
+
+        ``candidates`` default to fine-tuning the first model shown; ``sizes`` to four sizes
+        up to the labels there are (about 80% of them train each fold).
+
+        Examples
+        --------
+        >>> labeller.learning_curve([sw.trainers.FineTune("minilm")])  # doctest: +SKIP
+        """
+        from ..errors import InputError
+        from ..training import FineTune, learning_curve
+
+        frame = self.labels
+        n = len(frame)
+        if n < 20:
+            raise InputError(f"{n} labels so far: a learning curve needs at least 20")
+        if candidates is None:
+            candidates = [FineTune(self.model_names[0] if self.model_names else "minilm")]
+        if sizes is None:
+            top = int(n * (folds - 1) / folds)
+            sizes = sorted({max(10, int(top * k / 4)) for k in (1, 2, 3, 4)})
+        curve = learning_curve(candidates, frame.left, frame.right, frame.label, sizes=sizes, folds=folds, **kwargs)
+        self._curve = _curve_summary(curve)
+        self._sync()
+        return curve
+
     # -- the browser's requests ----------------------------------------------------------
     def _label_request(self, value):
         self.label(value)
@@ -193,8 +222,21 @@ class PairLabeler(Widget):
 
     def _sync(self) -> None:
         """The browser's view of the session: the pair shown, the last label, the progress."""
-        self.pair, self.last, self.progress = (
-            dict(self._session.pair),
-            dict(self._session.last),
-            self._session.progress(),
-        )
+        progress = self._session.progress()
+        curve = getattr(self, "_curve", None)
+        if curve:
+            progress["learning_curve"] = curve
+        self.pair, self.last, self.progress = dict(self._session.pair), dict(self._session.last), progress
+
+
+def _curve_summary(curve) -> dict:
+    """A learning curve as the progress line shows it: per trainer, (labels, metric) points and
+    the labels for the next +0.01 (None where its curve cannot say)."""
+    table = curve.table.reset_index()
+    trainers = []
+    for name, rows in table[table["labels"] > 0].groupby("candidate", sort=False):
+        rows = rows.sort_values("labels")
+        points = [[int(k), round(float(v), 4)] for k, v in zip(rows["labels"], rows[curve.metric])]
+        nxt = curve.next_gain.loc[name, "labels_for_next_gain"] if name in curve.next_gain.index else float("nan")
+        trainers.append({"name": str(name), "points": points, "next": None if nxt != nxt else int(round(nxt))})
+    return {"metric": curve.metric, "trainers": trainers}

@@ -166,3 +166,31 @@ def test_one_label_never_reaches_the_margin_and_the_line_says_what_counts_as_sim
         w.label(1)
     assert w.progress["reached"] and w.progress["more_needed"] == 0
     assert wilson_interval(0, 10)[0] == 0.0 and 0.2 < wilson_interval(0, 10)[1] < 0.4
+
+
+def test_the_learning_curve_of_the_labels_given_shows_in_the_progress(log, tmp_path):
+    class Calibrated(sw.trainers.Trainer):  # cheap: GloVe's cosine through a line fitted on the training pairs
+        name = "glove regression"
+
+        def fit(self, left, right, gold, *, seed=0, gold_range=None, progress=False):
+            from sklearn.linear_model import LinearRegression
+
+            cosine = lambda a, b: sw.score_pairs(a, b, "glove-50d")[["score_glove-50d"]].fillna(0).to_numpy()  # noqa: E731
+            line = LinearRegression().fit(cosine(left, right), gold)
+            return sw.extend.PairFunction(lambda a, b: line.predict(cosine(a, b)), name=self.name)
+
+    w = _labeler(log, tmp_path / "curve.csv", labels=(0, 0.5, 1))
+    gold = dict(zip(zip(log["query"], log["result"]), log["score"]))
+    with pytest.raises(ValueError, match="at least 20"):
+        w.learning_curve([Calibrated()])
+    for _ in range(45):  # a person labelling as the data says
+        value = gold[(w.pair["left"], w.pair["right"])]
+        w.label(min((0, 0.5, 1), key=lambda v: abs(v - value)))
+    curve = w.learning_curve([Calibrated()], sizes=[10, 20, 30], folds=3, n_boot=50, progress=False)
+    shown = w.progress["learning_curve"]
+    assert shown["metric"] == curve.metric == "spearman"
+    (trainer,) = shown["trainers"]
+    assert trainer["name"] == "glove regression" and [n for n, _ in trainer["points"]] == [10, 20, 30]
+    assert trainer["points"][-1][1] == pytest.approx(curve.table.loc[(trainer["name"], 30), "spearman"], abs=1e-4)
+    w.label(1)  # the curve stays shown as labelling goes on
+    assert w.progress["learning_curve"] == shown

@@ -1,0 +1,90 @@
+"""Cascade with a cross-encoder, in one run: a cross-encoder trained from MiniLM on STS-B train
+is the expensive model; the cheap one scores every pair (MiniLM itself, and a static model
+distilled from MiniLM and taught on STS-B train's sentences). The band is chosen with
+``choose_cascade(max_differ=...)`` on STS-B dev's first half (5 folds inside it) and judged
+on the second half against the cross-encoder everywhere: the share of pairs it is called on,
+and the share of decisions that differ.
+
+    python benchmarks/bench_cascade.py --base st:/tmp/m32 --device cuda [--max-differ 0.01]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import record  # noqa: E402
+
+import simwidgets as sw  # noqa: E402
+from simwidgets.evaluation import choose_cascade  # noqa: E402
+from simwidgets.evaluation.datasets import read_stsb  # noqa: E402
+from simwidgets.models import load_model  # noqa: E402
+
+DATA = Path(sw.__file__).resolve().parent / "data" / "sts"
+
+
+def _scores(spec, left, right):
+    frame = sw.score_pairs(left, right, load_model(spec))
+    return frame[[c for c in frame.columns if c.startswith("score_")][0]].to_numpy(np.float64)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="minilm")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--max-differ", default="0.01,0.02")
+    parser.add_argument("--epochs", default="auto")
+    args = parser.parse_args()
+    from scipy.stats import spearmanr
+
+    dev = read_stsb(DATA / "stsb-en-dev.csv")
+    train = read_stsb(DATA / "stsb-en-train.csv")
+    log = list(dict.fromkeys(train.left.tolist() + train.right.tolist()))
+    epochs = args.epochs if args.epochs == "auto" else int(args.epochs)
+    start = time.perf_counter()
+    ce = sw.train_cross_encoder(args.base, train.left, train.right, train.score, epochs=epochs, device=args.device)
+    ce_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    static = sw.distill_static(args.base, log, progress=False)
+    static_seconds = time.perf_counter() - start
+    figures = {"base": args.base, "ce_train_s": round(ce_seconds, 1), "distil_s": round(static_seconds, 1)}
+    half = len(dev) // 2
+    fit, judge = dev.iloc[:half], dev.iloc[half:]
+    expensive_full = _scores(ce.spec, judge.left, judge.right)
+    for label, spec in (("ce", ce.spec), ("minilm", args.base), ("static", static)):
+        rho = spearmanr(_scores(spec, dev.left, dev.right), dev.score, nan_policy="omit")[0]
+        figures[f"dev_spearman_{label}"] = round(float(rho), 4)
+        print(f"{label}: STS-B dev Spearman {rho:.4f}", flush=True)
+    for cheap_label, cheap in (("minilm", args.base), ("static", static)):
+        cheap_scores = _scores(cheap, judge.left, judge.right)
+        for max_differ in [float(x) for x in args.max_differ.split(",")]:
+            cascade = choose_cascade(cheap, ce.spec, fit.left, fit.right, fit.score, max_differ=max_differ)
+            sent = cascade.sends(cheap_scores)
+            decided = cascade.decide(cheap_scores, np.where(sent, expensive_full, np.nan))
+            everywhere = expensive_full >= cascade.threshold
+            differ = float(np.mean(decided != everywhere))
+            key = f"{cheap_label}_to_ce_{max_differ}"
+            figures[key] = {
+                "threshold": cascade.threshold,
+                "band": [cascade.low, cascade.high],
+                "fit_half_held_out": cascade.held_out,
+                "judge_half_calls": round(float(sent.mean()), 4),
+                "judge_half_differ": round(differ, 4),
+            }
+            print(f"{cheap_label} -> cross-encoder, max_differ {max_differ}: {cascade}\n"
+                  f"  unseen half ({len(judge)} pairs): cross-encoder called on {sent.mean():.1%}, "
+                  f"decisions unlike it everywhere {differ:.2%}", flush=True)
+    record("cascade", figures)
+    if os.environ.get("OUT"):
+        Path(os.environ["OUT"], "cascade.json").write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
