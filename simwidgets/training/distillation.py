@@ -105,6 +105,24 @@ def _token_vectors(st, sequences: list[list[int]], batch_size: int, progress: bo
     return out
 
 
+def _base_token_vectors(digest: str, st, sequences, batch_size, progress) -> np.ndarray:
+    """Every vocabulary token's vector through the encoder, kept under the cache folder by the
+    hash of the encoder's files: distilling again (another log, other settings) skips this pass."""
+    from ..files import cache_dir, replaced
+
+    if not digest:
+        return _token_vectors(st, sequences, batch_size, progress)
+    path = cache_dir() / "static" / f"token-vectors-{digest}-{_VERSION}.npy"
+    if path.is_file():
+        vectors = np.load(path)
+        if len(vectors) == len(sequences):
+            return vectors
+    vectors = _token_vectors(st, sequences, batch_size, progress)
+    with replaced(path) as tmp:
+        np.save(tmp, vectors)
+    return vectors
+
+
 def distill_static(
     spec="minilm",
     vocabulary=None,
@@ -160,7 +178,7 @@ def distill_static(
     model2vec = require("model2vec", "distill_static")
     from sklearn.decomposition import PCA
 
-    from ..files import cache_dir, staged_folder
+    from ..files import cache_dir, folder_digest, staged_folder
 
     if dims < 2:
         raise InputError(f"dims must be at least 2, got {dims}")
@@ -176,8 +194,22 @@ def distill_static(
         texts = [t.lower() for t in texts]
     words, counts = _log_words(tokenizer, texts, max_words, min_count) if texts is not None else ([], Counter())
 
+    source = Path(getattr(encoder, "source", ""))
+    digest = folder_digest(source) if source.is_dir() else ""  # the encoder's files, not only its name
     key = hashlib.blake2b(digest_size=8)
-    for part in (_VERSION, encoder.identity, dims, max_words, min_count, sif, learn, epochs, seed, "\n".join(words)):
+    for part in (
+        _VERSION,
+        encoder.identity,
+        digest,
+        dims,
+        max_words,
+        min_count,
+        sif,
+        learn,
+        epochs,
+        seed,
+        "\n".join(words),
+    ):
         key.update(str(part).encode() + b"\0")
     key.update("\n".join(texts).encode("utf-8", "replace") if texts is not None else b"")
     label = (getattr(encoder, "name", "encoder") or "encoder").replace(":", "-").replace("/", "-")
@@ -189,9 +221,9 @@ def distill_static(
         base_tokens = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
         cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
         wrap = (lambda ids: [cls, *ids, sep]) if cls is not None and sep is not None else (lambda ids: list(ids))
-        sequences = [wrap([i]) for _, i in base_tokens]
-        sequences += [wrap(tokenizer(w, add_special_tokens=False)["input_ids"]) for w in words]
-        vectors = _token_vectors(st, sequences, batch_size, progress)
+        base_vectors = _base_token_vectors(digest, st, [wrap([i]) for _, i in base_tokens], batch_size, progress)
+        extra = [wrap(tokenizer(w, add_special_tokens=False)["input_ids"]) for w in words]
+        vectors = np.vstack([base_vectors, _token_vectors(st, extra, batch_size, progress)]) if extra else base_vectors
 
         tokens = [t for t, _ in base_tokens] + words
         junk = np.array([bool(_UNUSED.match(t)) or t in tokenizer.all_special_tokens for t in tokens])

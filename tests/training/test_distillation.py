@@ -58,6 +58,7 @@ def test_the_same_call_reuses_the_model_and_another_vocabulary_makes_another(dis
     stamp = os.stat(os.path.join(folder, "model.safetensors")).st_mtime_ns
     assert distill_static("minilm", log_texts, dims=64, learn=300, epochs=2, progress=False) == distilled
     assert os.stat(os.path.join(folder, "model.safetensors")).st_mtime_ns == stamp
+    assert len(list((cache / "static").glob("token-vectors-*.npy"))) == 1  # the encoder's token pass, kept
     other = distill_static("minilm", log_texts[:200], dims=64, learn=None, max_words=0, progress=False)
     assert other != distilled and load_model(other).static.config["simwidgets"]["texts_learned"] == 0
 
