@@ -201,6 +201,22 @@ def frontier(
     return Frontier(table, metric, int(rows), float(texts_per_row), result)
 
 
+def speed_columns(candidates, texts, names, rows: int, texts_per_row: float = 2.0, seconds: float = 5.0):
+    """``texts_per_s_cpu`` and ``hours_cpu`` (for ``rows`` rows) per model name, measured here
+    (NaN for a name with no spec to time: a stacked model); what ``ModelComparison(...,
+    speed_rows=N)`` adds to its table."""
+    by_name = _specs_by_name(candidates)
+    out = pd.DataFrame(index=pd.Index(list(names), name="model"), columns=["texts_per_s_cpu", "hours_cpu"], dtype=float)
+    for name in out.index:
+        spec = by_name.get(name)
+        if spec is None:
+            continue
+        speed = measure_speed(spec, texts, "cpu", seconds)
+        per_row = 1.0 if _is_pair_scorer(spec) else texts_per_row
+        out.loc[name] = [speed, rows * per_row / speed / 3600]
+    return out
+
+
 def _specs_by_name(candidates) -> dict:
     """The spec to time for each row name of the table: a spec's model name, a trainer's name
     and its base's model name (the table adds a trainer's base)."""

@@ -43,6 +43,11 @@ class ModelComparison(Widget):
     folds, groups
         Folds of cross-validation when trainers are compared, and a key per pair (e.g. the
         query column's values) whose pairs stay in one fold (see :func:`~simwidgets.cross_validate`).
+    speed_rows
+        Time each model on this machine (texts no cache holds, a few seconds each) and add
+        ``texts_per_s_cpu`` and ``hours_cpu``, the hours a log of this many rows would take,
+        to the table: the speed-quality frontier beside the metrics (:func:`~simwidgets.frontier`
+        gives it with intervals, the GPU and a chart).
 
     Examples
     --------
@@ -94,6 +99,7 @@ class ModelComparison(Widget):
         by=None,
         n_boot: int = 1000,
         progress: bool = True,
+        speed_rows: int | None = None,
         **kwargs,
     ):
         check_columns(pairs_df, [left, right, label])
@@ -115,12 +121,20 @@ class ModelComparison(Widget):
         self.report = compare_report(table.scored, gold, ensemble=ensemble, label_cut=table.label_cut, by=by,
                                      n_boot=n_boot, extra=extra)  # fmt: skip
         self.ensemble_result = self.report.stacked
+        metrics = self.report.table.reset_index()
+        if speed_rows:  # the speed-quality frontier in the table: texts/s here, hours for the log
+            from ..training.frontier import speed_columns
+
+            speed = speed_columns(
+                candidates, list(pairs_df[left]) + list(pairs_df[right]), metrics["model"], speed_rows
+            )
+            metrics = metrics.merge(speed, left_on="model", right_index=True, how="left")
         slices = self.report.slices
         if slices:
             slices = {**slices, "tables": {name: _records(t.reset_index()) for name, t in slices["tables"].items()}}
         super().__init__(
             model_names=table.names,
-            metrics=_records(self.report.table.reset_index()),
+            metrics=_records(metrics),
             curves=self.report.curves,
             scores=table.scores.astype(np.float32),
             labels=gold.astype(np.float32),

@@ -45,3 +45,13 @@ def test_frontier_draws_its_chart(result):
 def test_frontier_refuses_nonsense_sizes(test_data):
     with pytest.raises(ValueError, match="rows"):
         sw.frontier(["glove-50d"], ["a"], ["b"], [1.0], rows=0)
+
+
+def test_model_comparison_shows_speed_beside_the_metrics(test_data):
+    dev = read_stsb(test_data / "sts" / "stsb-en-dev.csv").iloc[:120].reset_index(drop=True)
+    w = sw.ModelComparison(dev, "left", "right", "score", models=["glove-50d", "tfidf"], ensemble=None,
+                           n_boot=50, progress=False, speed_rows=10**6)  # fmt: skip
+    table = w.table()
+    assert {"texts_per_s_cpu", "hours_cpu"} <= set(table.columns)
+    assert (table["texts_per_s_cpu"] > 0).all()
+    assert np.allclose(table["hours_cpu"], 2e6 / table["texts_per_s_cpu"] / 3600)
