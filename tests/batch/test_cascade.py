@@ -55,7 +55,8 @@ def test_choose_cascade_judges_its_band_on_folds_it_did_not_fit(cascade):
     assert held["pairs"] == 900 and held["folds"] == 5
     assert 0 < held["calls"] < 1  # some pairs are spared the expensive model, some are not
     assert held["differ_low"] <= held["differ"] <= held["differ_high"]
-    assert held["differ"] <= 0.05  # fitted for 2%: out of sample it may exceed that a little, not by much
+    assert held["differ"] <= 0.02  # out of sample, as asked: the band is fitted for a smaller share if need be
+    assert 0 <= held["fitted_share"] <= 0.02
     assert cascade.low < cascade.high and 0 < cascade.threshold < 1
     assert "held out" in str(cascade) and "glove-50d" in str(cascade)
 
