@@ -1,7 +1,7 @@
 // How numbers read in the widgets' tables: counts as whole numbers, figures with three decimals.
 
 /** Columns that count pairs or models: shown as whole numbers, never "0.000". */
-export const COUNT_COLUMNS = new Set(["pairs", "scored", "gold_missing", "trained_on", "folds", "pairs_used", "rows"]);
+export const COUNT_COLUMNS = new Set(["pairs", "scored", "gold_missing", "trained_on", "folds", "pairs_used", "rows", "texts_per_s_cpu", "texts_per_s_gpu"]);
 
 /**
  * The text of one table cell (pure: unit-tested).
