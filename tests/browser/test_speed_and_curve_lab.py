@@ -29,7 +29,8 @@ def test_speed_columns_and_the_learning_curve_show_on_the_page(notebook, tmp_pat
             "c = sw.ModelComparison(pairs.iloc[:150], 'query', 'result', 'grade', models=['glove-50d', 'tfidf'],\n"
             "                       ensemble=None, n_boot=50, progress=False, speed_rows=10**9)\nc",
             TRAINER + "\n"
-            f"w = sw.PairLabeler(pairs.iloc[:80], 'query', 'result', models=['glove-50d'], path={str(tmp_path / 'l.csv')!r})\n"
+            "w = sw.PairLabeler(pairs.iloc[:80], 'query', 'result', models=['glove-50d'],\n"
+            f"                   path={str(tmp_path / 'l.csv')!r})\n"
             "gold = dict(zip(zip(pairs['query'], pairs['result']), pairs['grade']))\n"
             "for _ in range(45):\n"
             "    w.label(min((0, 0.5, 1), key=lambda v: abs(v - gold[(w.pair['left'], w.pair['right'])])))\n"
