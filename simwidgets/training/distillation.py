@@ -267,15 +267,20 @@ def distill_static(
         static = model2vec.StaticModel(vectors=table, tokenizer=new_tokenizer, config=config, normalize=True)
         with staged_folder(folder, existing="keep") as tmp:
             static.save_pretrained(tmp)
+            saved = json.loads((tmp / "tokenizer.json").read_text(encoding="utf-8"))
+            saved["padding"] = saved["truncation"] = None  # model2vec's save sets a truncation; texts are read whole
+            (tmp / "tokenizer.json").write_text(json.dumps(saved), encoding="utf-8")
     return f"m2v:{folder}?name={name}"
 
 
 def _with_words(tokenizer, words: list[str]):
-    """A copy of a fast tokenizer whose model also holds ``words`` as whole tokens (ids after
-    the existing ones), so a word it split into pieces is now one token."""
+    """A copy of a fast tokenizer, without padding or truncation, whose model also holds
+    ``words`` as whole tokens (ids after the existing ones), so a word it split into pieces is
+    now one token."""
     from tokenizers import Tokenizer
 
     state = json.loads(tokenizer.backend_tokenizer.to_str())
+    state["padding"] = state["truncation"] = None  # a static model reads each text whole, unpadded
     vocab = state["model"].get("vocab")
     if words and (state["model"].get("type") != "WordPiece" or not isinstance(vocab, dict)):
         raise InputError(

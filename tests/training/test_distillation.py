@@ -80,3 +80,11 @@ def test_vectors_of_a_distilled_model_are_the_mean_of_its_rows(distilled):
     ids = model.static.tokenizer.encode("a cat on a mat", add_special_tokens=False).ids
     expected = model.static.embedding[ids].mean(0)
     assert np.allclose(model.embed(["a cat on a mat"])[0], expected / np.linalg.norm(expected), atol=1e-5)
+
+
+def test_the_static_tokenizer_neither_pads_nor_cuts(distilled):
+    import json
+
+    folder = distilled[len("m2v:") :].partition("?")[0]
+    saved = json.loads(open(os.path.join(folder, "tokenizer.json"), encoding="utf-8").read())
+    assert saved["padding"] is None and saved["truncation"] is None  # as written, for model2vec's own loader too
