@@ -21,15 +21,6 @@ from ..errors import InputError
 from .cross_validation import CrossValidation, cross_validate
 
 
-def _speed_spec(candidate):
-    """The spec whose speed stands for a candidate: itself, or a trainer's base (a trained
-    model runs at its base's speed); None when there is none to time."""
-    if isinstance(candidate, str):
-        return None if candidate.startswith("ensemble:") else candidate
-    base = getattr(candidate, "base", None)
-    return base if isinstance(base, str) else None
-
-
 def measure_speed(spec: str, texts: list[str], device: str, seconds: float = 10.0) -> float:
     """Texts per second (pairs per second for a pair scorer) of ``spec`` on ``device``, on
     ``texts`` no cache holds; NaN when the model does not run there."""
@@ -146,7 +137,8 @@ def frontier(
     candidates
         What :func:`~simwidgets.cross_validate` takes: specs (``"minilm"``,
         ``"minilm?backend=onnx-int8"``, a ``distill_static`` spec, ``"glove-50d"``...) and
-        trainers (timed at their base's speed).
+        trainers (an encoder trainer timed at its base's speed; a cross-encoder trainer not
+        timed: time its trained ``ce:`` spec).
     rows, texts_per_row
         The log's size, and the new texts each row brings (2.0: none repeat).
     seconds
@@ -172,19 +164,9 @@ def frontier(
         torch = sys.modules.get("torch")
         gpu = bool(torch is not None and torch.cuda.is_available())
     texts = [t for pair in zip(list(left), list(right)) for t in pair]
-    devices = ["cpu", "cuda"] if gpu else ["cpu"]
-    by_name = _specs_by_name(candidates)
-    for device in devices:
-        speeds = []
-        for name in table.index:
-            spec = _speed_spec(by_name.get(name, name))
-            speeds.append(measure_speed(spec, texts, device, seconds) if spec else float("nan"))
-        speed = np.array(speeds, dtype=float)
-        pair_scorer = np.array([_is_pair_scorer(_speed_spec(by_name.get(n, n))) for n in table.index])
-        per_row = np.where(pair_scorer, 1.0, texts_per_row)
-        key = "cpu" if device == "cpu" else "gpu"
-        table[f"texts_per_s_{key}"] = speed
-        table[f"hours_{key}"] = rows * per_row / speed / 3600
+    for device in ["cpu", "cuda"] if gpu else ["cpu"]:
+        speed = speed_columns(candidates, texts, table.index, rows, texts_per_row, seconds, device)
+        table = table.join(speed)
     table = table[
         [
             metric,
@@ -201,35 +183,47 @@ def frontier(
     return Frontier(table, metric, int(rows), float(texts_per_row), result)
 
 
-def speed_columns(candidates, texts, names, rows: int, texts_per_row: float = 2.0, seconds: float = 5.0):
-    """``texts_per_s_cpu`` and ``hours_cpu`` (for ``rows`` rows) per model name, measured here
-    (NaN for a name with no spec to time: a stacked model); what ``ModelComparison(...,
-    speed_rows=N)`` adds to its table."""
+def speed_columns(
+    candidates, texts, names, rows: int, texts_per_row: float = 2.0, seconds: float = 5.0, device: str = "cpu"
+) -> pd.DataFrame:
+    """``texts_per_s_<cpu|gpu>`` and ``hours_<cpu|gpu>`` (for ``rows`` rows) per model name,
+    measured here on ``device`` (NaN for a name with nothing to time); what :func:`frontier`
+    and ``ModelComparison(..., speed_rows=N)`` add to their tables."""
+    key = "cpu" if device == "cpu" else "gpu"
     by_name = _specs_by_name(candidates)
-    out = pd.DataFrame(index=pd.Index(list(names), name="model"), columns=["texts_per_s_cpu", "hours_cpu"], dtype=float)
+    columns = [f"texts_per_s_{key}", f"hours_{key}"]
+    out = pd.DataFrame(index=pd.Index(list(names), name=getattr(names, "name", None)), columns=columns, dtype=float)
     for name in out.index:
         spec = by_name.get(name)
         if spec is None:
             continue
-        speed = measure_speed(spec, texts, "cpu", seconds)
+        speed = measure_speed(spec, texts, device, seconds)
         per_row = 1.0 if _is_pair_scorer(spec) else texts_per_row
         out.loc[name] = [speed, rows * per_row / speed / 3600]
     return out
 
 
 def _specs_by_name(candidates) -> dict:
-    """The spec to time for each row name of the table: a spec's model name, a trainer's name
-    and its base's model name (the table adds a trainer's base)."""
+    """The spec to time for each row name of the table: a spec's model name; a trainer's base
+    under its model name (the table adds a trainer's base) and, for an encoder trainer, under
+    the trainer's name too (a fine-tuned encoder runs at its base's speed). Not timed: a stacked
+    model, and a cross-encoder trainer, whose model scores pairs at a cross-encoder's speed, not
+    its base encoder's (give its trained ``ce:`` spec as a candidate to time it)."""
     from ..models import load_model
+    from .candidates import CrossEncoderTrainer
 
     out = {}
     for candidate in candidates:
-        spec = _speed_spec(candidate)
-        if spec is None:
+        if isinstance(candidate, str):
+            if not candidate.startswith("ensemble:"):
+                out[load_model(candidate).name] = candidate
             continue
-        if not isinstance(candidate, str):
-            out[getattr(candidate, "name", str(candidate))] = spec
-        out[load_model(spec).name] = spec
+        base = getattr(candidate, "base", None)
+        if not isinstance(base, str):
+            continue
+        out[load_model(base).name] = base
+        if not isinstance(candidate, CrossEncoderTrainer):
+            out[getattr(candidate, "name", str(candidate))] = base
     return out
 
 

@@ -55,3 +55,11 @@ def test_model_comparison_shows_speed_beside_the_metrics(test_data):
     assert {"texts_per_s_cpu", "hours_cpu"} <= set(table.columns)
     assert (table["texts_per_s_cpu"] > 0).all()
     assert np.allclose(table["hours_cpu"], 2e6 / table["texts_per_s_cpu"] / 3600)
+
+
+def test_an_encoder_trainer_is_timed_at_its_base_and_a_cross_encoder_trainer_is_not():
+    from simwidgets.training.frontier import _specs_by_name
+
+    fine, cross = sw.trainers.FineTune("minilm"), sw.trainers.CrossEncoderTrainer("minilm")
+    by_name = _specs_by_name([fine, cross, "glove-50d", "ensemble:forest"])
+    assert by_name == {"minilm": "minilm", fine.name: "minilm", "glove-50d": "glove-50d"}
