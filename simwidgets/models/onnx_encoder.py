@@ -9,8 +9,8 @@ the model's files and the settings, so a later load (another process, another da
   torch's above 0.99999 on STS-B dev sentences);
 - ``onnx-int8``: its matrix multiplications' weights quantized to int8, one scale per output
   channel, activations quantized on the fly (ONNX Runtime's dynamic quantization). Measured
-  on STS-B dev with MiniLM on two CPU cores (``benchmarks/bench_cpu_backends.py``): Spearman
-  0.8666 against 0.8672 in torch, at about 2.5x the texts per second; single vectors differ
+  on STS-B dev with MiniLM on two CPU cores (``benchmarks/bench_cpu_fast.py``): Spearman
+  0.8664 against 0.8672 in torch, at 2.4x-2.8x the texts per second across runs; single vectors differ
   from torch's by up to 0.03 in cosine (:data:`INT8_MIN_COSINE` is what the tests hold it to).
   Activations are quantized per batch, so a text's int8 vector also depends slightly on the
   texts it was batched with (Spearman 0.8660-0.8664 on STS-B dev across batch sizes).
@@ -166,7 +166,6 @@ class OnnxEncoder(Embedder):
                 f"Pooling (mean, cls or max) -> Normalize stack, which is what the {backend} backend runs; "
                 "use backend=torch"
             )
-        import onnxruntime as ort
         from transformers import AutoTokenizer
 
         self.backend = backend
@@ -177,16 +176,19 @@ class OnnxEncoder(Embedder):
         self.lowercase = layout.do_lower_case
         self.tokenizer = AutoTokenizer.from_pretrained(layout.transformer_dir)
         self.onnx_path = exported_model(layout.transformer_dir, backend)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        self.threads = threads or os.cpu_count() or 1
+        self.session = self._new_session()
         self._inputs = {i.name for i in self.session.get_inputs()}
-        self._dim = (
-            int(self.session.get_outputs()[0].shape[-1])
-            if isinstance(self.session.get_outputs()[0].shape[-1], int)
-            else None
-        )
+        width = self.session.get_outputs()[0].shape[-1]
+        self._dim = width if isinstance(width, int) else None
+
+    def _new_session(self):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
 
     @property
     def identity(self) -> str:
@@ -198,12 +200,8 @@ class OnnxEncoder(Embedder):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        import onnxruntime as ort
-
         self.__dict__.update(state)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        self.session = self._new_session()  # with the threads it was given
 
     def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, list[Note]]:
         if self.lowercase:

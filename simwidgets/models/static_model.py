@@ -69,13 +69,12 @@ class StaticModel(Embedder):
         self._dim = int(self._table.shape[1])
         self._unk = self.static.unk_token_id
         self._vocab: Vocabulary | None = None
+        stamp = (folder / "model.safetensors").stat()  # the file read now: its vectors are the ones cached
+        self._identity = f"m2v:{self.source}:{stamp.st_size}:{stamp.st_mtime_ns}:{max_tokens}:{self.static.normalize}"
 
     @property
     def identity(self) -> str:
-        import os
-
-        stamp = os.stat(Path(self.source) / "model.safetensors")
-        return f"m2v:{self.source}:{stamp.st_size}:{stamp.st_mtime_ns}:{self.max_tokens}:{self.static.normalize}"
+        return self._identity
 
     def embed_batch(self, texts: list[str]) -> tuple[np.ndarray, Notes]:
         tokenizer = self.static.tokenizer
