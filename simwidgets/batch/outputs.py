@@ -40,6 +40,8 @@ class ScoreSummary:
     malformed: int = 0
 
     def __str__(self) -> str:
+        from ..evaluation.cascade import OUTSIDE_BAND
+
         lines = [f"{self.rows:,} rows in {self.partitions} partitions -> {self.output}"]
         if self.resumed:
             lines.append(f"{self.resumed} partitions were already done (resumed)")
@@ -49,7 +51,7 @@ class ScoreSummary:
                 "their reason column gives each one's byte offset"
             )
         for model, n in self.scored.items():
-            saved = sum(c for r, c in self.reasons.get(model, {}).items() if r.startswith("outside the cascade band"))
+            saved = self.reasons.get(model, {}).get(OUTSIDE_BAND, 0)
             if saved:
                 lines.append(
                     f"  cascade: {model} called on {n:,} of {self.rows:,} rows ({n / max(self.rows, 1):.1%}); "

@@ -163,9 +163,8 @@ def score_file(
     require("distributed", "score_file (Dask)")
 
     specs = [models] if isinstance(models, str) else list(models)
-    if cascade is not None and not specs:  # the cascade's cheap model is added below
-        specs = []
-    elif not specs or not all(isinstance(s, str) for s in specs):
+    # no models is fine with a cascade: its cheap model is added below
+    if not (specs or cascade is not None) or not all(isinstance(s, str) for s in specs):
         raise OptionError("models must be spec strings (each worker loads them itself)")
     from ..models import check_spec
 

@@ -142,9 +142,9 @@ class Cascade:
         path = Path(path).expanduser()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise InputError(f"{path} is not a cascade file ({exc})") from None
         if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
             raise InputError(f"{path} is not a cascade file (simwidgets' choose_cascade(...).save(path) writes one)")
@@ -224,8 +224,8 @@ def choose_cascade(
     folds, seed
         The folds the choice is judged on (each fold with the band fitted on the others).
     scores
-        Both models' scores of these pairs if already computed (a frame with their
-        ``score_<name>`` columns, or a ``(cheap, expensive)`` pair of arrays).
+        Both models' scores of these pairs if already computed: a ``(cheap, expensive)`` pair
+        of arrays.
 
     Examples
     --------
