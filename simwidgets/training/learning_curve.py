@@ -69,6 +69,18 @@ class LearningCurve:
     next_gain: pd.DataFrame
     metric: str
 
+    def summary(self) -> dict:
+        """Per trainer, its ``(labels, metric)`` points and the labels for the next +0.01
+        (None where its curve cannot say): what the labeller's progress line shows."""
+        table = self.table.reset_index()
+        trainers = []
+        for name, rows in table[table["labels"] > 0].groupby("candidate", sort=False):
+            rows = rows.sort_values("labels")
+            points = [[int(k), round(float(v), 4)] for k, v in zip(rows["labels"], rows[self.metric])]
+            nxt = self.next_gain["labels_for_next_gain"].get(name, float("nan"))
+            trainers.append({"name": str(name), "points": points, "next": None if nxt != nxt else int(round(nxt))})
+        return {"metric": self.metric, "trainers": trainers}
+
     def _repr_html_(self) -> str:
         return self.table._repr_html_() + self.next_gain._repr_html_()
 

@@ -124,6 +124,7 @@ class PairLabeler(Widget):
             target_margin=target_margin, seed=seed, vectors=pair_vectors(table.models, table.left, table.right),
             design=audit_design(df, strategy),
         )  # fmt: skip
+        self._curve: dict | None = None  # the last learning curve (learning_curve), for the progress line
         super().__init__(
             model_names=table.names,
             choices=[{"value": v, "name": label_name(v), "key": key_of[v]} for v in values],
@@ -174,7 +175,7 @@ class PairLabeler(Widget):
         next +0.01 would take. Call it again as labels accumulate.
 
         ``candidates`` default to fine-tuning the first model shown; ``sizes`` to four sizes
-        up to the labels there are (about 80% of them train each fold).
+        up to the labels there are (``(folds - 1) / folds`` of them train each fold).
 
         Examples
         --------
@@ -193,7 +194,7 @@ class PairLabeler(Widget):
             top = int(n * (folds - 1) / folds)
             sizes = sorted({max(10, int(top * k / 4)) for k in (1, 2, 3, 4)})
         curve = learning_curve(candidates, frame.left, frame.right, frame.label, sizes=sizes, folds=folds, **kwargs)
-        self._curve = _curve_summary(curve)
+        self._curve = curve.summary()
         self._sync()
         return curve
 
@@ -223,20 +224,6 @@ class PairLabeler(Widget):
     def _sync(self) -> None:
         """The browser's view of the session: the pair shown, the last label, the progress."""
         progress = self._session.progress()
-        curve = getattr(self, "_curve", None)
-        if curve:
-            progress["learning_curve"] = curve
+        if self._curve:
+            progress["learning_curve"] = self._curve
         self.pair, self.last, self.progress = dict(self._session.pair), dict(self._session.last), progress
-
-
-def _curve_summary(curve) -> dict:
-    """A learning curve as the progress line shows it: per trainer, (labels, metric) points and
-    the labels for the next +0.01 (None where its curve cannot say)."""
-    table = curve.table.reset_index()
-    trainers = []
-    for name, rows in table[table["labels"] > 0].groupby("candidate", sort=False):
-        rows = rows.sort_values("labels")
-        points = [[int(k), round(float(v), 4)] for k, v in zip(rows["labels"], rows[curve.metric])]
-        nxt = curve.next_gain.loc[name, "labels_for_next_gain"] if name in curve.next_gain.index else float("nan")
-        trainers.append({"name": str(name), "points": points, "next": None if nxt != nxt else int(round(nxt))})
-    return {"metric": curve.metric, "trainers": trainers}
