@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from simwidgets.batch import score_file
-from simwidgets.errors import InputError
+from simwidgets.errors import InputError, OptionError
 from simwidgets.evaluation import Cascade, choose_cascade
 from simwidgets.evaluation.cascade import OUTSIDE_BAND, fit_band, in_band
 from simwidgets.evaluation.datasets import read_stsb
@@ -99,3 +99,15 @@ def test_a_cascade_file_is_data_only_and_anything_else_is_refused(cascade, tmp_p
     (tmp_path / "bad.json").write_bytes(b"\x80\x81 not json")
     with pytest.raises(InputError, match="not a cascade file"):
         Cascade.load(tmp_path / "bad.json")
+
+
+def test_choose_cascade_refuses_settings_it_cannot_honour():
+    cheap, expensive = np.linspace(0, 1, 40), np.linspace(0, 1, 40) ** 2
+    with pytest.raises(OptionError, match="max_differ"):
+        choose_cascade("a", "b", [], [], scores=(cheap, expensive), threshold=0.5, max_differ=1.5)
+    with pytest.raises(OptionError, match="folds"):
+        choose_cascade("a", "b", [], [], scores=(cheap, expensive), threshold=0.5, folds=1)
+    with pytest.raises(OptionError, match="threshold="):
+        choose_cascade("a", "b", [], [], scores=(cheap, expensive))
+    with pytest.raises(InputError, match="too few"):
+        choose_cascade("a", "b", [], [], scores=(cheap[:6], expensive[:6]), threshold=0.5)

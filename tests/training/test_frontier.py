@@ -40,6 +40,10 @@ def test_frontier_draws_its_chart(result):
     matplotlib.use("Agg")
     ax = result.plot()
     assert ax.get_xscale() == "log" and "hours" in ax.get_xlabel()
+    points = ax.lines[0].get_xydata()  # each candidate drawn at its hours and its metric
+    t = result.table
+    assert np.allclose(points, np.c_[t["hours_cpu"], t["spearman"]])
+    assert [a.get_text() for a in ax.texts] == list(t.index)
 
 
 def test_frontier_refuses_nonsense_sizes(test_data):
