@@ -88,21 +88,60 @@ sys.exit(code)
 """
 
 
+def save(results: dict, name: str = "gpu.json") -> None:
+    """Write what is measured so far to ``$OUT`` (a run stopped at its time limit keeps it)."""
+    if os.environ.get("OUT"):
+        Path(os.environ["OUT"], name).write_text(json.dumps(results, indent=1, default=str))
+
+
+def write_log(log, path: Path, row_group_size: int = 125_000, part: int = 10_000_000) -> None:
+    """The log as one Parquet file, converted and written ``part`` rows at a time (a
+    100,000,000-row frame converted at once would hold every string twice)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    for start in range(0, len(log), part):
+        table = pa.Table.from_pandas(log.iloc[start : start + part], preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=row_group_size)
+    writer.close()
+
+
 def cli_score(source: Path, out: Path, spec: str, *extra: str) -> dict:
     """``simwidgets score --device cuda`` in a fresh Python, timed from outside: start-up,
     imports, model load and the job, with the process's peak host and card memory."""
     import subprocess
 
-    argv = ["score", str(source), "-o", str(out), "--left", "query", "--right", "result", "-m", spec,
-            "--device", "cuda", "-q", *extra]
+    argv = [
+        "score",
+        str(source),
+        "-o",
+        str(out),
+        "--left",
+        "query",
+        "--right",
+        "result",
+        "-m",
+        spec,
+        "--device",
+        "cuda",
+        "-q",
+        *extra,
+    ]
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CLI_RUN, *argv], capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_RUN, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     wall = time.perf_counter() - start
     if done.returncode:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-4000:])
     line = next(x for x in done.stdout.splitlines() if x.startswith("CLI_FIGURES "))
-    return {"wall_seconds": wall, **json.loads(line[len("CLI_FIGURES "):])}
+    return {"wall_seconds": wall, **json.loads(line[len("CLI_FIGURES ") :])}
 
 
 def score_log(log, model_dir: str, threads=(4, 8), variants=("threads", "processes")) -> dict:
@@ -124,7 +163,8 @@ def score_log(log, model_dir: str, threads=(4, 8), variants=("threads", "process
     figures = {"score_gpus": n_gpus, "score_rows": len(log)}
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "log.parquet"
-        log.to_parquet(source, index=False, row_group_size=125_000)
+        seconds, _ = timed(lambda: write_log(log, source))
+        print(f"  wrote the {len(log):,}-pair log in {seconds:.1f} s", flush=True)
         for label, extra in (("threads", ()), ("processes", ("--processes",))):
             if label not in variants:
                 continue
@@ -134,20 +174,34 @@ def score_log(log, model_dir: str, threads=(4, 8), variants=("threads", "process
             figures[f"{key}_pairs_per_s"] = len(log) / run["wall_seconds"]
             figures[f"{key}_host_peak_gib"] = run["host_peak_bytes"] / 2**30
             figures[f"{key}_card_peak_gib"] = run["card_peak_bytes"] / 2**30
-            print(f"  simwidgets score --device cuda ({label}), start-up included: "
-                  f"{len(log) / run['wall_seconds']:,.0f} pairs/s", flush=True)
+            print(
+                f"  simwidgets score --device cuda ({label}), start-up included: "
+                f"{len(log) / run['wall_seconds']:,.0f} pairs/s ({run['wall_seconds']:.1f} s)",
+                flush=True,
+            )
+            save(figures, "gpu-score.json")
         for n_threads in threads:
             with local_cluster(device="cuda", threads=n_threads, workers=1) as cluster, Client(cluster) as client:
                 client.run(_load_on_worker, [spec], {"device": "cuda"})
                 for job in ("first", "second"):
                     seconds, summary = timed(
-                        lambda job=job: score_file(source, Path(tmp) / f"out-{n_threads}-{job}", "query", "result",
-                                                   [spec], device="cuda", client=client, progress=False)
+                        lambda job=job: score_file(
+                            source,
+                            Path(tmp) / f"out-{n_threads}-{job}",
+                            "query",
+                            "result",
+                            [spec],
+                            device="cuda",
+                            client=client,
+                            progress=False,
+                        )
                     )
                     key = f"score_running_{n_threads}_threads_{job}_job"
                     figures[f"{key}_pairs_per_s"] = summary.rows / seconds
-                    print(f"  running cluster, {n_threads} threads, {job} job: "
-                          f"{summary.rows / seconds:,.0f} pairs/s", flush=True)
+                    print(
+                        f"  running cluster, {n_threads} threads, {job} job: {summary.rows / seconds:,.0f} pairs/s",
+                        flush=True,
+                    )
             from simwidgets.models.loading import _LOADED
 
             _LOADED.clear()  # the next cluster loads (and caches) afresh
@@ -167,9 +221,18 @@ def main() -> None:
     parser.add_argument("--score-threads", default="4,8", help="threads of the running cluster's GPU worker")
     parser.add_argument("--score-cli", default="threads,processes", help="fresh-process jobs: threads, processes")
     parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
-    parser.add_argument("--pool-processes", default="",
-                        help="sentence-transformers multi-process pool sizes (fp16, one card) to time as baselines")
+    parser.add_argument(
+        "--pool-processes",
+        default="",
+        help="sentence-transformers multi-process pool sizes (fp16, one card) to time as baselines",
+    )
     parser.add_argument("--pool-texts", type=int, default=300_000, help="texts each pool baseline embeds")
+    parser.add_argument(
+        "--compile",
+        default="",
+        help="torch.compile modes to time a first pass with too (default, reduce-overhead, ...)",
+    )
+    parser.add_argument("--skip-threads", action="store_true", help="leave out the tokenizer-threads first pass")
     args = parser.parse_args()
 
     import numpy as np
@@ -201,7 +264,7 @@ def main() -> None:
     }
     print(f"on {card}: {len(distinct):,} distinct texts, search log of {len(log_texts):,} texts", flush=True)
 
-    score_threads = tuple(int(t) for t in args.score_threads.split(","))
+    score_threads = tuple(int(t) for t in args.score_threads.split(",") if t)
     score_source = log if not args.score_pairs else search_log(args.score_pairs, words=words)
     if args.score_only:
         results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
@@ -239,17 +302,21 @@ def main() -> None:
         pool_sample = distinct[: args.pool_texts]
         st.encode(distinct[-20_000:], pool=pool, batch_size=best[1])  # each process loads and warms up
         seconds, _ = timed(
-            lambda pool=pool: st.encode(pool_sample, pool=pool, batch_size=best[1], convert_to_numpy=True,
-                                        normalize_embeddings=True)
+            lambda pool=pool: st.encode(
+                pool_sample, pool=pool, batch_size=best[1], convert_to_numpy=True, normalize_embeddings=True
+            )
         )
         st.stop_multi_process_pool(pool)
         rate = len(pool_sample) / seconds
         results[f"encode_pool{k}_float16_texts_per_s"] = rate
-        print(f"  encode, multi-process pool of {k} on one card, fp16, batch {best[1]}: {rate:,.0f} texts/s", flush=True)
+        print(
+            f"  encode, multi-process pool of {k} on one card, fp16, batch {best[1]}: {rate:,.0f} texts/s", flush=True
+        )
         if rate > strongest_rate:
             strongest, strongest_rate = f"pool of {k} processes, float16 batch {best[1]}", rate
     results["encode_strongest"] = strongest
     results["encode_strongest_texts_per_s"] = strongest_rate
+    save(results)
     st.to(getattr(torch, best[0]))
     log_sample = log_texts[: args.baseline_texts]
     seconds, _ = timed(
@@ -283,10 +350,45 @@ def main() -> None:
     results["simwidgets_second_pass_texts_per_s"] = len(distinct) / seconds
     results["simwidgets_second_pass_profile"] = model.stream_encoder.profile.summary()
     results["tokenizer_processes"] = model.stream_encoder.processes
-    tokenizer_threads = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=0)
-    seconds, _ = timed(lambda: tokenizer_threads.embed(distinct, progress=False))
-    results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
-    tokenizer_threads = None
+    print(
+        f"first pass: {results['simwidgets_texts_per_s']:,.0f} texts/s; second "
+        f"{results['simwidgets_second_pass_texts_per_s']:,.0f}",
+        flush=True,
+    )
+    save(results)
+    for mode in [m for m in args.compile.split(",") if m]:
+        compiled = SentenceTransformerModel(model_dir, name="minilm", streaming=True, compile=mode)
+        warm, _ = timed(
+            lambda compiled=compiled: compiled.embed(
+                [f"{base[i % len(base)]} [c{i}]" for i in range(args.warmup)], progress=False
+            )
+        )
+        compiled._caches.clear()
+        seconds, theirs = timed(lambda compiled=compiled: compiled.embed(distinct, progress=False))
+        key = f"simwidgets_compile_{mode}"
+        results[f"{key}_warmup_seconds"] = warm
+        results[f"{key}_texts_per_s"] = len(distinct) / seconds
+        results[f"{key}_profile"] = compiled.stream_encoder.profile.summary()
+        results[f"{key}_min_cosine_vs_eager"] = float(np.sum(theirs * ours, axis=1).min())
+        compiled._caches.clear()
+        seconds, _ = timed(lambda compiled=compiled: compiled.embed(distinct, progress=False))
+        results[f"{key}_second_pass_texts_per_s"] = len(distinct) / seconds
+        results[f"{key}_ratio_vs_eager_same_run"] = results[f"{key}_texts_per_s"] / results["simwidgets_texts_per_s"]
+        print(
+            f"  compile={mode}: warm-up {warm:.1f} s, first pass {len(distinct) / seconds:,.0f} texts/s "
+            f"({results[f'{key}_ratio_vs_eager_same_run']:.2f}x eager), second "
+            f"{results[f'{key}_second_pass_texts_per_s']:,.0f}",
+            flush=True,
+        )
+        compiled.stream_encoder.close()
+        compiled = None
+        torch.cuda.empty_cache()
+        save(results)
+    if not args.skip_threads:
+        tokenizer_threads = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=0)
+        seconds, _ = timed(lambda: tokenizer_threads.embed(distinct, progress=False))
+        results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
+        tokenizer_threads = None
     for count in [int(c) for c in args.also_processes.split(",") if c]:
         other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=count)
         other.embed([f"{base[i % len(base)]} [v{i}]" for i in range(args.warmup)], progress=False)
@@ -306,8 +408,11 @@ def main() -> None:
     results["ratio_vs_encode_default"] = results["simwidgets_texts_per_s"] / results["encode_default_texts_per_s"]
     results["ratio_vs_encode_best"] = results["simwidgets_texts_per_s"] / best_rate
     results["ratio_vs_encode_strongest"] = results["simwidgets_texts_per_s"] / strongest_rate
-    print(f"first pass: {results['simwidgets_texts_per_s']:,.0f} texts/s, {results['ratio_vs_encode_strongest']:.2f}x "
-          f"sentence-transformers at its strongest ({strongest}: {strongest_rate:,.0f})", flush=True)
+    print(
+        f"first pass: {results['simwidgets_texts_per_s']:,.0f} texts/s, {results['ratio_vs_encode_strongest']:.2f}x "
+        f"sentence-transformers at its strongest ({strongest}: {strongest_rate:,.0f})",
+        flush=True,
+    )
     results["log_ratio_vs_encode_default"] = (
         results["log_simwidgets_texts_per_s"] / results["log_encode_default_texts_per_s"]
     )

@@ -68,6 +68,7 @@ _STREAM = {
     "multiple": int,
     "processes": int,
     "row_steps": int,
+    "compile": ("default", "max-autotune-no-cudagraphs", "reduce-overhead"),
     "centre": int,
     "backend": ("torch", "onnx", "onnx-int8"),
 }

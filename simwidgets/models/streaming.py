@@ -41,6 +41,8 @@ from .notes import Notes
 from .profiling import DeviceClock, Profile
 
 POOLINGS = ("mean", "cls", "max")
+#: ``torch.compile`` modes the encoder's forward pass may run under (``None``: eager).
+COMPILE_MODES = ("default", "max-autotune-no-cudagraphs", "reduce-overhead")
 
 
 class StreamEncoder:
@@ -86,6 +88,11 @@ class StreamEncoder:
         A token length shared by texts filling this share of the token budget gets batches of
         its own: no padding and no attention mask, so PyTorch's flash attention applies
         (``None``: mix all lengths).
+    compile
+        Run the encoder's forward pass through ``torch.compile`` with dynamic shapes, in one of
+        :data:`COMPILE_MODES` (``"reduce-overhead"`` adds CUDA graphs, one per batch shape);
+        ``None`` (default) runs it eagerly. The first batches of each kind pay the compilation
+        (tens of seconds); ``benchmarks/bench_gpu.py --compile`` measures whether a stream gains.
     """
 
     def __init__(
@@ -106,11 +113,14 @@ class StreamEncoder:
         exact_share: float | None = 0.125,
         processes: int | None = None,
         row_steps: int | None = None,
+        compile: str | None = None,
     ):
         import torch
 
         if pooling not in POOLINGS:
             raise InputError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
+        if compile is not None and compile not in COMPILE_MODES:
+            raise InputError(f"unknown compile mode {compile!r}; use one of {COMPILE_MODES} or None")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         on_gpu = self.device.type == "cuda"
         dtype = dtype or ("float16" if on_gpu else "float32")
@@ -120,6 +130,8 @@ class StreamEncoder:
             dtype = "float32"  # half precision on a CPU is slow and gains nothing here
         self.dtype = dtype
         self.model = model.to(self.device, getattr(torch, dtype)).eval()
+        self.compile = compile
+        self._forward = self.model if compile is None else torch.compile(self.model, mode=compile, dynamic=True)
         self.max_tokens = int(max_tokens)
         self.backends = tokenizer_backend(tokenizer, self.max_tokens)
         self.pad_id = int(tokenizer.pad_token_id or 0)
@@ -226,7 +238,9 @@ class StreamEncoder:
                 keep = None if uniform else torch.arange(width, device=self.device)[None, :] < lens[:, None]
                 mask = None if keep is None else keep[:, None, None, :]
                 with clock.span("compute"):
-                    hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                    if self.compile == "reduce-overhead":
+                        torch.compiler.cudagraph_mark_step_begin()  # the last graph's output is read
+                    hidden = self._forward(input_ids=ids, attention_mask=mask).last_hidden_state
                 with clock.span("pool"):
                     pooled = self._pool(hidden[:rows], lens[:rows], None if keep is None else keep[:rows])
                     if self.normalize:

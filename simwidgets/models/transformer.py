@@ -104,10 +104,10 @@ class SentenceTransformerModel(Embedder):
         name ``pipeline=`` still works for this release, with a ``FutureWarning``.
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
-    token_budget, chunk_size, threads, multiple, processes, row_steps
+    token_budget, chunk_size, threads, multiple, processes, row_steps, compile
         Streaming encoder settings: padded tokens per forward pass, texts sorted together,
         tokenizer threads, padding multiple, tokenizer processes, batch row sizes per
-        power of two.
+        power of two, ``torch.compile`` mode (default none).
     """
 
     batch_size = 128
@@ -125,6 +125,7 @@ class SentenceTransformerModel(Embedder):
         multiple: int | None = None,
         processes: int | None = None,
         row_steps: int | None = None,
+        compile: str | None = None,
         pipeline: bool | None = None,
         **kwargs,
     ):
@@ -193,6 +194,7 @@ class SentenceTransformerModel(Embedder):
                     multiple=multiple,
                     processes=processes,
                     row_steps=row_steps,
+                    compile=compile,
                 )
 
     @property

@@ -215,6 +215,20 @@ def test_the_old_pipeline_option_still_works_with_a_future_warning(minilm_path):
     assert load_model("minilm?streaming=true&device=cpu&chunk_size=8").stream_encoder is not None
 
 
+def test_a_compile_mode_is_checked_and_handed_to_the_stream(minilm_path):
+    from simwidgets.models import load_model
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    with pytest.raises(ValueError, match="unknown compile mode 'fast'"):
+        SentenceTransformerModel(minilm_path, device="cpu", streaming=True, compile="fast")
+    with pytest.raises(ValueError, match="compile='fast' .* is not one of default"):
+        load_model("minilm?compile=fast&device=cpu")
+    model = load_model("minilm?streaming=true&device=cpu&compile=default")
+    assert model.stream_encoder.compile == "default"
+    assert model.stream_encoder._forward is not model.stream_encoder.model  # compiled lazily, on first call
+    assert load_model("minilm?streaming=true&device=cpu").stream_encoder._forward is not None
+
+
 def test_an_unusual_sentence_transformer_stack_is_refused_or_left_to_the_standard_path():
     from simwidgets.models.transformer import sentence_transformer_parts
 
