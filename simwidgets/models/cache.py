@@ -82,7 +82,8 @@ class MemoryCache:
             notes = Notes.coerce(notes, n_new)
             if n_new > self.max_items:  # more new texts than the cache holds: keep the last ones
                 keep = np.arange(n_new - self.max_items, n_new)
-                texts, vectors, notes = texts[-self.max_items :], vectors[keep], notes.take(keep)
+                # a view of the vectors, not a gathered copy: they are copied once, below
+                texts, vectors, notes = texts[-self.max_items :], vectors[-self.max_items :], notes.take(keep)
                 n_new = len(texts)
             size = len(self._texts)
             if size + n_new > self.max_items:

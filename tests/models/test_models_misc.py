@@ -137,7 +137,9 @@ def test_memory_cache_takes_a_first_batch_larger_than_itself():
 
     cache = MemoryCache(max_items=10)
     texts = [f"t{i}" for i in range(25)]
-    cache.put(texts, np.arange(25, dtype=np.float32)[:, None], None)
+    given = np.arange(25, dtype=np.float32)[:, None]
+    cache.put(texts, given, None)
+    given[:] = -1  # the caller's array is theirs: the cache holds its own copy
     assert len(cache) == 10
     hits, vectors, _ = cache.lookup(["t24", "t0", "t15"])
     assert hits.tolist() == [0, 2]
