@@ -14,7 +14,15 @@ never saw), in the same run:
   cross-encoder fitted on the labels, added to them (Augmented SBERT; kind ``silver``);
 * ``cross-encoder (cold)``: the labels alone from a new head (the old default) and
   ``cross-encoder (warm)``: first trained to give the base's cosine on the labelled pairs, as
-  many random pairings and ``--log-pairs`` unlabelled STS-B train pairs (the new default).
+  many random pairings and ``--log-pairs`` unlabelled STS-B train pairs (the new default);
+* ``fasttext (corpus)``: fastText word vectors trained on the corpus (kind ``fasttext``; no labels);
+* ``ensemble (forest)``: the stacked model over the base's and GloVe's scores and the pair
+  features, fitted on the labelled pairs (kind ``stacked``).
+
+``--mrpc N`` adds MRPC in folds: N labelled pairs of MRPC train (binary gold) cross-validated
+with ``cross_validate`` (``--mrpc-folds`` folds): the base, GloVe, fine-tuned, SimCSE-adapted on
+MRPC's sentences then fine-tuned, the cross-encoder (new defaults), fastText on MRPC's
+sentences and the stacked forest, each trainer against its base on the same resamples.
 
 For each size, the dev Spearman of each candidate (mean and spread over seeds) and, pooled over
 seeds, the paired difference of the best log-using candidate against plain fine-tuning and the
@@ -22,7 +30,8 @@ base, with its 95% interval (a paired bootstrap of the dev pairs, per seed).
 
 Usage: python benchmarks/bench_low_label.py [--sizes 250,500,1000] [--seeds 3]
        [--methods tsdae,simcse,mlm] [--base minilm|st:PATH] [--device cuda] [--corpus N]
-       [--log-pairs 5000] [--kinds ft,adapt,ce,silver] [--silver 2000]
+       [--log-pairs 5000] [--kinds ft,adapt,ce,silver,fasttext,stacked] [--silver 2000]
+       [--mrpc 500 --mrpc-path msr-para-train.tsv --mrpc-folds 5]
 (on these 2 CPU cores: --sizes 100 --seeds 1 --methods simcse --corpus 500 --kinds ft,adapt)
 """
 
@@ -58,6 +67,70 @@ def spearman(scores: pd.DataFrame, gold) -> dict[str, float]:
     return {c[len("score_") :]: float(spearmanr(scores[c], gold, nan_policy="omit")[0]) for c in columns}
 
 
+def stacked_forest(base: str, labelled: pd.DataFrame, dev: pd.DataFrame, seed: int) -> np.ndarray:
+    """The stacked forest over ``base``'s and GloVe's scores and the pair features (what
+    ``cross_validate``'s ``"ensemble:forest"`` fits), fitted on the labelled pairs, scored on dev."""
+    from simwidgets.evaluation.features import pair_features
+    from simwidgets.trainers import StackedTrainer
+
+    def features(pairs):
+        scores = score_pairs(pairs.left, pairs.right, [base, "glove-50d"], progress=False)
+        table = scores[[c for c in scores.columns if c.startswith("score_")]].reset_index(drop=True)
+        return pd.concat([table, pair_features(pairs.left, pairs.right, "glove-50d")], axis=1)
+
+    return StackedTrainer("forest").fit_predict(
+        features(labelled), labelled.score.to_numpy(), features(dev), task="regression", seed=seed
+    )
+
+
+def mrpc_in_folds(args) -> None:
+    """MRPC train in folds: ``cross_validate`` over ``args.mrpc`` labelled pairs, the log-using
+    trainers reading MRPC's sentences (no labels), each judged against its base."""
+    import simwidgets as sw
+    from simwidgets.evaluation import read_mrpc
+    from simwidgets.trainers import CrossEncoderTrainer, FineTune, WordVectorTrainer
+
+    path = Path(args.mrpc_path)
+    if not path.exists():
+        print(f"MRPC skipped: {path} not found (--mrpc-path)", flush=True)
+        return
+    mrpc = read_mrpc(path)
+    texts = list(dict.fromkeys(mrpc.left.tolist() + mrpc.right.tolist()))[: args.corpus]
+    sample = mrpc.sample(n=min(args.mrpc, len(mrpc)), random_state=0)
+    options = {"device": args.device} if args.device else {}
+    if args.mrpc_epochs != "auto":
+        options["epochs"] = int(args.mrpc_epochs)
+    candidates = [
+        args.base,
+        "glove-50d",
+        FineTune(args.base, **options),
+        FineTune(args.base, adapt_on=texts, adapt="simcse", **options),
+        CrossEncoderTrainer(args.base, **options),
+        WordVectorTrainer("fasttext", corpus=texts),
+        "ensemble:forest",
+    ]
+    start = time.perf_counter()
+    result = sw.cross_validate(candidates, sample.left, sample.right, sample.score, folds=args.mrpc_folds, seed=0,
+                               progress=False)  # fmt: skip
+    seconds = time.perf_counter() - start
+    table = result.table
+    metric = next(c for c in ("roc_auc", "average_precision", "spearman") if c in table.columns)
+    print(f"MRPC in {args.mrpc_folds} folds, {len(sample)} labelled pairs, {len(texts):,} sentences as the log "
+          f"({seconds:.0f} s):", flush=True)  # fmt: skip
+    shown = [metric, f"{metric}_low", f"{metric}_high", "vs_base", "vs_base_low", "vs_base_high", "beats_base"]
+    print(table[[c for c in shown if c in table.columns]].round(4).to_string(), flush=True)
+    print(result.verdict(), flush=True)
+    figures = {"base": args.base, "pairs": len(sample), "folds": args.mrpc_folds, "log_sentences": len(texts),
+               "epochs": args.mrpc_epochs, "device": args.device or "default",
+               "metric": metric, "seconds": round(seconds, 1), "verdict": result.verdict()}  # fmt: skip
+    for name, row in table.iterrows():
+        figures[f"{name}_{metric}"] = round(float(row[metric]), 4)
+        if isinstance(row.get("beats_base"), (bool, np.bool_)):
+            figures[f"{name}_vs_base"] = round(float(row["vs_base"]), 4)
+            figures[f"{name}_beats_base"] = bool(row["beats_base"])
+    record("low_label_mrpc", figures)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="250,500,1000")
@@ -70,7 +143,16 @@ def main() -> None:
     parser.add_argument("--kinds", default="ft,adapt,ce")
     parser.add_argument("--adapt-epochs", type=int, default=1)
     parser.add_argument("--silver", type=int, default=2000, help="silver pairs (kind 'silver')")
+    parser.add_argument("--mrpc", type=int, default=0, help="MRPC train pairs to cross-validate on (0: none)")
+    parser.add_argument("--mrpc-path", default=str(HERE.parents[1] / "shared" / "data" / "sts" / "msr-para-train.tsv"))
+    parser.add_argument("--mrpc-folds", type=int, default=5)
+    parser.add_argument("--mrpc-only", action="store_true", help="only the MRPC section")
+    parser.add_argument("--mrpc-epochs", default="auto", help="the MRPC trainers' epochs ('auto' or a number)")
     args = parser.parse_args()
+    if args.mrpc:
+        mrpc_in_folds(args)
+        if args.mrpc_only:
+            return
     kinds = set(args.kinds.split(","))
     methods = [m for m in args.methods.split(",") if m] if "adapt" in kinds else []
     train = read_stsb(DATA / "stsb-en-train.csv")
@@ -109,6 +191,12 @@ def main() -> None:
                     args.base, labelled.left, labelled.right, labelled.score, log_pairs=(rest.left, rest.right),
                     **fit,
                 ).spec  # fmt: skip
+            if "fasttext" in kinds:
+                from simwidgets.trainers import WordVectorTrainer
+
+                specs["fasttext (corpus)"] = WordVectorTrainer("fasttext", corpus=corpus).fit(
+                    labelled.left.tolist(), labelled.right.tolist(), labelled.score.to_numpy(), seed=seed
+                )
             if "silver" in kinds:
                 from simwidgets.trainers import FineTune
 
@@ -126,6 +214,8 @@ def main() -> None:
                 model.name = label
                 models.append(model)
             scores = score_pairs(dev.left, dev.right, models, progress=False)
+            if "stacked" in kinds:
+                scores["score_ensemble (forest)"] = stacked_forest(args.base, labelled, dev, seed)
             for label, value in spearman(scores, dev.score).items():
                 rows.append({"labels": size, "seed": seed, "candidate": label, "spearman": value})
             paired = compare_models(scores, dev.score, n_boot=1000, seed=seed)
