@@ -92,7 +92,9 @@ class StreamEncoder:
         Run the encoder's forward pass through ``torch.compile`` with dynamic shapes, in one of
         :data:`COMPILE_MODES` (``"reduce-overhead"`` adds CUDA graphs, one per batch shape);
         ``None`` (default) runs it eagerly. The first batches of each kind pay the compilation
-        (tens of seconds); ``benchmarks/bench_gpu.py --compile`` measures whether a stream gains.
+        (26-78 s for MiniLM), and on one H100 both modes were slower than eager for MiniLM
+        (0.50x-0.66x on a first pass over a million texts, 0.85x-0.90x on a second; same
+        vectors): ``benchmarks/bench_gpu.py --compile`` measures it for another model or card.
     """
 
     def __init__(
