@@ -185,7 +185,7 @@ def score_log(log, model_dir: str, threads=(4, 8), variants=("threads", "process
                 client.run(_load_on_worker, [spec], {"device": "cuda"})
                 for job in ("first", "second"):
                     seconds, summary = timed(
-                        lambda job=job: score_file(
+                        lambda job=job, n_threads=n_threads: score_file(
                             source,
                             Path(tmp) / f"out-{n_threads}-{job}",
                             "query",
@@ -317,7 +317,7 @@ def main() -> None:
         pool_sample = distinct[: args.pool_texts]
         st.encode(distinct[-20_000:], pool=pool, batch_size=best[1])  # each process loads and warms up
         seconds, _ = timed(
-            lambda pool=pool: st.encode(
+            lambda pool=pool, pool_sample=pool_sample: st.encode(
                 pool_sample, pool=pool, batch_size=best[1], convert_to_numpy=True, normalize_embeddings=True
             )
         )
