@@ -7,7 +7,10 @@ Workloads: (1) distinct texts made from STS-B sentences (each numbered, so none 
 (2) the 1,000,000-pair Zipf search log of the scale benchmarks (2,000,000 texts, where
 deduplication counts too). ``encode`` runs at its default (fp32, batch 32) and at its best
 batch size; as it keeps a steady rate, it runs on the first ``--baseline-texts`` texts of
-each workload, while simwidgets runs on all of them. A profile says where each path spends
+each workload, while simwidgets runs on all of them; then through sentence-transformers'
+multi-process pool on the one card (``--pool-processes``, fp16: on an H100 the strongest
+baseline), so every "vs strongest" ratio is against the fastest of them. ``--compile`` times
+the first pass under ``torch.compile`` modes too. A profile says where each path spends
 its time. Then ``simwidgets score --device cuda`` scores the search log on one GPU worker
 and, on a host with several GPUs, on one worker per GPU (``--score-only``: just that).
 Figures are printed, appended to benchmarks/results.jsonl, and written to ``$OUT/gpu.json``
@@ -223,8 +226,9 @@ def main() -> None:
     parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
     parser.add_argument(
         "--pool-processes",
-        default="",
-        help="sentence-transformers multi-process pool sizes (fp16, one card) to time as baselines",
+        default="2,4",
+        help="sentence-transformers multi-process pool sizes (fp16, one card) to time as baselines ('': none); "
+        "every ratio 'vs strongest' is against the fastest of encode and these",
     )
     parser.add_argument("--pool-texts", type=int, default=300_000, help="texts each pool baseline embeds")
     parser.add_argument(
