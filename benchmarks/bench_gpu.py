@@ -273,8 +273,7 @@ def main() -> None:
     if args.score_only:
         results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
         record("gpu_minilm_score", results)
-        if os.environ.get("OUT"):
-            Path(os.environ["OUT"], "gpu-score.json").write_text(json.dumps(results, indent=1))
+        save(results, "gpu-score.json")
         return
 
     # -- SentenceTransformer.encode -------------------------------------------------------------
@@ -430,8 +429,7 @@ def main() -> None:
         results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
 
     record("gpu_minilm", results)
-    if os.environ.get("OUT"):
-        Path(os.environ["OUT"], "gpu.json").write_text(json.dumps(results, indent=1))
+    save(results)
 
 
 if __name__ == "__main__":

@@ -68,15 +68,15 @@ def spearman(scores: pd.DataFrame, gold) -> dict[str, float]:
 
 
 def stacked_forest(base: str, labelled: pd.DataFrame, dev: pd.DataFrame, seed: int) -> np.ndarray:
-    """The stacked forest over ``base``'s and GloVe's scores and the pair features (what
-    ``cross_validate``'s ``"ensemble:forest"`` fits), fitted on the labelled pairs, scored on dev."""
-    from simwidgets.evaluation.features import pair_features
+    """The stacked forest over ``base``'s and GloVe's scores and the pair features (the features
+    ``cross_validate``'s ``"ensemble:forest"`` fits on), fitted on the labelled pairs, scored on dev."""
     from simwidgets.trainers import StackedTrainer
+    from simwidgets.training.cross_validation import stacked_features
 
     def features(pairs):
         scores = score_pairs(pairs.left, pairs.right, [base, "glove-50d"], progress=False)
-        table = scores[[c for c in scores.columns if c.startswith("score_")]].reset_index(drop=True)
-        return pd.concat([table, pair_features(pairs.left, pairs.right, "glove-50d")], axis=1)
+        columns = {c[len("score_") :]: scores[c].to_numpy() for c in scores.columns if c.startswith("score_")}
+        return stacked_features(columns, pairs.left.tolist(), pairs.right.tolist())
 
     return StackedTrainer("forest").fit_predict(
         features(labelled), labelled.score.to_numpy(), features(dev), task="regression", seed=seed

@@ -287,12 +287,19 @@ def _unique(name: str, taken) -> str:
     return out
 
 
-def _stack(model, columns, shelf_names, lefts, rights, labels, fold, folds, kind, seed, bar) -> np.ndarray:
-    """Out-of-fold predictions of a stacked model over the off-the-shelf scores and pair features."""
+def stacked_features(scores: dict, lefts, rights) -> pd.DataFrame:
+    """What a stacked model learns from: each off-the-shelf model's scores (``{name: scores}``)
+    beside the pairs' cheap features (:func:`~simwidgets.evaluation.features.pair_features`,
+    with GloVe's vocabulary for the out-of-vocabulary shares)."""
     from ..evaluation.features import pair_features
 
-    features = pd.DataFrame({score_column(n): columns[n] for n in shelf_names})
-    features = pd.concat([features, pair_features(lefts, rights, "glove-50d")], axis=1)
+    features = pd.DataFrame({score_column(n): np.asarray(v) for n, v in scores.items()})
+    return pd.concat([features, pair_features(lefts, rights, "glove-50d")], axis=1)
+
+
+def _stack(model, columns, shelf_names, lefts, rights, labels, fold, folds, kind, seed, bar) -> np.ndarray:
+    """Out-of-fold predictions of a stacked model over the off-the-shelf scores and pair features."""
+    features = stacked_features({n: columns[n] for n in shelf_names}, lefts, rights)
     task = "classification" if kind == "binary" else "regression"
     out = np.full(len(lefts), np.nan)
     for k in range(folds):

@@ -217,8 +217,12 @@ def test_the_old_pipeline_option_still_works_with_a_future_warning(minilm_path):
 
 def test_a_compile_mode_is_checked_and_handed_to_the_stream(minilm_path):
     from simwidgets.models import load_model
+    from simwidgets.models.specs import OPTIONS
+    from simwidgets.models.streaming import COMPILE_MODES
     from simwidgets.models.transformer import SentenceTransformerModel
 
+    # the spec grammar checks compile= without importing the encoder: its list is the encoder's
+    assert OPTIONS["minilm"]["compile"] == OPTIONS["st"]["compile"] == COMPILE_MODES
     with pytest.raises(ValueError, match="unknown compile mode 'fast'"):
         SentenceTransformerModel(minilm_path, device="cpu", streaming=True, compile="fast")
     with pytest.raises(ValueError, match="compile='fast' .* is not one of default"):
