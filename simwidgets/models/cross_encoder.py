@@ -8,18 +8,60 @@ has no vectors, so a similarity matrix, neighbours and a map refuse it with
 :class:`~simwidgets.models.pair_scorer.NoVectorsError`. Scores lie in [0, 1]: the sigmoid of the model's logit (the
 probability a model trained with binary cross-entropy gives that the pair matches).
 
+An **anchored** cross-encoder (what :func:`~simwidgets.train_cross_encoder` makes from a
+sentence encoder by default) learns a correction to that encoder's cosine: its folder holds
+the encoder (``anchor/``) and ``simwidgets-anchor.json`` (``scale``, ``offset``), and its score
+is ``sigmoid(logit + scale * cosine + offset)``. With the correction at zero it ranks pairs
+exactly as its encoder does.
+
 >>> model = load_model("ce:./my-cross-encoder")                  # doctest: +SKIP
 >>> score_pairs(["a cat"], ["a kitten"], models=[model])          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from .pair_scorer import PairScorer
+
+#: The file in an anchored cross-encoder's folder that names its encoder and calibration.
+ANCHOR_FILE = "simwidgets-anchor.json"
+#: The anchor encoder's folder, inside the cross-encoder's.
+ANCHOR_FOLDER = "anchor"
+
+
+def write_anchor(folder, *, scale: float, offset: float, base: str) -> None:
+    """Record that the cross-encoder in ``folder`` corrects the encoder in ``folder/anchor``:
+    its score is ``sigmoid(logit + scale * cosine + offset)``."""
+    record = {"format": 1, "encoder": ANCHOR_FOLDER, "scale": float(scale), "offset": float(offset), "base": base}
+    (Path(folder) / ANCHOR_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def read_anchor(folder) -> dict | None:
+    """The anchor record of a cross-encoder's folder, None when it has none; a damaged record is
+    refused (read as plain data: nothing in it is run)."""
+    path = Path(folder) / ANCHOR_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        scale, offset = float(record["scale"]), float(record["offset"])
+        encoder = record["encoder"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(
+            f"{path} is damaged ({error}): it should hold the anchor's scale, offset and encoder"
+        ) from None
+    if encoder != ANCHOR_FOLDER or not (math.isfinite(scale) and math.isfinite(offset)):
+        raise InputError(f"{path} names encoder {encoder!r}, scale {scale}, offset {offset}: expected "
+                         f"{ANCHOR_FOLDER!r} and finite numbers")  # fmt: skip
+    if not (Path(folder) / ANCHOR_FOLDER).is_dir():
+        raise InputError(f"{path} names the encoder in {ANCHOR_FOLDER}/, which the folder does not hold")
+    return {"scale": scale, "offset": offset, "base": record.get("base")}
 
 
 def check_cross_encoder(source: str) -> None:
@@ -106,10 +148,19 @@ class CrossEncoderModel(PairScorer):
         # max_seq_length since sentence-transformers 6.1; max_length before
         self.max_tokens = getattr(self.model, "max_seq_length", None) or self.model.max_length
         self.name = name or f"ce:{Path(source.rstrip('/')).name}"
+        self.anchor = read_anchor(source) if Path(source).is_dir() else None
+        self.encoder = None
+        if self.anchor is not None:
+            from .transformer import SentenceTransformerModel
+
+            self.encoder = SentenceTransformerModel(
+                str(Path(source) / ANCHOR_FOLDER), name="anchor", device=self.device
+            )
 
     @property
     def identity(self) -> str:
-        return f"CrossEncoderModel:{self.source}:{self.dtype}"
+        anchored = "" if self.anchor is None else f":anchor={self.anchor['scale']:.6g},{self.anchor['offset']:.6g}"
+        return f"CrossEncoderModel:{self.source}:{self.dtype}{anchored}"
 
     def __repr__(self) -> str:
         return f"<CrossEncoderModel {self.name!r} ({self.source}, {self.device})>"
@@ -123,11 +174,32 @@ class CrossEncoderModel(PairScorer):
             bar.unit = "pair"
             for start in range(0, n, self.progress_every):
                 stop = min(n, start + self.progress_every)
-                pairs = list(zip(lefts[start:stop], rights[start:stop]))
-                scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
-                out[start:stop] = np.asarray(scores, dtype=np.float32).reshape(-1)
+                out[start:stop] = self._score(lefts[start:stop], rights[start:stop])
                 bar.update(stop - start)
         return out
+
+    def _score(self, lefts: list[str], rights: list[str]) -> np.ndarray:
+        pairs = list(zip(lefts, rights))
+        if self.anchor is None:
+            scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
+            return np.asarray(scores, dtype=np.float32).reshape(-1)
+        import torch
+
+        logits = self.model.predict(
+            pairs, batch_size=self.batch_size, show_progress_bar=False, activation_fn=torch.nn.Identity()
+        )
+        logits = np.asarray(logits, dtype=np.float64).reshape(-1)
+        return (1.0 / (1.0 + np.exp(-(logits + self.anchor_term(lefts, rights))))).astype(np.float32)
+
+    def anchor_term(self, lefts: list[str], rights: list[str]) -> np.ndarray:
+        """``scale * cosine + offset`` of the anchor encoder for each pair (float64); NaN where
+        the encoder cannot embed a text."""
+        a = self.encoder.embed(lefts, progress=False).astype(np.float64)
+        b = self.encoder.embed(rights, progress=False).astype(np.float64)
+        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cosine = np.einsum("ij,ij->i", a, b) / norms
+        return self.anchor["scale"] * cosine + self.anchor["offset"]
 
     def count_truncated(self, lefts: list[str], rights: list[str]) -> int:
         """How many pairs are longer than :attr:`max_tokens` (both texts and special tokens)."""

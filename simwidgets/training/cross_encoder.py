@@ -45,7 +45,10 @@ def train_cross_encoder(
     learning_rate: float = 2e-5,
     warmup_ratio: float = 0.1,
     max_tokens: int = 256,
-    warm_start=True,
+    anchor: bool = True,
+    head_learning_rate: float = 1e-3,
+    keep_confidence: float = 0.9,
+    warm_start="auto",
     log_pairs=None,
     validation=0.1,
     gold_range=None,
@@ -76,12 +79,29 @@ def train_cross_encoder(
         sentence-transformers' training arguments.
     max_tokens
         Longest input read, both texts together (default 256 word pieces).
+    anchor
+        From a sentence encoder (default True): the cross-encoder learns a *correction* to the
+        encoder's cosine. Its score is ``sigmoid(logit + scale * cosine + offset)``, with
+        ``scale`` and ``offset`` fitted to the training labels and the new head starting at
+        zero, so before any step it ranks pairs exactly as the encoder does; the epoch with
+        the best validation Spearman is kept if it beats the start in at least
+        ``keep_confidence`` of bootstrap resamples of the validation pairs, else the head is
+        set back to zero (the report then shows the two level, and ``.record["anchor"]``
+        says so). The saved folder holds the encoder too (``anchor/``): scoring runs both.
+        False: a plain cross-encoder, its score the sigmoid of its logit alone.
+    keep_confidence
+        How sure the validation pairs must be that the correction helps before it is kept
+        (default 0.9; 0 keeps the best epoch whenever it is better at all).
+    head_learning_rate
+        The anchored head's learning rate (default 1e-3; the encoder under it learns at
+        ``learning_rate``): a head starting at zero moves too slowly at the encoder's rate.
     warm_start
-        From a sentence encoder (default True): before any label, the new cross-encoder is
-        trained to reproduce the encoder's cosine (soft binary cross-entropy, at least 200
-        steps) on the training pairs, as many random pairings of their texts, and
-        ``log_pairs``; so it starts about where the encoder is, not from a random head,
-        and the labels then move it from there. False: the labels alone, from a new head.
+        For a plain cross-encoder from a sentence encoder (``"auto"``, the default, warms a
+        plain one and not an anchored one, which starts at its encoder already): before any
+        label, the new cross-encoder is trained to reproduce the encoder's cosine (soft binary
+        cross-entropy, at least 200 steps) on the training pairs, as many random pairings of
+        their texts, and ``log_pairs``; so it starts about where the encoder is, not from a
+        random head. False: the labels alone, from a new head.
     log_pairs
         ``(left, right)`` unlabelled pairs from your log for the warm start (their labels
         are never needed: the encoder's cosine is the target).
@@ -106,7 +126,8 @@ def train_cross_encoder(
     recipe = CrossEncoderRecipe(
         parse_base(base), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         warmup_ratio=warmup_ratio, max_tokens=max_tokens, seed=seed, gold_range=gold_range, device=device,
-        progress=progress, warm_start=warm_start, log_pairs=log_pairs,
+        progress=progress, warm_start=warm_start, log_pairs=log_pairs, anchor=anchor,
+        head_learning_rate=head_learning_rate, keep_confidence=keep_confidence,
     )  # fmt: skip
     return run_pair_job(
         recipe, left, right, gold, validation=validation, gold_range=gold_range, seed=seed,
@@ -116,12 +137,14 @@ def train_cross_encoder(
 
 class CrossEncoderRecipe(Recipe):
     """A cross-encoder trained with sentence-transformers' ``CrossEncoderTrainer`` and binary
-    cross-entropy; from a sentence encoder (a new one-output head) or a cross-encoder."""
+    cross-entropy; from a sentence encoder (a new one-output head, anchored to the encoder's
+    cosine by default: :mod:`simwidgets.training.anchor`) or a cross-encoder."""
 
     kind, made_by = "ce", "ce"
 
     def __init__(self, base: Base, *, epochs, batch_size, learning_rate, warmup_ratio, max_tokens, seed,
-                 gold_range, device, progress, warm_start=True, log_pairs=None):  # fmt: skip
+                 gold_range, device, progress, warm_start="auto", log_pairs=None, anchor=False,
+                 head_learning_rate=1e-3, keep_confidence=0.9):  # fmt: skip
         if base.family == "ce":
             if not base.target:
                 raise InputError(f"give a cross-encoder base as 'ce:PATH_OR_NAME' without options, got {base.spec!r}")
@@ -137,7 +160,21 @@ class CrossEncoderRecipe(Recipe):
         else:
             (self.label, self.source), self.from_cross_encoder = encoder_source(base), False
         self.identity = f"{self.label}|{self.source}"
-        self.warm = bool(warm_start) and not self.from_cross_encoder  # a cross-encoder base is warm already
+        if warm_start not in ("auto", True, False):
+            raise OptionError(f"warm_start must be 'auto', True or False, got {warm_start!r}")
+        if not (isinstance(head_learning_rate, (int, float)) and head_learning_rate > 0):
+            raise OptionError(f"head_learning_rate must be a number > 0, got {head_learning_rate!r}")
+        self.anchored = bool(anchor) and not self.from_cross_encoder  # a cross-encoder has its own head
+        self.head_learning_rate = float(head_learning_rate)
+        if not (isinstance(keep_confidence, (int, float)) and 0 <= keep_confidence <= 1):
+            raise OptionError(f"keep_confidence must be a number in [0, 1], got {keep_confidence!r}")
+        self.keep_confidence = float(keep_confidence)
+        # a cross-encoder base is warm already, and an anchored one starts at its encoder
+        if warm_start is True and self.anchored:
+            raise OptionError("warm_start=True is for a plain cross-encoder (anchor=False): an anchored one starts "
+                              "at its encoder's ranking already")  # fmt: skip
+        wanted = (not self.anchored) if warm_start == "auto" else bool(warm_start)
+        self.warm = wanted and not self.from_cross_encoder
         self.log_left, self.log_right = _log_pairs(log_pairs)
         self.epochs, self.batch_size, self.learning_rate, self.warmup_ratio = (
             epochs,
@@ -168,6 +205,9 @@ class CrossEncoderRecipe(Recipe):
             "seed": self.seed,
             "gold_range": self.gold_range,
             "warm_start": self.warm,
+            "anchor": self.anchored,
+            "head_learning_rate": self.head_learning_rate if self.anchored else None,
+            "keep_confidence": self.keep_confidence if self.anchored else None,
             "log_pairs": _digest(self.log_left, self.log_right) if self.warm and self.log_left else None,
         }
 
@@ -194,6 +234,8 @@ class CrossEncoderRecipe(Recipe):
         model.float()  # weights stored in half precision train in full precision
         if self.warm:
             self.warmed = self._warm_start(model, folder, train)
+        if self.anchored:
+            return self._train_anchored(model, folder, train, held)
         evaluator = None
         if held is not None:
             evaluator = CrossEncoderCorrelationEvaluator(
@@ -230,6 +272,79 @@ class CrossEncoderRecipe(Recipe):
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
         return history.to_dict(orient="records")
 
+    def _train_anchored(self, model, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
+        """Train the head (from zero) and the encoder under it to correct the calibrated cosine;
+        keep the best epoch, or the start when no epoch beats it; save the encoder beside it."""
+        import re
+
+        import numpy as np
+        from datasets import Dataset
+        from sentence_transformers.cross_encoder import CrossEncoderTrainer
+        from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
+
+        from ..models.cross_encoder import ANCHOR_FOLDER, write_anchor
+        from ..models.transformer import SentenceTransformerModel
+        from ..similarity import score_pairs
+        from . import anchor
+
+        encoder = SentenceTransformerModel(self.source, name="base", device=self.device)
+
+        def cosine(pairs: Pairs) -> np.ndarray:
+            scores = score_pairs(pairs.left, pairs.right, [encoder], progress=False)["score_base"]
+            return scores.to_numpy(np.float64)
+
+        scale, offset = anchor.calibrate(cosine(train), train.gold)
+
+        def term(pairs: Pairs) -> np.ndarray:  # a pair the encoder cannot score: cosine 0
+            return scale * np.nan_to_num(cosine(pairs), nan=0.0) + offset
+
+        train_term = term(train)
+        data = Dataset.from_dict({"sentence1": list(train.left), "sentence2": list(train.right),
+                                  "label": [[float(g), float(t)] for g, t in zip(train.gold, train_term)]})  # fmt: skip
+        anchor.zero_head(model)
+        evaluator = start = None
+        if held is not None:
+            held_term = term(held)
+            evaluator = anchor.anchored_evaluator(held.left, held.right, held.gold, held_term)
+            start = anchor.start_spearman(held.gold, held_term)
+        args = arguments(
+            Arguments, folder, epochs=self.epochs_used, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            warmup_ratio=self.warmup_ratio, seed=self.seed, evaluate=evaluator is not None, progress=self.progress,
+            device=self.device, best="eval_validation_spearman" if evaluator is not None else None,
+        )  # fmt: skip
+        head_name, _ = anchor.head(model)
+        if isinstance(getattr(args, "learning_rate_mapping", None), dict):
+            args.learning_rate_mapping = {re.escape(head_name) + r"\.": self.head_learning_rate}
+        no_widget_examples(model)
+        trainer = CrossEncoderTrainer(
+            model=model, args=args, train_dataset=data, loss=anchor.anchored_loss(model), evaluator=evaluator
+        )
+        quiet(trainer, self.progress)
+        early_stopping(trainer, args)
+        trainer.train()
+        metric = "spearman" if evaluator is not None else None
+        self.best = best_epoch(trainer.state.log_history, metric)
+        history = read_history(trainer.state.log_history, metric)
+        share = None
+        if held is not None:  # the kept epoch against the start, on the validation pairs
+            import torch
+
+            logits = model.predict(list(zip(held.left, held.right)), batch_size=max(self.batch_size, 64),
+                                   show_progress_bar=False, activation_fn=torch.nn.Identity())  # fmt: skip
+            trained = np.asarray(logits, dtype=np.float64).reshape(-1) + held_term
+            share = anchor.share_better(held.gold, trained, held_term, seed=self.seed)
+        kept_start = share is not None and (share < self.keep_confidence or share == 0)
+        if kept_start:
+            anchor.zero_head(model)
+            self.best = 0
+        self.anchor_record = {"scale": scale, "offset": offset, "start_validation_spearman": start,
+                              "share_better": share, "kept_start": bool(kept_start)}  # fmt: skip
+        model.save(str(folder))
+        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+        encoder.model.save(str(folder / ANCHOR_FOLDER))
+        write_anchor(folder, scale=scale, offset=offset, base=self.label)
+        return history.to_dict(orient="records")
+
     def before(self):
         from ..models.cross_encoder import CrossEncoderModel
         from ..models.transformer import SentenceTransformerModel
@@ -248,6 +363,7 @@ class CrossEncoderRecipe(Recipe):
             "source": self.source,
             "best_epoch": getattr(self, "best", None),
             "warm_start": getattr(self, "warmed", None),
+            "anchor": getattr(self, "anchor_record", None),
         }
 
     def _warm_start(self, model, folder: Path, train: Pairs) -> dict:

@@ -93,11 +93,19 @@ def test_pairs_are_scored_in_0_1_each_distinct_pair_once_bad_rows_nan_with_reaso
     assert scores[[2, 3]].isna().all()
     assert reasons[2] == "left: missing text (None or NaN)" and reasons[3].startswith("left: empty")
     assert reasons[[0, 1, 4, 5]].isna().all()
-    # the scores are sentence-transformers' own: the sigmoid of the logit
+    # the scores are sentence-transformers' logit corrected by the anchor encoder's calibrated cosine
+    import torch
+    from sentence_transformers import SentenceTransformer
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    plain = CrossEncoder(str(trained.path), device="cpu").predict([("a dog", "a dog runs")])
-    assert scores[4] == pytest.approx(float(plain[0]), abs=1e-5)
+    logit = CrossEncoder(str(trained.path), device="cpu").predict(
+        [("a dog", "a dog runs")], activation_fn=torch.nn.Identity()
+    )
+    a, b = SentenceTransformer(str(trained.path / "anchor"), device="cpu").encode(["a dog", "a dog runs"])
+    anchor = __import__("json").loads((trained.path / "simwidgets-anchor.json").read_text())
+    cosine = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    expected = 1 / (1 + np.exp(-(float(logit[0]) + anchor["scale"] * cosine + anchor["offset"])))
+    assert scores[4] == pytest.approx(expected, abs=1e-5)
 
 
 def test_long_pairs_are_truncated_with_a_warning(trained):
@@ -158,17 +166,99 @@ def test_bad_bases_and_input_are_refused(sts, tmp_path):
         train_cross_encoder("minilm", sts.left, sts.right, sts.score, output_dir=tmp_path / "d")
 
 
-def test_the_warm_start_learns_the_encoder_first_and_a_cold_head_says_when_it_is_worse(trained, sts, tmp_path):
-    # by default the new head first learns the encoder's cosine (on the training pairs, not
-    # their labels, and as many random pairings); the labels then move it from there
+def test_an_anchored_cross_encoder_starts_at_its_encoder_and_never_ends_below_it_on_validation(trained, sts):
+    # the default from a sentence encoder: a correction to the encoder's calibrated cosine, its head
+    # from zero; 36 pairs move no validation ranking, so the start is kept and ranks as the encoder
     record = __import__("json").loads((trained.path / DONE).read_text())
+    assert record["settings"]["anchor"] is True and record["settings"]["warm_start"] is False
+    anchor = record["anchor"]
+    assert anchor["scale"] > 0 and anchor["kept_start"] is True
+    assert anchor["start_validation_spearman"] == pytest.approx(trained.report.loc["before", "spearman"], abs=1e-9)
+    assert trained.report.loc["after", "spearman"] == pytest.approx(trained.report.loc["before", "spearman"], abs=1e-9)
+    assert trained.versus_base["verdict"] != "worse"
+    # kept at the start: the head is zero, so the score is the calibrated cosine alone
+    from simwidgets.models.cross_encoder import CrossEncoderModel
+
+    model = CrossEncoderModel(str(trained.path), device="cpu")
+    left, right = ["a dog", "a man plays"], ["a dog runs", "stocks fell"]
+    expected = 1 / (1 + np.exp(-model.anchor_term(left, right)))
+    np.testing.assert_allclose(model.score_batch(left, right), expected, atol=1e-6)
+    both = score_pairs(sts.left, sts.right, models=["minilm", trained.spec])
+    order = both["score_minilm"].rank().to_numpy(), both.filter(like="score_").iloc[:, 1].rank().to_numpy()
+    np.testing.assert_array_equal(*order)  # the same ranking as the encoder on every pair
+
+
+def test_a_damaged_or_hostile_anchor_file_is_refused(trained, tmp_path):
+    import shutil
+
+    from simwidgets.models.cross_encoder import ANCHOR_FILE
+
+    copy = tmp_path / "copy"
+    shutil.copytree(trained.path, copy)
+    for text, match in [
+        ("{not json", "is damaged"),
+        ('{"scale": 1, "offset": 0}', "is damaged"),
+        ('{"scale": 1, "offset": 0, "encoder": "../../elsewhere"}', "expected 'anchor'"),
+        ('{"scale": "nan", "offset": 0, "encoder": "anchor"}', "finite"),
+    ]:
+        (copy / ANCHOR_FILE).write_text(text)
+        with pytest.raises(ValueError, match=match):
+            load_model(f"ce:{copy}")
+    (copy / ANCHOR_FILE).write_text('{"scale": 1, "offset": 0, "encoder": "anchor"}')
+    shutil.rmtree(copy / "anchor")
+    with pytest.raises(ValueError, match="does not hold"):
+        load_model(f"ce:{copy}")
+
+
+def test_a_plain_cross_encoder_warms_up_on_the_encoder_and_a_cold_head_says_when_it_is_worse(sts, tmp_path):
+    # anchor=False: a plain cross-encoder; its new head first learns the encoder's cosine (on
+    # the training pairs, not their labels, and as many random pairings), then the labels
+    common = dict(epochs=1, max_tokens=64, validation=0.25, anchor=False, progress=False, device="cpu")
+    warm = train_cross_encoder("minilm", sts.left, sts.right, sts.score, output_dir=tmp_path / "warm", **common)
+    record = __import__("json").loads((warm.path / DONE).read_text())
     assert record["warm_start"]["pairs"] == 2 * 36 and record["settings"]["warm_start"] is True
+    assert not (warm.path / "simwidgets-anchor.json").exists()
+    # a plain cross-encoder's scores are sentence-transformers' own: the sigmoid of the logit
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    plain = CrossEncoder(str(warm.path), device="cpu").predict([("a dog", "a dog runs")])
+    ours = score_pairs(["a dog"], ["a dog runs"], models=[warm.spec]).iloc[0, 2]
+    assert ours == pytest.approx(float(plain[0]), abs=1e-5)
     # the labels alone from a new head: 36 pairs leave it far worse than its base, and it says so
     with pytest.warns(SimwidgetsWarning, match="WORSE than its base.*keep using the base"):
         cold = train_cross_encoder(
-            "minilm", sts.left, sts.right, sts.score, epochs=1, max_tokens=64, validation=0.25, warm_start=False,
-            output_dir=tmp_path / "cold", progress=False, device="cpu",
-        )  # fmt: skip
+            "minilm", sts.left, sts.right, sts.score, warm_start=False, output_dir=tmp_path / "cold", **common
+        )
     assert cold.versus_base["verdict"] == "worse" and "is WORSE than its base" in repr(cold)
     # the same labels from the warm start end nearer the encoder (the GPU benchmark measures how near)
-    assert trained.report.loc["after", "spearman"] > cold.report.loc["after", "spearman"] + 0.2
+    assert warm.report.loc["after", "spearman"] > cold.report.loc["after", "spearman"] + 0.2
+    with pytest.raises(TypeError, match="warm_start must be"):
+        train_cross_encoder("minilm", sts.left, sts.right, sts.score, warm_start="yes", output_dir=tmp_path / "x")
+
+
+def test_an_anchored_correction_is_kept_only_when_the_validation_pairs_are_sure_of_it(sts, tmp_path, monkeypatch):
+    from simwidgets.models.cross_encoder import CrossEncoderModel
+    from simwidgets.training import anchor
+
+    common = dict(epochs=2, max_tokens=64, validation=0.25, progress=False, device="cpu")
+    monkeypatch.setattr(anchor, "share_better", lambda *a, **k: 0.95)  # the validation pairs say: it helps
+    kept = train_cross_encoder("minilm", sts.left, sts.right, sts.score, output_dir=tmp_path / "kept", **common)
+    record = __import__("json").loads((kept.path / DONE).read_text())
+    assert record["anchor"]["kept_start"] is False and record["anchor"]["share_better"] == 0.95
+    model = CrossEncoderModel(str(kept.path), device="cpu")
+    left, right = ["a dog", "a man plays"], ["a dog runs", "stocks fell"]
+    corrected = model.score_batch(left, right)
+    assert not np.allclose(corrected, 1 / (1 + np.exp(-model.anchor_term(left, right))), atol=1e-6)
+    # not sure enough (below keep_confidence): back to the encoder's ranking
+    monkeypatch.setattr(anchor, "share_better", lambda *a, **k: 0.95)
+    doubted = train_cross_encoder(
+        "minilm", sts.left, sts.right, sts.score, keep_confidence=0.99, output_dir=tmp_path / "doubted", **common
+    )
+    assert __import__("json").loads((doubted.path / DONE).read_text())["anchor"]["kept_start"] is True
+    for bad in (1.5, -0.1, "high"):
+        with pytest.raises(TypeError, match="keep_confidence"):
+            train_cross_encoder(
+                "minilm", sts.left, sts.right, sts.score, keep_confidence=bad, output_dir=tmp_path / "x"
+            )
+    with pytest.raises(TypeError, match="warm_start=True is for a plain"):
+        train_cross_encoder("minilm", sts.left, sts.right, sts.score, warm_start=True, output_dir=tmp_path / "y")
