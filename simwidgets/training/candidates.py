@@ -27,11 +27,17 @@ class Trainer:
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+#: The fewest pairs a trainer's inner validation split holds (a fold too small for that has none).
+MIN_VALIDATION = 20
+
+
 class _PairTrainer(Trainer):
     """A training function of this package run on each training fold with its options; with
     ``adapt_on``, from the base first adapted to unlabelled texts (:func:`~simwidgets.adapt`)."""
 
     suffix = "trained"
+    #: The share of each training fold held out inside it (to keep the best epoch); 0: none.
+    validation = 0
 
     def __init__(
         self,
@@ -87,12 +93,21 @@ class _PairTrainer(Trainer):
             finite = np.asarray(gold, dtype=np.float64)
             finite = finite[np.isfinite(finite)]
             gold_range = (float(finite.min()), float(finite.max())) if finite.size else None
-        options = {"validation": 0, "progress": progress, "seed": seed, "gold_range": gold_range, **self.options}
+        options = {"validation": self._validation(len(left)), "progress": progress, "seed": seed,
+                   "gold_range": gold_range, **self.options}  # fmt: skip
         start = self._start(left, right, seed)
         if self.silver:
             left, right, gold = self._with_silver(list(left), list(right), np.asarray(gold, dtype=np.float64), seed,
                                                   gold_range)  # fmt: skip
         return self._train()(start, left, right, gold, **options).spec
+
+    def _validation(self, n: int) -> float:
+        """The share of ``n`` training pairs held out inside the fold: :attr:`validation`, at least
+        :data:`MIN_VALIDATION` pairs, and none when the fold is too small to spare them."""
+        if not self.validation:
+            return 0
+        held = max(MIN_VALIDATION, round(self.validation * n))
+        return held / n if n - held >= 2 * held else 0
 
     def _with_silver(self, left, right, gold, seed: int, gold_range):
         """The gold pairs and ``silver`` log pairs labelled by a teacher fitted on the gold
@@ -150,13 +165,18 @@ class FineTune(_PairTrainer):
 
 
 class CrossEncoderTrainer(_PairTrainer):
-    """:func:`~simwidgets.train_cross_encoder` from ``base`` on each training fold.
+    """:func:`~simwidgets.train_cross_encoder` from ``base`` on each training fold (10% of the
+    fold, at least 20 pairs, held out inside it, where the anchored correction is judged; a fold
+    under 60 pairs has no such split; ``validation=`` to change).
 
     >>> CrossEncoderTrainer("minilm", epochs=4).name
     'minilm cross-encoder'
     """
 
     suffix = "cross-encoder"
+    #: An anchored cross-encoder keeps its correction only when pairs it did not train on are
+    #: sure of it: 10% of each training fold is held out inside it for that (``validation=``).
+    validation = 0.1
 
     def _train(self):
         from .cross_encoder import train_cross_encoder

@@ -177,3 +177,13 @@ def test_trainers_are_fitted_per_fold(sts, tmp_path, monkeypatch):
     assert (trained["real"] == ((trained["diff_low"] > 0) | (trained["diff_high"] < 0))).all()
     assert not result.table["real"].iloc[0]
     assert len(list((tmp_path / "trained").glob("st-*"))) == 2 and len(list((tmp_path / "trained").glob("ce-*"))) == 2
+
+
+def test_a_cross_encoder_candidate_holds_validation_pairs_out_inside_each_training_fold():
+    # the anchored cross-encoder keeps its correction only when pairs it did not train on are sure
+    # of it; a fine-tune trains on the whole fold
+    cross, fine = sw.trainers.CrossEncoderTrainer("minilm"), sw.trainers.FineTune("minilm")
+    assert cross._validation(1000) == pytest.approx(0.1) and fine._validation(1000) == 0
+    assert cross._validation(300) == pytest.approx(30 / 300)  # at least 20 pairs
+    assert cross._validation(100) == pytest.approx(20 / 100)
+    assert cross._validation(59) == 0  # too few to spare 20
