@@ -72,7 +72,8 @@ INNER = {
         "comparison_report": 5,
     },
     "training": {
-        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0, "silver": 1, "distillation": 1,
+        "pairs": 0, "result": 0, "store": 0, "trainer_args": 0, "corpus": 0, "anchor": 0, "silver": 1,
+        "distillation": 1,
         "job": 1,
         "ulmfit_pairs": 2, "word_vectors": 2,
         "encoder": 3,
