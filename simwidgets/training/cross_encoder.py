@@ -215,8 +215,7 @@ class CrossEncoderRecipe(Recipe):
     def train(self, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
         require_training()
         import torch
-        from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer
-        from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
+        from sentence_transformers.cross_encoder import CrossEncoder
         from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
         from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
@@ -242,46 +241,42 @@ class CrossEncoderRecipe(Recipe):
             evaluator = CrossEncoderCorrelationEvaluator(
                 list(zip(held.left, held.right)), held.gold.tolist(), name="validation", write_csv=False
             )
+        history = self._fit(model, folder, _dataset(train), BinaryCrossEntropyLoss(model), evaluator)
+        model.save(str(folder))
+        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
+        return history.to_dict(orient="records")
+
+    def _fit(self, model, folder: Path, data, loss, evaluator, learning_rates: dict | None = None):
+        """Run sentence-transformers' trainer with this recipe's settings (the best epoch on the
+        validation pairs kept, early stopping); ``learning_rates``: a rate per parameter-name
+        pattern. Returns the per-epoch history; :attr:`best` is the epoch kept."""
+        from sentence_transformers.cross_encoder import CrossEncoderTrainer
+        from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
+
         args = arguments(
-            Arguments,
-            folder,
-            epochs=self.epochs_used,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            warmup_ratio=self.warmup_ratio,
-            seed=self.seed,
-            evaluate=evaluator is not None,
-            progress=self.progress,
-            device=self.device,
-            best="eval_validation_spearman" if evaluator is not None else None,
-        )
+            Arguments, folder, epochs=self.epochs_used, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            warmup_ratio=self.warmup_ratio, seed=self.seed, evaluate=evaluator is not None, progress=self.progress,
+            device=self.device, best="eval_validation_spearman" if evaluator is not None else None,
+        )  # fmt: skip
+        if learning_rates and isinstance(getattr(args, "learning_rate_mapping", None), dict):
+            args.learning_rate_mapping = dict(learning_rates)  # older sentence-transformers: one rate for all
         no_widget_examples(model)
-        trainer = CrossEncoderTrainer(
-            model=model,
-            args=args,
-            train_dataset=_dataset(train),
-            loss=BinaryCrossEntropyLoss(model),
-            evaluator=evaluator,
-        )
+        trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss, evaluator=evaluator)
         quiet(trainer, self.progress)
         early_stopping(trainer, args)
         trainer.train()
         metric = "spearman" if evaluator is not None else None
         self.best = best_epoch(trainer.state.log_history, metric)
-        history = read_history(trainer.state.log_history, metric)
-        model.save(str(folder))
-        shutil.rmtree(folder / "checkpoints", ignore_errors=True)
-        return history.to_dict(orient="records")
+        return read_history(trainer.state.log_history, metric)
 
     def _train_anchored(self, model, folder: Path, train: Pairs, held: Pairs | None) -> list[dict]:
         """Train the head (from zero) and the encoder under it to correct the calibrated cosine;
-        keep the best epoch, or the start when no epoch beats it; save the encoder beside it."""
+        keep the best epoch, or the start when the validation pairs are not sure the epoch beats it;
+        save the encoder beside it."""
         import re
 
         import numpy as np
         from datasets import Dataset
-        from sentence_transformers.cross_encoder import CrossEncoderTrainer
-        from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments as Arguments
 
         from ..models.cross_encoder import ANCHOR_FOLDER, write_anchor
         from ..models.transformer import SentenceTransformerModel
@@ -308,24 +303,9 @@ class CrossEncoderRecipe(Recipe):
             held_term = term(held)
             evaluator = anchor.anchored_evaluator(held.left, held.right, held.gold, held_term)
             start = anchor.start_spearman(held.gold, held_term)
-        args = arguments(
-            Arguments, folder, epochs=self.epochs_used, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            warmup_ratio=self.warmup_ratio, seed=self.seed, evaluate=evaluator is not None, progress=self.progress,
-            device=self.device, best="eval_validation_spearman" if evaluator is not None else None,
-        )  # fmt: skip
         head_name, _ = anchor.head(model)
-        if isinstance(getattr(args, "learning_rate_mapping", None), dict):
-            args.learning_rate_mapping = {re.escape(head_name) + r"\.": self.head_learning_rate}
-        no_widget_examples(model)
-        trainer = CrossEncoderTrainer(
-            model=model, args=args, train_dataset=data, loss=anchor.anchored_loss(model), evaluator=evaluator
-        )
-        quiet(trainer, self.progress)
-        early_stopping(trainer, args)
-        trainer.train()
-        metric = "spearman" if evaluator is not None else None
-        self.best = best_epoch(trainer.state.log_history, metric)
-        history = read_history(trainer.state.log_history, metric)
+        learning_rates = {re.escape(head_name) + r"\.": self.head_learning_rate}
+        history = self._fit(model, folder, data, anchor.anchored_loss(model), evaluator, learning_rates)
         share = None
         if held is not None:  # the kept epoch against the start, on the validation pairs
             import torch
