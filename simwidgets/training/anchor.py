@@ -127,14 +127,17 @@ def share_better(gold, trained, start, *, n_boot: int = 1000, seed: int = 0) -> 
     gold, trained, start = (np.asarray(a, dtype=np.float64) for a in (gold, trained, start))
     rng = np.random.default_rng(seed)
     n = len(gold)
-    picks = rng.integers(0, n, size=(n_boot, n))
+    better = 0
+    rows = max(1, 2_000_000 // max(n, 1))  # resamples at a time: a few tens of MB at most
 
-    def spearman(scores: np.ndarray) -> np.ndarray:
+    def spearman(picks: np.ndarray, scores: np.ndarray) -> np.ndarray:
         g, s = rankdata(gold[picks], axis=1), rankdata(scores[picks], axis=1)
         g -= g.mean(axis=1, keepdims=True)
         s -= s.mean(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             return (g * s).sum(axis=1) / np.sqrt((g * g).sum(axis=1) * (s * s).sum(axis=1))
 
-    better = spearman(trained) > spearman(start)
-    return float(np.mean(better))
+    for done in range(0, n_boot, rows):
+        picks = rng.integers(0, n, size=(min(rows, n_boot - done), n))
+        better += int(np.sum(spearman(picks, trained) > spearman(picks, start)))
+    return better / n_boot
