@@ -111,7 +111,8 @@ class _PairTrainer(Trainer):
 
     def _with_silver(self, left, right, gold, seed: int, gold_range):
         """The gold pairs and ``silver`` log pairs labelled by a teacher fitted on the gold
-        pairs only (default: a warm-started cross-encoder from ``base``)."""
+        pairs only (default: an anchored cross-encoder from ``base``, never below ``base`` on its
+        validation pairs)."""
         from ..models import load_model
         from .silver import silver_pairs, teacher_labels
 
@@ -120,8 +121,7 @@ class _PairTrainer(Trainer):
                                                  base=self.base, seed=seed, device=device)  # fmt: skip
         teacher = self.teacher
         if teacher is None:
-            teacher = CrossEncoderTrainer(self.base, log_pairs=(silver_left, silver_right),
-                                          **({"device": device} if device else {}))  # fmt: skip
+            teacher = CrossEncoderTrainer(self.base, **({"device": device} if device else {}))
         spec = teacher.fit(left, right, gold, seed=seed, gold_range=gold_range, progress=False)
         silver_gold = teacher_labels(load_model(spec), silver_left, silver_right, gold_range=gold_range)
         return left + silver_left, right + silver_right, np.concatenate([gold, silver_gold])
@@ -142,8 +142,8 @@ class FineTune(_PairTrainer):
     texts only. The adapted model is made once per distinct corpus and reused.
 
     ``silver=N`` adds N pairs from the log labelled by a ``teacher`` fitted on the training
-    fold's gold labels only (Augmented SBERT; default teacher: a warm-started
-    :class:`CrossEncoderTrainer` from ``base``; any trainer will do): ``silver_from`` (default
+    fold's gold labels only (Augmented SBERT; default teacher: :class:`CrossEncoderTrainer`
+    from ``base`` at its defaults, anchored to ``base``'s cosine; any trainer will do): ``silver_from`` (default
     ``adapt_on``) gives the log as ``(left, right)`` pairs that occur, or as texts, then paired
     with their nearest neighbours under ``base`` and at random
     (:func:`~simwidgets.training.silver.silver_pairs`).
