@@ -192,14 +192,15 @@ class CrossEncoderModel(PairScorer):
         return (1.0 / (1.0 + np.exp(-(logits + self.anchor_term(lefts, rights))))).astype(np.float32)
 
     def anchor_term(self, lefts: list[str], rights: list[str]) -> np.ndarray:
-        """``scale * cosine + offset`` of the anchor encoder for each pair (float64); NaN where
-        the encoder cannot embed a text."""
-        a = self.encoder.embed(lefts, progress=False).astype(np.float64)
-        b = self.encoder.embed(rights, progress=False).astype(np.float64)
-        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cosine = np.einsum("ij,ij->i", a, b) / norms
-        return self.anchor["scale"] * cosine + self.anchor["offset"]
+        """``scale * cosine + offset`` of the anchor encoder for each pair (float64), the cosine
+        the encoder scores pairs with (as in training: each distinct text embedded once); NaN
+        where the encoder cannot embed a text."""
+        from ..texts import deduplicate
+
+        codes, uniques = deduplicate(list(lefts) + list(rights))
+        n = len(lefts)
+        cosine, _ = self.encoder.score_coded(uniques, codes[:n], codes[n:], progress=False, warn=False)
+        return self.anchor["scale"] * cosine.astype(np.float64) + self.anchor["offset"]
 
     def count_truncated(self, lefts: list[str], rights: list[str]) -> int:
         """How many pairs are longer than :attr:`max_tokens` (both texts and special tokens)."""

@@ -289,18 +289,19 @@ class CrossEncoderRecipe(Recipe):
             scores = score_pairs(pairs.left, pairs.right, [encoder], progress=False)["score_base"]
             return scores.to_numpy(np.float64)
 
-        scale, offset = anchor.calibrate(cosine(train), train.gold)
+        train_cosine = cosine(train)
+        scale, offset = anchor.calibrate(train_cosine, train.gold)
 
-        def term(pairs: Pairs) -> np.ndarray:  # a pair the encoder cannot score: cosine 0
-            return scale * np.nan_to_num(cosine(pairs), nan=0.0) + offset
+        def term(cosines: np.ndarray) -> np.ndarray:  # a pair the encoder cannot score: cosine 0
+            return scale * np.nan_to_num(cosines, nan=0.0) + offset
 
-        train_term = term(train)
+        train_term = term(train_cosine)
         data = Dataset.from_dict({"sentence1": list(train.left), "sentence2": list(train.right),
                                   "label": [[float(g), float(t)] for g, t in zip(train.gold, train_term)]})  # fmt: skip
         anchor.zero_head(model)
         evaluator = start = None
         if held is not None:
-            held_term = term(held)
+            held_term = term(cosine(held))
             evaluator = anchor.anchored_evaluator(held.left, held.right, held.gold, held_term)
             start = anchor.start_spearman(held.gold, held_term)
         head_name, _ = anchor.head(model)
