@@ -10,13 +10,14 @@ never saw), in the same run:
 * ``<method> + fine-tuned``: ``adapt(base, corpus, method)`` then the same fine-tune, for each
   method (adapted once, on the corpus alone);
 * ``<method> (no labels)``: the adapted model itself;
-* ``silver N + fine-tuned``: N unlabelled STS-B train pairs labelled by a warm-started
-  cross-encoder fitted on the labels, added to them (Augmented SBERT; kind ``silver``);
+* ``silver N + fine-tuned``: N unlabelled STS-B train pairs labelled by a cross-encoder at its
+  defaults fitted on the labels, added to them (Augmented SBERT; kind ``silver``);
 * ``cross-encoder (cold)``: the labels alone from a new head (the first default),
   ``cross-encoder (warm)``: first trained to give the base's cosine on the labelled pairs, as
   many random pairings and ``--log-pairs`` unlabelled STS-B train pairs (the second), and
   ``cross-encoder (anchored)``: a correction to the base's calibrated cosine, its head from
-  zero, the start kept when no epoch beats it on the validation split (the default now);
+  zero, the start kept unless the validation split is sure the best epoch beats it (the default
+  now; ``--ce-variants`` runs other settings beside it);
   each against the base per seed (draw) too;
 * ``fasttext (corpus)``: fastText word vectors trained on the corpus (kind ``fasttext``; no labels);
 * ``ensemble (forest)``: the stacked model over the base's and GloVe's scores and the pair
