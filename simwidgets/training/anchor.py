@@ -5,8 +5,9 @@ from there.
 The score is ``sigmoid(logit + scale * cosine + offset)``: ``scale`` and ``offset`` calibrate
 the encoder's cosine to the labels (a logistic fit on the training pairs), and the
 cross-encoder's head starts at zero, so before any step it ranks pairs exactly as the encoder
-does. Training moves the correction; the epoch with the best validation Spearman is kept, and
-when no epoch beats the start the head is set back to zero (the encoder's own ranking).
+does. Training moves the correction; the epoch with the best validation Spearman is kept only
+when :func:`share_better` says the validation pairs are sure enough that it beats the start,
+else the head is set back to zero (the encoder's own ranking).
 
 >>> scale, offset = calibrate([0.1, 0.5, 0.9], [0.0, 0.5, 1.0])
 >>> scale > 0

@@ -255,6 +255,11 @@ def test_an_anchored_correction_is_kept_only_when_the_validation_pairs_are_sure_
         "minilm", sts.left, sts.right, sts.score, keep_confidence=0.99, output_dir=tmp_path / "doubted", **common
     )
     assert __import__("json").loads((doubted.path / DONE).read_text())["anchor"]["kept_start"] is True
+    for bad in (0, -1e-4, "fast"):
+        with pytest.raises(TypeError, match="head_learning_rate must be a number > 0"):
+            train_cross_encoder(
+                "minilm", sts.left, sts.right, sts.score, head_learning_rate=bad, output_dir=tmp_path / "z"
+            )
     for bad in (1.5, -0.1, "high"):
         with pytest.raises(TypeError, match="keep_confidence"):
             train_cross_encoder(
