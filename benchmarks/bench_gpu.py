@@ -237,6 +237,12 @@ def main() -> None:
         help="torch.compile modes to time a first pass with too (default, reduce-overhead, ...)",
     )
     parser.add_argument("--skip-threads", action="store_true", help="leave out the tokenizer-threads first pass")
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="JSON object {label: {streaming encoder options}} (e.g. graphs, max_batch, token_budget, "
+        "chunk_size): each times a first and a second pass beside the defaults",
+    )
     args = parser.parse_args()
 
     import numpy as np
@@ -394,6 +400,37 @@ def main() -> None:
         seconds, _ = timed(lambda: tokenizer_threads.embed(distinct, progress=False))
         results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
         tokenizer_threads = None
+    for label, options in (json.loads(args.variants) if args.variants else {}).items():
+        other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, **options)
+        warm, _ = timed(
+            lambda other=other, label=label: other.embed(
+                [f"{base[i % len(base)]} [{label}{i}]" for i in range(args.warmup)], progress=False
+            )
+        )
+        other._caches.clear()
+        seconds, theirs = timed(lambda other=other: other.embed(distinct, progress=False))
+        key = f"variant_{label}"
+        results[f"{key}_options"] = options
+        results[f"{key}_warmup_seconds"] = warm
+        results[f"{key}_texts_per_s"] = len(distinct) / seconds
+        results[f"{key}_profile"] = other.stream_encoder.profile.summary()
+        results[f"{key}_min_cosine_vs_defaults"] = float(np.sum(theirs * ours, axis=1).min())
+        other._caches.clear()
+        seconds, _ = timed(lambda other=other: other.embed(distinct, progress=False))
+        results[f"{key}_second_pass_texts_per_s"] = len(distinct) / seconds
+        results[f"{key}_second_pass_profile"] = other.stream_encoder.profile.summary()
+        results[f"{key}_ratio_vs_defaults_same_run"] = results[f"{key}_texts_per_s"] / results["simwidgets_texts_per_s"]
+        print(
+            f"  {label} {options}: first pass {results[f'{key}_texts_per_s']:,.0f} texts/s "
+            f"({results[f'{key}_ratio_vs_defaults_same_run']:.2f}x defaults), second "
+            f"{results[f'{key}_second_pass_texts_per_s']:,.0f}; min cosine vs defaults "
+            f"{results[f'{key}_min_cosine_vs_defaults']:.6f}",
+            flush=True,
+        )
+        other.stream_encoder.close()
+        other = None
+        torch.cuda.empty_cache()
+        save(results)
     for count in [int(c) for c in args.also_processes.split(",") if c]:
         other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=count)
         other.embed([f"{base[i % len(base)]} [v{i}]" for i in range(args.warmup)], progress=False)
@@ -418,6 +455,10 @@ def main() -> None:
         f"sentence-transformers at its strongest ({strongest}: {strongest_rate:,.0f})",
         flush=True,
     )
+    for key in [k[: -len("_options")] for k in results if k.startswith("variant_") and k.endswith("_options")]:
+        for pass_ in ("", "_second_pass"):
+            results[f"{key}{pass_}_ratio_vs_encode_strongest"] = results[f"{key}{pass_}_texts_per_s"] / strongest_rate
+    results["second_pass_ratio_vs_encode_strongest"] = results["simwidgets_second_pass_texts_per_s"] / strongest_rate
     results["log_ratio_vs_encode_default"] = (
         results["log_simwidgets_texts_per_s"] / results["log_encode_default_texts_per_s"]
     )

@@ -15,7 +15,7 @@ class Profile:
 
     Host stages (``tokenize`` summed over tokenizer threads, ``wait_tokens`` the main thread
     idle for them, ``pad``, ``launch`` issuing device work, ``wait_device`` and ``gather``)
-    are wall-clock; device stages (``copy_in``, ``compute``, ``pool``, ``copy_out``) are
+    are wall-clock; device stages (``copy_in``, ``compute`` with pooling, ``copy_out``) are
     timed with CUDA events on a GPU and synchronously on a CPU.
     """
 
@@ -26,6 +26,7 @@ class Profile:
     batches: int = 0
     uniform_texts: int = 0
     chunk_launch: list = field(default_factory=list)  # host seconds issuing each chunk's device work
+    extra: dict = field(default_factory=dict)  # e.g. CUDA graphs held and replayed
 
     def add(self, stage: str, seconds: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
@@ -38,6 +39,7 @@ class Profile:
         out = {k: round(v, 4) for k, v in self.seconds.items()}
         out.update(texts=self.texts, tokens=self.tokens, batches=self.batches, uniform_texts=self.uniform_texts)
         out["padding_share"] = round(self.padding_share, 4)
+        out.update(self.extra)
         if self.chunk_launch:
             launch = np.asarray(self.chunk_launch) * 1000
             out["launch_ms_first_chunks"] = [round(float(x), 1) for x in launch[:3]]

@@ -63,12 +63,14 @@ _STREAM = {
     "pipeline": bool,  # the old name of streaming (deprecated)
     "dtype": ("float16", "bfloat16", "float32"),
     "token_budget": int,
+    "max_batch": int,
     "chunk_size": int,
     "threads": int,
     "multiple": int,
     "processes": int,
     "row_steps": int,
     "compile": ("default", "max-autotune-no-cudagraphs", "reduce-overhead"),
+    "graphs": bool,
     "centre": int,
     "backend": ("torch", "onnx", "onnx-int8"),
 }

@@ -95,6 +95,10 @@ class StreamEncoder:
         (26-78 s for MiniLM), and on one H100 both modes were slower than eager for MiniLM
         (0.50x-0.66x on a first pass over a million texts, 0.85x-0.90x on a second; same
         vectors): ``benchmarks/bench_gpu.py --compile`` measures it for another model or card.
+    graphs
+        Replay each batch shape's forward pass and pooling from a CUDA graph once the shape has
+        been seen before (:class:`~.shape_graphs.ShapeGraphs`): one call instead of a hundred-odd
+        kernel launches through Python. GPU only (ignored on a CPU); not with ``compile``.
     """
 
     def __init__(
@@ -108,7 +112,7 @@ class StreamEncoder:
         device: str | None = None,
         dtype: str | None = None,
         token_budget: int | None = None,
-        max_batch: int = 4096,
+        max_batch: int | None = None,
         chunk_size: int | None = None,
         threads: int | None = None,
         multiple: int | None = None,
@@ -116,6 +120,7 @@ class StreamEncoder:
         processes: int | None = None,
         row_steps: int | None = None,
         compile: str | None = None,
+        graphs: bool | None = False,
     ):
         import torch
 
@@ -139,7 +144,7 @@ class StreamEncoder:
         self.pad_id = int(tokenizer.pad_token_id or 0)
         self.pooling, self.normalize = pooling, bool(normalize)
         self.token_budget = int(token_budget or (131_072 if on_gpu else 8_192))
-        self.max_batch = int(max_batch)
+        self.max_batch = int(max_batch or 4096)
         self.chunk_size = int(chunk_size or (65_536 if on_gpu else 16_384))
         self.exact_share = exact_share
         cores = os.cpu_count() or 1
@@ -148,6 +153,15 @@ class StreamEncoder:
         self.threads = int(threads or min(4, cores))
         self.multiple = int(multiple or (8 if on_gpu else 1))
         self.row_steps = int(row_steps if row_steps is not None else (4 if on_gpu else 0))
+        self._graphs = None
+        if graphs and on_gpu:
+            if compile is not None:
+                raise InputError(
+                    "graphs=True and compile= cannot be combined (compile='reduce-overhead' makes its own)"
+                )
+            from .shape_graphs import ShapeGraphs
+
+            self._graphs = ShapeGraphs(self._step)
         self.profile = Profile()
         self._staging: list = [None, None]  # pinned host buffers, alternating between chunks
         self._staged: list = [None, None]  # the event after which each may be rewritten
@@ -205,10 +219,26 @@ class StreamEncoder:
         summed = (keep[:, None, :].to(hidden.dtype) @ hidden).squeeze(1).float()
         return summed / lengths[:, None].clamp(min=1).float()
 
+    def _step(self, ids, lengths, uniform: bool):
+        """One batch through the encoder: a pooled (and normalised) vector per row.
+
+        Nothing here waits for the host, so :class:`~.shape_graphs.ShapeGraphs` can record it.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        width = ids.shape[1]
+        keep = None if uniform else torch.arange(width, device=ids.device)[None, :] < lengths[:, None]
+        mask = None if keep is None else keep[:, None, None, :]
+        if self.compile == "reduce-overhead":
+            torch.compiler.cudagraph_mark_step_begin()  # the last graph's output is read
+        hidden = self._forward(input_ids=ids, attention_mask=mask).last_hidden_state
+        pooled = self._pool(hidden, lengths, keep)
+        return F.normalize(pooled, p=2, dim=1) if self.normalize else pooled
+
     def _run_chunk(self, tok: Tokenized, slot: int, clock: DeviceClock):
         """Enqueue one chunk's device work; return its vectors on the device, in chunk order."""
         import torch
-        import torch.nn.functional as F
 
         start = time.perf_counter()
         batches = plan_batches(tok.lengths, self.token_budget, self.max_batch, self.multiple, self.exact_share)
@@ -237,17 +267,11 @@ class StreamEncoder:
                 # A 4-D mask is used as given; a 2-D one makes transformers check on the host
                 # whether it can be dropped, a device-to-host sync on every batch. Uniform
                 # batches need none, which lets PyTorch pick its flash attention kernel.
-                keep = None if uniform else torch.arange(width, device=self.device)[None, :] < lens[:, None]
-                mask = None if keep is None else keep[:, None, None, :]
                 with clock.span("compute"):
-                    if self.compile == "reduce-overhead":
-                        torch.compiler.cudagraph_mark_step_begin()  # the last graph's output is read
-                    hidden = self._forward(input_ids=ids, attention_mask=mask).last_hidden_state
-                with clock.span("pool"):
-                    pooled = self._pool(hidden[:rows], lens[:rows], None if keep is None else keep[:rows])
-                    if self.normalize:
-                        pooled = F.normalize(pooled, p=2, dim=1)
-                    out_sorted[row : row + rows] = pooled
+                    pooled = (
+                        self._graphs(ids, lens, uniform) if self._graphs is not None else self._step(ids, lens, uniform)
+                    )
+                    out_sorted[row : row + rows] = pooled[:rows]
                 row += rows
             vectors = torch.empty_like(out_sorted)
             vectors[order] = out_sorted
@@ -373,4 +397,6 @@ class StreamEncoder:
         while pending:
             finish_one()
         clock.collect(self.profile)
+        if self._graphs is not None:
+            self.profile.extra.update(self._graphs.summary())
         return result, Notes.from_counts(n_tokens, truncated)

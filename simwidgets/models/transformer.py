@@ -104,10 +104,10 @@ class SentenceTransformerModel(Embedder):
         name ``pipeline=`` still works for this release, with a ``FutureWarning``.
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
-    token_budget, chunk_size, threads, multiple, processes, row_steps, compile
-        Streaming encoder settings: padded tokens per forward pass, texts sorted together,
-        tokenizer threads, padding multiple, tokenizer processes, batch row sizes per
-        power of two, ``torch.compile`` mode (default none).
+    token_budget, max_batch, chunk_size, threads, multiple, processes, row_steps, compile, graphs
+        Streaming encoder settings: padded tokens and texts per forward pass, texts sorted
+        together, tokenizer threads, padding multiple, tokenizer processes, batch row sizes
+        per power of two, ``torch.compile`` mode (default none), CUDA graphs per batch shape.
     """
 
     batch_size = 128
@@ -120,12 +120,14 @@ class SentenceTransformerModel(Embedder):
         streaming: bool | None = None,
         dtype: str | None = None,
         token_budget: int | None = None,
+        max_batch: int | None = None,
         chunk_size: int | None = None,
         threads: int | None = None,
         multiple: int | None = None,
         processes: int | None = None,
         row_steps: int | None = None,
         compile: str | None = None,
+        graphs: bool | None = None,
         pipeline: bool | None = None,
         **kwargs,
     ):
@@ -189,12 +191,14 @@ class SentenceTransformerModel(Embedder):
                     device=self.device,
                     dtype=dtype,
                     token_budget=token_budget,
+                    max_batch=max_batch,
                     chunk_size=chunk_size,
                     threads=threads,
                     multiple=multiple,
                     processes=processes,
                     row_steps=row_steps,
                     compile=compile,
+                    graphs=graphs,
                 )
 
     @property

@@ -158,7 +158,7 @@ def test_streaming_encoder_on_cpu_matches_sentence_transformers(minilm_path, sts
     assert profile["texts"] == len(texts) and profile["batches"] > len(texts) // 96
     assert profile["padding_share"] < (0.3 if row_steps == 0 else 0.5)
     assert 0 < profile["uniform_texts"] < len(texts)  # both kinds of batch ran: with and without a mask
-    assert {"tokenize", "pad", "compute", "pool"} <= set(profile)
+    assert {"tokenize", "pad", "compute"} <= set(profile)  # compute includes pooling
 
 
 def test_tokenizer_processes_give_the_same_vectors_as_threads(minilm_path, stsb_sentences):
@@ -354,3 +354,21 @@ def test_a_standard_folder_streams_without_loading_sentence_transformers(minilm_
         json.dumps(modules + [{"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"}])
     )
     assert standard_layout(str(dense)) is None
+
+
+def test_graphs_are_refused_beside_compile_and_ignored_on_a_cpu(minilm_path):
+    from simwidgets.errors import InputError
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    model = SentenceTransformerModel(minilm_path, device="cpu", streaming=True, graphs=True, max_batch=8)
+    assert model.stream_encoder._graphs is None and model.stream_encoder.max_batch == 8
+    assert model.embed(["a cat", "a dog"], progress=False).shape == (2, 384)
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    except ImportError:
+        cuda = False
+    if cuda:
+        with pytest.raises(InputError, match="cannot be combined"):
+            SentenceTransformerModel(minilm_path, device="cuda", graphs=True, compile="default")
