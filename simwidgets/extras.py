@@ -36,6 +36,8 @@ EXTRAS = {
     "onnxruntime": ("fast", "onnxruntime"),
     "onnx": ("fast", "onnx"),
     "model2vec": ("fast", "model2vec"),
+    "openvino": ("openvino", "openvino"),
+    "nncf": ("openvino", "nncf"),
 }
 
 

@@ -54,12 +54,15 @@ FLOORS = {
 INNER = {
     "models": {
         "sources": 0, "notes": 0, "bucketing": 0, "centring": 0, "profiling": 0, "trained_pairs": 0, "pair_reasons": 0,
+        "shape_graphs": 0,
         "cache": 1, "specs": 1, "streaming": 1,
         "base": 2,
         "callable": 3, "pair_scorer": 3, "static_model": 3, "tfhub": 3, "tfidf": 3, "transformer": 3, "ulmfit": 3,
         "wordvectors": 3,
         "cross_encoder": 4, "onnx_encoder": 4,
-        "loading": 5,
+        "openvino_encoder": 5,
+        "backends": 6,
+        "loading": 7,
     },
     "evaluation": {
         "gold": 0, "features": 0, "resampling": 0, "datasets": 0, "labelling": 0, "cleaning": 0, "calibration": 0,

