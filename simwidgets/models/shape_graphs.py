@@ -23,8 +23,9 @@ class ShapeGraphs:
         per row out. It must not synchronise with the host.
     after
         Eager runs of a shape before it is captured.
-    limit
-        Graphs kept at most (later new shapes run eagerly).
+    limit, max_bytes
+        Graphs kept at most, and the most bytes their own inputs and outputs may hold
+        (later new shapes run eagerly).
 
     All graphs share one memory pool: they are replayed one at a time on one stream, and each
     graph's output stays allocated, so one graph's intermediates may reuse another's. The
@@ -32,10 +33,12 @@ class ShapeGraphs:
     (a copy queued on the same stream is enough).
     """
 
-    def __init__(self, step, *, after: int = 1, limit: int = 512):
+    def __init__(self, step, *, after: int = 1, limit: int = 512, max_bytes: int = 2 << 30):
         self.step = step
         self.after = int(after)
         self.limit = int(limit)
+        self.max_bytes = int(max_bytes)
+        self.bytes = 0
         self.graphs: dict = {}
         self.seen: Counter = Counter()
         self.failed: str | None = None  # why capturing stopped, if it did
@@ -47,7 +50,7 @@ class ShapeGraphs:
         entry = self.graphs.get(key)
         if entry is None:
             self.seen[key] += 1
-            if self.failed or self.seen[key] <= self.after or len(self.graphs) >= self.limit:
+            if self.failed or self.seen[key] <= self.after or len(self.graphs) >= self.limit or self.full:
                 return self.step(ids, lengths, uniform)
             try:
                 entry = self._capture(ids, lengths, uniform)
@@ -55,12 +58,17 @@ class ShapeGraphs:
                 self.failed = f"{type(error).__name__}: {error}"
                 return self.step(ids, lengths, uniform)
             self.graphs[key] = entry
+            self.bytes += sum(t.nbytes for t in entry[1:])
         graph, static_ids, static_lengths, out = entry
         static_ids.copy_(ids, non_blocking=True)
         static_lengths.copy_(lengths, non_blocking=True)
         graph.replay()
         self.replays += 1
         return out
+
+    @property
+    def full(self) -> bool:
+        return self.bytes >= self.max_bytes
 
     def _capture(self, ids, lengths, uniform):
         import torch

@@ -75,6 +75,15 @@ def test_past_the_limit_new_shapes_run_eagerly():
     assert calls == [("capture", (2, 8), True), "replay", ("eager", (2, 16), True), ("eager", (2, 16), True)]
 
 
+def test_past_the_byte_budget_new_shapes_run_eagerly():
+    calls = []
+    graphs = graphs_with_stand_in(calls, after=0, max_bytes=1)
+    graphs(ids(2, 8), lengths(2, 8), True)
+    graphs(ids(2, 16), lengths(2, 16), True)
+    assert calls == [("capture", (2, 8), True), "replay", ("eager", (2, 16), True)]
+    assert graphs.bytes > 0 and graphs.full
+
+
 def test_a_failed_capture_falls_back_to_eager_for_good_and_says_why():
     calls = []
     graphs = graphs_with_stand_in(calls, fail=True, after=0)
