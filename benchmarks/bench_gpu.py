@@ -241,7 +241,8 @@ def main() -> None:
         "--variants",
         default="",
         help="JSON object {label: {streaming encoder options}} (e.g. graphs, max_batch, token_budget, "
-        "chunk_size): each times a first and a second pass beside the defaults",
+        "chunk_size; '_allocator': CUDA allocator settings from that variant on): each times a first and a "
+        "second pass beside the defaults",
     )
     args = parser.parse_args()
 
@@ -401,6 +402,10 @@ def main() -> None:
         results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
         tokenizer_threads = None
     for label, options in (json.loads(args.variants) if args.variants else {}).items():
+        allocator = options.pop("_allocator", None)
+        if allocator:  # e.g. "expandable_segments:True"; process-wide from here on, so put such variants last
+            torch.cuda.memory._set_allocator_settings(allocator)
+            results[f"variant_{label}_allocator"] = allocator
         other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, **options)
         warm, _ = timed(
             lambda other=other, label=label: other.embed(
