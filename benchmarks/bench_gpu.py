@@ -211,79 +211,12 @@ def score_log(log, model_dir: str, threads=(4, 8), variants=("threads", "process
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assets", default=str(HERE.parent / ".gpu"))
-    parser.add_argument("--texts", type=int, default=1_000_000)
-    parser.add_argument("--baseline-texts", type=int, default=100_000)
-    parser.add_argument("--log-pairs", type=int, default=1_000_000)
-    parser.add_argument("--warmup", type=int, default=100_000, help="texts embedded before timing")
-    parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
-    parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
-    parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
-    parser.add_argument("--score-threads", default="4,8", help="threads of the running cluster's GPU worker")
-    parser.add_argument("--score-cli", default="threads,processes", help="fresh-process jobs: threads, processes")
-    parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
-    parser.add_argument(
-        "--pool-processes",
-        default="2,4",
-        help="sentence-transformers multi-process pool sizes (fp16, one card) to time as baselines ('': none); "
-        "every ratio 'vs strongest' is against the fastest of encode and these",
-    )
-    parser.add_argument("--pool-texts", type=int, default=300_000, help="texts each pool baseline embeds")
-    parser.add_argument(
-        "--compile",
-        default="",
-        help="torch.compile modes to time a first pass with too (default, reduce-overhead, ...)",
-    )
-    parser.add_argument("--skip-threads", action="store_true", help="leave out the tokenizer-threads first pass")
-    parser.add_argument(
-        "--variants",
-        default="",
-        help="JSON object {label: {streaming encoder options}} (e.g. graphs, max_batch, token_budget, "
-        "chunk_size; '_allocator': CUDA allocator settings from that variant on): each times a first and a "
-        "second pass beside the defaults",
-    )
-    args = parser.parse_args()
-
-    import numpy as np
+def st_baselines(args, model_dir: str, distinct: list[str], log_texts: list[str], results: dict):
+    """sentence-transformers' ``encode`` at its default, at its best batch and dtype, and through
+    its multi-process pool: the reference vectors, the best rate and the strongest (name, rate)."""
     import torch
-    from common import record, search_log
     from sentence_transformers import SentenceTransformer
 
-    from simwidgets.models.transformer import SentenceTransformerModel
-
-    assets = Path(args.assets)
-    if not (assets / "minilm").exists():
-        from gpu_assets import prepare
-
-        prepare(assets)
-    model_dir = str(assets / "minilm")
-    base = [line for line in (assets / "sentences.txt").read_text().splitlines() if line.strip()]
-    distinct = [f"{base[i % len(base)]} ({i // len(base)})" for i in range(args.texts)]
-    words = (assets / "words.txt").read_text(encoding="utf-8").splitlines()
-    log = search_log(args.log_pairs, words=words)
-    log_texts = log["query"].tolist() + log["result"].tolist()
-    card = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
-    results: dict = {
-        "card": card,
-        "cores": os.cpu_count(),
-        "distinct_texts": len(distinct),
-        "log_texts": len(log_texts),
-        "log_distinct_texts": len(set(log_texts)),
-        "baseline_texts": args.baseline_texts,
-    }
-    print(f"on {card}: {len(distinct):,} distinct texts, search log of {len(log_texts):,} texts", flush=True)
-
-    score_threads = tuple(int(t) for t in args.score_threads.split(",") if t)
-    score_source = log if not args.score_pairs else search_log(args.score_pairs, words=words)
-    if args.score_only:
-        results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
-        record("gpu_minilm_score", results)
-        save(results, "gpu-score.json")
-        return
-
-    # -- SentenceTransformer.encode -------------------------------------------------------------
     st = SentenceTransformer(model_dir, device="cuda" if torch.cuda.is_available() else "cpu")
     st.float()  # as published: fp32 weights (the copy that travelled stores them in fp16)
     st.encode(distinct[:4096], batch_size=256)  # warm up
@@ -344,6 +277,90 @@ def main() -> None:
     save(results)
     st = None
     torch.cuda.empty_cache()
+    return reference, best_rate, strongest, strongest_rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", default=str(HERE.parent / ".gpu"))
+    parser.add_argument("--texts", type=int, default=1_000_000)
+    parser.add_argument("--baseline-texts", type=int, default=100_000)
+    parser.add_argument("--log-pairs", type=int, default=1_000_000)
+    parser.add_argument("--warmup", type=int, default=100_000, help="texts embedded before timing")
+    parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
+    parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
+    parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
+    parser.add_argument("--score-threads", default="4,8", help="threads of the running cluster's GPU worker")
+    parser.add_argument("--score-cli", default="threads,processes", help="fresh-process jobs: threads, processes")
+    parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
+    parser.add_argument(
+        "--pool-processes",
+        default="2,4",
+        help="sentence-transformers multi-process pool sizes (fp16, one card) to time as baselines ('': none); "
+        "every ratio 'vs strongest' is against the fastest of encode and these",
+    )
+    parser.add_argument("--pool-texts", type=int, default=300_000, help="texts each pool baseline embeds")
+    parser.add_argument(
+        "--compile",
+        default="",
+        help="torch.compile modes to time a first pass with too (default, reduce-overhead, ...)",
+    )
+    parser.add_argument("--skip-threads", action="store_true", help="leave out the tokenizer-threads first pass")
+    parser.add_argument(
+        "--skip-baselines",
+        action="store_true",
+        help="leave out sentence-transformers' runs (and every ratio against them): variants against our defaults only",
+    )
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="JSON object {label: {streaming encoder options}} (e.g. graphs, max_batch, token_budget, "
+        "chunk_size; '_allocator': CUDA allocator settings from that variant on): each times a first and a "
+        "second pass beside the defaults",
+    )
+    args = parser.parse_args()
+
+    import numpy as np
+    import torch
+    from common import record, search_log
+
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    assets = Path(args.assets)
+    if not (assets / "minilm").exists():
+        from gpu_assets import prepare
+
+        prepare(assets)
+    model_dir = str(assets / "minilm")
+    base = [line for line in (assets / "sentences.txt").read_text().splitlines() if line.strip()]
+    distinct = [f"{base[i % len(base)]} ({i // len(base)})" for i in range(args.texts)]
+    words = (assets / "words.txt").read_text(encoding="utf-8").splitlines()
+    log = search_log(args.log_pairs, words=words)
+    log_texts = log["query"].tolist() + log["result"].tolist()
+    card = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    results: dict = {
+        "card": card,
+        "cores": os.cpu_count(),
+        "distinct_texts": len(distinct),
+        "log_texts": len(log_texts),
+        "log_distinct_texts": len(set(log_texts)),
+        "baseline_texts": args.baseline_texts,
+    }
+    print(f"on {card}: {len(distinct):,} distinct texts, search log of {len(log_texts):,} texts", flush=True)
+
+    score_threads = tuple(int(t) for t in args.score_threads.split(",") if t)
+    score_source = log if not args.score_pairs else search_log(args.score_pairs, words=words)
+    if args.score_only:
+        results.update(score_log(score_source, model_dir, score_threads, args.score_cli.split(",")))
+        record("gpu_minilm_score", results)
+        save(results, "gpu-score.json")
+        return
+
+    # -- SentenceTransformer.encode -------------------------------------------------------------
+    if args.skip_baselines:
+        reference, best_rate, strongest, strongest_rate = None, None, None, None
+    else:
+        reference, best_rate, strongest, strongest_rate = st_baselines(args, model_dir, distinct, log_texts, results)
 
     # -- simwidgets' streaming encoder ----------------------------------------------------------
     model = SentenceTransformerModel(model_dir, name="minilm", streaming=True)
@@ -354,9 +371,9 @@ def main() -> None:
     results["simwidgets_texts_per_s"] = len(distinct) / seconds
     results["simwidgets_profile"] = model.stream_encoder.profile.summary()
     results["simwidgets_seconds"] = seconds
-    n = len(sample)
-    cosine = np.sum(ours[:n] * reference, axis=1)
-    results["min_cosine_vs_encode_fp32"] = float(cosine.min())
+    if reference is not None:
+        cosine = np.sum(ours[: len(reference)] * reference, axis=1)
+        results["min_cosine_vs_encode_fp32"] = float(cosine.min())
     model._caches.clear()
     seconds, _ = timed(lambda: model.embed(distinct, progress=False))
     results["simwidgets_second_pass_texts_per_s"] = len(distinct) / seconds
@@ -452,22 +469,30 @@ def main() -> None:
     results["log_simwidgets_profile"] = model.stream_encoder.profile.summary()
     model.stream_encoder.close()
 
-    results["ratio_vs_encode_default"] = results["simwidgets_texts_per_s"] / results["encode_default_texts_per_s"]
-    results["ratio_vs_encode_best"] = results["simwidgets_texts_per_s"] / best_rate
-    results["ratio_vs_encode_strongest"] = results["simwidgets_texts_per_s"] / strongest_rate
-    print(
-        f"first pass: {results['simwidgets_texts_per_s']:,.0f} texts/s, {results['ratio_vs_encode_strongest']:.2f}x "
-        f"sentence-transformers at its strongest ({strongest}: {strongest_rate:,.0f})",
-        flush=True,
-    )
-    for key in [k[: -len("_options")] for k in results if k.startswith("variant_") and k.endswith("_options")]:
-        for pass_ in ("", "_second_pass"):
-            results[f"{key}{pass_}_ratio_vs_encode_strongest"] = results[f"{key}{pass_}_texts_per_s"] / strongest_rate
-    results["second_pass_ratio_vs_encode_strongest"] = results["simwidgets_second_pass_texts_per_s"] / strongest_rate
-    results["log_ratio_vs_encode_default"] = (
-        results["log_simwidgets_texts_per_s"] / results["log_encode_default_texts_per_s"]
-    )
-    results["log_ratio_vs_encode_best"] = results["log_simwidgets_texts_per_s"] / results["log_encode_best_texts_per_s"]
+    if strongest_rate is not None:  # ratios against sentence-transformers, measured in this run
+        results["ratio_vs_encode_default"] = results["simwidgets_texts_per_s"] / results["encode_default_texts_per_s"]
+        results["ratio_vs_encode_best"] = results["simwidgets_texts_per_s"] / best_rate
+        results["ratio_vs_encode_strongest"] = results["simwidgets_texts_per_s"] / strongest_rate
+        print(
+            f"first pass: {results['simwidgets_texts_per_s']:,.0f} texts/s, "
+            f"{results['ratio_vs_encode_strongest']:.2f}x "
+            f"sentence-transformers at its strongest ({strongest}: {strongest_rate:,.0f})",
+            flush=True,
+        )
+        for key in [k[: -len("_options")] for k in results if k.startswith("variant_") and k.endswith("_options")]:
+            for pass_ in ("", "_second_pass"):
+                results[f"{key}{pass_}_ratio_vs_encode_strongest"] = (
+                    results[f"{key}{pass_}_texts_per_s"] / strongest_rate
+                )
+        results["second_pass_ratio_vs_encode_strongest"] = (
+            results["simwidgets_second_pass_texts_per_s"] / strongest_rate
+        )
+        results["log_ratio_vs_encode_default"] = (
+            results["log_simwidgets_texts_per_s"] / results["log_encode_default_texts_per_s"]
+        )
+        results["log_ratio_vs_encode_best"] = (
+            results["log_simwidgets_texts_per_s"] / results["log_encode_best_texts_per_s"]
+        )
     model = None
     torch.cuda.empty_cache()
 
