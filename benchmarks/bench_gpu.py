@@ -303,7 +303,8 @@ def main() -> None:
     parser.add_argument(
         "--compile",
         default="",
-        help="torch.compile modes to time a first pass with too (default, reduce-overhead, ...)",
+        help="torch.compile modes to time a first pass with too (default, reduce-overhead, ...): "
+        "variants named compile_MODE",
     )
     parser.add_argument("--skip-threads", action="store_true", help="leave out the tokenizer-threads first pass")
     parser.add_argument(
@@ -385,40 +386,14 @@ def main() -> None:
         flush=True,
     )
     save(results)
-    for mode in [m for m in args.compile.split(",") if m]:
-        compiled = SentenceTransformerModel(model_dir, name="minilm", streaming=True, compile=mode)
-        warm, _ = timed(
-            lambda compiled=compiled: compiled.embed(
-                [f"{base[i % len(base)]} [c{i}]" for i in range(args.warmup)], progress=False
-            )
-        )
-        compiled._caches.clear()
-        seconds, theirs = timed(lambda compiled=compiled: compiled.embed(distinct, progress=False))
-        key = f"simwidgets_compile_{mode}"
-        results[f"{key}_warmup_seconds"] = warm
-        results[f"{key}_texts_per_s"] = len(distinct) / seconds
-        results[f"{key}_profile"] = compiled.stream_encoder.profile.summary()
-        results[f"{key}_min_cosine_vs_eager"] = float(np.sum(theirs * ours, axis=1).min())
-        compiled._caches.clear()
-        seconds, _ = timed(lambda compiled=compiled: compiled.embed(distinct, progress=False))
-        results[f"{key}_second_pass_texts_per_s"] = len(distinct) / seconds
-        results[f"{key}_ratio_vs_eager_same_run"] = results[f"{key}_texts_per_s"] / results["simwidgets_texts_per_s"]
-        print(
-            f"  compile={mode}: warm-up {warm:.1f} s, first pass {len(distinct) / seconds:,.0f} texts/s "
-            f"({results[f'{key}_ratio_vs_eager_same_run']:.2f}x eager), second "
-            f"{results[f'{key}_second_pass_texts_per_s']:,.0f}",
-            flush=True,
-        )
-        compiled.stream_encoder.close()
-        compiled = None
-        torch.cuda.empty_cache()
-        save(results)
     if not args.skip_threads:
         tokenizer_threads = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=0)
         seconds, _ = timed(lambda: tokenizer_threads.embed(distinct, progress=False))
         results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
         tokenizer_threads = None
-    for label, options in (json.loads(args.variants) if args.variants else {}).items():
+    variants = {f"compile_{mode}": {"compile": mode} for mode in args.compile.split(",") if mode}
+    variants.update(json.loads(args.variants) if args.variants else {})
+    for label, options in variants.items():
         allocator = options.pop("_allocator", None)
         if allocator:  # e.g. "expandable_segments:True"; process-wide from here on, so put such variants last
             torch.cuda.memory._set_allocator_settings(allocator)

@@ -115,20 +115,10 @@ def converted_model(transformer_dir: Path, backend: str, lowercase: bool = False
 
 
 class OpenVinoEncoder(OnnxEncoder):
-    """A sentence-transformers folder's encoder run by OpenVINO on the CPU.
+    """:class:`~.onnx_encoder.OnnxEncoder`'s encoder compiled by OpenVINO for the CPU:
+    ``backend="openvino"`` (float32) or ``"openvino-int8"``; ``threads`` are OpenVINO's
+    inference threads (default: every core).
 
-    Parameters
-    ----------
-    path_or_name
-        A local sentence-transformers folder of the usual Transformer -> Pooling ->
-        (Normalize) stack.
-    backend
-        ``"openvino"`` (float32) or ``"openvino-int8"``.
-    threads
-        OpenVINO's inference threads (default: every core).
-
-    Examples
-    --------
     >>> model = load_model("minilm?backend=openvino-int8")  # doctest: +SKIP
     >>> model.embed(["a cat", "a dog"]).shape  # doctest: +SKIP
     (2, 384)
