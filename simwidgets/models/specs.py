@@ -128,7 +128,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "st:PATH_OR_NAME",
-            "a sentence-transformers model (backend=onnx|onnx-int8: ONNX Runtime on the CPU)",
+            "a sentence-transformers model (backend=onnx|onnx-int8|openvino|openvino-int8: on the CPU)",
             _STREAM,
             "backends:load_sentence_encoder",
         ),
