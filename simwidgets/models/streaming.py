@@ -227,6 +227,9 @@ class StreamEncoder:
         import torch
         import torch.nn.functional as F
 
+        # A 4-D mask is used as given; a 2-D one makes transformers check on the host whether
+        # it can be dropped, a device-to-host sync on every batch. Uniform batches need none,
+        # which lets PyTorch pick its flash attention kernel.
         width = ids.shape[1]
         keep = None if uniform else torch.arange(width, device=ids.device)[None, :] < lengths[:, None]
         mask = None if keep is None else keep[:, None, None, :]
@@ -264,9 +267,6 @@ class StreamEncoder:
             for at, rows, height, width, uniform, row_at in layout:
                 ids = on_device[at : at + height * width].view(height, width).long()
                 lens = lengths[row_at : row_at + height]
-                # A 4-D mask is used as given; a 2-D one makes transformers check on the host
-                # whether it can be dropped, a device-to-host sync on every batch. Uniform
-                # batches need none, which lets PyTorch pick its flash attention kernel.
                 with clock.span("compute"):
                     pooled = (
                         self._graphs(ids, lens, uniform) if self._graphs is not None else self._step(ids, lens, uniform)
