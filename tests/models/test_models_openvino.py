@@ -36,10 +36,11 @@ def _cosines(a, b):
 
 
 @pytest.mark.filterwarnings("ignore:.*were truncated")
-def test_openvino_float32_gives_torch_vectors_and_int8_stays_close(minilm, sts):
+def test_openvino_float32_gives_torch_vectors_and_int8_stays_close(minilm, sts, test_data):
     from simwidgets.models.onnx_encoder import INT8_MIN_COSINE
 
-    sentences = sts.left.tolist()
+    forums = read_stsb(test_data / "sts" / "stsb-en-dev.csv").left.tolist()[-150:]  # the file's last genre
+    sentences = sts.left.tolist() + forums
     passages = [" ".join(sts.right.tolist()[k : k + size]) for k, size in ((0, 40), (50, 20), (80, 10))]
     texts = sentences + passages + ["word " * 400]  # passages up to the limit; the last is cut at 256 tokens
     reference = minilm.embed(texts)
@@ -49,8 +50,10 @@ def test_openvino_float32_gives_torch_vectors_and_int8_stays_close(minilm, sts):
     assert _cosines(plain.embed(texts), reference).min() > 0.9999
     cosines = _cosines(int8.embed(texts), reference)
     assert cosines[:-1].min() >= INT8_MIN_COSINE
+    # calibrated over the training file's genres, sentences of each stay closer still (least 0.988 over dev)
+    assert cosines[: len(sentences)].min() >= 0.98
     # one token repeated 256 times lies outside the calibrated activation ranges: it drifts
-    # further (about 0.88), as the module's docstring says
+    # further (about 0.92), as the module's docstring says
     assert cosines[-1] >= 0.8
     report = int8.embed_report(texts)
     assert report.truncated[-1] and not report.truncated[: len(sentences)].any()
