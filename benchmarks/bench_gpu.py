@@ -292,7 +292,11 @@ def main() -> None:
     parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
     parser.add_argument("--score-threads", default="4,8", help="threads of the running cluster's GPU worker")
     parser.add_argument("--score-cli", default="threads,processes", help="fresh-process jobs: threads, processes")
-    parser.add_argument("--also-processes", default="", help="tokenizer process counts to time a first pass with too")
+    parser.add_argument(
+        "--also-processes",
+        default="",
+        help="tokenizer process counts to time a first pass with too: variants named processes_N",
+    )
     parser.add_argument(
         "--pool-processes",
         default="2,4",
@@ -392,6 +396,7 @@ def main() -> None:
         results["simwidgets_tokenizer_threads_not_processes_texts_per_s"] = len(distinct) / seconds
         tokenizer_threads = None
     variants = {f"compile_{mode}": {"compile": mode} for mode in args.compile.split(",") if mode}
+    variants.update({f"processes_{n}": {"processes": int(n)} for n in args.also_processes.split(",") if n})
     variants.update(json.loads(args.variants) if args.variants else {})
     for label, options in variants.items():
         allocator = options.pop("_allocator", None)
@@ -428,16 +433,6 @@ def main() -> None:
         other = None
         torch.cuda.empty_cache()
         save(results)
-    for count in [int(c) for c in args.also_processes.split(",") if c]:
-        other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, processes=count)
-        other.embed([f"{base[i % len(base)]} [v{i}]" for i in range(args.warmup)], progress=False)
-        other._caches.clear()
-        seconds, _ = timed(lambda other=other: other.embed(distinct, progress=False))
-        results[f"simwidgets_{count}_tokenizer_processes_texts_per_s"] = len(distinct) / seconds
-        results[f"simwidgets_{count}_tokenizer_processes_profile"] = other.stream_encoder.profile.summary()
-        print(f"  first pass, {count} tokenizer processes: {len(distinct) / seconds:,.0f} texts/s", flush=True)
-        other.stream_encoder.close()
-        other = None
     model._caches.clear()
     seconds, _ = timed(lambda: model.embed(log_texts, progress=False))
     results["log_simwidgets_texts_per_s"] = len(log_texts) / seconds

@@ -88,6 +88,18 @@ def _export(transformer_dir: Path, target: Path, int8: bool) -> None:
         plain.unlink()
 
 
+def input_feeds(encoding, names) -> dict:
+    """The int64 inputs of an exported encoder, from a tokenizer's numpy output (token types
+    all zero), keeping those the model takes (``names``)."""
+    ids = encoding["input_ids"].astype(np.int64)
+    feeds = {
+        "input_ids": ids,
+        "attention_mask": encoding["attention_mask"].astype(np.int64),
+        "token_type_ids": np.zeros_like(ids),
+    }
+    return {k: v for k, v in feeds.items() if k in names}
+
+
 def exported_model(transformer_dir: Path, backend: str) -> Path:
     """The ONNX file of a transformer folder for ``backend``, exported on first use."""
     import onnxruntime
@@ -206,10 +218,8 @@ class OnnxEncoder(Embedder):
         if self.lowercase:
             texts = [t.lower() for t in texts]
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np")
-        ids = enc["input_ids"].astype(np.int64)
-        mask = enc["attention_mask"].astype(np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._hidden({k: v for k, v in feeds.items() if k in self._inputs})
+        hidden = self._hidden(input_feeds(enc, self._inputs))
+        mask = enc["attention_mask"]
         weights = mask[..., None].astype(np.float32)
         if self.pooling == "mean":
             vectors = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
