@@ -68,17 +68,20 @@ def test_int8_is_quantized_once_in_a_child_with_nncf_telemetry_off(tmp_path, mon
 
     monkeypatch.setenv("SIMWIDGETS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("NNCF_CI", raising=False)
-    calls = []
+    calls, arguments = [], []
     real_run = subprocess.run
 
     def recording_run(argv, **kwargs):
         calls.append(kwargs.get("env") or {})
+        arguments.append(argv)
         return real_run(argv, **kwargs)
 
     monkeypatch.setattr(openvino_encoder.subprocess, "run", recording_run)
     first = openvino_encoder.OpenVinoEncoder(_minilm_folder(), backend="openvino-int8")
     assert len(calls) == 1 and calls[0].get("NNCF_CI") == "1"
     assert "NNCF_CI" not in os.environ  # the user's own process is left as it was
+    # calibration texts are cut at the encoder's own limit (256 tokens), not the tokenizer's 512
+    assert first.max_tokens == 256 and arguments[0][-1] == "256"
     stamp = os.stat(first.onnx_path).st_mtime_ns
     again = type(first)(first.source, backend="openvino-int8")
     assert len(calls) == 1  # read from the cache: no second quantization
