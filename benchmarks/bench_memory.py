@@ -165,11 +165,13 @@ def trace_job(sizes, spec: str, workers: int, device, queries: int, results: int
         figures[f"peak_at_partitions_{n}"] = peak[2]
         figures[f"partitions_{n}"] = summary.partitions
         figures[f"pairs_per_s_{n}"] = summary.rows / max(seconds, 1e-9)
-        # the last quarter of the job against its second quarter: above 1 when memory grows with the log
-        quarter = [g for _, g, _ in trace]
-        k = len(quarter) // 4
-        if k:
-            figures[f"late_vs_early_mean_{n}"] = float(np.mean(quarter[-k:]) / np.mean(quarter[k : 2 * k]))
+        # memory while the second half of the partitions is written against the first half's
+        # (loading and embedding before any partition is written left out): above 1 when it grows with the log
+        half = summary.partitions / 2
+        early = [g for _, g, parts in trace if 0 < parts <= half]
+        late = [g for _, g, parts in trace if parts > half]
+        if early and late:
+            figures[f"late_vs_early_mean_{n}"] = float(np.mean(late) / np.mean(early))
     record("memory_trace", figures)
 
 
