@@ -1,7 +1,8 @@
 """Cascade with a cross-encoder, in one run: a cross-encoder trained from MiniLM on STS-B train
 is the expensive model; the cheap one scores every pair (MiniLM itself, and a static model
 distilled from MiniLM and taught on STS-B train's sentences). The band is chosen with
-``choose_cascade(max_differ=...)`` on half of STS-B dev (5 folds inside it) and judged on the
+``choose_cascade(max_differ=...)``, or to a call budget with ``max_calls=...``, on half of STS-B
+dev (5 folds inside it) and judged on the
 other half against the cross-encoder everywhere: the share of pairs it is called on, and the
 share of decisions that differ. ``--split random`` draws the halves at random (seed 0), as a
 labelled sample is drawn from a log; ``halves`` takes the file's first and second halves, whose
@@ -44,6 +45,8 @@ def main() -> None:
     parser.add_argument("--base", default="minilm")
     parser.add_argument("--device", default=None)
     parser.add_argument("--max-differ", default="0.01,0.02")
+    parser.add_argument("--max-calls", default="0.1,0.15",
+                        help="call budgets to fit the band to instead (choose_cascade(max_calls=...), max_differ 0.01)")
     parser.add_argument("--epochs", default="auto")
     parser.add_argument("--split", default="random,halves", help="how dev is cut into fitting and judging halves")
     parser.add_argument("--train-pairs", type=int, default=None, help="STS-B train pairs the cross-encoder learns from (default: all)")
@@ -83,15 +86,20 @@ def main() -> None:
 def cascades(args, figures: dict, ce, static: str, fit, judge, prefix: str) -> None:
     """The cascades from MiniLM and from the static model, fitted on ``fit``, judged on ``judge``."""
     expensive_full = _scores(ce.spec, judge.left, judge.right)
+    expensive_fit = _scores(ce.spec, fit.left, fit.right)
+    settings = [(float(x), None) for x in args.max_differ.split(",") if x]
+    settings += [(0.01, float(x)) for x in args.max_calls.split(",") if x]
     for cheap_label, cheap in (("minilm", args.base), ("static", static)):
         cheap_scores = _scores(cheap, judge.left, judge.right)
-        for max_differ in [float(x) for x in args.max_differ.split(",")]:
-            cascade = choose_cascade(cheap, ce.spec, fit.left, fit.right, fit.score, max_differ=max_differ)
+        cheap_fit = _scores(cheap, fit.left, fit.right)
+        for max_differ, max_calls in settings:
+            cascade = choose_cascade(cheap, ce.spec, fit.left, fit.right, fit.score, max_differ=max_differ,
+                                     max_calls=max_calls, scores=(cheap_fit, expensive_fit))  # fmt: skip
             sent = cascade.sends(cheap_scores)
             decided = cascade.decide(cheap_scores, np.where(sent, expensive_full, np.nan))
             everywhere = expensive_full >= cascade.threshold
             differ = float(np.mean(decided != everywhere))
-            key = f"{prefix}{cheap_label}_to_ce_{max_differ}"
+            key = f"{prefix}{cheap_label}_to_ce_{max_differ}" + (f"_calls_{max_calls}" if max_calls else "")
             figures[key] = {
                 "threshold": cascade.threshold,
                 "band": [cascade.low, cascade.high],
@@ -99,7 +107,7 @@ def cascades(args, figures: dict, ce, static: str, fit, judge, prefix: str) -> N
                 "judge_half_calls": round(float(sent.mean()), 4),
                 "judge_half_differ": round(differ, 4),
             }
-            print(f"{cheap_label} -> cross-encoder, max_differ {max_differ}: {cascade}\n"
+            print(f"{cheap_label} -> cross-encoder, max_differ {max_differ}, max_calls {max_calls}: {cascade}\n"
                   f"  unseen half ({len(judge)} pairs): cross-encoder called on {sent.mean():.1%}, "
                   f"decisions unlike it everywhere {differ:.2%}", flush=True)
 

@@ -17,6 +17,14 @@ above: kept), inside it the expensive model does.
 (0.5, 0.6)
 >>> fit_band(cheap, keep, budget=1)  # one decision may differ: no pair needs the expensive model
 (0.5, 0.5)
+>>> fit_band_within(cheap, keep, max_inside=3)  # three pairs, where agreement is least sure
+(0.5, 0.9)
+
+With ``max_calls=`` :func:`choose_cascade` spends a stated share of expensive calls instead:
+the band holds that share of the labelled pairs, placed where the fewest disagreements are
+expected outside it (:func:`fit_band_within`); a band fitted to the last disagreement of the
+labelled pairs is as narrow as they allow, and one that takes the whole budget keeps a margin
+for pairs it has not seen.
 """
 
 from __future__ import annotations
@@ -69,6 +77,49 @@ def fit_band(cheap: np.ndarray, keep: np.ndarray, budget: float) -> tuple[float,
     return low, high
 
 
+def agreement(cheap: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The chance that the expensive model keeps a pair, as a function of its cheap score: a
+    logistic fit of ``keep`` on ``cheap`` (weakly regularised), so that pairs near the
+    decision count as uncertain even where the labelled sample happens to agree; ``keep``
+    itself when it holds one class only."""
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all() or not keep.any():
+        return keep.astype(float)
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1e4).fit(cheap[:, None], keep)
+    return fit.predict_proba(cheap[:, None])[:, 1]
+
+
+def fit_band_within(cheap: np.ndarray, keep: np.ndarray, max_inside: float) -> tuple[float, float]:
+    """The band ``[low, high)`` of cheap scores holding at most ``max_inside`` pairs that leaves
+    the fewest disagreements expected outside it: pairs below it count the chance that the
+    expensive model keeps them, pairs at or above it the chance that it drops them (that
+    chance from :func:`agreement`, smoothed over the cheap score, so the band takes the whole
+    budget and sits where the two models are least sure to agree). NaN cheap scores are
+    ignored, as in :func:`fit_band`."""
+    ok = ~np.isnan(cheap)
+    cheap, keep = cheap[ok], keep[ok]
+    if not len(cheap):
+        return -np.inf, np.inf
+    chance = agreement(cheap, keep)
+    values, inverse = np.unique(cheap, return_inverse=True)
+    kept = np.bincount(inverse, weights=chance, minlength=len(values))
+    total = np.bincount(inverse, minlength=len(values)).astype(float)
+    edges = np.append(values, np.inf)  # a cut at edges[k]: below means cheap < edges[k]
+    below_keep = np.r_[0.0, np.cumsum(kept)]
+    below = np.r_[0.0, np.cumsum(total)]
+    dropped_above = np.r_[(total - kept)[::-1].cumsum()[::-1], 0.0]
+    # for each low cut k, the widest high cut l >= k whose band holds at most max_inside
+    # pairs: expected disagreements above only fall as l grows
+    widest = np.searchsorted(below, below + max_inside + 1e-9, side="right") - 1
+    widest = np.maximum(widest, np.arange(len(edges)))
+    errors = below_keep + dropped_above[widest]
+    k = int(np.argmin(errors))
+    low = float(edges[k]) if k > 0 else -np.inf
+    return low, float(edges[widest[k]])
+
+
 def _decide(cheap: np.ndarray, expensive: np.ndarray, low: float, high: float, threshold: float) -> np.ndarray:
     """1.0 keep, 0.0 drop, NaN where the deciding model gave no score."""
     inside = in_band(cheap, low, high)
@@ -101,6 +152,9 @@ class Cascade:
         model; below ``low`` a pair is dropped, at or above ``high`` kept, on the cheap score alone.
     max_differ
         The share of decisions the band may let differ from the expensive model's, out of sample.
+    max_calls
+        Where set, the share of pairs the band was fitted to hold (see :func:`choose_cascade`),
+        in place of fitting for ``max_differ``.
     held_out
         Measured out of sample on the labelled pairs (each fold judged with the band fitted on
         the others; ``fitted_share`` is the share the band was fitted for, chosen so that
@@ -117,6 +171,7 @@ class Cascade:
     high: float
     max_differ: float = 0.01
     held_out: dict = field(default_factory=dict)
+    max_calls: float | None = None
 
     def sends(self, cheap_scores) -> np.ndarray:
         """Which pairs (by their cheap scores) the expensive model scores."""
@@ -152,6 +207,7 @@ class Cascade:
             cascade = cls(**data)
             cascade.low, cascade.high = float(cascade.low), float(cascade.high)
             cascade.threshold = float(cascade.threshold)
+            cascade.max_calls = None if cascade.max_calls is None else float(cascade.max_calls)
         except (TypeError, ValueError) as exc:
             raise InputError(f"{path} is not a valid cascade file ({exc})") from None
         if not (isinstance(cascade.cheap, str) and isinstance(cascade.expensive, str)):
@@ -168,8 +224,15 @@ class Cascade:
             text += (
                 f"\nheld out ({h['pairs']:,} labelled pairs, {h['folds']} folds): {h['calls']:.1%} of pairs sent to "
                 f"{self.expensive}; decisions unlike {self.expensive} everywhere on {h['differ']:.2%} "
-                f"(95% interval {h['differ_low']:.2%}-{h['differ_high']:.2%}; fitted for at most {self.max_differ:.1%})"
+                f"(95% interval {h['differ_low']:.2%}-{h['differ_high']:.2%}; "
+                + (
+                    f"fitted to {self.max_calls:.1%} of the calls)"
+                    if self.max_calls is not None
+                    else f"fitted for at most {self.max_differ:.1%})"
+                )
             )
+            if self.max_calls is not None and h["differ"] > self.max_differ:
+                text += f"\nmore than max_differ={self.max_differ:.1%} differ: widen max_calls, or accept it"
         return text
 
     def _repr_html_(self) -> str:
@@ -201,6 +264,7 @@ def choose_cascade(
     threshold: float | None = None,
     objective: str = "f1",
     max_differ: float = 0.01,
+    max_calls: float | None = None,
     folds: int = 5,
     seed: int = 0,
     scores=None,
@@ -221,6 +285,13 @@ def choose_cascade(
         sample: the band is fitted for the largest share (``max_differ`` or less) whose
         disagreements on folds it was not fitted on stay within ``max_differ`` (a band fitted
         for 1% on some pairs lets about 1.5% differ on others).
+    max_calls
+        A budget instead: the share of pairs the expensive model may score. The band then
+        holds that share of the labelled pairs, where the fewest disagreements are expected
+        outside it (:func:`fit_band_within`: the expensive model's decision smoothed over the
+        cheap score), so it keeps a margin where ``max_differ`` alone would fit the band to the
+        last disagreement of the labelled pairs; ``max_differ`` then only judges the result,
+        and the cascade's summary says when the held-out share is above it.
     folds, seed
         The folds the choice is judged on (each fold with the band fitted on the others).
     scores
@@ -236,6 +307,8 @@ def choose_cascade(
     """
     if not 0 <= max_differ < 1:
         raise OptionError(f"max_differ must be a share in [0, 1), got {max_differ}")
+    if max_calls is not None and not 0 < max_calls <= 1:
+        raise OptionError(f"max_calls must be a share in (0, 1], got {max_calls}")
     if folds < 2:
         raise OptionError(f"folds must be at least 2, got {folds}")
     if scores is None:
@@ -265,14 +338,19 @@ def choose_cascade(
     order = np.random.default_rng(seed).permutation(n)
     split = np.array_split(order, folds)
 
+    def fitted(cheap, kept, share: float) -> tuple[float, float]:
+        if max_calls is not None:
+            return fit_band_within(cheap, kept, max_calls * len(cheap))
+        return fit_band(cheap, kept, share * len(cheap))
+
     def cross_fitted(share: float) -> tuple[int, int]:
         """Decisions unlike the expensive model's, and pairs sent, when each fold is decided
-        with the band fitted on the others for ``share`` of disagreements."""
+        with the band fitted on the others (for ``share`` of disagreements, or within the call budget)."""
         differ = calls = 0
         for fold in split:
             train = np.ones(n, dtype=bool)
             train[fold] = False
-            low, high = fit_band(c[train], keep[train], share * train.sum())
+            low, high = fitted(c[train], keep[train], share)
             decided = _decide(c[fold], e[fold], low, high, threshold)
             differ += int(np.count_nonzero(decided != keep[fold]))
             calls += int(np.count_nonzero(in_band(c[fold], low, high)))
@@ -280,19 +358,20 @@ def choose_cascade(
 
     # A band fitted for max_differ on some pairs lets a little more differ on others: fit for
     # the largest share whose cross-fitted disagreements stay within max_differ.
-    for share in max_differ * np.array([1.0, 0.8, 0.6, 0.45, 0.3, 0.15, 0.0]):
+    shares = [0.0] if max_calls is not None else max_differ * np.array([1.0, 0.8, 0.6, 0.45, 0.3, 0.15, 0.0])
+    for share in shares:
         differ, calls = cross_fitted(share)
         if differ <= max_differ * n:
             break
-    low, high = fit_band(c, keep, share * n)
+    low, high = fitted(c, keep, share)
     differ_low, differ_high = _interval(differ, n)
     held_out = {
         "pairs": n,
         "folds": folds,
-        "fitted_share": float(share),
+        "fitted_share": None if max_calls is not None else float(share),
         "differ": differ / n,
         "differ_low": differ_low,
         "differ_high": differ_high,
         "calls": calls / n,
     }
-    return Cascade(cheap, expensive, float(threshold), low, high, max_differ, held_out)
+    return Cascade(cheap, expensive, float(threshold), low, high, max_differ, held_out, max_calls)

@@ -11,7 +11,7 @@ import pytest
 from simwidgets.batch import score_file
 from simwidgets.errors import InputError, OptionError
 from simwidgets.evaluation import Cascade, choose_cascade
-from simwidgets.evaluation.cascade import OUTSIDE_BAND, fit_band, in_band
+from simwidgets.evaluation.cascade import OUTSIDE_BAND, agreement, fit_band, fit_band_within, in_band
 from simwidgets.evaluation.datasets import read_stsb
 
 pytest.importorskip("distributed")
@@ -36,6 +36,57 @@ def test_fit_band_is_the_narrowest_band_within_the_budget_by_brute_force():
             if lo <= hi and (np.where(in_band(cheap, lo, hi), keep, cheap >= hi) != keep).sum() <= budget
         )
         assert inside.sum() == best
+
+
+def test_fit_band_within_leaves_the_fewest_expected_disagreements_within_the_budget_by_brute_force():
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        n = int(rng.integers(6, 40))
+        cheap = np.round(rng.random(n), 1)  # ties
+        keep = rng.random(n) < cheap
+        max_inside = int(rng.integers(0, n // 2 + 1))
+        low, high = fit_band_within(cheap, keep, max_inside)
+        inside = in_band(cheap, low, high)
+        assert inside.sum() <= max_inside
+        chance = agreement(cheap, keep)
+
+        def expected(lo, hi, cheap=cheap, chance=chance):
+            band = in_band(cheap, lo, hi)
+            return chance[~band & (cheap < lo)].sum() + (1 - chance)[~band & (cheap >= hi)].sum()
+
+        cuts = np.r_[-np.inf, np.unique(cheap), np.inf]
+        best = min(
+            expected(lo, hi) for lo in cuts for hi in cuts if lo <= hi and in_band(cheap, lo, hi).sum() <= max_inside
+        )
+        assert expected(low, high) == pytest.approx(best, abs=1e-9)
+
+
+def test_a_call_budget_keeps_a_margin_that_holds_on_pairs_the_band_was_not_fitted_on():
+    # the cheap score is the expensive one blurred: the narrowest band that meets max_differ on
+    # the labelled pairs lets more differ on new pairs than one that takes a 20% budget
+    rng = np.random.default_rng(0)
+    expensive = rng.random(6000)
+    cheap = expensive + rng.normal(0, 0.04, 6000)
+    fit, new = slice(0, 3000), slice(3000, None)
+    kwargs = {"scores": (cheap[fit], expensive[fit]), "threshold": 0.5, "max_differ": 0.01}
+    narrow = choose_cascade("cheap", "expensive", [], [], **kwargs)
+    budget = choose_cascade("cheap", "expensive", [], [], max_calls=0.2, **kwargs)
+    keep = expensive[new] >= 0.5
+
+    def judged(cascade):
+        decided = cascade.decide(cheap[new], expensive[new])
+        return float((decided != keep).mean()), float(cascade.sends(cheap[new]).mean())
+
+    narrow_differ, narrow_calls = judged(narrow)
+    budget_differ, budget_calls = judged(budget)
+    assert narrow_calls < budget_calls <= 0.22
+    assert budget.held_out["calls"] == pytest.approx(0.2, abs=0.02)
+    assert budget_differ < narrow_differ and budget_differ <= 0.01
+    assert budget.held_out["fitted_share"] is None and budget.max_calls == 0.2
+    assert "fitted to 20.0% of the calls" in str(budget)
+    # a budget too small to hold max_differ says so
+    tight = choose_cascade("cheap", "expensive", [], [], max_calls=0.01, **kwargs)
+    assert tight.held_out["differ"] > 0.01 and "widen max_calls" in str(tight)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +144,10 @@ def test_a_cascade_file_is_data_only_and_anything_else_is_refused(cascade, tmp_p
     assert (again.low, again.high, again.threshold, again.expensive) == (
         cascade.low, cascade.high, cascade.threshold, cascade.expensive
     )  # fmt: skip
+    older = json.loads(path.read_text())
+    older.pop("max_calls")  # a file written before max_calls existed
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    assert Cascade.load(tmp_path / "older.json").max_calls is None
     (tmp_path / "other.json").write_text(json.dumps({"cheap": "x"}))
     with pytest.raises(InputError, match="not a cascade file"):
         Cascade.load(tmp_path / "other.json")
@@ -105,6 +160,8 @@ def test_choose_cascade_refuses_settings_it_cannot_honour():
     cheap, expensive = np.linspace(0, 1, 40), np.linspace(0, 1, 40) ** 2
     with pytest.raises(OptionError, match="max_differ"):
         choose_cascade("a", "b", [], [], scores=(cheap, expensive), threshold=0.5, max_differ=1.5)
+    with pytest.raises(OptionError, match="max_calls"):
+        choose_cascade("a", "b", [], [], scores=(cheap, expensive), threshold=0.5, max_calls=0)
     with pytest.raises(OptionError, match="folds"):
         choose_cascade("a", "b", [], [], scores=(cheap, expensive), threshold=0.5, folds=1)
     with pytest.raises(OptionError, match="threshold="):
