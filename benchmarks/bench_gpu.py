@@ -10,7 +10,11 @@ batch size; as it keeps a steady rate, it runs on the first ``--baseline-texts``
 each workload, while simwidgets runs on all of them; then through sentence-transformers'
 multi-process pool on the one card (``--pool-processes``, fp16: on an H100 the strongest
 baseline), so every "vs strongest" ratio is against the fastest of them. ``--compile`` times
-the first pass under ``torch.compile`` modes too. A profile says where each path spends
+the first pass under ``torch.compile`` modes too. Each encoder first embeds ``--warmup``
+other texts (default: as many as it will be timed on): the first call of that size in a
+process pays once for memory it has never touched (17.8 s against 5.6 s for the next million
+new texts on an H100, ``bench_gpu_passes.py``), which a running job does not; the
+"second pass" repeats the timed texts with the caches cleared. A profile says where each path spends
 its time. Then ``simwidgets score --device cuda`` scores the search log on one GPU worker
 and, on a host with several GPUs, on one worker per GPU (``--score-only``: just that).
 Figures are printed, appended to benchmarks/results.jsonl, and written to ``$OUT/gpu.json``
@@ -286,7 +290,9 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1_000_000)
     parser.add_argument("--baseline-texts", type=int, default=100_000)
     parser.add_argument("--log-pairs", type=int, default=1_000_000)
-    parser.add_argument("--warmup", type=int, default=100_000, help="texts embedded before timing")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="other texts embedded before timing (default: as many as --texts, so the first "
+                             "timed pass does not pay for memory the process has never touched)")
     parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
     parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
     parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
@@ -331,6 +337,8 @@ def main() -> None:
 
     from simwidgets.models.transformer import SentenceTransformerModel
 
+    if args.warmup is None:
+        args.warmup = args.texts
     assets = Path(args.assets)
     if not (assets / "minilm").exists():
         from gpu_assets import prepare
