@@ -12,8 +12,9 @@ multi-process pool on the one card (``--pool-processes``, fp16: on an H100 the s
 baseline), so every "vs strongest" ratio is against the fastest of them. ``--compile`` times
 the first pass under ``torch.compile`` modes too. Each encoder first embeds ``--warmup``
 other texts (default: as many as it will be timed on): the first call of that size in a
-process pays once for memory it has never touched (17.8 s against 5.6 s for the next million
-new texts on an H100, ``bench_gpu_passes.py``), which a running job does not; the
+process pays a one-time cost (17.8 s against 5.6 s for the next million new texts on an H100,
+``bench_gpu_passes.py``; memory the process has never touched is the likely part, the cause is
+not pinned down) that a running job pays once; the
 "second pass" repeats the timed texts with the caches cleared. A profile says where each path spends
 its time. Then ``simwidgets score --device cuda`` scores the search log on one GPU worker
 and, on a host with several GPUs, on one worker per GPU (``--score-only``: just that).
@@ -291,8 +292,8 @@ def main() -> None:
     parser.add_argument("--baseline-texts", type=int, default=100_000)
     parser.add_argument("--log-pairs", type=int, default=1_000_000)
     parser.add_argument("--warmup", type=int, default=None,
-                        help="other texts embedded before timing (default: as many as --texts, so the first "
-                             "timed pass does not pay for memory the process has never touched)")
+                        help="other texts embedded before timing (default: as many as --texts, so the timed "
+                             "pass does not pay the first large call's one-time cost)")
     parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
     parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
     parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
