@@ -42,39 +42,56 @@ OUTSIDE_BAND = "outside the cascade band: the cheap model decided"
 FORMAT = "simwidgets-cascade-v1"
 
 
+@dataclass(frozen=True)
+class _Cuts:
+    """Where a band may start or end over the distinct cheap scores: a cut at ``edges[k]``
+    puts the pairs with a cheap score below it under it. Per cut: ``below`` pairs under it,
+    ``kept_below`` of them kept by the expensive model, ``dropped_above`` pairs at or above it
+    that it drops (counts, or expected counts when ``keep`` is a chance)."""
+
+    edges: np.ndarray
+    below: np.ndarray
+    kept_below: np.ndarray
+    dropped_above: np.ndarray
+
+    @classmethod
+    def of(cls, cheap: np.ndarray, keep: np.ndarray) -> _Cuts:
+        values, inverse = np.unique(cheap, return_inverse=True)
+        kept = np.bincount(inverse, weights=np.asarray(keep, dtype=float), minlength=len(values))
+        total = np.bincount(inverse, minlength=len(values)).astype(float)
+        return cls(
+            edges=np.append(values, np.inf),
+            below=np.r_[0.0, np.cumsum(total)],
+            kept_below=np.r_[0.0, np.cumsum(kept)],
+            dropped_above=np.r_[(total - kept)[::-1].cumsum()[::-1], 0.0],
+        )
+
+    def band(self, k: int, l_cut: int) -> tuple[float, float]:
+        return (float(self.edges[k]) if k > 0 else -np.inf), float(self.edges[l_cut])
+
+
 def fit_band(cheap: np.ndarray, keep: np.ndarray, budget: float) -> tuple[float, float]:
     """The band ``[low, high)`` of cheap scores holding the fewest pairs such that the pairs
     below it that ``keep`` says to keep, plus the pairs at or above it that ``keep`` says to
     drop, number at most ``budget``. Pairs with a NaN cheap score are ignored here (a cascade
     always sends them to the expensive model)."""
     ok = ~np.isnan(cheap)
-    cheap, keep = cheap[ok], keep[ok]
-    if not len(cheap):
+    if not ok.any():
         return -np.inf, np.inf
-    values, inverse = np.unique(cheap, return_inverse=True)
-    kept = np.bincount(inverse, weights=keep.astype(float), minlength=len(values))
-    total = np.bincount(inverse, minlength=len(values)).astype(float)
-    edges = np.append(values, np.inf)  # a cut at edges[k]: below means cheap < edges[k]
-    below_keep = np.r_[0.0, np.cumsum(kept)]  # kept pairs under edges[k]
-    below = np.r_[0.0, np.cumsum(total)]
-    dropped_above = (total - kept)[::-1].cumsum()[::-1]
-    dropped_above = np.r_[dropped_above, 0.0]  # dropped pairs at or above edges[k]
-    best = (np.inf, 0, len(values))
-    for k in range(len(edges)):
-        room = budget - below_keep[k]
+    cuts = _Cuts.of(cheap[ok], keep[ok])
+    best = (np.inf, 0, len(cuts.edges) - 1)
+    for k in range(len(cuts.edges)):
+        room = budget - cuts.kept_below[k]
         if room < 0:
             break
         # the first cut l >= k whose dropped pairs above fit the room left (non-increasing in l)
-        l_cut = k + int(np.searchsorted(-dropped_above[k:], -room - 1e-9, side="left"))
-        if l_cut >= len(edges):
+        l_cut = k + int(np.searchsorted(-cuts.dropped_above[k:], -room - 1e-9, side="left"))
+        if l_cut >= len(cuts.edges):
             continue
-        inside = below[l_cut] - below[k]
+        inside = cuts.below[l_cut] - cuts.below[k]
         if inside < best[0]:
             best = (inside, k, l_cut)
-    _, k, l_cut = best
-    low = float(edges[k]) if k > 0 else -np.inf
-    high = float(edges[l_cut])
-    return low, high
+    return cuts.band(best[1], best[2])
 
 
 def agreement(cheap: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -99,25 +116,15 @@ def fit_band_within(cheap: np.ndarray, keep: np.ndarray, max_inside: float) -> t
     budget and sits where the two models are least sure to agree). NaN cheap scores are
     ignored, as in :func:`fit_band`."""
     ok = ~np.isnan(cheap)
-    cheap, keep = cheap[ok], keep[ok]
-    if not len(cheap):
+    if not ok.any():
         return -np.inf, np.inf
-    chance = agreement(cheap, keep)
-    values, inverse = np.unique(cheap, return_inverse=True)
-    kept = np.bincount(inverse, weights=chance, minlength=len(values))
-    total = np.bincount(inverse, minlength=len(values)).astype(float)
-    edges = np.append(values, np.inf)  # a cut at edges[k]: below means cheap < edges[k]
-    below_keep = np.r_[0.0, np.cumsum(kept)]
-    below = np.r_[0.0, np.cumsum(total)]
-    dropped_above = np.r_[(total - kept)[::-1].cumsum()[::-1], 0.0]
+    cuts = _Cuts.of(cheap[ok], agreement(cheap[ok], keep[ok]))
     # for each low cut k, the widest high cut l >= k whose band holds at most max_inside
     # pairs: expected disagreements above only fall as l grows
-    widest = np.searchsorted(below, below + max_inside + 1e-9, side="right") - 1
-    widest = np.maximum(widest, np.arange(len(edges)))
-    errors = below_keep + dropped_above[widest]
-    k = int(np.argmin(errors))
-    low = float(edges[k]) if k > 0 else -np.inf
-    return low, float(edges[widest[k]])
+    widest = np.searchsorted(cuts.below, cuts.below + max_inside + 1e-9, side="right") - 1
+    widest = np.maximum(widest, np.arange(len(cuts.edges)))
+    k = int(np.argmin(cuts.kept_below + cuts.dropped_above[widest]))
+    return cuts.band(k, int(widest[k]))
 
 
 def _decide(cheap: np.ndarray, expensive: np.ndarray, low: float, high: float, threshold: float) -> np.ndarray:
