@@ -29,30 +29,9 @@ from common import DATA, record, search_log_csv
 
 
 def peak_rss(fn) -> tuple[float, object]:
-    me = psutil.Process()
-    peak = 0
-    done = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            peak = max(peak, total)
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        result = fn()
-    finally:
-        done.set()
-        thread.join()
-    return peak / 2**20, result
+    """Run ``fn``; the peak resident memory (MiB) of this process and its children, sampled every 0.2 s."""
+    trace, result = rss_trace(fn, every=0.2)
+    return max((gib for _, gib, _ in trace), default=0.0) * 1024, result
 
 
 def main(sizes=(1_000_000, 10_000_000), tfidf_rows: int = 200_000) -> None:
