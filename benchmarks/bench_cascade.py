@@ -4,7 +4,8 @@ distilled from MiniLM and taught on STS-B train's sentences). The band is chosen
 ``choose_cascade(max_differ=...)``, or to a call budget with ``max_calls=...``, on half of STS-B
 dev (5 folds inside it) and judged on the
 other half against the cross-encoder everywhere: the share of pairs it is called on, and the
-share of decisions that differ. ``--split random`` draws the halves at random (seed 0), as a
+share of decisions that differ. ``--split random`` draws the halves at random (seed 0; ``randomN``
+with seed N), as a
 labelled sample is drawn from a log; ``halves`` takes the file's first and second halves, whose
 genres differ (captions and forum answers, then forum answers and news): the band meets text unlike the text
 it was fitted on.
@@ -74,7 +75,9 @@ def main() -> None:
     for split in args.split.split(","):
         # "random": a seeded half of dev's pairs, as a labelled sample of a log is drawn; "halves": the
         # file's first and second halves, which hold different genres (a shift between fit and use)
-        order = np.random.default_rng(0).permutation(len(dev)) if split == "random" else np.arange(len(dev))
+        # "randomN": another seeded half (seed N), for the spread over draws
+        seed = int(split[len("random"):] or 0) if split.startswith("random") else None
+        order = np.random.default_rng(seed).permutation(len(dev)) if seed is not None else np.arange(len(dev))
         fit, judge = dev.iloc[np.sort(order[:half])], dev.iloc[np.sort(order[half:])]
         print(f"split {split}:", flush=True)
         cascades(args, figures, ce, static, fit, judge, prefix="" if split == "halves" else f"{split}_")
