@@ -94,7 +94,7 @@ def fit_band(cheap: np.ndarray, keep: np.ndarray, budget: float) -> tuple[float,
     return cuts.band(best[1], best[2])
 
 
-def agreement(cheap: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def keep_chance(cheap: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The chance that the expensive model keeps a pair, as a function of its cheap score: a
     logistic fit of ``keep`` on ``cheap`` (weakly regularised), so that pairs near the
     decision count as uncertain even where the labelled sample happens to agree; ``keep``
@@ -112,13 +112,13 @@ def fit_band_within(cheap: np.ndarray, keep: np.ndarray, max_inside: float) -> t
     """The band ``[low, high)`` of cheap scores holding at most ``max_inside`` pairs that leaves
     the fewest disagreements expected outside it: pairs below it count the chance that the
     expensive model keeps them, pairs at or above it the chance that it drops them (that
-    chance from :func:`agreement`, smoothed over the cheap score, so the band takes the whole
+    chance from :func:`keep_chance`, smoothed over the cheap score, so the band takes the whole
     budget and sits where the two models are least sure to agree). NaN cheap scores are
     ignored, as in :func:`fit_band`."""
     ok = ~np.isnan(cheap)
     if not ok.any():
         return -np.inf, np.inf
-    cuts = _Cuts.of(cheap[ok], agreement(cheap[ok], keep[ok]))
+    cuts = _Cuts.of(cheap[ok], keep_chance(cheap[ok], keep[ok]))
     # for each low cut k, the widest high cut l >= k whose band holds at most max_inside
     # pairs: expected disagreements above only fall as l grows
     widest = np.searchsorted(cuts.below, cuts.below + max_inside + 1e-9, side="right") - 1
@@ -165,7 +165,8 @@ class Cascade:
     held_out
         Measured out of sample on the labelled pairs (each fold judged with the band fitted on
         the others; ``fitted_share`` is the share the band was fitted for, chosen so that
-        this stays within ``max_differ``, which makes it slightly optimistic): ``pairs``,
+        this stays within ``max_differ``, which makes it slightly optimistic; None when the
+        band was fitted to ``max_calls``): ``pairs``,
         ``differ`` (share of decisions unlike the expensive model's everywhere, with
         ``differ_low``/``differ_high``, a 95% Clopper-Pearson interval), ``calls`` (share of
         pairs sent to the expensive model).

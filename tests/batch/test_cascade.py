@@ -11,7 +11,7 @@ import pytest
 from simwidgets.batch import score_file
 from simwidgets.errors import InputError, OptionError
 from simwidgets.evaluation import Cascade, choose_cascade
-from simwidgets.evaluation.cascade import OUTSIDE_BAND, agreement, fit_band, fit_band_within, in_band
+from simwidgets.evaluation.cascade import OUTSIDE_BAND, fit_band, fit_band_within, in_band, keep_chance
 from simwidgets.evaluation.datasets import read_stsb
 
 pytest.importorskip("distributed")
@@ -48,7 +48,7 @@ def test_fit_band_within_leaves_the_fewest_expected_disagreements_within_the_bud
         low, high = fit_band_within(cheap, keep, max_inside)
         inside = in_band(cheap, low, high)
         assert inside.sum() <= max_inside
-        chance = agreement(cheap, keep)
+        chance = keep_chance(cheap, keep)
 
         def expected(lo, hi, cheap=cheap, chance=chance):
             band = in_band(cheap, lo, hi)
