@@ -346,14 +346,15 @@ def choose_cascade(
     order = np.random.default_rng(seed).permutation(n)
     split = np.array_split(order, folds)
 
-    def fitted(cheap, kept, share: float) -> tuple[float, float]:
-        if max_calls is not None:
+    def fitted(cheap, kept, share: float | None) -> tuple[float, float]:
+        """The band for ``share`` of disagreements, or (``None``) to the call budget."""
+        if share is None:
             return fit_band_within(cheap, kept, max_calls * len(cheap))
         return fit_band(cheap, kept, share * len(cheap))
 
-    def cross_fitted(share: float) -> tuple[int, int]:
+    def cross_fitted(share: float | None) -> tuple[int, int]:
         """Decisions unlike the expensive model's, and pairs sent, when each fold is decided
-        with the band fitted on the others (for ``share`` of disagreements, or within the call budget)."""
+        with the band fitted on the others."""
         differ = calls = 0
         for fold in split:
             train = np.ones(n, dtype=bool)
@@ -366,7 +367,7 @@ def choose_cascade(
 
     # A band fitted for max_differ on some pairs lets a little more differ on others: fit for
     # the largest share whose cross-fitted disagreements stay within max_differ.
-    shares = [0.0] if max_calls is not None else max_differ * np.array([1.0, 0.8, 0.6, 0.45, 0.3, 0.15, 0.0])
+    shares = [None] if max_calls is not None else max_differ * np.array([1.0, 0.8, 0.6, 0.45, 0.3, 0.15, 0.0])
     for share in shares:
         differ, calls = cross_fitted(share)
         if differ <= max_differ * n:
@@ -376,7 +377,7 @@ def choose_cascade(
     held_out = {
         "pairs": n,
         "folds": folds,
-        "fitted_share": None if max_calls is not None else float(share),
+        "fitted_share": None if share is None else float(share),
         "differ": differ / n,
         "differ_low": differ_low,
         "differ_high": differ_high,
