@@ -50,10 +50,10 @@ def test_openvino_float32_gives_torch_vectors_and_int8_stays_close(minilm, sts, 
     assert _cosines(plain.embed(texts), reference).min() > 0.9999
     cosines = _cosines(int8.embed(texts), reference)
     assert cosines[:-1].min() >= INT8_MIN_COSINE
-    # calibrated over the training file's genres, sentences of each stay closer still (least 0.988 over dev)
+    # calibrated over the training file's genres, sentences of each stay closer still (least 0.989 over dev)
     assert cosines[: len(sentences)].min() >= 0.98
     # one token repeated 256 times lies outside the calibrated activation ranges: it drifts
-    # further (about 0.92), as the module's docstring says
+    # further (about 0.94), as the module's docstring says
     assert cosines[-1] >= 0.8
     report = int8.embed_report(texts)
     assert report.truncated[-1] and not report.truncated[: len(sentences)].any()
