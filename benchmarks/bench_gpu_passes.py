@@ -9,7 +9,7 @@ alone (clean texts straight to the encoder: no cleaning, deduplication or cache)
 On a fresh machine the first large call has paid for memory the process had never touched:
 ``bench_gpu.py``'s "first pass" is such a call, so read it beside the second one here.
 
-    python benchmarks/bench_gpu_passes.py [--assets .gpu] [--texts 1000000] [--warmup 100000]
+    python benchmarks/bench_gpu_passes.py [--assets .gpu] [--texts 1000000] [--warmup 100000] [--kernels fused]
 """
 
 from __future__ import annotations
@@ -33,18 +33,21 @@ def main() -> None:
     parser.add_argument("--assets", default=str(HERE.parent / ".gpu"))
     parser.add_argument("--texts", type=int, default=1_000_000)
     parser.add_argument("--warmup", type=int, default=100_000)
+    parser.add_argument(
+        "--kernels", default=None, help="the streaming encoder's forward pass (transformers, fused, ...)"
+    )
     args = parser.parse_args()
     from simwidgets.models.transformer import SentenceTransformerModel
 
     assets = Path(args.assets)
     base = [line for line in (assets / "sentences.txt").read_text().splitlines() if line.strip()]
-    model = SentenceTransformerModel(str(assets / "minilm"), name="minilm", streaming=True)
+    model = SentenceTransformerModel(str(assets / "minilm"), name="minilm", streaming=True, kernels=args.kernels)
     model.embed([f"{base[i % len(base)]} [w{i}]" for i in range(args.warmup)], progress=False)
 
     def texts(tag: str) -> list[str]:
         return [f"{base[i % len(base)]} ({tag}{i // len(base)})" for i in range(args.texts)]
 
-    figures: dict = {"texts": args.texts, "warmup_texts": args.warmup}
+    figures: dict = {"texts": args.texts, "warmup_texts": args.warmup, "kernels": model.stream_encoder.kernels}
     for label, tag in (("embed_first_call", "a"), ("embed_second_call", "b")):
         batch = texts(tag)
         model._caches.clear()

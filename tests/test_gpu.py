@@ -98,6 +98,17 @@ def test_graphed_batches_give_the_eager_vectors(minilm_dir, sentences, cpu_refer
     assert summary["graphs"] > 0 and summary["graph_replays"] > 0
 
 
+@pytest.mark.parametrize("kernels", ["fused", "fused-gelu"])
+def test_fused_kernels_give_the_fp32_vectors(minilm_dir, sentences, cpu_reference, kernels):
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    model = SentenceTransformerModel(minilm_dir, device="cuda", kernels=kernels, chunk_size=256)
+    vectors = model.embed(sentences, progress=False)
+    cosine = np.sum(vectors * cpu_reference, axis=1)
+    print(f"kernels={kernels}: min cosine {cosine.min():.6f} over {len(sentences)} sentences")
+    assert cosine.min() >= 0.999
+
+
 def test_gpu_scores_of_labelled_pairs_match_the_cpu(minilm_dir, stsb_dev):
     from simwidgets.models.transformer import SentenceTransformerModel
 

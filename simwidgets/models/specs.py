@@ -71,6 +71,7 @@ _STREAM = {
     "row_steps": int,
     "compile": ("default", "max-autotune-no-cudagraphs", "reduce-overhead"),
     "graphs": bool,
+    "kernels": ("transformers", "fused", "fused-gelu"),
     "centre": int,
     "backend": ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8"),
 }

@@ -43,6 +43,8 @@ from .profiling import DeviceClock, Profile
 POOLINGS = ("mean", "cls", "max")
 #: ``torch.compile`` modes the encoder's forward pass may run under (``None``: eager).
 COMPILE_MODES = ("default", "max-autotune-no-cudagraphs", "reduce-overhead")
+#: How the encoder's forward pass may run (see :class:`StreamEncoder`'s ``kernels``).
+KERNELS = ("transformers", "fused", "fused-gelu")
 
 
 class StreamEncoder:
@@ -95,6 +97,12 @@ class StreamEncoder:
         (26-78 s for MiniLM), and on one H100 both modes were slower than eager for MiniLM
         (0.50x-0.66x on a first pass over a million texts, 0.85x-0.90x on a second; same
         vectors): ``benchmarks/bench_gpu.py --compile`` measures it for another model or card.
+    kernels
+        How the encoder's forward pass runs: ``"transformers"`` (the model's own modules),
+        ``"fused"`` (:class:`~.fused_bert.FusedBert`: one projection for query, key and value,
+        fewer kernels; same function, BERT encoders only) or ``"fused-gelu"`` (the same, with
+        the feed-forward bias and GELU inside the matrix product: cuBLASLt's tanh GELU on a
+        GPU). Default ``"transformers"``.
     graphs
         Replay each batch shape's forward pass and pooling from a CUDA graph once the shape has
         been seen before (:class:`~.shape_graphs.ShapeGraphs`): one call instead of a hundred-odd
@@ -121,6 +129,7 @@ class StreamEncoder:
         row_steps: int | None = None,
         compile: str | None = None,
         graphs: bool | None = False,
+        kernels: str | None = None,
     ):
         import torch
 
@@ -138,7 +147,13 @@ class StreamEncoder:
         self.dtype = dtype
         self.model = model.to(self.device, getattr(torch, dtype)).eval()
         self.compile = compile
-        self._forward = self.model if compile is None else torch.compile(self.model, mode=compile, dynamic=True)
+        self.kernels = kernels or "transformers"
+        hidden = self._hidden_states(self.kernels)
+        self._forward = (
+            hidden
+            if compile is None
+            else torch.compile(lambda ids, mask: hidden(ids, mask), mode=compile, dynamic=True)
+        )
         self.max_tokens = int(max_tokens)
         self.backends = tokenizer_backend(tokenizer, self.max_tokens)
         self.pad_id = int(tokenizer.pad_token_id or 0)
@@ -166,6 +181,17 @@ class StreamEncoder:
         self._staging: list = [None, None]  # pinned host buffers, alternating between chunks
         self._staged: list = [None, None]  # the event after which each may be rewritten
         self._out_host: list = [None, None]  # pinned host buffers for vectors coming back
+
+    def _hidden_states(self, kernels: str):
+        """The forward pass ``(ids, mask) -> last hidden state`` that ``kernels`` names."""
+        if kernels == "transformers":
+            model = self.model
+            return lambda ids, mask: model(input_ids=ids, attention_mask=mask).last_hidden_state
+        if kernels in ("fused", "fused-gelu"):
+            from .fused_bert import FusedBert
+
+            return FusedBert(self.model, gelu_in_matmul=kernels == "fused-gelu")
+        raise InputError(f"unknown kernels {kernels!r}; use one of {KERNELS}")
 
     # -- device work -----------------------------------------------------------------------
     def _stage(self, slot: int, tok: Tokenized, batches):
@@ -235,7 +261,7 @@ class StreamEncoder:
         mask = None if keep is None else keep[:, None, None, :]
         if self.compile == "reduce-overhead":
             torch.compiler.cudagraph_mark_step_begin()  # the last graph's output is read
-        hidden = self._forward(input_ids=ids, attention_mask=mask).last_hidden_state
+        hidden = self._forward(ids, mask)
         pooled = self._pool(hidden, lengths, keep)
         return F.normalize(pooled, p=2, dim=1) if self.normalize else pooled
 

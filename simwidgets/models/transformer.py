@@ -104,10 +104,12 @@ class SentenceTransformerModel(Embedder):
         name ``pipeline=`` still works for this release, with a ``FutureWarning``.
     dtype
         ``"float16"`` (default on a GPU), ``"bfloat16"`` or ``"float32"``, for the streaming encoder.
-    token_budget, max_batch, chunk_size, threads, multiple, processes, row_steps, compile, graphs
+    token_budget, max_batch, chunk_size, threads, multiple, processes, row_steps, compile, graphs, kernels
         Streaming encoder settings: padded tokens and texts per forward pass, texts sorted
         together, tokenizer threads, padding multiple, tokenizer processes, batch row sizes
-        per power of two, ``torch.compile`` mode (default none), CUDA graphs per batch shape.
+        per power of two, ``torch.compile`` mode (default none), CUDA graphs per batch shape,
+        how the forward pass runs (``"transformers"`` or ``"fused"``, see
+        :class:`~simwidgets.models.streaming.StreamEncoder`).
     """
 
     batch_size = 128
@@ -128,6 +130,7 @@ class SentenceTransformerModel(Embedder):
         row_steps: int | None = None,
         compile: str | None = None,
         graphs: bool | None = None,
+        kernels: str | None = None,
         pipeline: bool | None = None,
         **kwargs,
     ):
@@ -199,6 +202,7 @@ class SentenceTransformerModel(Embedder):
                     row_steps=row_steps,
                     compile=compile,
                     graphs=graphs,
+                    kernels=kernels,
                 )
 
     @property
