@@ -51,6 +51,28 @@ def timed(fn):
     return time.perf_counter() - start, out
 
 
+def two_passes(model, distinct: list[str], base: list[str], warmup: int, tag: str, key: str, results: dict):
+    """Warm ``model`` up on ``warmup`` other texts (tagged ``tag``, so none repeats a timed one),
+    then time a first and a second pass over ``distinct`` (caches cleared before each) into
+    ``results`` under ``key``; returns the first pass's vectors.
+
+    The warm-up loads each batch shape's kernels and touches the memory a large call needs
+    (the first large call of a process pays for that once), so the first pass is what a
+    running job sees on new texts.
+    """
+    warm, _ = timed(lambda: model.embed([f"{base[i % len(base)]} [{tag}{i}]" for i in range(warmup)], progress=False))
+    results[f"{key}_warmup_seconds"] = warm
+    first = None
+    for pass_ in ("", "_second_pass"):
+        model._caches.clear()
+        seconds, vectors = timed(lambda: model.embed(distinct, progress=False))
+        first = vectors if first is None else first
+        results[f"{key}{pass_}_seconds"] = seconds
+        results[f"{key}{pass_}_texts_per_s"] = len(distinct) / seconds
+        results[f"{key}{pass_}_profile"] = model.stream_encoder.profile.summary()
+    return first
+
+
 def encode_profile(st, texts: list[str], batch_size: int) -> dict:
     """``encode``'s own loop, replayed stage by stage with a sync after each: where its time goes."""
     import torch
@@ -291,9 +313,13 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1_000_000)
     parser.add_argument("--baseline-texts", type=int, default=100_000)
     parser.add_argument("--log-pairs", type=int, default=1_000_000)
-    parser.add_argument("--warmup", type=int, default=None,
-                        help="other texts embedded before timing (default: as many as --texts, so the timed "
-                             "pass does not pay the first large call's one-time cost)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="other texts embedded before timing (default: as many as --texts, so the timed "
+        "pass does not pay the first large call's one-time cost)",
+    )
     parser.add_argument("--skip-score", action="store_true", help="leave out the Dask scoring job")
     parser.add_argument("--score-only", action="store_true", help="only the Dask scoring jobs")
     parser.add_argument("--score-pairs", type=int, default=None, help="pairs of the log the scoring jobs read")
@@ -378,20 +404,10 @@ def main() -> None:
 
     # -- simwidgets' streaming encoder ----------------------------------------------------------
     model = SentenceTransformerModel(model_dir, name="minilm", streaming=True)
-    # warm up on texts like the measured ones (so each batch shape's kernels are loaded), not the same
-    model.embed([f"{base[i % len(base)]} [w{i}]" for i in range(args.warmup)], progress=False)
-    model._caches.clear()
-    seconds, ours = timed(lambda: model.embed(distinct, progress=False))
-    results["simwidgets_texts_per_s"] = len(distinct) / seconds
-    results["simwidgets_profile"] = model.stream_encoder.profile.summary()
-    results["simwidgets_seconds"] = seconds
+    ours = two_passes(model, distinct, base, args.warmup, "w", "simwidgets", results)
     if reference is not None:
         cosine = np.sum(ours[: len(reference)] * reference, axis=1)
         results["min_cosine_vs_encode_fp32"] = float(cosine.min())
-    model._caches.clear()
-    seconds, _ = timed(lambda: model.embed(distinct, progress=False))
-    results["simwidgets_second_pass_texts_per_s"] = len(distinct) / seconds
-    results["simwidgets_second_pass_profile"] = model.stream_encoder.profile.summary()
     results["tokenizer_processes"] = model.stream_encoder.processes
     print(
         f"first pass: {results['simwidgets_texts_per_s']:,.0f} texts/s; second "
@@ -413,23 +429,10 @@ def main() -> None:
             torch.cuda.memory._set_allocator_settings(allocator)
             results[f"variant_{label}_allocator"] = allocator
         other = SentenceTransformerModel(model_dir, name="minilm", streaming=True, **options)
-        warm, _ = timed(
-            lambda other=other, label=label: other.embed(
-                [f"{base[i % len(base)]} [{label}{i}]" for i in range(args.warmup)], progress=False
-            )
-        )
-        other._caches.clear()
-        seconds, theirs = timed(lambda other=other: other.embed(distinct, progress=False))
         key = f"variant_{label}"
         results[f"{key}_options"] = options
-        results[f"{key}_warmup_seconds"] = warm
-        results[f"{key}_texts_per_s"] = len(distinct) / seconds
-        results[f"{key}_profile"] = other.stream_encoder.profile.summary()
+        theirs = two_passes(other, distinct, base, args.warmup, label, key, results)
         results[f"{key}_min_cosine_vs_defaults"] = float(np.sum(theirs * ours, axis=1).min())
-        other._caches.clear()
-        seconds, _ = timed(lambda other=other: other.embed(distinct, progress=False))
-        results[f"{key}_second_pass_texts_per_s"] = len(distinct) / seconds
-        results[f"{key}_second_pass_profile"] = other.stream_encoder.profile.summary()
         results[f"{key}_ratio_vs_defaults_same_run"] = results[f"{key}_texts_per_s"] / results["simwidgets_texts_per_s"]
         print(
             f"  {label} {options}: first pass {results[f'{key}_texts_per_s']:,.0f} texts/s "
