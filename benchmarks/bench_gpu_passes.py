@@ -9,7 +9,7 @@ alone (clean texts straight to the encoder: no cleaning, deduplication or cache)
 On a fresh machine the first large call has paid for memory the process had never touched:
 ``bench_gpu.py``'s "first pass" is such a call, so read it beside the second one here.
 
-    python benchmarks/bench_gpu_passes.py [--assets .gpu] [--texts 1000000] [--warmup 100000] [--kernels fused]
+    python benchmarks/bench_gpu_passes.py [--assets .gpu] [--texts 1000000] [--warmup 100000] [--kernels fused] [--graphs]
 """
 
 from __future__ import annotations
@@ -41,13 +41,20 @@ def main() -> None:
 
     assets = Path(args.assets)
     base = [line for line in (assets / "sentences.txt").read_text().splitlines() if line.strip()]
-    model = SentenceTransformerModel(str(assets / "minilm"), name="minilm", streaming=True, kernels=args.kernels)
+    model = SentenceTransformerModel(
+        str(assets / "minilm"), name="minilm", streaming=True, kernels=args.kernels, graphs=args.graphs
+    )
     model.embed([f"{base[i % len(base)]} [w{i}]" for i in range(args.warmup)], progress=False)
 
     def texts(tag: str) -> list[str]:
         return [f"{base[i % len(base)]} ({tag}{i // len(base)})" for i in range(args.texts)]
 
-    figures: dict = {"texts": args.texts, "warmup_texts": args.warmup, "kernels": model.stream_encoder.kernels}
+    figures: dict = {
+        "texts": args.texts,
+        "warmup_texts": args.warmup,
+        "kernels": model.stream_encoder.kernels,
+        "graphs": args.graphs,
+    }
     for label, tag in (("embed_first_call", "a"), ("embed_second_call", "b")):
         batch = texts(tag)
         model._caches.clear()
