@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from ..errors import InputError
 
+#: How the streaming encoder's forward pass may run: the model's own modules, or this module's
+#: fused pass (with the feed-forward GELU inside the matrix product, for ``"fused-gelu"``).
+KERNELS = ("transformers", "fused", "fused-gelu")
 #: Activations the fused pass reproduces (as named in a transformers config).
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 

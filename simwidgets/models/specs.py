@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ..errors import InputError
+from .fused_bert import KERNELS
 
 DEFAULT_MODEL = "minilm"
 
@@ -71,7 +72,7 @@ _STREAM = {
     "row_steps": int,
     "compile": ("default", "max-autotune-no-cudagraphs", "reduce-overhead"),
     "graphs": bool,
-    "kernels": ("transformers", "fused", "fused-gelu"),
+    "kernels": KERNELS,
     "centre": int,
     "backend": ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8"),
 }

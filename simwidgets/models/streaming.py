@@ -37,14 +37,13 @@ from ..tokenization import (
     tokenizer_backend,
 )
 from .bucketing import batch_height, pad_rows, plan_batches
+from .fused_bert import KERNELS
 from .notes import Notes
 from .profiling import DeviceClock, Profile
 
 POOLINGS = ("mean", "cls", "max")
 #: ``torch.compile`` modes the encoder's forward pass may run under (``None``: eager).
 COMPILE_MODES = ("default", "max-autotune-no-cudagraphs", "reduce-overhead")
-#: How the encoder's forward pass may run (see :class:`StreamEncoder`'s ``kernels``).
-KERNELS = ("transformers", "fused", "fused-gelu")
 
 
 class StreamEncoder:
@@ -102,7 +101,8 @@ class StreamEncoder:
         ``"fused"`` (:class:`~.fused_bert.FusedBert`: one projection for query, key and value,
         fewer kernels; same function, BERT encoders only) or ``"fused-gelu"`` (the same, with
         the feed-forward bias and GELU inside the matrix product: cuBLASLt's tanh GELU on a
-        GPU). Default ``"transformers"``.
+        GPU). Default ``"transformers"``; the fused pass is tested equal on a CPU but not yet
+        timed on a card (``benchmarks/bench_gpu_kernels.py`` does).
     graphs
         Replay each batch shape's forward pass and pooling from a CUDA graph once the shape has
         been seen before (:class:`~.shape_graphs.ShapeGraphs`): one call instead of a hundred-odd
