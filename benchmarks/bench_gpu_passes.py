@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument(
         "--kernels", default=None, help="the streaming encoder's forward pass (transformers, fused, ...)"
     )
+    parser.add_argument("--graphs", action="store_true", help="replay each batch shape from a CUDA graph")
     args = parser.parse_args()
     from simwidgets.models.transformer import SentenceTransformerModel
 
