@@ -27,7 +27,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def staged_batches(encoder, texts):
-    """``(ids, lengths, uniform, rows)`` per batch, on the card, as the encoder plans them."""
+    """``(ids, lengths, uniform, rows)`` per batch, on the card, as the encoder plans them (rows
+    in sorted order: every pass here writes them in that order, so passes compare row by row),
+    and the real tokens."""
     from simwidgets.models.bucketing import plan_batches
     from simwidgets.tokenization import tokenize
 
@@ -36,7 +38,6 @@ def staged_batches(encoder, texts):
     staged, layout, ids_end, slots = encoder._stage(0, tok, batches)
     on_device = staged.to(encoder.device)
     lengths = on_device[ids_end : ids_end + slots].long()
-    order = on_device[ids_end + slots : ids_end + slots + len(texts)].long()
     out = []
     for at, rows, height, width, uniform, row_at in layout:
         out.append(
@@ -47,7 +48,7 @@ def staged_batches(encoder, texts):
                 rows,
             )
         )
-    return out, order, int(tok.lengths.sum())
+    return out, int(tok.lengths.sum())
 
 
 def sync(torch):
@@ -115,7 +116,7 @@ def main() -> None:
             str(assets / "minilm"), name="minilm", streaming=True, kernels=name, compile=mode or None
         )
         encoder = model.stream_encoder
-        batches, order, tokens = staged_batches(encoder, texts)
+        batches, tokens = staged_batches(encoder, texts)
         dim = encoder.model.config.hidden_size
         figures.update(tokens=tokens, batches=len(batches))
         one_pass(encoder._step, batches, len(texts), dim, torch)  # warm-up: each shape's kernels loaded
