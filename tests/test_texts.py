@@ -49,3 +49,37 @@ def test_arrays_and_series_become_lists():
     with pytest.raises(ValueError, match="one-dimensional"):
         as_text_list(np.array([["a"]]))
     assert math.isnan(as_text_list([float("nan")])[0])
+
+
+def test_the_fast_cleaning_pass_agrees_with_clean_text_on_every_kind_of_value():
+    """clean_texts recognises plain strings in C-level passes; every other value still gets
+    clean_text's answer, in place, whatever mixture it arrives in."""
+    from simwidgets.texts import clean_texts, clean_texts_sparse
+
+    hostile = [
+        "plain",
+        "",
+        "   ",
+        "\u3000",  # an ideographic space: blank, not ASCII
+        "caf\u00e9",
+        "lone \udcff surrogate",
+        None,
+        float("nan"),
+        pd.NA,
+        b"bytes ok",
+        b"\xff\xfe bad",
+        np.str_("numpy str"),
+        42,
+        ["a"],
+        "last",
+    ]
+    expected = [clean_text(v) for v in hostile]
+    for values in (hostile, [v for v in hostile if isinstance(v, str)], ["a", "b"], []):
+        want = [clean_text(v) for v in values]
+        texts, reasons = clean_texts(values)
+        assert list(zip(texts, reasons)) == want
+        texts, bad, why = clean_texts_sparse(values)
+        assert texts == [t for t, _ in want]
+        assert bad.tolist() == [i for i, (_, r) in enumerate(want) if r is not None]
+        assert why == [r for _, r in want if r is not None]
+    assert [r for _, r in expected].count(None) == 5  # plain, café, b"bytes ok", numpy str, last

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import InputError, OptionError, SimwidgetsWarning
-from ..texts import MISSING, as_text_list, clean_texts, deduplicate
+from ..texts import MISSING, as_text_list, clean_texts, clean_texts_sparse, deduplicate
 from ..vectors import normalize_rows
 from ..vocab import Vocabulary
 from .cache import DiskCache, MemoryCache, text_key
@@ -424,9 +424,11 @@ class Embedder(Model):
         todo = np.arange(n_u)
         cached = self._caches.get(self.identity)
         parts = []
-        if cached is not None and len(cached[0]) and n_u:
+        seen = None  # the memory cache and its version at which the misses were found
+        if cached is not None and n_u:
             try:
-                hits, hit_vectors, hit_notes = cached[0].lookup(uniques)
+                hits, hit_vectors, hit_notes, version = cached[0].lookup_versioned(uniques)
+                seen = (cached[0], version)
             except TypeError:  # unhashable items are never cached
                 hits = np.zeros(0, dtype=np.int64)
             if len(hits):
@@ -434,13 +436,16 @@ class Embedder(Model):
                 parts.append((hits, hit_vectors))
                 todo = np.delete(todo, hits)
         rest = uniques if len(todo) == n_u else [uniques[i] for i in todo.tolist()]
-        clean, reasons = clean_texts(rest)
-        ok = np.fromiter((text is not None for text in clean), dtype=bool, count=len(clean))
-        if not ok.all():
-            bad = np.flatnonzero(~ok)
-            out.reasons[todo[bad]] = [reasons[j] for j in bad.tolist()]
-        ok_at = todo[ok]
-        vectors_ok, notes_ok = self._embed_unique([clean[j] for j in np.flatnonzero(ok).tolist()], progress)
+        clean, bad, why = clean_texts_sparse(rest)
+        if len(bad):
+            out.reasons[todo[bad]] = why
+            ok = np.ones(len(clean), dtype=bool)
+            ok[bad] = False
+            ok_at = todo[ok]
+            clean = [clean[j] for j in np.flatnonzero(ok).tolist()]
+        else:
+            ok_at = todo
+        vectors_ok, notes_ok = self._embed_unique(clean, progress, missed_at=seen)
         if len(ok_at):
             out.place(ok_at, notes_ok)
             parts.append((ok_at, vectors_ok))
@@ -466,19 +471,30 @@ class Embedder(Model):
         """Number of texts in this model's in-memory cache."""
         return len(self._cache()[0])
 
-    def _embed_unique(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
-        """Vectors and notes of distinct texts: memory cache, then disk cache, then the model."""
+    def _embed_unique(
+        self, texts: list[str], progress: bool | None, missed_at: tuple | None = None
+    ) -> tuple[np.ndarray, Notes]:
+        """Vectors and notes of distinct texts: memory cache, then disk cache, then the model.
+
+        ``missed_at``: ``(memory cache, version)`` at which none of ``texts`` was in that
+        cache (the caller looked them up), so they are not looked up again unless it changed.
+        """
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32), Notes.blank(0)
-        # Under the lock, the memory cache is read again: texts another thread embedded
-        # while this one waited are hits, so a text is embedded once per process.
+        # Under the lock, the memory cache is read again if it changed: texts another thread
+        # embedded while this one waited are hits, so a text is embedded once per process.
         with self.compute_lock():
-            return self._embed_unique_locked(texts, progress)
+            return self._embed_unique_locked(texts, progress, missed_at)
 
-    def _embed_unique_locked(self, texts: list[str], progress: bool | None) -> tuple[np.ndarray, Notes]:
+    def _embed_unique_locked(
+        self, texts: list[str], progress: bool | None, missed_at: tuple | None = None
+    ) -> tuple[np.ndarray, Notes]:
         self.prepare(texts)
         memory, disk = self._cache()
-        hits, hit_vectors, hit_notes = memory.lookup(texts)
+        if missed_at is not None and missed_at[0] is memory and memory.version == missed_at[1]:
+            hits, hit_vectors, hit_notes = np.zeros(0, dtype=np.int64), None, None
+        else:
+            hits, hit_vectors, hit_notes = memory.lookup(texts)
         if len(hits) == len(texts):
             return hit_vectors, hit_notes
         is_hit = np.zeros(len(texts), dtype=bool)

@@ -52,16 +52,27 @@ class MemoryCache:
         self._trunc = np.zeros(0, dtype=bool)
         self._oov = np.zeros(0, dtype=object)
         self._reasons = np.zeros(0, dtype=object)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        #: Bumped by every change, so a caller that looked texts up can tell whether the
+        #: answer still holds (no text was added since) without looking them up again.
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def lookup_versioned(self, texts: list[str]):
+        """:meth:`lookup` with the :attr:`version` its answer belongs to."""
+        with self._lock:
+            return (*self.lookup(texts), self.version)
 
     def lookup(self, texts: list[str]):
         """``(hit_positions, vectors, notes)`` of the texts found, in the order given."""
         from .notes import Notes
 
         with self._lock:
+            # all new (a first pass): one C-level scan that stops at the first hit
+            if not self._rows or not texts or self._rows.keys().isdisjoint(texts):
+                return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), Notes.blank(0)
             get = self._rows.get
             rows = np.fromiter(map(get, texts, itertools.repeat(-1)), dtype=np.int64, count=len(texts))
             hits = np.flatnonzero(rows >= 0)
@@ -79,6 +90,7 @@ class MemoryCache:
             n_new = len(texts)
             if not n_new or self.max_items <= 0:
                 return
+            self.version += 1
             notes = Notes.coerce(notes, n_new)
             if n_new > self.max_items:  # more new texts than the cache holds: keep the last ones
                 keep = np.arange(n_new - self.max_items, n_new)
@@ -127,6 +139,7 @@ class MemoryCache:
 
     def clear(self) -> None:
         with self._lock:
+            self.version += 1
             self._rows, self._texts, self._vectors = {}, [], None
 
 

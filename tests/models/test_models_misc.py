@@ -188,3 +188,54 @@ def test_a_family_written_for_the_old_private_hook_still_embeds():
                 return np.ones((len(texts), 3), dtype=np.float32), None
 
     assert Old().embed(["a", "b"]).shape == (2, 3)
+
+
+def test_texts_another_thread_embedded_meanwhile_are_not_embedded_again(monkeypatch):
+    """A call looks its texts up in the memory cache before it waits for the model; it looks
+    them up again only if the cache changed meanwhile. Race: thread B is inside the model
+    with texts X when thread A finds X missing and waits; B stores X; A must read X from
+    the cache, not embed it a second time. Without a change, A's texts are looked up once."""
+    import threading
+
+    from simwidgets.models.cache import MemoryCache
+
+    inside, go = threading.Event(), threading.Event()
+    embedded = []
+
+    def slow(texts):
+        embedded.extend(texts)
+        if texts[0].startswith("text"):  # the raced call waits inside the model
+            inside.set()
+            assert go.wait(10)
+        return np.array([[len(t), 1.0] for t in texts])
+
+    model = load_model(slow, name="slow")
+    model.embed(["warm"])  # the cache exists, so A's first lookup is a real one
+    looked_up = threading.Event()
+    original = MemoryCache.lookup_versioned
+
+    def signalling(self, texts):
+        out = original(self, texts)
+        if threading.current_thread().name == "A":
+            looked_up.set()
+        return out
+
+    monkeypatch.setattr(MemoryCache, "lookup_versioned", signalling)
+    texts = [f"text {i}" for i in range(50)]
+    out = {}
+    b = threading.Thread(target=lambda: out.setdefault("B", model.embed(texts)), name="B")
+    a = threading.Thread(target=lambda: out.setdefault("A", model.embed(texts)), name="A")
+    b.start()
+    assert inside.wait(10)  # B holds the model's lock, inside it
+    a.start()
+    assert looked_up.wait(10)  # A found the texts missing and now waits for the lock
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert sorted(embedded) == sorted(["warm", *texts])  # each text embedded once
+    np.testing.assert_array_equal(out["A"], out["B"])
+
+    calls = []
+    monkeypatch.setattr(MemoryCache, "lookup", lambda self, t, f=MemoryCache.lookup: calls.append(1) or f(self, t))
+    model.embed([f"new {i}" for i in range(20)])
+    assert len(calls) == 1  # the cache did not change between the two reads: one lookup
