@@ -31,23 +31,14 @@ def staged_batches(encoder, texts):
     in sorted order: every pass here writes them in that order, so passes compare row by row),
     and the real tokens."""
     from simwidgets.models.bucketing import plan_batches
+    from simwidgets.models.streaming import batch_views
     from simwidgets.tokenization import tokenize
 
     tok = tokenize(encoder.backends, texts)
     batches = plan_batches(tok.lengths, encoder.token_budget, encoder.max_batch, encoder.multiple, encoder.exact_share)
     staged, layout, ids_end, slots = encoder._stage(0, tok, batches)
     on_device = staged.to(encoder.device)
-    lengths = on_device[ids_end : ids_end + slots].long()
-    out = []
-    for at, rows, height, width, uniform, row_at in layout:
-        out.append(
-            (
-                on_device[at : at + height * width].view(height, width).long(),
-                lengths[row_at : row_at + height],
-                uniform,
-                rows,
-            )
-        )
+    out = list(batch_views(on_device, layout, ids_end, slots))
     return out, int(tok.lengths.sum())
 
 

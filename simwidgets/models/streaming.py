@@ -56,6 +56,20 @@ class ModelForward:
         return self.model(input_ids=ids, attention_mask=mask).last_hidden_state
 
 
+def batch_views(on_device, layout, ids_end: int, slots: int):
+    """Each batch of a chunk staged on the device (by ``StreamEncoder._stage``), as
+    ``(ids, lengths, uniform, rows)``: a ``(height, width)`` view of its token ids, its rows'
+    lengths, whether every row has the same length, and how many rows are real texts."""
+    lengths = on_device[ids_end : ids_end + slots].long()
+    for at, rows, height, width, uniform, row_at in layout:
+        yield (
+            on_device[at : at + height * width].view(height, width).long(),
+            lengths[row_at : row_at + height],
+            uniform,
+            rows,
+        )
+
+
 class StreamEncoder:
     """Pooled sentence vectors from a Hugging Face encoder, for a stream of many texts.
 
@@ -306,15 +320,12 @@ class StreamEncoder:
             event = torch.cuda.Event()
             event.record()
             self._staged[slot] = event
-        lengths = on_device[ids_end : ids_end + slots].long()
         order = on_device[ids_end + slots : ids_end + slots + n].long()
         dim = self.model.config.hidden_size
         out_sorted = torch.empty((n, dim), dtype=torch.float32, device=self.device)
         row = 0
         with torch.inference_mode():
-            for at, rows, height, width, uniform, row_at in layout:
-                ids = on_device[at : at + height * width].view(height, width).long()
-                lens = lengths[row_at : row_at + height]
+            for ids, lens, uniform, rows in batch_views(on_device, layout, ids_end, slots):
                 with clock.span("compute"):
                     pooled = (
                         self._graphs(ids, lens, uniform) if self._graphs is not None else self._step(ids, lens, uniform)
