@@ -68,6 +68,7 @@ def test_streaming_encoder_with_fused_kernels_gives_minilm_vectors():
         path, device="cpu", streaming=True, chunk_size=48, token_budget=512, kernels="fused"
     )
     assert fused.stream_encoder.kernels == "fused"
+    assert plain.stream_encoder.kernels == "transformers"  # the default on a CPU
     a, b = plain.embed(texts, progress=False), fused.embed(texts, progress=False)
     assert np.sum(a * b, axis=1).min() > 0.99999
     assert 0 < fused.stream_encoder.profile.summary()["uniform_texts"] < len(texts)  # masked and unmasked batches
@@ -83,6 +84,19 @@ def test_models_the_fused_pass_cannot_run_are_refused_with_the_reason():
     )
     with pytest.raises(InputError, match="not a BERT encoder"):
         FusedBert(roberta)
+
+
+def test_the_fused_pass_is_the_default_only_on_a_gpu_and_only_for_a_model_it_covers():
+    from simwidgets.models.streaming import default_kernels
+
+    assert default_kernels(_bert(), "cuda") == "fused-gelu"  # measured faster on an H100
+    assert default_kernels(_bert(), "cuda:1") == "fused-gelu"
+    assert default_kernels(_bert(), "cpu") == "transformers"
+    assert default_kernels(_bert(hidden_act="silu"), "cuda") == "transformers"  # not covered: the model's own pass
+    roberta = transformers.RobertaModel(
+        transformers.RobertaConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    )
+    assert default_kernels(roberta, "cuda") == "transformers"
 
 
 def test_unknown_kernels_are_refused():
