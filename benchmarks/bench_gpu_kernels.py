@@ -3,13 +3,15 @@
 ``--texts`` texts (the STS-B sentences, numbered apart) are tokenized once and every batch is
 planned and staged on the card as the streaming encoder does, so no tokenizing or copying is
 timed. Then, for each forward pass (``--kernels``: transformers' ``BertModel``, the fused
-pass, the fused pass with GELU in the matrix product; ``NAME:MODE`` runs it under ``torch.compile``), one pass over all the batches is timed
+pass, the fused pass with GELU in the matrix product; ``NAME:MODE`` runs it under ``torch.compile``;
+``NAME@BACKEND`` holds PyTorch's attention to one backend, or to several joined by ``+``: flash,
+efficient, cudnn, math), one pass over all the batches is timed
 three ways: issued from Python as the encoder issues it (host and card), replayed from CUDA
 graphs (the card alone, no Python in between), and under ``torch.profiler`` (the kernels'
 own time, the longest kernels printed). Every pass's vectors are compared with the
 transformers pass (least cosine). Run on a GPU:
 
-    python benchmarks/bench_gpu_kernels.py [--assets .gpu] [--texts 200000] [--kernels transformers,fused,fused-gelu,fused:default]
+    python benchmarks/bench_gpu_kernels.py [--assets .gpu] [--texts 200000] [--kernels transformers,fused,fused-gelu,fused:default,fused-gelu@efficient]
 """
 
 from __future__ import annotations
@@ -62,6 +64,22 @@ def one_pass(step, batches, n, dim, torch):
     return issued, time.perf_counter() - start, out
 
 
+def with_attention(step, backends: str):
+    """``step`` run with PyTorch's attention held to ``backends`` ("efficient", "flash+efficient", ...)."""
+    if not backends:
+        return step
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    names = {"flash": "FLASH_ATTENTION", "efficient": "EFFICIENT_ATTENTION", "cudnn": "CUDNN_ATTENTION", "math": "MATH"}
+    chosen = [getattr(SDPBackend, names[b]) for b in backends.split("+")]
+
+    def run(*args):
+        with sdpa_kernel(chosen):
+            return step(*args)
+
+    return run
+
+
 def kernel_time(step, batches, n, dim, torch):
     """The card's kernel time for one pass (seconds) and the profiler's table of the longest kernels."""
     from torch.profiler import ProfilerActivity, profile
@@ -101,28 +119,30 @@ def main() -> None:
     figures: dict = {"card": torch.cuda.get_device_name(0) if on_gpu else "CPU (a dry run)", "texts": args.texts}
     reference = None
     for kernels in args.kernels.split(","):
-        name, _, mode = kernels.partition(":")  # "fused:default": the fused pass under torch.compile
+        spec, _, attention = kernels.partition("@")  # "fused@efficient": one attention backend
+        name, _, mode = spec.partition(":")  # "fused:default": the fused pass under torch.compile
         start = time.perf_counter()
         model = SentenceTransformerModel(
             str(assets / "minilm"), name="minilm", streaming=True, kernels=name, compile=mode or None
         )
         encoder = model.stream_encoder
+        step = with_attention(encoder._step, attention)
         batches, tokens = staged_batches(encoder, texts)
         dim = encoder.model.config.hidden_size
         figures.update(tokens=tokens, batches=len(batches))
-        one_pass(encoder._step, batches, len(texts), dim, torch)  # warm-up: each shape's kernels loaded
+        one_pass(step, batches, len(texts), dim, torch)  # warm-up: each shape's kernels loaded
         warm_s = time.perf_counter() - start
-        runs = [one_pass(encoder._step, batches, len(texts), dim, torch) for _ in range(args.repeats)]
+        runs = [one_pass(step, batches, len(texts), dim, torch) for _ in range(args.repeats)]
         issued = statistics.median(r[0] for r in runs)
         total = statistics.median(r[1] for r in runs)
         vectors = runs[0][2]
         if reference is None:
             reference = vectors
         least = float((vectors * reference).sum(1).min())
-        graphs = ShapeGraphs(encoder._step, after=0) if on_gpu else encoder._step
+        graphs = ShapeGraphs(step, after=0) if on_gpu else step
         one_pass(graphs, batches, len(texts), dim, torch)  # captures every shape
         replayed = statistics.median(one_pass(graphs, batches, len(texts), dim, torch)[1] for _ in range(args.repeats))
-        kernels_s, table = kernel_time(encoder._step, batches, len(texts), dim, torch)
+        kernels_s, table = kernel_time(step, batches, len(texts), dim, torch)
         row = {
             "load_and_warm_up_s": round(warm_s, 2),
             "issued_s": round(issued, 4),
