@@ -28,9 +28,8 @@ def measure(n_texts: int, repeats: int) -> list[float]:
     """Seconds per call of ``embed`` over ``n_texts`` new texts through a zero-cost model."""
     import numpy as np
 
-    import pandas as pd
-
     import simwidgets
+    from simwidgets.evaluation.datasets import read_stsb
     from simwidgets.models.base import Embedder
     from simwidgets.models.notes import Notes
 
@@ -40,9 +39,8 @@ def measure(n_texts: int, repeats: int) -> list[float]:
         def _embed_many(self, texts, progress):
             return np.zeros((len(texts), 384), np.float32), Notes.from_counts(np.full(len(texts), 20))
 
-    path = Path(simwidgets.__file__).parent / "data" / "sts" / "stsb-en-train.csv"
-    frame = pd.read_csv(path, header=None, keep_default_na=False)
-    lines = list(dict.fromkeys([*frame.iloc[:, 0].tolist(), *frame.iloc[:, 1].tolist()]))
+    train = read_stsb(Path(simwidgets.__file__).parent / "data" / "sts" / "stsb-en-train.csv")
+    lines = list(dict.fromkeys([*train["left"], *train["right"]]))
     model = Zero()
     seconds = []
     for r in range(repeats + 1):
