@@ -5,13 +5,14 @@ planned and staged on the card as the streaming encoder does, so no tokenizing o
 timed. Then, for each forward pass (``--kernels``: transformers' ``BertModel``, the fused
 pass, the fused pass with GELU in the matrix product; ``NAME:MODE`` runs it under ``torch.compile``;
 ``NAME@BACKEND`` holds PyTorch's attention to one backend, or to several joined by ``+``: flash,
-efficient, cudnn, math), one pass over all the batches is timed
+efficient, cudnn, math; ``fused-short/wN/gM`` runs the short-text attention kernel with N warps
+and M heads per program), one pass over all the batches is timed
 three ways: issued from Python as the encoder issues it (host and card), replayed from CUDA
 graphs (the card alone, no Python in between), and under ``torch.profiler`` (the kernels'
 own time, the longest kernels printed). Every pass's vectors are compared with the
 transformers pass (least cosine). Run on a GPU:
 
-    python benchmarks/bench_gpu_kernels.py [--assets .gpu] [--texts 200000] [--kernels transformers,fused,fused-gelu,fused:default,fused-gelu@efficient]
+    python benchmarks/bench_gpu_kernels.py [--assets .gpu] [--texts 200000] [--kernels transformers,fused,fused-gelu,fused:default,fused-gelu@efficient,fused-short,fused-short/w4/g2]
 """
 
 from __future__ import annotations
@@ -80,6 +81,21 @@ def with_attention(step, backends: str):
     return run
 
 
+def short_settings(options: list[str]) -> dict:
+    """The short-text kernel's settings a ``/wN/gM`` suffix names (warps, heads per program)."""
+    from simwidgets.models import short_attention
+
+    settings = {"WARPS": dict(short_attention.WARPS), "HEADS_PER_PROGRAM": short_attention.HEADS_PER_PROGRAM}
+    for option in options:
+        if option.startswith("w"):
+            settings["WARPS"] = dict.fromkeys(settings["WARPS"], int(option[1:]))
+        elif option.startswith("g"):
+            settings["HEADS_PER_PROGRAM"] = int(option[1:])
+        else:
+            raise SystemExit(f"unknown kernel option /{option}: use /wN (warps) or /gM (heads per program)")
+    return settings
+
+
 def kernel_time(step, batches, n, dim, torch):
     """The card's kernel time for one pass (seconds) and the profiler's table of the longest kernels."""
     from torch.profiler import ProfilerActivity, profile
@@ -118,8 +134,14 @@ def main() -> None:
     on_gpu = torch.cuda.is_available()
     figures: dict = {"card": torch.cuda.get_device_name(0) if on_gpu else "CPU (a dry run)", "texts": args.texts}
     reference = None
+    from simwidgets.models import short_attention
+
+    defaults = short_settings([])
     for kernels in args.kernels.split(","):
-        spec, _, attention = kernels.partition("@")  # "fused@efficient": one attention backend
+        kernels_name, *options = kernels.split("/")  # "fused-short/w4/g2": the short kernel's settings
+        for key, value in short_settings(options).items():
+            setattr(short_attention, key, value)
+        spec, _, attention = kernels_name.partition("@")  # "fused@efficient": one attention backend
         name, _, mode = spec.partition(":")  # "fused:default": the fused pass under torch.compile
         start = time.perf_counter()
         model = SentenceTransformerModel(
@@ -166,6 +188,8 @@ def main() -> None:
         for name, seconds, count in table:
             print(f"    {seconds:8.4f} s  {count:6d}  {name}")
         del model, encoder, batches, graphs
+        for key, value in defaults.items():
+            setattr(short_attention, key, value)
         if on_gpu:
             torch.cuda.empty_cache()
     first = args.kernels.split(",")[0]

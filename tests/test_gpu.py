@@ -98,7 +98,7 @@ def test_graphed_batches_give_the_eager_vectors(minilm_dir, sentences, cpu_refer
     assert summary["graphs"] > 0 and summary["graph_replays"] > 0
 
 
-@pytest.mark.parametrize("kernels", ["transformers", "fused", "fused-gelu"])
+@pytest.mark.parametrize("kernels", ["transformers", "fused", "fused-gelu", "fused-short"])
 def test_fused_kernels_give_the_fp32_vectors(minilm_dir, sentences, cpu_reference, kernels):
     """Each forward pass on the card against fp32 on the CPU (the default on a card is
     fused-gelu; the other GPU tests run it)."""
@@ -111,6 +111,29 @@ def test_fused_kernels_give_the_fp32_vectors(minilm_dir, sentences, cpu_referenc
     cosine = np.sum(vectors * cpu_reference, axis=1)
     print(f"kernels={kernels}: min cosine {cosine.min():.6f} over {len(sentences)} sentences")
     assert cosine.min() >= 0.999
+
+
+def test_the_short_attention_kernel_on_the_card_equals_pytorchs_attention():
+    """The compiled Triton kernel (the CPU tests run it in Triton's interpreter), every width
+    it takes, masked and not, against PyTorch's float32 attention on the same inputs."""
+    import torch.nn.functional as F
+
+    from simwidgets.models.short_attention import short_attention
+
+    torch.manual_seed(0)
+    heads, head = 12, 32
+    for width in range(1, 65):
+        for masked in (True, False):
+            batch = 37
+            qkv = torch.randn(batch * width, 3 * heads * head, device="cuda", dtype=torch.float16)
+            lengths = torch.randint(1, width + 1, (batch,), device="cuda")
+            keep = (torch.arange(width, device="cuda")[None, :] < lengths[:, None]) if masked else None
+            out = short_attention(qkv, None if keep is None else keep[:, None, None, :], batch, width, heads)
+            q, k, v = qkv.float().view(batch, width, 3, heads, head).permute(2, 0, 3, 1, 4)
+            mask = None if keep is None else keep[:, None, None, :]
+            ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2).reshape(batch * width, -1)
+            assert torch.isfinite(out).all()
+            assert (out.float() - ref).abs().max().item() < 4e-3, (width, masked)
 
 
 def test_gpu_scores_of_labelled_pairs_match_the_cpu(minilm_dir, stsb_dev):

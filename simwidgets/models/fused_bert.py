@@ -26,10 +26,13 @@ and an activation in :data:`ACTIVATIONS`; :func:`unsupported` says why another m
 from __future__ import annotations
 
 from ..errors import InputError
+from .short_attention import available as short_available
+from .short_attention import short_attention as attend_short
 
 #: How the streaming encoder's forward pass may run: the model's own modules, or this module's
-#: fused pass (with the feed-forward GELU inside the matrix product, for ``"fused-gelu"``).
-KERNELS = ("transformers", "fused", "fused-gelu")
+#: fused pass (with the feed-forward GELU inside the matrix product, for ``"fused-gelu"``; and
+#: with :mod:`.short_attention`'s kernel for short texts as well, for ``"fused-short"``).
+KERNELS = ("transformers", "fused", "fused-gelu", "fused-short")
 #: Activations the fused pass reproduces (as named in a transformers config).
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 
@@ -66,9 +69,13 @@ class FusedBert:
         Add the bias and apply GELU inside the feed-forward block's first matrix product
         (``torch._addmm_activation``). cuBLASLt's GELU is the tanh approximation: with an
         exact-GELU model (MiniLM) the vectors move slightly. Off by default.
+    short_attention
+        Attend with :func:`~.short_attention.short_attention` (one Triton program per text and
+        head) for batches it takes (:func:`~.short_attention.available`: half precision on a
+        GPU, at most 64 tokens wide), PyTorch's attention for the rest. Off by default.
     """
 
-    def __init__(self, model, *, gelu_in_matmul: bool = False):
+    def __init__(self, model, *, gelu_in_matmul: bool = False, short_attention: bool = False):
         import torch
 
         reason = unsupported(model)
@@ -79,6 +86,7 @@ class FusedBert:
         self.eps = float(config.layer_norm_eps)
         self.act = config.hidden_act
         self.gelu_in_matmul = bool(gelu_in_matmul) and self.act != "relu"
+        self.short_attention = bool(short_attention)
         emb = model.embeddings
         with torch.no_grad():
             self.words = emb.word_embeddings.weight
@@ -129,10 +137,15 @@ class FusedBert:
         x = F.embedding(input_ids, self.words) + self.positions[:width]
         x = F.layer_norm(x, (hidden,), *self.emb_norm, self.eps).view(batch * width, hidden)
         head = hidden // self.heads
+        short = self.short_attention and short_available(x, width)
         for qkv_w, qkv_b, out_w, out_b, norm1, inner_w, inner_b, down_w, down_b, norm2 in self.layers:
-            qkv = F.linear(x, qkv_w, qkv_b).view(batch, width, 3, self.heads, head).permute(2, 0, 3, 1, 4)
-            att = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attention_mask)
-            att = att.transpose(1, 2).reshape(batch * width, hidden)
+            qkv = F.linear(x, qkv_w, qkv_b)
+            if short:
+                att = attend_short(qkv, attention_mask, batch, width, self.heads)
+            else:
+                qkv = qkv.view(batch, width, 3, self.heads, head).permute(2, 0, 3, 1, 4)
+                att = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attention_mask)
+                att = att.transpose(1, 2).reshape(batch * width, hidden)
             x = F.layer_norm(F.linear(att, out_w, out_b) + x, (hidden,), *norm1, self.eps)
             up = self._inner(x, inner_w, inner_b)
             x = F.layer_norm(F.linear(up, down_w, down_b) + x, (hidden,), *norm2, self.eps)

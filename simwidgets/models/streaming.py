@@ -140,9 +140,10 @@ class StreamEncoder:
     kernels
         How the encoder's forward pass runs: ``"transformers"`` (the model's own modules),
         ``"fused"`` (:class:`~.fused_bert.FusedBert`: one projection for query, key and value,
-        fewer kernels; same function, BERT encoders only) or ``"fused-gelu"`` (the same, with
+        fewer kernels; same function, BERT encoders only), ``"fused-gelu"`` (the same, with
         the feed-forward bias and GELU inside the matrix product: cuBLASLt's tanh GELU on a
-        GPU). Default (``None``): ``"fused-gelu"`` on a GPU for a model the fused pass covers
+        GPU) or ``"fused-short"`` (``"fused-gelu"`` with :mod:`.short_attention`'s Triton
+        kernel for batches up to 64 tokens wide: one small program per text and head). Default (``None``): ``"fused-gelu"`` on a GPU for a model the fused pass covers
         (:func:`default_kernels`; on one H100 its kernels took 0.90x the time of transformers'
         for MiniLM and a first pass over a million texts ran 1.08x as fast, its vectors within
         the GPU test's tolerance), else ``"transformers"``; ``benchmarks/bench_gpu_kernels.py``
@@ -226,10 +227,14 @@ class StreamEncoder:
         when ``compile`` asks for it."""
         if self.kernels == "transformers":
             hidden = ModelForward(self.model)
-        elif self.kernels in ("fused", "fused-gelu"):
+        elif self.kernels in ("fused", "fused-gelu", "fused-short"):
             from .fused_bert import FusedBert
 
-            hidden = FusedBert(self.model, gelu_in_matmul=self.kernels == "fused-gelu")
+            hidden = FusedBert(
+                self.model,
+                gelu_in_matmul=self.kernels != "fused",
+                short_attention=self.kernels == "fused-short",
+            )
         else:
             raise InputError(f"unknown kernels {self.kernels!r}; use one of {KERNELS}")
         if self.compile is None:

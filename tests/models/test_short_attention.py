@@ -1,0 +1,134 @@
+"""The short-text attention kernel computes PyTorch's attention, checked on a CPU in Triton's
+interpreter (``tests/test_gpu.py`` runs the compiled kernel on a card).
+
+Triton chooses its interpreter when it is imported, so the kernel runs in one child Python
+started with ``TRITON_INTERPRET=1`` (this process may hold a compiled Triton) and reports
+every check as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("triton", reason="Triton is not installed (CPU-only PyTorch builds come without it)")
+
+from simwidgets.models import short_attention as sa  # noqa: E402
+
+CHECKS = textwrap.dedent(
+    """
+    import json
+    import torch
+    import transformers
+    from simwidgets.models.fused_bert import FusedBert
+    from simwidgets.models.short_attention import available, short_attention
+
+    def qkv_for(batch, width, heads, head, seed):
+        g = torch.Generator().manual_seed(seed)
+        qkv = torch.randn(batch * width, 3 * heads * head, generator=g).half()
+        lengths = torch.randint(1, width + 1, (batch,), generator=g)
+        lengths[0] = width
+        return qkv, torch.arange(width)[None, :] < lengths[:, None]
+
+    def reference(qkv, keep, batch, width, heads):
+        # PyTorch's attention in float32 on the same half-precision inputs
+        head = qkv.shape[1] // 3 // heads
+        q, k, v = qkv.float().view(batch, width, 3, heads, head).permute(2, 0, 3, 1, 4)
+        mask = None if keep is None else keep[:, None, None, :]
+        att = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return att.transpose(1, 2).reshape(batch * width, heads * head)
+
+    report = {"kernel": {}}
+    for width, heads, head in ((1, 2, 32), (5, 2, 16), (16, 2, 16), (24, 2, 32), (33, 2, 32), (64, 1, 32)):
+        for masked in (True, False):
+            qkv, keep = qkv_for(2, width, heads, head, seed=width)
+            keep = keep if masked else None
+            shaped = None if keep is None else keep[:, None, None, :]  # as the encoder passes it
+            out = short_attention(qkv, shaped, 2, width, heads)
+            ref = reference(qkv, keep, 2, width, heads)
+            report["kernel"][f"{width}/{masked}/{heads}/{head}"] = {
+                "shape": list(out.shape), "dtype": str(out.dtype),
+                "finite": bool(torch.isfinite(out).all()),
+                "max_error": float((out.float() - ref).abs().max()),
+            }
+    cases = ((torch.float16, 24), (torch.bfloat16, 64), (torch.float16, 65), (torch.float32, 24))
+    report["available"] = [available(torch.zeros(4, 96, dtype=dt), w) for dt, w in cases]
+
+    config = transformers.BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=128, vocab_size=200)
+    torch.manual_seed(0)
+    model = transformers.BertModel(config).eval()
+    g = torch.Generator().manual_seed(3)
+    ids = torch.randint(1, 200, (3, 21), generator=g)
+    keep = torch.arange(21)[None, :] < torch.tensor([21, 4, 1])[:, None]
+    with torch.inference_mode():
+        ref = model(input_ids=ids, attention_mask=keep[:, None, None, :]).last_hidden_state
+        half = FusedBert(model.half(), gelu_in_matmul=True, short_attention=True)(ids, keep[:, None, None, :])
+    cosine = torch.nn.functional.cosine_similarity(half[keep].float(), ref[keep].float(), dim=1)
+    report["fused"] = {"dtype": str(half.dtype), "finite": bool(torch.isfinite(half).all()),
+                       "least_cosine": float(cosine.min())}
+    print("REPORT" + json.dumps(report))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def interpreted():
+    """Every check's figures, from a child Python running Triton's interpreter."""
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, "-c", CHECKS], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("REPORT"))
+    return json.loads(line[len("REPORT") :])
+
+
+def test_the_kernel_equals_pytorchs_attention(interpreted):
+    """Widths 1-64 (padded to 16, 32 and 64 rows), with and without a key mask, two head sizes
+    (the ``4, 96`` tensors below are 2 heads of 16 or 1 of 32):
+    within half precision's rounding of PyTorch's float32 attention, and finite everywhere
+    (padding rows attend to the real tokens)."""
+    cases = interpreted["kernel"]
+    assert len(cases) == 12
+    for case, figures in cases.items():
+        width, _, heads, head = map(lambda x: int(x) if x.isdigit() else x, case.split("/"))
+        assert figures["shape"] == [2 * width, heads * head], case
+        assert figures["dtype"] == "torch.float16" and figures["finite"], case
+        assert figures["max_error"] < 4e-3, (case, figures)
+
+
+def test_the_fused_pass_with_the_kernel_gives_transformers_hidden_states(interpreted):
+    fused = interpreted["fused"]
+    assert fused["dtype"] == "torch.float16" and fused["finite"]
+    assert fused["least_cosine"] > 0.999
+
+
+def test_where_the_kernel_applies(interpreted, monkeypatch):
+    # in the interpreter: half precision up to 64 tokens; wider or float32 batches use PyTorch's
+    assert interpreted["available"] == [True, True, False, False]
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    assert not sa.available(torch.zeros(4, 96, dtype=torch.float16), 24)  # a CPU tensor, compiled Triton
+    with pytest.raises(ValueError, match="at most 64 tokens"):
+        sa.short_attention(torch.zeros(80, 12, dtype=torch.float16), None, 1, 80, 1)
+    monkeypatch.setitem(sys.modules, "triton", None)
+    assert "Triton is not installed" in sa.triton_missing()
+
+
+def test_without_the_kernel_the_fused_pass_is_unchanged():
+    """On a CPU (no interpreter) ``short_attention=True`` runs PyTorch's attention: the same
+    numbers as the plain fused pass."""
+    transformers = pytest.importorskip("transformers")
+    from simwidgets.models.fused_bert import FusedBert
+
+    config = transformers.BertConfig(
+        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, vocab_size=100
+    )
+    model = transformers.BertModel(config).eval()
+    ids = torch.randint(1, 100, (3, 9))
+    with torch.inference_mode():
+        assert torch.equal(FusedBert(model, short_attention=True)(ids), FusedBert(model)(ids))
