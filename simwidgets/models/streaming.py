@@ -57,20 +57,23 @@ class ModelForward:
 
 
 def default_kernels(model, device) -> str:
-    """The forward pass a streaming encoder runs when none is named: the fused BERT pass with
-    the GELU in its matrix product on a GPU, where it was measured faster, for a model it
-    covers (:func:`~.fused_bert.unsupported`); transformers' own modules otherwise (on a CPU,
-    where the default pass is the one held equal to sentence-transformers' and the fused one
-    has not been timed).
+    """The forward pass a streaming encoder runs when none is named: on a GPU, for a model the
+    fused pass covers (:func:`~.fused_bert.unsupported`), the fused pass with the GELU in its
+    matrix product and the short-text attention kernel (``"fused-short"``; on one H100 its
+    kernels took 0.64x the time of ``"fused-gelu"``'s for MiniLM), or ``"fused-gelu"`` where
+    Triton is missing; transformers' own modules otherwise (on a CPU, where the default pass is
+    the one held equal to sentence-transformers' and the fused one has not been timed).
 
     >>> default_kernels(object(), "cpu")
     'transformers'
     """
     import torch
 
+    from .short_attention import triton_missing
+
     if torch.device(device).type != "cuda" or unsupported(model) is not None:
         return "transformers"
-    return "fused-gelu"
+    return "fused-gelu" if triton_missing() else "fused-short"
 
 
 def batch_views(on_device, layout, ids_end: int, slots: int):
@@ -143,11 +146,11 @@ class StreamEncoder:
         fewer kernels; same function, BERT encoders only), ``"fused-gelu"`` (the same, with
         the feed-forward bias and GELU inside the matrix product: cuBLASLt's tanh GELU on a
         GPU) or ``"fused-short"`` (``"fused-gelu"`` with :mod:`.short_attention`'s Triton
-        kernel for batches up to 64 tokens wide: one small program per text and head). Default (``None``): ``"fused-gelu"`` on a GPU for a model the fused pass covers
-        (:func:`default_kernels`; on one H100 its kernels took 0.90x the time of transformers'
-        for MiniLM and a first pass over a million texts ran 1.08x as fast, its vectors within
-        the GPU test's tolerance), else ``"transformers"``; ``benchmarks/bench_gpu_kernels.py``
-        times each pass.
+        kernel for batches up to 64 tokens wide: one small program per text and head).
+        Default (``None``): :func:`default_kernels` (``"fused-short"`` on a GPU for a model the
+        fused pass covers: on one H100 a pass over 200,000 texts' batches took 0.343 s against
+        0.539 s for ``"fused-gelu"`` in the same run, its vectors within the GPU test's
+        tolerance), else ``"transformers"``; ``benchmarks/bench_gpu_kernels.py`` times each pass.
     graphs
         Replay each batch shape's forward pass and pooling from a CUDA graph once the shape has
         been seen before (:class:`~.shape_graphs.ShapeGraphs`): one call instead of a hundred-odd
