@@ -72,7 +72,8 @@ class FusedBert:
     short_attention
         Attend with :func:`~.short_attention.short_attention` (one Triton program per text and
         head) for batches it takes (:func:`~.short_attention.available`: half precision on a
-        GPU, at most 64 tokens wide), PyTorch's attention for the rest. Off by default.
+        GPU, at most 64 tokens wide), PyTorch's attention for the rest and while
+        ``torch.compile`` traces the pass. Off by default.
     """
 
     def __init__(self, model, *, gelu_in_matmul: bool = False, short_attention: bool = False):
@@ -130,6 +131,7 @@ class FusedBert:
     def __call__(self, input_ids, attention_mask=None):
         """``(batch, width, hidden)`` from ids ``(batch, width)``; ``attention_mask`` is a
         boolean ``(batch, 1, 1, width)`` (True: attend) or None (every token is real)."""
+        import torch
         import torch.nn.functional as F
 
         batch, width = input_ids.shape
@@ -137,7 +139,9 @@ class FusedBert:
         x = F.embedding(input_ids, self.words) + self.positions[:width]
         x = F.layer_norm(x, (hidden,), *self.emb_norm, self.eps).view(batch * width, hidden)
         head = hidden // self.heads
-        short = self.short_attention and short_available(x, width)
+        # under torch.compile the pass is traced: PyTorch's attention there, which the compiler
+        # knows (the Triton kernel is for the eager pass and CUDA graphs)
+        short = self.short_attention and not torch.compiler.is_compiling() and short_available(x, width)
         for qkv_w, qkv_b, out_w, out_b, norm1, inner_w, inner_b, down_w, down_b, norm2 in self.layers:
             qkv = F.linear(x, qkv_w, qkv_b)
             if short:
