@@ -54,9 +54,9 @@ FLOORS = {
 INNER = {
     "models": {
         "sources": 0, "notes": 0, "bucketing": 0, "centring": 0, "profiling": 0, "trained_pairs": 0, "pair_reasons": 0,
-        "shape_graphs": 0, "fused_bert": 0,
-        "cache": 1, "specs": 1, "streaming": 1,
-        "base": 2,
+        "shape_graphs": 0, "short_attention": 0,
+        "cache": 1, "fused_bert": 1,
+        "base": 2, "specs": 2, "streaming": 2,
         "callable": 3, "pair_scorer": 3, "static_model": 3, "tfhub": 3, "tfidf": 3, "transformer": 3, "ulmfit": 3,
         "wordvectors": 3,
         "cross_encoder": 4, "onnx_encoder": 4,
