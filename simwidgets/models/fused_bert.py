@@ -25,7 +25,9 @@ and an activation in :data:`ACTIVATIONS`; :func:`unsupported` says why another m
 
 from __future__ import annotations
 
-from ..errors import InputError
+import warnings
+
+from ..errors import InputError, SimwidgetsWarning
 from .short_attention import available as short_available
 from .short_attention import short_attention as attend_short
 
@@ -88,6 +90,8 @@ class FusedBert:
         self.act = config.hidden_act
         self.gelu_in_matmul = bool(gelu_in_matmul) and self.act != "relu"
         self.short_attention = bool(short_attention)
+        #: Why the short-text kernel stopped being used (``None``: it runs, or was not asked for).
+        self.short_failed: str | None = None
         emb = model.embeddings
         with torch.no_grad():
             self.words = emb.word_embeddings.weight
@@ -128,6 +132,29 @@ class FusedBert:
             return torch._addmm_activation(bias, x, weight_t, use_gelu=True)
         return self._activate(torch.addmm(bias, x, weight_t))
 
+    def _short(self, qkv, attention_mask, batch: int, width: int):
+        """The short-text kernel's attention, or None (PyTorch's from now on) where Triton cannot
+        build or launch it here (no C compiler for its launcher, an unsupported card, ...): the
+        reason is kept in :attr:`short_failed` and said once in a warning."""
+        import torch
+
+        try:
+            return attend_short(qkv, attention_mask, batch, width, self.heads)
+        except torch.cuda.OutOfMemoryError:
+            raise  # PyTorch's attention needs the memory too
+        except Exception as exc:
+            if qkv.is_cuda and torch.cuda.is_current_stream_capturing():
+                raise  # inside a CUDA graph's capture: ShapeGraphs falls back to eager and says why
+            self.short_attention = False
+            self.short_failed = f"{type(exc).__name__}: {exc}"[:500]
+            warnings.warn(
+                f"the short-text attention kernel could not run here ({self.short_failed}); "
+                "PyTorch's attention is used from now on",
+                SimwidgetsWarning,
+                stacklevel=3,
+            )
+            return None
+
     def __call__(self, input_ids, attention_mask=None):
         """``(batch, width, hidden)`` from ids ``(batch, width)``; ``attention_mask`` is a
         boolean ``(batch, 1, 1, width)`` (True: attend) or None (every token is real)."""
@@ -144,9 +171,8 @@ class FusedBert:
         short = self.short_attention and not torch.compiler.is_compiling() and short_available(x, width)
         for qkv_w, qkv_b, out_w, out_b, norm1, inner_w, inner_b, down_w, down_b, norm2 in self.layers:
             qkv = F.linear(x, qkv_w, qkv_b)
-            if short:
-                att = attend_short(qkv, attention_mask, batch, width, self.heads)
-            else:
+            att = self._short(qkv, attention_mask, batch, width) if short and self.short_attention else None
+            if att is None:
                 qkv = qkv.view(batch, width, 3, self.heads, head).permute(2, 0, 3, 1, 4)
                 att = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attention_mask)
                 att = att.transpose(1, 2).reshape(batch * width, hidden)

@@ -484,6 +484,9 @@ class StreamEncoder:
         while pending:
             finish_one()
         clock.collect(self.profile)
+        failed = getattr(self._forward, "short_failed", None)
+        if failed:
+            self.profile.extra["short_attention_failed"] = failed
         if self._graphs is not None:
             self.profile.extra.update(self._graphs.summary())
         return result, Notes.from_counts(n_tokens, truncated)

