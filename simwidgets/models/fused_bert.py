@@ -74,7 +74,7 @@ class FusedBert:
     short_attention
         Attend with :func:`~.short_attention.short_attention` (one Triton program per text and
         head) for batches it takes (:func:`~.short_attention.available`: half precision on a
-        GPU, at most 64 tokens wide), PyTorch's attention for the rest and while
+        GPU, at most 64 tokens wide, heads of 16-128), PyTorch's attention for the rest and while
         ``torch.compile`` traces the pass. Off by default.
     """
 
@@ -168,7 +168,11 @@ class FusedBert:
         head = hidden // self.heads
         # under torch.compile the pass is traced: PyTorch's attention there, which the compiler
         # knows (the Triton kernel is for the eager pass and CUDA graphs)
-        short = self.short_attention and not torch.compiler.is_compiling() and short_available(x, width)
+        short = (
+            self.short_attention
+            and not torch.compiler.is_compiling()
+            and short_available(x, width, self.heads, attention_mask)
+        )
         for qkv_w, qkv_b, out_w, out_b, norm1, inner_w, inner_b, down_w, down_b, norm2 in self.layers:
             qkv = F.linear(x, qkv_w, qkv_b)
             att = self._short(qkv, attention_mask, batch, width) if short and self.short_attention else None

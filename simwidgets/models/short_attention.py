@@ -38,11 +38,18 @@ def triton_missing() -> str | None:
     return None
 
 
-def available(qkv, width: int) -> bool:
-    """Whether :func:`short_attention` runs for this projection output and batch width."""
+#: Head sizes the kernel takes (a power of two, as Triton's blocks are).
+HEAD_SIZES = (16, 32, 64, 128)
+
+
+def available(qkv, width: int, heads: int, key_mask=None) -> bool:
+    """Whether :func:`short_attention` runs for this projection output, batch width, number of
+    heads and key mask (None or booleans)."""
     import torch
 
     if width > MAX_WIDTH or qkv.dtype not in (torch.float16, torch.bfloat16):
+        return False
+    if qkv.shape[-1] // 3 // heads not in HEAD_SIZES or (key_mask is not None and key_mask.dtype != torch.bool):
         return False
     if not (qkv.is_cuda or _interpreting()):
         return False
@@ -104,22 +111,21 @@ def short_attention(qkv, key_mask, batch: int, width: int, heads: int):
     """Scaled dot-product attention of every head, from a fused projection's output.
 
     ``qkv``: ``(batch * width, 3 * hidden)``, each token's query, key and value side by side
-    (each ``heads`` blocks of ``hidden // heads``), contiguous; ``key_mask``: ``(batch, width)``
-    booleans (True: a real token) or None (every token real). Returns ``(batch * width, hidden)``:
-    the heads' outputs side by side, as PyTorch's attention gives them after its transpose.
+    (each ``heads`` blocks of ``hidden // heads``), contiguous; ``key_mask``: booleans of shape
+    ``(batch, width)`` or ``(batch, 1, 1, width)`` (True: a real token), or None (every token
+    real). Returns ``(batch * width, hidden)``: the heads' outputs side by side, as PyTorch's
+    attention gives them after its transpose.
     Rows of padding tokens get finite values (they attend to the real tokens).
     """
     import torch
 
     hidden = qkv.shape[1] // 3
     head = hidden // heads
-    if head not in (16, 32, 64, 128) or width > MAX_WIDTH:
-        raise ValueError(f"short_attention takes head sizes 16-128 and at most {MAX_WIDTH} tokens")
+    if head not in HEAD_SIZES or width > MAX_WIDTH:
+        raise ValueError(f"short_attention takes head sizes {HEAD_SIZES} and at most {MAX_WIDTH} tokens")
     rows = max(16, 1 << (max(width, 1) - 1).bit_length())
     out = torch.empty((batch * width, hidden), dtype=qkv.dtype, device=qkv.device)
-    mask = None if key_mask is None else key_mask.reshape(batch, width)
-    if mask is not None and mask.dtype == torch.bool:
-        mask = mask.view(torch.uint8)  # the same bytes: no copy
+    mask = None if key_mask is None else key_mask.reshape(batch, width).view(torch.uint8)  # same bytes, no copy
     group = HEADS_PER_PROGRAM if heads % HEADS_PER_PROGRAM == 0 else 1
     _kernel(_interpreting())[(batch, heads // group)](
         qkv,

@@ -59,7 +59,13 @@ CHECKS = textwrap.dedent(
                 "max_error": float((out.float() - ref).abs().max()),
             }
     cases = ((torch.float16, 24), (torch.bfloat16, 64), (torch.float16, 65), (torch.float32, 24))
-    report["available"] = [available(torch.zeros(4, 96, dtype=dt), w) for dt, w in cases]
+    report["available"] = [available(torch.zeros(4, 96, dtype=dt), w, 2) for dt, w in cases]
+    bool_mask, float_mask = torch.ones(2, 24, dtype=torch.bool), torch.ones(2, 24)
+    report["available_other"] = [
+        available(torch.zeros(4, 96, dtype=torch.float16), 24, 2, bool_mask),
+        available(torch.zeros(4, 96, dtype=torch.float16), 24, 2, float_mask),  # an additive mask
+        available(torch.zeros(4, 144, dtype=torch.float16), 24, 1),  # a head of 48
+    ]
 
     config = transformers.BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
                                      intermediate_size=128, vocab_size=200)
@@ -119,8 +125,9 @@ def test_the_fused_pass_with_the_kernel_gives_transformers_hidden_states(interpr
 def test_where_the_kernel_applies(interpreted, monkeypatch):
     # in the interpreter: half precision up to 64 tokens; wider or float32 batches use PyTorch's
     assert interpreted["available"] == [True, True, False, False]
+    assert interpreted["available_other"] == [True, False, False]  # boolean masks, heads of 16-128
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
-    assert not sa.available(torch.zeros(4, 96, dtype=torch.float16), 24)  # a CPU tensor, compiled Triton
+    assert not sa.available(torch.zeros(4, 96, dtype=torch.float16), 24, 2)  # a CPU tensor, compiled Triton
     with pytest.raises(ValueError, match="at most 64 tokens"):
         sa.short_attention(torch.zeros(80, 12, dtype=torch.float16), None, 1, 80, 1)
     monkeypatch.setitem(sys.modules, "triton", None)
@@ -158,7 +165,7 @@ def test_a_kernel_that_cannot_run_here_falls_back_to_pytorchs_attention_and_says
         calls.append(args)
         raise RuntimeError("Failed to find C compiler. Please specify via CC environment variable.")
 
-    monkeypatch.setattr(fused_bert, "short_available", lambda qkv, width: True)
+    monkeypatch.setattr(fused_bert, "short_available", lambda *args: True)
     monkeypatch.setattr(fused_bert, "attend_short", broken)
     path = str(gt.get_model_path())
     texts = ["a cat sat on the mat", "stock markets fell sharply today", "short"]
