@@ -99,18 +99,26 @@ def test_graphed_batches_give_the_eager_vectors(minilm_dir, sentences, cpu_refer
 
 
 @pytest.mark.parametrize("kernels", ["transformers", "fused", "fused-gelu", "fused-short"])
-def test_fused_kernels_give_the_fp32_vectors(minilm_dir, sentences, cpu_reference, kernels):
+def test_fused_kernels_give_the_fp32_vectors(minilm_dir, sentences, cpu_reference, kernels, monkeypatch):
     """Each forward pass on the card against fp32 on the CPU (the default on a card is
-    fused-short; the other GPU tests run it)."""
+    fused-short; the other GPU tests run it), and the short-text kernel did run for it."""
+    from simwidgets.models import fused_bert
     from simwidgets.models.transformer import SentenceTransformerModel
 
+    widths = []
+    kernel = fused_bert.attend_short
+    monkeypatch.setattr(fused_bert, "attend_short", lambda *args: widths.append(args[3]) or kernel(*args))
     if kernels == "fused-short":
         assert SentenceTransformerModel(minilm_dir, device="cuda").stream_encoder.kernels == "fused-short"
     model = SentenceTransformerModel(minilm_dir, device="cuda", kernels=kernels, chunk_size=256)
     vectors = model.embed(sentences, progress=False)
     cosine = np.sum(vectors * cpu_reference, axis=1)
-    print(f"kernels={kernels}: min cosine {cosine.min():.6f} over {len(sentences)} sentences")
+    print(
+        f"kernels={kernels}: min cosine {cosine.min():.6f} over {len(sentences)} sentences; short kernel {len(widths)} calls"
+    )
     assert cosine.min() >= 0.999
+    assert bool(widths) == (kernels == "fused-short")
+    assert "short_attention_failed" not in model.stream_encoder.profile.summary()
 
 
 def test_the_short_attention_kernel_on_the_card_equals_pytorchs_attention():

@@ -171,7 +171,7 @@ class FusedBert:
         short = (
             self.short_attention
             and not torch.compiler.is_compiling()
-            and short_available(x, width, self.heads, attention_mask)
+            and short_available(x, width, head, attention_mask)
         )
         for qkv_w, qkv_b, out_w, out_b, norm1, inner_w, inner_b, down_w, down_b, norm2 in self.layers:
             qkv = F.linear(x, qkv_w, qkv_b)

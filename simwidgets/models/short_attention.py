@@ -42,16 +42,17 @@ def triton_missing() -> str | None:
 HEAD_SIZES = (16, 32, 64, 128)
 
 
-def available(qkv, width: int, heads: int, key_mask=None) -> bool:
-    """Whether :func:`short_attention` runs for this projection output, batch width, number of
-    heads and key mask (None or booleans)."""
+def available(x, width: int, head: int, key_mask=None) -> bool:
+    """Whether :func:`short_attention` runs for a pass over tensors like ``x`` (its dtype and
+    device), a batch ``width`` tokens wide, heads of ``head`` values and a key mask (None or
+    booleans)."""
     import torch
 
-    if width > MAX_WIDTH or qkv.dtype not in (torch.float16, torch.bfloat16):
+    if width > MAX_WIDTH or x.dtype not in (torch.float16, torch.bfloat16):
         return False
-    if qkv.shape[-1] // 3 // heads not in HEAD_SIZES or (key_mask is not None and key_mask.dtype != torch.bool):
+    if head not in HEAD_SIZES or (key_mask is not None and key_mask.dtype != torch.bool):
         return False
-    if not (qkv.is_cuda or _interpreting()):
+    if not (x.is_cuda or _interpreting()):
         return False
     return triton_missing() is None
 

@@ -59,12 +59,12 @@ CHECKS = textwrap.dedent(
                 "max_error": float((out.float() - ref).abs().max()),
             }
     cases = ((torch.float16, 24), (torch.bfloat16, 64), (torch.float16, 65), (torch.float32, 24))
-    report["available"] = [available(torch.zeros(4, 96, dtype=dt), w, 2) for dt, w in cases]
+    report["available"] = [available(torch.zeros(4, 96, dtype=dt), w, 32) for dt, w in cases]
     bool_mask, float_mask = torch.ones(2, 24, dtype=torch.bool), torch.ones(2, 24)
     report["available_other"] = [
-        available(torch.zeros(4, 96, dtype=torch.float16), 24, 2, bool_mask),
-        available(torch.zeros(4, 96, dtype=torch.float16), 24, 2, float_mask),  # an additive mask
-        available(torch.zeros(4, 144, dtype=torch.float16), 24, 1),  # a head of 48
+        available(torch.zeros(4, 96, dtype=torch.float16), 24, 32, bool_mask),
+        available(torch.zeros(4, 96, dtype=torch.float16), 24, 32, float_mask),  # an additive mask
+        available(torch.zeros(4, 144, dtype=torch.float16), 24, 48),  # a head of 48
     ]
 
     config = transformers.BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -74,9 +74,14 @@ CHECKS = textwrap.dedent(
     g = torch.Generator().manual_seed(3)
     ids = torch.randint(1, 200, (3, 21), generator=g)
     keep = torch.arange(21)[None, :] < torch.tensor([21, 4, 1])[:, None]
+    import simwidgets.models.fused_bert as fused_bert
+    kernel_calls = []
+    counted = fused_bert.attend_short
+    fused_bert.attend_short = lambda *args: kernel_calls.append(args[3]) or counted(*args)
     with torch.inference_mode():
         ref = model(input_ids=ids, attention_mask=keep[:, None, None, :]).last_hidden_state
         half = FusedBert(model.half(), gelu_in_matmul=True, short_attention=True)(ids, keep[:, None, None, :])
+    report["kernel_calls"] = kernel_calls  # the batch width, once per layer: the kernel ran
     cosine = torch.nn.functional.cosine_similarity(half[keep].float(), ref[keep].float(), dim=1)
     report["fused"] = {"dtype": str(half.dtype), "finite": bool(torch.isfinite(half).all()),
                        "least_cosine": float(cosine.min())}
@@ -119,6 +124,7 @@ def test_the_fused_pass_with_the_kernel_gives_transformers_hidden_states(interpr
     fused = interpreted["fused"]
     assert fused["dtype"] == "torch.float16" and fused["finite"]
     assert fused["least_cosine"] > 0.999
+    assert interpreted["kernel_calls"] == [21, 21]  # the kernel, not PyTorch's attention, in both layers
     assert fused["traced_equals_plain"]
 
 
@@ -127,7 +133,7 @@ def test_where_the_kernel_applies(interpreted, monkeypatch):
     assert interpreted["available"] == [True, True, False, False]
     assert interpreted["available_other"] == [True, False, False]  # boolean masks, heads of 16-128
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
-    assert not sa.available(torch.zeros(4, 96, dtype=torch.float16), 24, 2)  # a CPU tensor, compiled Triton
+    assert not sa.available(torch.zeros(4, 96, dtype=torch.float16), 24, 32)  # a CPU tensor, compiled Triton
     with pytest.raises(ValueError, match="at most 64 tokens"):
         sa.short_attention(torch.zeros(80, 12, dtype=torch.float16), None, 1, 80, 1)
     monkeypatch.setitem(sys.modules, "triton", None)
