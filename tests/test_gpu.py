@@ -114,7 +114,8 @@ def test_fused_kernels_give_the_fp32_vectors(minilm_dir, sentences, cpu_referenc
     vectors = model.embed(sentences, progress=False)
     cosine = np.sum(vectors * cpu_reference, axis=1)
     print(
-        f"kernels={kernels}: min cosine {cosine.min():.6f} over {len(sentences)} sentences; short kernel {len(widths)} calls"
+        f"kernels={kernels}: min cosine {cosine.min():.6f} over {len(sentences)} sentences; "
+        f"short kernel: {len(widths)} calls"
     )
     assert cosine.min() >= 0.999
     assert bool(widths) == (kernels == "fused-short")
