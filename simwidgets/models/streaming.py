@@ -12,7 +12,8 @@ are. :class:`StreamEncoder` works on chunks of texts:
    copied to the device in one asynchronous transfer (two buffers alternate);
 4. the model runs in fp16 (or bf16) with PyTorch's fused attention; pooling,
    normalisation and un-sorting happen on the device; one asynchronous copy brings the
-   chunk's float32 vectors back while the device starts on the next chunk.
+   chunk's float32 vectors back while the device starts on the next chunk, and a gathering
+   thread moves them into the result while the main thread issues the chunks after it.
 
 On a CPU the same code runs (fp32, no pinned memory, no overlap), so the logic is tested
 on machines without a GPU. :attr:`StreamEncoder.profile` says where the time went.
@@ -444,29 +445,40 @@ class StreamEncoder:
             return result, Notes.from_counts(n_tokens, truncated)
         on_gpu = self.device.type == "cuda"
         clock = DeviceClock(torch, self.device)
-        pending: deque = deque()  # (start, count, host buffer, event)
+        waited = {"wait_device": 0.0, "gather": 0.0}  # the gathering thread's own seconds
 
-        def finish_one():
-            begin, count, host, event = pending.popleft()
+        def gather(begin: int, count: int, host, event) -> None:
+            """A chunk's vectors into the result, once the device has copied them to ``host``."""
             t0 = time.perf_counter()
             if event is not None:
                 event.synchronize()
             t1 = time.perf_counter()
             result[begin : begin + count] = host[:count].numpy() if on_gpu else host
-            self.profile.add("wait_device", t1 - t0)
-            self.profile.add("gather", time.perf_counter() - t1)
+            waited["wait_device"] += t1 - t0
+            waited["gather"] += time.perf_counter() - t1
             if bar is not None:
                 bar.update(count)
 
-        for k, (begin, tok) in enumerate(self._chunks(texts)):
-            self.profile.add("tokenize", tok.seconds)
-            count = len(tok.lengths)
-            n_tokens[begin : begin + count] = tok.full_lengths
-            truncated[begin : begin + count] = tok.truncated
-            self.profile.tokens += int(tok.lengths.sum())
-            vectors = self._run_chunk(tok, k % 2, clock)
-            if on_gpu:
+        # On a GPU one thread gathers each chunk's vectors (waiting for the card, then copying
+        # out of pinned memory; numpy releases the GIL) while this one issues the next chunks;
+        # each of the two pinned buffers is rewritten only after its last gather is done.
+        gathering: list = [None, None]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simwidgets-gather") as gatherer:
+            for k, (begin, tok) in enumerate(self._chunks(texts)):
+                self.profile.add("tokenize", tok.seconds)
+                count = len(tok.lengths)
+                n_tokens[begin : begin + count] = tok.full_lengths
+                truncated[begin : begin + count] = tok.truncated
+                self.profile.tokens += int(tok.lengths.sum())
+                vectors = self._run_chunk(tok, k % 2, clock)
+                if not on_gpu:
+                    gather(begin, count, vectors.numpy(), None)
+                    continue
                 slot = k % 2
+                if gathering[slot] is not None:
+                    t0 = time.perf_counter()
+                    gathering[slot].result()  # the buffer's last chunk is in the result
+                    self.profile.add("wait_gather", time.perf_counter() - t0)
                 host = self._out_host[slot]  # kept between calls: pinning memory is slow
                 if host is None or host.shape[0] < count or host.shape[1] != dim:
                     host = torch.empty((count, dim), dtype=torch.float32, pin_memory=True)
@@ -475,14 +487,12 @@ class StreamEncoder:
                     host[:count].copy_(vectors, non_blocking=True)
                 event = torch.cuda.Event()
                 event.record()
-                pending.append((begin, count, host, event))
-                if len(pending) > 1:  # read the previous chunk back while the device runs this one
-                    finish_one()
-            else:
-                pending.append((begin, count, vectors.numpy(), None))
-                finish_one()
-        while pending:
-            finish_one()
+                gathering[slot] = gatherer.submit(gather, begin, count, host, event)
+            for future in gathering:
+                if future is not None:
+                    future.result()  # raises what the gathering thread raised
+        for stage, seconds in waited.items():
+            self.profile.add(stage, seconds)
         clock.collect(self.profile)
         failed = getattr(self._forward, "short_failed", None)
         if failed:
