@@ -61,7 +61,7 @@ def default_kernels(model, device) -> str:
     """The forward pass a streaming encoder runs when none is named: on a GPU, for a model the
     fused pass covers (:func:`~.fused_bert.unsupported`), the fused pass with the GELU in its
     matrix product and the short-text attention kernel (``"fused-short"``; on one H100 its
-    kernels took 0.64x the time of ``"fused-gelu"``'s for MiniLM), or ``"fused-gelu"`` where
+    pass took 0.64x the time of ``"fused-gelu"``'s for MiniLM), or ``"fused-gelu"`` where
     Triton is missing; transformers' own modules otherwise (on a CPU, where the default pass is
     the one held equal to sentence-transformers' and the fused one has not been timed).
 
