@@ -116,7 +116,7 @@ def test_unknown_kernels_are_refused():
     assert gt
 
 
-@pytest.mark.parametrize("kernels", ["transformers", "fused"])
+@pytest.mark.parametrize("kernels", ["transformers", "fused", "fused-short"])
 def test_a_streaming_model_pickles_with_either_pass(kernels):
     """Process workers receive models by pickle: the chosen pass is rebuilt in the copy."""
     import pickle
