@@ -35,6 +35,8 @@ def triton_missing() -> str | None:
         import triton  # noqa: F401
     except ImportError as exc:  # CPU-only builds of PyTorch come without it
         return f"Triton is not installed ({exc})"
+    except Exception as exc:  # an installation that fails on import (a mismatched build, ...)
+        return f"Triton does not import ({type(exc).__name__}: {exc})"
     return None
 
 

@@ -128,6 +128,17 @@ def test_the_fused_pass_with_the_kernel_gives_transformers_hidden_states(interpr
     assert fused["traced_equals_plain"]
 
 
+def _failing_import(real, name, error):
+    """``__import__`` that raises ``error`` for the module ``name``."""
+
+    def fake(module, *args, **kwargs):
+        if module == name:
+            raise error
+        return real(module, *args, **kwargs)
+
+    return fake
+
+
 def test_where_the_kernel_applies(interpreted, monkeypatch):
     # in the interpreter: half precision up to 64 tokens; wider or float32 batches use PyTorch's
     assert interpreted["available"] == [True, True, False, False]
@@ -138,6 +149,9 @@ def test_where_the_kernel_applies(interpreted, monkeypatch):
         sa.short_attention(torch.zeros(80, 12, dtype=torch.float16), None, 1, 80, 1)
     monkeypatch.setitem(sys.modules, "triton", None)
     assert "Triton is not installed" in sa.triton_missing()
+    failing = _failing_import(__import__, "triton", RuntimeError("a mismatched build"))
+    monkeypatch.setattr("builtins.__import__", failing)  # an installation that breaks on import
+    assert sa.triton_missing() == "Triton does not import (RuntimeError: a mismatched build)"
 
 
 def test_without_the_kernel_the_fused_pass_is_unchanged():
