@@ -175,7 +175,8 @@ class FusedBert:
         )
         for qkv_w, qkv_b, out_w, out_b, norm1, inner_w, inner_b, down_w, down_b, norm2 in self.layers:
             qkv = F.linear(x, qkv_w, qkv_b)
-            att = self._short(qkv, attention_mask, batch, width) if short and self.short_attention else None
+            att = self._short(qkv, attention_mask, batch, width) if short else None
+            short = att is not None  # a kernel that failed here is not tried in the layers after
             if att is None:
                 qkv = qkv.view(batch, width, 3, self.heads, head).permute(2, 0, 3, 1, 4)
                 att = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attention_mask)

@@ -16,8 +16,8 @@ class Profile:
     Host stages (``tokenize`` summed over tokenizer threads, ``wait_tokens`` the main thread
     idle for them, ``pad``, ``launch`` issuing device work, ``wait_device`` and ``gather`` (on
     a GPU in the gathering thread, beside the main thread), ``wait_gather`` the main thread
-    idle for that thread) are wall-clock; device stages (``copy_in``, ``compute`` with pooling, ``copy_out``) are
-    timed with CUDA events on a GPU and synchronously on a CPU.
+    idle for that thread) are wall-clock; device stages (``copy_in``, ``compute`` with
+    pooling, ``copy_out``) are timed with CUDA events on a GPU and synchronously on a CPU.
     """
 
     seconds: dict = field(default_factory=dict)

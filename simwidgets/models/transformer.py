@@ -108,8 +108,9 @@ class SentenceTransformerModel(Embedder):
         Streaming encoder settings: padded tokens and texts per forward pass, texts sorted
         together, tokenizer threads, padding multiple, tokenizer processes, batch row sizes
         per power of two, ``torch.compile`` mode (default none), CUDA graphs per batch shape,
-        how the forward pass runs (``"transformers"``, ``"fused"`` or ``"fused-gelu"``, the
-        default on a GPU for a BERT encoder; see :class:`~simwidgets.models.streaming.StreamEncoder`).
+        how the forward pass runs (``"transformers"``, ``"fused"``, ``"fused-gelu"`` or
+        ``"fused-short"``, the default on a GPU for a BERT encoder where Triton imports; see
+        :class:`~simwidgets.models.streaming.StreamEncoder`).
     """
 
     batch_size = 128
