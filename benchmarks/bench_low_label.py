@@ -27,10 +27,12 @@ never saw), in the same run:
   model fine-tuned on the labels, then the adapted model fine-tuned on gold plus silver;
 * ``mean of ranks (...)`` (kind ``mean``): the mean of the dev ranks of the trained candidates
   (fine-tuned, SimCSE then fine-tuned, the anchored cross-encoder, the self-taught one);
-* ``ceiling: every train label ...`` (kind ``ceiling``, the first ``--ceiling-seeds`` seeds):
-  fine-tuned (and SimCSE then fine-tuned) on all 5,749 STS-B train pairs with their gold: what
-  a perfect teacher labelling every pair of this log would give, so the most any silver-label
-  or adaptation candidate can reach from this log with this model. Not a log-using candidate.
+* ``... (N epochs)``: the fine-tuned rows again with ``epochs=N`` (``--epoch-variants``);
+* ``ceiling: every train label ...`` (kind ``ceiling``, the first ``--ceiling-seeds`` seeds,
+  ``--ceiling-epochs``): fine-tuned (with kind ``ceiling-simcse`` also SimCSE then
+  fine-tuned) on all 5,749 STS-B train pairs with their gold: what a perfect teacher labelling
+  every pair of this log would give, so about the most any silver-label or adaptation
+  candidate can reach from this log with this model. Not a log-using candidate.
 
 ``--mrpc N`` adds MRPC in folds: N labelled pairs of MRPC train (binary gold) cross-validated
 with ``cross_validate`` (``--mrpc-folds`` folds): the base, GloVe, fine-tuned, SimCSE-adapted on
@@ -196,6 +198,8 @@ def main() -> None:
     parser.add_argument("--ce-variants", default="", help='JSON: {" lr1e-4": {"head_learning_rate": 1e-4}, ...}')
     parser.add_argument("--silver", type=int, default=2000, help="silver pairs (kinds 'silver' and 'self')")
     parser.add_argument("--ceiling-seeds", type=int, default=1, help="seeds that train the ceiling (kind 'ceiling')")
+    parser.add_argument("--ceiling-epochs", default="auto", help="the ceiling's epochs ('auto' or a number)")
+    parser.add_argument("--epoch-variants", default="", help="more epoch counts to fine-tune with, e.g. '40'")
     parser.add_argument("--ceiling-pairs", type=int, default=0, help="the ceiling's train pairs (0: all; for dry runs)")
     parser.add_argument("--mrpc", type=int, default=0, help="MRPC train pairs to cross-validate on (0: none)")
     parser.add_argument("--mrpc-path", default=str(HERE.parents[1] / "shared" / "data" / "sts" / "msr-para-train.tsv"))
@@ -231,13 +235,17 @@ def main() -> None:
             rest = train.drop(labelled.index).sample(n=min(args.log_pairs, len(train) - size), random_state=seed)
             specs = {"off the shelf": args.base}
             fit = dict(validation=0.1, seed=seed, **options)
-            if "ft" in kinds:
-                specs["fine-tuned"] = fine_tune(args.base, labelled.left, labelled.right, labelled.score, **fit).spec
-            for method, spec in adapted.items():
-                specs[f"{method} (no labels)"] = spec
-                specs[f"{method} + fine-tuned"] = fine_tune(
-                    spec, labelled.left, labelled.right, labelled.score, **fit
-                ).spec
+            variants = {"": {}, **{f" ({n} epochs)": {"epochs": int(n)} for n in args.epoch_variants.split(",") if n}}
+            for suffix, more in variants.items():
+                if "ft" in kinds:
+                    specs[f"fine-tuned{suffix}"] = fine_tune(
+                        args.base, labelled.left, labelled.right, labelled.score, **fit, **more
+                    ).spec
+                for method, spec in adapted.items():
+                    specs[f"{method} (no labels)"] = spec
+                    specs[f"{method} + fine-tuned{suffix}"] = fine_tune(
+                        spec, labelled.left, labelled.right, labelled.score, **fit, **more
+                    ).spec
             if "ce" in kinds:
                 if "ce-old" in kinds:
                     specs["cross-encoder (cold)"] = train_cross_encoder(
@@ -280,10 +288,11 @@ def main() -> None:
                 )  # fmt: skip
             if "ceiling" in kinds and seed < args.ceiling_seeds:
                 every = train.head(args.ceiling_pairs) if args.ceiling_pairs else train
-                specs["ceiling: every train label, fine-tuned"] = fine_tune(
-                    args.base, every.left, every.right, every.score, **fit
+                epochs = "auto" if args.ceiling_epochs == "auto" else int(args.ceiling_epochs)
+                specs[f"ceiling: every train label, fine-tuned ({args.ceiling_epochs} epochs)"] = fine_tune(
+                    args.base, every.left, every.right, every.score, **{**fit, "epochs": epochs}
                 ).spec
-                if "simcse" in adapted:
+                if "simcse" in adapted and "ceiling-simcse" in kinds:
                     specs["ceiling: every train label, simcse + fine-tuned"] = fine_tune(
                         adapted["simcse"], every.left, every.right, every.score, **fit
                     ).spec
@@ -329,7 +338,9 @@ def main() -> None:
         if users:
             best = max(users, key=lambda n: means[n])
             figures[f"n{size}_best_log_using"] = best
-            for against in ("fine-tuned", "off the shelf"):
+            plain = [n for n in means.index if n.startswith("fine-tuned")]
+            strongest = max(plain, key=lambda n: means[n]) if plain else None
+            for against in dict.fromkeys(n for n in ("fine-tuned", strongest, "off the shelf") if n):
                 if against not in means.index:
                     continue
                 rows_ = diffs[(diffs.labels == size) & diffs.model_a.isin([best, against])
