@@ -17,6 +17,7 @@ from .job import Base, Recipe, parse_base, run_pair_job
 from .pairs import Pairs
 from .result import TrainedModel
 from .trainer_args import (
+    ENCODER_MIN_EPOCHS,
     arguments,
     best_epoch,
     early_stopping,
@@ -150,8 +151,9 @@ def fine_tune(
         ranking for positives only; or ``"cosent"``, ``"angle"``, ``"cosine"``,
         ``"online_contrastive"``, ``"mnrl"``.
     epochs
-        ``"auto"`` (default): enough epochs for at least 200 optimizer steps, at most 20 (a
-        few hundred labels get as many updates as a few thousand); or a whole number. With
+        ``"auto"`` (default): enough epochs for at least 200 optimizer steps and at least 4
+        epochs, at most 20 (a few hundred labels get as many updates as a few thousand; a few
+        thousand get sentence-transformers' four epochs); or a whole number. With
         validation pairs, each epoch is judged on them, training stops after 3 epochs without
         a better one, and the best epoch's weights are the ones kept (``.history`` shows every
         epoch; ``.best_epoch`` the one kept).
@@ -253,7 +255,7 @@ class EncoderRecipe(Recipe):
                 f"hard negatives serve the ranking and contrastive objectives (binary gold or positives only); "
                 f"this job's objective is {self.chosen!r}"
             )
-        self.epochs_used = resolve_epochs(self.epochs, len(train), self.batch_size)
+        self.epochs_used = resolve_epochs(self.epochs, len(train), self.batch_size, least=ENCODER_MIN_EPOCHS)
         negatives = None
         if self.negatives_from is not None:
             from .store import job_key

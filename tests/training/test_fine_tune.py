@@ -280,3 +280,26 @@ def test_hard_negatives_are_mined_for_the_ranking_and_contrastive_objectives(sts
     with pytest.raises(ValueError, match="hard negatives serve the ranking and contrastive"):
         fine_tune("minilm", sts.left[:24], sts.right[:24], sts.score[:24], hard_negatives=True, validation=0,
                   progress=False, device="cpu", output_dir=tmp_path / "no")  # fmt: skip
+
+
+def test_auto_epochs_give_a_sentence_encoder_at_least_four_epochs():
+    """A few thousand labels make more than 200 steps in one epoch; a sentence encoder still gets
+    four (one epoch on all of STS-B train left MiniLM below its base), a few hundred get more."""
+    from simwidgets.training.encoder import EncoderRecipe
+    from simwidgets.training.job import parse_base
+    from simwidgets.training.pairs import prepare_pairs
+    from simwidgets.training.trainer_args import ENCODER_MIN_EPOCHS, resolve_epochs
+
+    assert resolve_epochs("auto", 5749, 16) == 1  # the other trainers keep the step rule alone
+    assert resolve_epochs("auto", 5749, 16, least=ENCODER_MIN_EPOCHS) == ENCODER_MIN_EPOCHS == 4
+    assert resolve_epochs("auto", 500, 16, least=ENCODER_MIN_EPOCHS) == 7
+    assert resolve_epochs(2, 5749, 16, least=ENCODER_MIN_EPOCHS) == 2  # a number given is kept
+    texts = [f"text number {i}" for i in range(3000)]
+    pairs = prepare_pairs(texts, texts[::-1], np.linspace(0, 5, 3000))
+    for epochs, expected in (("auto", 4), (1, 1)):
+        recipe = EncoderRecipe(parse_base("minilm"), objective="auto", epochs=epochs, batch_size=16,
+                               learning_rate=None, warmup_ratio=0.1, seed=0, gold_range=None, device="cpu",
+                               progress=False)  # fmt: skip
+        recipe.check(pairs)
+        recipe.settings(pairs)
+        assert recipe.epochs_used == expected
