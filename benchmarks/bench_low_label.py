@@ -107,7 +107,8 @@ def add_rank_means(scores: pd.DataFrame) -> None:
               "simcse + fine-tuned, cross-encoder": [c for c in trained if c in (
                   "score_simcse + fine-tuned", "score_cross-encoder (anchored)")]}  # fmt: skip
     for label, columns in groups.items():
-        if len(columns) >= 2:
+        uses_log = any("+ fine-tuned" in c or "silver" in c for c in columns)  # not plain fine-tunes alone
+        if len(columns) >= 2 and uses_log:
             scores[f"score_mean of ranks ({label})"] = scores[columns].rank().mean(axis=1)
 
 
@@ -289,12 +290,12 @@ def main() -> None:
             if "ceiling" in kinds and seed < args.ceiling_seeds:
                 every = train.head(args.ceiling_pairs) if args.ceiling_pairs else train
                 epochs = "auto" if args.ceiling_epochs == "auto" else int(args.ceiling_epochs)
-                specs[f"ceiling: every train label, fine-tuned ({args.ceiling_epochs} epochs)"] = fine_tune(
-                    args.base, every.left, every.right, every.score, **{**fit, "epochs": epochs}
-                ).spec
+                starts = {"fine-tuned": args.base}
                 if "simcse" in adapted and "ceiling-simcse" in kinds:
-                    specs["ceiling: every train label, simcse + fine-tuned"] = fine_tune(
-                        adapted["simcse"], every.left, every.right, every.score, **fit
+                    starts["simcse + fine-tuned"] = adapted["simcse"]
+                for label, start in starts.items():
+                    specs[f"ceiling: every train label, {label} ({args.ceiling_epochs} epochs)"] = fine_tune(
+                        start, every.left, every.right, every.score, **{**fit, "epochs": epochs}
                     ).spec
             from simwidgets import load_model
 
